@@ -1,5 +1,6 @@
 # Sourced by ./lorakit and ./build: sets LORAKIT_JAVA_HOME to a JDK 25 or newer, or explains what to install.
-# Order: JAVA_HOME if it is >= 25, else `java` on PATH if >= 25, else /usr/lib/jvm/*25*.
+# Order: JAVA_HOME if it is >= 25, else `java` on PATH if >= 25, else /usr/lib/jvm/*25* (and newer).
+# LORAKIT_JVM_DIR replaces /usr/lib/jvm as the folder searched last.
 
 lorakit_java_major() { # prints the feature version of the java binary $1, or nothing
   "$1" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java\.specification\.version = \([0-9]*\).*/\1/p' | head -1
@@ -17,11 +18,12 @@ lorakit_find_jdk() {
       LORAKIT_JAVA_HOME=$(cd "$(dirname "$(readlink -f "$candidate")")/.." && pwd); return 0
     fi
   fi
-  for candidate in /usr/lib/jvm/*25* /usr/lib/jvm/*2[6-9]* /usr/lib/jvm/*3[0-9]*; do
+  local jvms=${LORAKIT_JVM_DIR:-/usr/lib/jvm}
+  for candidate in "$jvms"/*25* "$jvms"/*2[6-9]* "$jvms"/*3[0-9]*; do
     [[ -x $candidate/bin/java ]] || continue
     major=$(lorakit_java_major "$candidate/bin/java")
     if [[ -n $major && $major -ge 25 ]]; then LORAKIT_JAVA_HOME=$candidate; return 0; fi
   done
-  echo "lorakit needs a JDK 25 or newer (none in JAVA_HOME, on PATH or under /usr/lib/jvm): install one, e.g. Temurin 25 from https://adoptium.net, and set JAVA_HOME to it." >&2
+  echo "lorakit needs a JDK 25 or newer (none in JAVA_HOME, on PATH or under $jvms): install one, e.g. Temurin 25 from https://adoptium.net, and set JAVA_HOME to it." >&2
   return 1
 }
