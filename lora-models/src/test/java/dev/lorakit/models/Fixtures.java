@@ -46,18 +46,18 @@ final class Fixtures {
     return Optional.empty();
   }
 
-  /**
-   * A file of the shared fixtures that licence keeps out of the repository; the calling test is skipped,
-   * visibly, when it is not there.
-   */
-  static Path sharedOrSkip(String relative) {
-    Optional<Path> file = sharedFixtures().map(f -> f.resolve(relative)).filter(Files::isRegularFile);
+  /** A file of the shared fixtures that licence keeps out of the repository, if it is there. */
+  static Optional<Path> shared(String relative) {
+    return sharedFixtures().map(f -> f.resolve(relative)).filter(Files::isRegularFile);
+  }
+
+  /** Skips the calling test, saying so on stderr too, unless {@code file} was found. */
+  static void skipUnlessFound(Optional<Path> file, String relative) {
     if (file.isEmpty()) {
       String reason = "skipped: " + relative + " not found in $LORAKIT_SHARED/fixtures or <project root>/../shared/fixtures";
       System.err.println(reason);
       Assumptions.assumeTrue(false, reason);
     }
-    return file.get();
   }
 
   /** The JSON header of a safetensors file, read without any project code (an independent check). */
