@@ -1,0 +1,92 @@
+package dev.lorakit.models;
+
+import dev.lorakit.core.io.TensorInfo;
+import dev.lorakit.core.io.TensorSource;
+import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The weights of a LLaMA/Mistral checkpoint, found by their Hugging Face names and checked against the
+ * config's shapes. It holds headers only: the data stays in the memory-mapped safetensors files until a
+ * tensor is asked for through {@link #segment} or {@link #floats}, and is valid until the source is closed.
+ */
+public final class ModelWeights {
+
+  private final TensorSource source;
+  private final ModelConfig config;
+  private final TensorInfo embedding;
+  private final TensorInfo finalNorm;
+  private final TensorInfo lmHead;
+  private final List<Map<LayerWeight, TensorInfo>> layers;
+
+  ModelWeights(TensorSource source, ModelConfig config, Map<String, TensorInfo> byName) {
+    this.source = source;
+    this.config = config;
+    this.embedding = byName.get(WeightMap.EMBEDDING);
+    this.finalNorm = byName.get(WeightMap.FINAL_NORM);
+    this.lmHead = config.tieWordEmbeddings() ? embedding : byName.get(WeightMap.LM_HEAD);
+    List<Map<LayerWeight, TensorInfo>> blocks = new ArrayList<>();
+    for (int i = 0; i < config.numHiddenLayers(); i++) {
+      Map<LayerWeight, TensorInfo> block = new EnumMap<>(LayerWeight.class);
+      for (LayerWeight w : LayerWeight.values()) block.put(w, byName.get(w.tensorName(i)));
+      blocks.add(Collections.unmodifiableMap(block));
+    }
+    this.layers = List.copyOf(blocks);
+  }
+
+  /**
+   * Maps and checks the tensors of {@code source} for the model {@code config} describes; errors name
+   * {@code configName} as the file the expected shapes come from.
+   *
+   * @throws IllegalArgumentException naming a missing, unexpected, mis-shaped or non-float tensor, with the
+   *     expected and actual shape
+   */
+  public static ModelWeights of(TensorSource source, ModelConfig config, String configName) throws IOException {
+    return WeightMap.check(source, config, configName);
+  }
+
+  /** The config the shapes were checked against. */
+  public ModelConfig config() {
+    return config;
+  }
+
+  /** Where the tensors live. */
+  public TensorSource source() {
+    return source;
+  }
+
+  /** {@code model.embed_tokens.weight}: [vocab, hidden]. */
+  public TensorInfo embedding() {
+    return embedding;
+  }
+
+  /** Weight {@code w} of decoder block {@code layer}. */
+  public TensorInfo layer(int layer, LayerWeight w) {
+    return layers.get(layer).get(w);
+  }
+
+  /** {@code model.norm.weight}: [hidden]. */
+  public TensorInfo finalNorm() {
+    return finalNorm;
+  }
+
+  /** {@code lm_head.weight} [vocab, hidden], or the embedding when the config ties them. */
+  public TensorInfo lmHead() {
+    return lmHead;
+  }
+
+  /** The tensor's bytes, as a zero-copy view of the mapped file. */
+  public MemorySegment segment(TensorInfo tensor) throws IOException {
+    return source.segment(tensor.name());
+  }
+
+  /** The tensor's values widened to float (a copy on the heap). */
+  public float[] floats(TensorInfo tensor) throws IOException {
+    return source.floats(tensor.name());
+  }
+}
