@@ -1,6 +1,7 @@
 package dev.lorakit.core.backend;
 
 import dev.lorakit.core.tensor.DType;
+import dev.lorakit.core.tensor.HalfPrecision;
 import dev.lorakit.core.tensor.Shape;
 import dev.lorakit.core.tensor.Tensor;
 
@@ -58,16 +59,16 @@ final class CpuTensor implements Tensor {
     float get(int i) {
         return switch (dtype) {
             case F32 -> floats()[i];
-            case BF16 -> DType.fromBf16(halves()[i]);
-            case F16 -> Float.float16ToFloat(halves()[i]);
+            case BF16 -> HalfPrecision.bf16ToFloat(halves()[i]);
+            case F16 -> HalfPrecision.f16ToFloat(halves()[i]);
         };
     }
 
     void set(int i, float value) {
         switch (dtype) {
             case F32 -> floats()[i] = value;
-            case BF16 -> halves()[i] = DType.toBf16(value);
-            case F16 -> halves()[i] = Float.floatToFloat16(value);
+            case BF16 -> halves()[i] = HalfPrecision.floatToBf16(value);
+            case F16 -> halves()[i] = HalfPrecision.floatToF16(value);
         }
     }
 
