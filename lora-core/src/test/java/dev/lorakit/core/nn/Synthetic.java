@@ -11,17 +11,17 @@ import java.util.List;
 import java.util.Random;
 
 /** Small random models for tests that need no reference data. */
-final class Synthetic {
+public final class Synthetic {
 
     private Synthetic() {
     }
 
     /** GQA (4 query heads on 2 kv heads), a sliding window of 5, untied head. */
-    static DecoderConfig mistralLike() {
+    public static DecoderConfig mistralLike() {
         return new DecoderConfig(40, 16, 24, 2, 4, 2, 4, 10000, 1e-5, 5, false);
     }
 
-    static Tensor random(Backend be, Random rnd, double scale, int... dims) {
+    public static Tensor random(Backend be, Random rnd, double scale, int... dims) {
         float[] a = new float[(int) Shape.of(dims).size()];
         for (int i = 0; i < a.length; i++) {
             a[i] = (float) (rnd.nextGaussian() * scale);
@@ -29,7 +29,7 @@ final class Synthetic {
         return be.upload(a, DType.F32, Shape.of(dims));
     }
 
-    static Tensor norm(Backend be, Random rnd, int h) {
+    public static Tensor norm(Backend be, Random rnd, int h) {
         float[] a = new float[h];
         for (int i = 0; i < h; i++) {
             a[i] = (float) (1 + 0.1 * rnd.nextGaussian());
@@ -37,7 +37,7 @@ final class Synthetic {
         return be.upload(a, DType.F32, Shape.of(h));
     }
 
-    static DecoderWeights weights(DecoderConfig c, Backend be, long seed) {
+    public static DecoderWeights weights(DecoderConfig c, Backend be, long seed) {
         Random rnd = new Random(seed);
         int h = c.hidden();
         List<LayerWeights> layers = new ArrayList<>();
@@ -53,7 +53,7 @@ final class Synthetic {
     }
 
     /** LoRA matrices with random non-zero A and B, so every gradient path is exercised. */
-    static LoraWeights lora(DecoderConfig c, LoraSpec spec, Backend be, long seed) {
+    public static LoraWeights lora(DecoderConfig c, LoraSpec spec, Backend be, long seed) {
         LoraWeights w = LoraWeights.zeros(c, spec, be);
         Random rnd = new Random(seed);
         for (LoraWeights.Pair p : w.pairs()) {
@@ -63,7 +63,7 @@ final class Synthetic {
         return w;
     }
 
-    static int[] tokens(Random rnd, int n, int vocab) {
+    public static int[] tokens(Random rnd, int n, int vocab) {
         int[] t = new int[n];
         for (int i = 0; i < n; i++) {
             t[i] = rnd.nextInt(vocab);
