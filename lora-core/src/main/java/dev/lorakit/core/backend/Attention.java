@@ -1,0 +1,97 @@
+package dev.lorakit.core.backend;
+
+/**
+ * Causal grouped-query attention with an optional sliding window, one (batch row, head) pair per task. The
+ * forward keeps only each query's log-sum-exp; the backward recomputes the probabilities from it (as flash
+ * attention does), so no {@code [seq, seq]} matrix is ever stored. Exponentials and their sums are in double.
+ */
+final class Attention {
+
+    private Attention() {
+    }
+
+    /** The first key query position {@code pos} may see. */
+    static int firstKey(int pos, int window) {
+        return window > 0 ? Math.max(0, pos - window + 1) : 0;
+    }
+
+    static void forward(Parallel par, float[] q, float[] k, float[] v, float[] out, float[] lse, int batch, int n,
+            int capacity, int heads, int kvHeads, int d, int position, int kvLength, int window) {
+        int group = heads / kvHeads;
+        int qRow = heads * d;
+        int kvRow = kvHeads * d;
+        float scale = (float) (1.0 / Math.sqrt(d));
+        par.forRange(batch * heads, 1, (from, to) -> {
+            double[] w = new double[kvLength];
+            for (int task = from; task < to; task++) {
+                int b = task / heads;
+                int h = task % heads;
+                int kvh = h / group;
+                for (int t = 0; t < n; t++) {
+                    int pos = position + t;
+                    int lo = firstKey(pos, window);
+                    int hi = Math.min(pos, kvLength - 1);
+                    int qo = (b * n + t) * qRow + h * d;
+                    double max = Double.NEGATIVE_INFINITY;
+                    for (int j = lo; j <= hi; j++) {
+                        w[j] = scale * VectorKernels.dot(q, qo, k, (b * capacity + j) * kvRow + kvh * d, d);
+                        max = Math.max(max, w[j]);
+                    }
+                    double sum = 0;
+                    for (int j = lo; j <= hi; j++) {
+                        w[j] = Math.exp(w[j] - max);
+                        sum += w[j];
+                    }
+                    java.util.Arrays.fill(out, qo, qo + d, 0f);
+                    for (int j = lo; j <= hi; j++) {
+                        VectorKernels.axpy((float) (w[j] / sum), v, (b * capacity + j) * kvRow + kvh * d, out, qo, d);
+                    }
+                    if (lse != null) {
+                        lse[(b * heads + h) * n + t] = (float) (max + Math.log(sum));
+                    }
+                }
+            }
+        });
+    }
+
+    /**
+     * One task per (batch row, kv head): it owns that head's rows of dk and dv and the dq rows of the query heads
+     * that read it, so no two tasks write the same element.
+     */
+    static void backward(Parallel par, float[] dOut, float[] q, float[] k, float[] v, float[] out, float[] lse,
+            float[] dq, float[] dk, float[] dv, int batch, int n, int heads, int kvHeads, int d, int window) {
+        int group = heads / kvHeads;
+        int qRow = heads * d;
+        int kvRow = kvHeads * d;
+        float scale = (float) (1.0 / Math.sqrt(d));
+        par.forRange(batch * kvHeads, 1, (from, to) -> {
+            float[] p = new float[n];
+            float[] ds = new float[n];
+            for (int task = from; task < to; task++) {
+                int b = task / kvHeads;
+                int kvh = task % kvHeads;
+                int kvo = kvh * d;
+                for (int h = kvh * group; h < (kvh + 1) * group; h++) {
+                    for (int t = 0; t < n; t++) {
+                        int lo = firstKey(t, window);
+                        int qo = (b * n + t) * qRow + h * d;
+                        double l = lse[(b * heads + h) * n + t];
+                        float rowDot = VectorKernels.dot(dOut, qo, out, qo, d);
+                        for (int j = lo; j <= t; j++) {
+                            int ko = (b * n + j) * kvRow + kvo;
+                            p[j] = (float) Math.exp(scale * VectorKernels.dot(q, qo, k, ko, d) - l);
+                            float dp = VectorKernels.dot(dOut, qo, v, ko, d);
+                            ds[j] = p[j] * (dp - rowDot);
+                        }
+                        for (int j = lo; j <= t; j++) {
+                            int ko = (b * n + j) * kvRow + kvo;
+                            VectorKernels.axpy(scale * ds[j], k, ko, dq, qo, d);
+                            VectorKernels.axpy(scale * ds[j], q, qo, dk, ko, d);
+                            VectorKernels.axpy(p[j], dOut, qo, dv, ko, d);
+                        }
+                    }
+                }
+            }
+        });
+    }
+}

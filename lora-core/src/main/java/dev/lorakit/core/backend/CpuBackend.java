@@ -1,0 +1,512 @@
+package dev.lorakit.core.backend;
+
+import dev.lorakit.core.tensor.DType;
+import dev.lorakit.core.tensor.Shape;
+import dev.lorakit.core.tensor.Tensor;
+
+/**
+ * The reference backend: float32 arithmetic on the Java heap, Vector API inner loops, work split over a fixed
+ * thread pool. BF16/F16 tensors are storage only here; {@link #copy} widens them to F32 for compute.
+ */
+public final class CpuBackend implements Backend {
+
+    private final Parallel par;
+
+    /** A backend using every available processor. */
+    public CpuBackend() {
+        this(Runtime.getRuntime().availableProcessors());
+    }
+
+    /** A backend using {@code threads} threads (1: everything on the calling thread). */
+    public CpuBackend(int threads) {
+        if (threads < 1) {
+            throw new IllegalArgumentException("The CPU backend needs at least one thread, not " + threads + ".");
+        }
+        this.par = new Parallel(threads);
+    }
+
+    @Override
+    public String name() {
+        return "cpu (" + par.threads() + " threads, " + VectorKernels.F.vectorBitSize() + "-bit vectors)";
+    }
+
+    private CpuTensor cpu(Tensor t, String what) {
+        if (!(t instanceof CpuTensor c) || c.owner != this) {
+            throw new IllegalArgumentException(what + " was not made by this CPU backend: " + t + ".");
+        }
+        return c;
+    }
+
+    private float[] f32(Tensor t, String what) {
+        return cpu(t, what).floats();
+    }
+
+    private static void sameSize(Tensor a, Tensor b, String op) {
+        if (a.size() != b.size()) {
+            throw new IllegalArgumentException(op + ": sizes differ: " + a.shape() + " and " + b.shape() + ".");
+        }
+    }
+
+    private static int cols(Tensor t) {
+        return t.shape().dim(-1);
+    }
+
+    // ---- memory ------------------------------------------------------------------------------------------
+
+    @Override
+    public Tensor zeros(DType dtype, Shape shape) {
+        return new CpuTensor(this, dtype, shape);
+    }
+
+    @Override
+    public Tensor upload(float[] data, DType dtype, Shape shape) {
+        if (data.length != shape.size()) {
+            throw new IllegalArgumentException("upload: " + data.length + " values do not fill a " + shape + " tensor.");
+        }
+        CpuTensor t = new CpuTensor(this, dtype, shape);
+        if (dtype == DType.F32) {
+            System.arraycopy(data, 0, t.floats(), 0, data.length);
+        } else {
+            for (int i = 0; i < data.length; i++) {
+                t.set(i, data[i]);
+            }
+        }
+        return t;
+    }
+
+    @Override
+    public float[] download(Tensor t) {
+        CpuTensor c = cpu(t, "download");
+        if (c.dtype() == DType.F32) {
+            return c.floats().clone();
+        }
+        float[] out = new float[c.length()];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = c.get(i);
+        }
+        return out;
+    }
+
+    @Override
+    public void copy(Tensor src, Tensor dst) {
+        CpuTensor s = cpu(src, "copy source");
+        CpuTensor d = cpu(dst, "copy destination");
+        sameSize(src, dst, "copy");
+        if (s.dtype() == DType.F32 && d.dtype() == DType.F32) {
+            System.arraycopy(s.floats(), 0, d.floats(), 0, s.length());
+        } else if (s.dtype() == d.dtype()) {
+            System.arraycopy(s.halves(), 0, d.halves(), 0, s.length());
+        } else {
+            par.forRange(s.length(), 1 << 14, (from, to) -> {
+                for (int i = from; i < to; i++) {
+                    d.set(i, s.get(i));
+                }
+            });
+        }
+    }
+
+    @Override
+    public void copyAt(Tensor src, Tensor dst, int batch, int position) {
+        float[] s = f32(src, "copyAt source");
+        float[] d = f32(dst, "copyAt destination");
+        int c = cols(src);
+        int n = (int) (src.size() / c / batch);
+        int capacity = (int) (dst.size() / c / batch);
+        if (cols(dst) != c || position < 0 || position + n > capacity) {
+            throw new IllegalArgumentException("copyAt: cannot place " + src.shape() + " at position " + position
+                    + " of " + dst.shape() + " (batch " + batch + ").");
+        }
+        for (int b = 0; b < batch; b++) {
+            System.arraycopy(s, b * n * c, d, (b * capacity + position) * c, n * c);
+        }
+    }
+
+    @Override
+    public void fill(Tensor t, float value) {
+        CpuTensor c = cpu(t, "fill");
+        if (c.dtype() == DType.F32) {
+            java.util.Arrays.fill(c.floats(), value);
+        } else {
+            for (int i = 0; i < c.length(); i++) {
+                c.set(i, value);
+            }
+        }
+    }
+
+    // ---- elementwise and reductions ----------------------------------------------------------------------
+
+    @Override
+    public void add(Tensor a, Tensor b, Tensor out) {
+        float[] x = f32(a, "add a");
+        float[] y = f32(b, "add b");
+        float[] o = f32(out, "add out");
+        sameSize(a, b, "add");
+        sameSize(a, out, "add");
+        par.forRange(o.length, 1 << 14, (from, to) -> {
+            for (int i = from; i < to; i++) {
+                o[i] = x[i] + y[i];
+            }
+        });
+    }
+
+    @Override
+    public void addScaled(Tensor x, float alpha, Tensor y) {
+        float[] xs = f32(x, "addScaled x");
+        float[] ys = f32(y, "addScaled y");
+        sameSize(x, y, "addScaled");
+        par.forRange(xs.length, 1 << 14, (from, to) -> VectorKernels.axpy(alpha, xs, from, ys, from, to - from));
+    }
+
+    @Override
+    public void scale(Tensor x, float s) {
+        float[] xs = f32(x, "scale");
+        par.forRange(xs.length, 1 << 14, (from, to) -> VectorKernels.scale(s, xs, from, to - from));
+    }
+
+    @Override
+    public double sumOfSquares(Tensor x) {
+        float[] xs = f32(x, "sumOfSquares");
+        double sum = 0;
+        for (float f : xs) {
+            sum += (double) f * f;
+        }
+        return sum;
+    }
+
+    @Override
+    public boolean allFinite(Tensor x) {
+        for (float f : f32(x, "allFinite")) {
+            if (!Float.isFinite(f)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    @Override
+    public void dropout(Tensor x, Tensor out, float p, long seed) {
+        float[] xs = f32(x, "dropout x");
+        float[] os = f32(out, "dropout out");
+        sameSize(x, out, "dropout");
+        if (!(p >= 0 && p < 1)) {
+            throw new IllegalArgumentException("dropout: the probability must be in [0, 1), not " + p + ".");
+        }
+        if (p == 0) {
+            if (xs != os) {
+                System.arraycopy(xs, 0, os, 0, xs.length);
+            }
+            return;
+        }
+        float keepScale = 1f / (1f - p);
+        par.forRange(xs.length, 1 << 14, (from, to) -> {
+            for (int i = from; i < to; i++) {
+                os[i] = uniform(seed, i) < p ? 0f : xs[i] * keepScale;
+            }
+        });
+    }
+
+    /** A uniform number in [0, 1) that depends only on (seed, index): SplitMix64's finaliser. */
+    static double uniform(long seed, long index) {
+        long z = seed + (index + 1) * 0x9E3779B97F4A7C15L;
+        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+        z = z ^ (z >>> 31);
+        return (z >>> 11) * 0x1.0p-53;
+    }
+
+    // ---- linear algebra ----------------------------------------------------------------------------------
+
+    @Override
+    public void matmul(Tensor a, boolean transA, Tensor b, boolean transB, Tensor c, float alpha, float beta) {
+        Matmul.run(par, cpu(a, "matmul a"), transA, cpu(b, "matmul b"), transB, cpu(c, "matmul c"), alpha, beta);
+    }
+
+    // ---- decoder ops -------------------------------------------------------------------------------------
+
+    @Override
+    public void embedding(Tensor table, int[] ids, Tensor out) {
+        CpuTensor tab = cpu(table, "embedding table");
+        float[] o = f32(out, "embedding out");
+        int h = cols(table);
+        int vocab = tab.shape().rows();
+        if (out.size() != (long) ids.length * h) {
+            throw new IllegalArgumentException("embedding: " + ids.length + " ids do not fill " + out.shape() + ".");
+        }
+        for (int id : ids) {
+            if (id < 0 || id >= vocab) {
+                throw new IllegalArgumentException("Token id " + id + " is outside the vocabulary [0, " + vocab + ").");
+            }
+        }
+        par.forRange(ids.length, 16, (from, to) -> {
+            for (int t = from; t < to; t++) {
+                if (tab.dtype() == DType.F32) {
+                    System.arraycopy(tab.floats(), ids[t] * h, o, t * h, h);
+                } else {
+                    for (int i = 0; i < h; i++) {
+                        o[t * h + i] = tab.get(ids[t] * h + i);
+                    }
+                }
+            }
+        });
+    }
+
+    @Override
+    public void embeddingBackward(Tensor dOut, int[] ids, Tensor dTable) {
+        float[] g = f32(dOut, "embeddingBackward dOut");
+        float[] d = f32(dTable, "embeddingBackward dTable");
+        int h = cols(dTable);
+        // Serial in token order: repeated ids add up in a fixed order.
+        for (int t = 0; t < ids.length; t++) {
+            VectorKernels.axpy(1f, g, t * h, d, ids[t] * h, h);
+        }
+    }
+
+    @Override
+    public void rmsNorm(Tensor x, Tensor weight, float eps, Tensor out, Tensor rstd) {
+        float[] xs = f32(x, "rmsNorm x");
+        float[] w = f32(weight, "rmsNorm weight");
+        float[] o = f32(out, "rmsNorm out");
+        float[] r = rstd == null ? null : f32(rstd, "rmsNorm rstd");
+        int h = w.length;
+        int rows = xs.length / h;
+        if (cols(x) != h || out.size() != x.size() || (r != null && r.length != rows)) {
+            throw new IllegalArgumentException("rmsNorm: x " + x.shape() + ", weight " + weight.shape() + ", out "
+                    + out.shape() + (rstd == null ? "" : ", rstd " + rstd.shape()) + " do not fit.");
+        }
+        par.forRange(rows, 8, (from, to) -> {
+            for (int row = from; row < to; row++) {
+                int off = row * h;
+                double ss = 0;
+                for (int i = 0; i < h; i++) {
+                    ss += (double) xs[off + i] * xs[off + i];
+                }
+                double inv = 1.0 / Math.sqrt(ss / h + eps);
+                for (int i = 0; i < h; i++) {
+                    o[off + i] = (float) (w[i] * (xs[off + i] * inv));
+                }
+                if (r != null) {
+                    r[row] = (float) inv;
+                }
+            }
+        });
+    }
+
+    @Override
+    public void rmsNormBackward(Tensor dOut, Tensor x, Tensor weight, Tensor rstd, Tensor dx, Tensor dWeight) {
+        float[] g = f32(dOut, "rmsNormBackward dOut");
+        float[] xs = f32(x, "rmsNormBackward x");
+        float[] w = f32(weight, "rmsNormBackward weight");
+        float[] r = f32(rstd, "rmsNormBackward rstd");
+        float[] d = f32(dx, "rmsNormBackward dx");
+        int h = w.length;
+        int rows = xs.length / h;
+        par.forRange(rows, 8, (from, to) -> {
+            for (int row = from; row < to; row++) {
+                int off = row * h;
+                double inv = r[row];
+                double dot = 0;
+                for (int i = 0; i < h; i++) {
+                    dot += (double) g[off + i] * w[i] * xs[off + i];
+                }
+                double c = inv * inv * inv * dot / h;
+                for (int i = 0; i < h; i++) {
+                    d[off + i] += (float) (inv * g[off + i] * w[i] - c * xs[off + i]);
+                }
+            }
+        });
+        if (dWeight != null) {
+            float[] dw = f32(dWeight, "rmsNormBackward dWeight");
+            par.forRange(h, 16, (from, to) -> {
+                for (int i = from; i < to; i++) {
+                    double acc = 0;
+                    for (int row = 0; row < rows; row++) {
+                        acc += (double) g[row * h + i] * xs[row * h + i] * r[row];
+                    }
+                    dw[i] += (float) acc;
+                }
+            });
+        }
+    }
+
+    @Override
+    public void rope(Tensor x, int batch, int heads, Tensor cos, Tensor sin, int position, boolean inverse) {
+        float[] xs = f32(x, "rope x");
+        float[] cs = f32(cos, "rope cos");
+        float[] sn = f32(sin, "rope sin");
+        int width = cols(x);
+        int d = width / heads;
+        int half = d / 2;
+        int rows = xs.length / width;
+        int n = rows / batch;
+        if (width != heads * d || d % 2 != 0 || rows != n * batch || cols(cos) != half
+                || position + n > cos.shape().rows()) {
+            throw new IllegalArgumentException("rope: x " + x.shape() + " with " + heads + " heads and batch " + batch
+                    + " does not fit tables " + cos.shape() + " at position " + position + ".");
+        }
+        double sign = inverse ? -1 : 1;
+        par.forRange(rows, 8, (from, to) -> {
+            for (int row = from; row < to; row++) {
+                int tab = (position + row % n) * half;
+                for (int h = 0; h < heads; h++) {
+                    int off = row * width + h * d;
+                    for (int i = 0; i < half; i++) {
+                        double c = cs[tab + i];
+                        double s = sign * sn[tab + i];
+                        double x1 = xs[off + i];
+                        double x2 = xs[off + i + half];
+                        xs[off + i] = (float) (x1 * c - x2 * s);
+                        xs[off + i + half] = (float) (x2 * c + x1 * s);
+                    }
+                }
+            }
+        });
+    }
+
+    @Override
+    public void attention(Tensor q, Tensor k, Tensor v, Tensor out, Tensor lse, int batch, int heads, int kvHeads,
+            int position, int kvLength, int window) {
+        int d = cols(q) / heads;
+        int n = q.shape().rows() / batch;
+        int capacity = k.shape().rows() / batch;
+        if (heads % kvHeads != 0 || cols(q) != heads * d || cols(k) != kvHeads * d || !k.shape().equals(v.shape())
+                || q.size() != out.size() || n * batch != q.shape().rows() || capacity * batch != k.shape().rows()
+                || kvLength > capacity || position + n > kvLength || (lse != null && lse.size() != (long) batch * heads * n)) {
+            throw new IllegalArgumentException("attention: q " + q.shape() + ", k " + k.shape() + ", v " + v.shape()
+                    + " do not fit batch " + batch + ", heads " + heads + "/" + kvHeads + ", position " + position
+                    + ", kv length " + kvLength + ".");
+        }
+        Attention.forward(par, f32(q, "q"), f32(k, "k"), f32(v, "v"), f32(out, "attention out"),
+                lse == null ? null : f32(lse, "lse"), batch, n, capacity, heads, kvHeads, d, position, kvLength, window);
+    }
+
+    @Override
+    public void attentionBackward(Tensor dOut, Tensor q, Tensor k, Tensor v, Tensor out, Tensor lse, Tensor dq,
+            Tensor dk, Tensor dv, int batch, int heads, int kvHeads, int window) {
+        int d = cols(q) / heads;
+        int n = q.shape().rows() / batch;
+        if (k.shape().rows() != n * batch || cols(k) != kvHeads * d || dq.size() != q.size() || dk.size() != k.size()
+                || dv.size() != v.size() || dOut.size() != q.size()) {
+            throw new IllegalArgumentException("attentionBackward: q " + q.shape() + ", k " + k.shape()
+                    + " and their gradients do not fit a full sequence.");
+        }
+        Attention.backward(par, f32(dOut, "dOut"), f32(q, "q"), f32(k, "k"), f32(v, "v"), f32(out, "out"),
+                f32(lse, "lse"), f32(dq, "dq"), f32(dk, "dk"), f32(dv, "dv"), batch, n, heads, kvHeads, d, window);
+    }
+
+    @Override
+    public void swiglu(Tensor gate, Tensor up, Tensor out) {
+        float[] g = f32(gate, "swiglu gate");
+        float[] u = f32(up, "swiglu up");
+        float[] o = f32(out, "swiglu out");
+        sameSize(gate, up, "swiglu");
+        sameSize(gate, out, "swiglu");
+        par.forRange(g.length, 1 << 13, (from, to) -> {
+            for (int i = from; i < to; i++) {
+                double x = g[i];
+                o[i] = (float) (x / (1 + Math.exp(-x)) * u[i]);
+            }
+        });
+    }
+
+    @Override
+    public void swigluBackward(Tensor dOut, Tensor gate, Tensor up, Tensor dGate, Tensor dUp) {
+        float[] d = f32(dOut, "swigluBackward dOut");
+        float[] g = f32(gate, "swigluBackward gate");
+        float[] u = f32(up, "swigluBackward up");
+        float[] dg = f32(dGate, "swigluBackward dGate");
+        float[] du = f32(dUp, "swigluBackward dUp");
+        par.forRange(g.length, 1 << 13, (from, to) -> {
+            for (int i = from; i < to; i++) {
+                double x = g[i];
+                double sig = 1 / (1 + Math.exp(-x));
+                dg[i] += (float) (d[i] * u[i] * sig * (1 + x * (1 - sig)));
+                du[i] += (float) (d[i] * x * sig);
+            }
+        });
+    }
+
+    @Override
+    public double crossEntropy(Tensor logits, int[] targets, Tensor dLogits, float gradScale) {
+        float[] z = f32(logits, "crossEntropy logits");
+        float[] dz = dLogits == null ? null : f32(dLogits, "crossEntropy dLogits");
+        int vocab = cols(logits);
+        int rows = logits.shape().rows();
+        if (targets.length != rows || (dLogits != null && dLogits.size() != logits.size())) {
+            throw new IllegalArgumentException("crossEntropy: " + targets.length + " targets for logits "
+                    + logits.shape() + ".");
+        }
+        for (int t : targets) {
+            if (t != IGNORE_INDEX && (t < 0 || t >= vocab)) {
+                throw new IllegalArgumentException("Label " + t + " is outside the vocabulary [0, " + vocab + ").");
+            }
+        }
+        double[] losses = new double[rows];
+        par.forRange(rows, 1, (from, to) -> {
+            for (int row = from; row < to; row++) {
+                int off = row * vocab;
+                int target = targets[row];
+                if (target == IGNORE_INDEX) {
+                    if (dz != null) {
+                        java.util.Arrays.fill(dz, off, off + vocab, 0f);
+                    }
+                    continue;
+                }
+                double max = Double.NEGATIVE_INFINITY;
+                for (int i = 0; i < vocab; i++) {
+                    max = Math.max(max, z[off + i]);
+                }
+                double sum = 0;
+                for (int i = 0; i < vocab; i++) {
+                    sum += Math.exp(z[off + i] - max);
+                }
+                double logSum = max + Math.log(sum);
+                losses[row] = logSum - z[off + target];
+                if (dz != null) {
+                    for (int i = 0; i < vocab; i++) {
+                        double p = Math.exp(z[off + i] - logSum);
+                        dz[off + i] = (float) (gradScale * (p - (i == target ? 1 : 0)));
+                    }
+                }
+            }
+        });
+        double total = 0;
+        for (double l : losses) {
+            total += l;
+        }
+        return total;
+    }
+
+    @Override
+    public void adamW(Tensor param, Tensor grad, Tensor m, Tensor v, double lr, double beta1, double beta2,
+            double eps, double weightDecay, int step) {
+        float[] p = f32(param, "adamW param");
+        float[] g = f32(grad, "adamW grad");
+        float[] ms = f32(m, "adamW m");
+        float[] vs = f32(v, "adamW v");
+        sameSize(param, grad, "adamW");
+        sameSize(param, m, "adamW");
+        sameSize(param, v, "adamW");
+        if (step < 1) {
+            throw new IllegalArgumentException("adamW: the step counts from 1, not " + step + ".");
+        }
+        double bc1 = 1 - Math.pow(beta1, step);
+        double bc2Sqrt = Math.sqrt(1 - Math.pow(beta2, step));
+        double stepSize = lr / bc1;
+        double decay = 1 - lr * weightDecay;
+        par.forRange(p.length, 1 << 13, (from, to) -> {
+            for (int i = from; i < to; i++) {
+                double gi = g[i];
+                double mi = beta1 * ms[i] + (1 - beta1) * gi;
+                double vi = beta2 * vs[i] + (1 - beta2) * gi * gi;
+                ms[i] = (float) mi;
+                vs[i] = (float) vi;
+                p[i] = (float) (p[i] * decay - stepSize * mi / (Math.sqrt(vi) / bc2Sqrt + eps));
+            }
+        });
+    }
+
+    @Override
+    public void close() {
+        par.close();
+    }
+}

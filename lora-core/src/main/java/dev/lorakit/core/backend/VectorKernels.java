@@ -1,0 +1,96 @@
+package dev.lorakit.core.backend;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/** The innermost loops, on the widest float vectors the CPU has. */
+final class VectorKernels {
+
+    static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+
+    private VectorKernels() {
+    }
+
+    /** {@code sum a[ao+i] * b[bo+i]} for {@code i < n}. */
+    static float dot(float[] a, int ao, float[] b, int bo, int n) {
+        FloatVector acc = FloatVector.zero(F);
+        int i = 0;
+        for (int upper = F.loopBound(n); i < upper; i += F.length()) {
+            acc = FloatVector.fromArray(F, a, ao + i).fma(FloatVector.fromArray(F, b, bo + i), acc);
+        }
+        float sum = acc.reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            sum += a[ao + i] * b[bo + i];
+        }
+        return sum;
+    }
+
+    /**
+     * Four dot products of one row of {@code a} with four rows of {@code b} (offsets {@code bo, bo+stride, ...}),
+     * loading each piece of {@code a} once; results go to {@code out[0..3]}.
+     */
+    static void dot4(float[] a, int ao, float[] b, int bo, int stride, int n, float[] out) {
+        FloatVector acc0 = FloatVector.zero(F);
+        FloatVector acc1 = FloatVector.zero(F);
+        FloatVector acc2 = FloatVector.zero(F);
+        FloatVector acc3 = FloatVector.zero(F);
+        int b1 = bo + stride;
+        int b2 = b1 + stride;
+        int b3 = b2 + stride;
+        int i = 0;
+        for (int upper = F.loopBound(n); i < upper; i += F.length()) {
+            FloatVector x = FloatVector.fromArray(F, a, ao + i);
+            acc0 = x.fma(FloatVector.fromArray(F, b, bo + i), acc0);
+            acc1 = x.fma(FloatVector.fromArray(F, b, b1 + i), acc1);
+            acc2 = x.fma(FloatVector.fromArray(F, b, b2 + i), acc2);
+            acc3 = x.fma(FloatVector.fromArray(F, b, b3 + i), acc3);
+        }
+        float s0 = acc0.reduceLanes(VectorOperators.ADD);
+        float s1 = acc1.reduceLanes(VectorOperators.ADD);
+        float s2 = acc2.reduceLanes(VectorOperators.ADD);
+        float s3 = acc3.reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            float x = a[ao + i];
+            s0 += x * b[bo + i];
+            s1 += x * b[b1 + i];
+            s2 += x * b[b2 + i];
+            s3 += x * b[b3 + i];
+        }
+        out[0] = s0;
+        out[1] = s1;
+        out[2] = s2;
+        out[3] = s3;
+    }
+
+    /** {@code y[yo+i] += s * x[xo+i]} for {@code i < n}. */
+    static void axpy(float s, float[] x, int xo, float[] y, int yo, int n) {
+        FloatVector sv = FloatVector.broadcast(F, s);
+        int i = 0;
+        for (int upper = F.loopBound(n); i < upper; i += F.length()) {
+            FloatVector.fromArray(F, x, xo + i).fma(sv, FloatVector.fromArray(F, y, yo + i)).intoArray(y, yo + i);
+        }
+        for (; i < n; i++) {
+            y[yo + i] = Math.fma(s, x[xo + i], y[yo + i]);
+        }
+    }
+
+    /** {@code y[yo+i] *= s} for {@code i < n}; {@code s == 0} writes zeros (so NaN garbage is cleared). */
+    static void scale(float s, float[] y, int yo, int n) {
+        if (s == 0f) {
+            java.util.Arrays.fill(y, yo, yo + n, 0f);
+            return;
+        }
+        if (s == 1f) {
+            return;
+        }
+        FloatVector sv = FloatVector.broadcast(F, s);
+        int i = 0;
+        for (int upper = F.loopBound(n); i < upper; i += F.length()) {
+            FloatVector.fromArray(F, y, yo + i).mul(sv).intoArray(y, yo + i);
+        }
+        for (; i < n; i++) {
+            y[yo + i] *= s;
+        }
+    }
+}

@@ -1,0 +1,157 @@
+package dev.lorakit.core.nn;
+
+import dev.lorakit.core.backend.Backend;
+import dev.lorakit.core.lora.LoraTarget;
+import dev.lorakit.core.tensor.DType;
+import dev.lorakit.core.tensor.Shape;
+import dev.lorakit.core.tensor.Tensor;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * The buffers of one forward (and backward) pass over {@code batch x seq} tokens: the residual stream between
+ * layers, what each layer's backward needs, and gradient scratch. Allocated once per shape and reused, so a
+ * training step in steady state allocates nothing on the backend.
+ */
+public final class Activations implements AutoCloseable {
+
+    /** What one layer's backward reads. */
+    static final class Layer {
+        final Tensor norm1;
+        final Tensor rstd1;
+        final Tensor q;
+        final Tensor k;
+        final Tensor v;
+        final Tensor att;
+        final Tensor lse;
+        final Tensor mid;
+        final Tensor norm2;
+        final Tensor rstd2;
+        final Tensor gate;
+        final Tensor up;
+        final Tensor act;
+        /** {@code dropout(x) A^T} per LoRA target (by ordinal), null where the target is not wrapped. */
+        final Tensor[] xa = new Tensor[LoraTarget.values().length];
+
+        Layer(Backend be, DecoderConfig c, int batch, int seq, int loraRank) {
+            int n = batch * seq;
+            norm1 = be.zeros(DType.F32, Shape.of(n, c.hidden()));
+            rstd1 = be.zeros(DType.F32, Shape.of(n));
+            q = be.zeros(DType.F32, Shape.of(n, c.qWidth()));
+            k = be.zeros(DType.F32, Shape.of(n, c.kvWidth()));
+            v = be.zeros(DType.F32, Shape.of(n, c.kvWidth()));
+            att = be.zeros(DType.F32, Shape.of(n, c.qWidth()));
+            lse = be.zeros(DType.F32, Shape.of(batch, c.heads(), seq));
+            mid = be.zeros(DType.F32, Shape.of(n, c.hidden()));
+            norm2 = be.zeros(DType.F32, Shape.of(n, c.hidden()));
+            rstd2 = be.zeros(DType.F32, Shape.of(n));
+            gate = be.zeros(DType.F32, Shape.of(n, c.intermediate()));
+            up = be.zeros(DType.F32, Shape.of(n, c.intermediate()));
+            act = be.zeros(DType.F32, Shape.of(n, c.intermediate()));
+            if (loraRank > 0) {
+                for (LoraTarget t : LoraTarget.values()) {
+                    xa[t.ordinal()] = be.zeros(DType.F32, Shape.of(n, loraRank));
+                }
+            }
+        }
+
+        void close() {
+            for (Tensor t : new Tensor[] {norm1, rstd1, q, k, v, att, lse, mid, norm2, rstd2, gate, up, act}) {
+                t.close();
+            }
+            for (Tensor t : xa) {
+                if (t != null) {
+                    t.close();
+                }
+            }
+        }
+    }
+
+    private final Backend be;
+    final int batch;
+    final int seq;
+    final int loraRank;
+    final boolean checkpointing;
+    /** {@code res[0]} the embeddings, {@code res[l+1]} the output of layer l. */
+    final Tensor[] res;
+    /** One per layer, or a single shared one that the backward refills when checkpointing. */
+    final Layer[] layers;
+    final Tensor finalNorm;
+    final Tensor rstdFinal;
+    final Tensor logits;
+    private final Map<String, Tensor> scratch = new HashMap<>();
+
+    Activations(Backend be, DecoderConfig c, int batch, int seq, int loraRank, boolean checkpointing) {
+        this.be = be;
+        this.batch = batch;
+        this.seq = seq;
+        this.loraRank = loraRank;
+        this.checkpointing = checkpointing;
+        int n = batch * seq;
+        res = new Tensor[c.layers() + 1];
+        for (int i = 0; i < res.length; i++) {
+            res[i] = be.zeros(DType.F32, Shape.of(n, c.hidden()));
+        }
+        layers = new Layer[checkpointing ? 1 : c.layers()];
+        for (int i = 0; i < layers.length; i++) {
+            layers[i] = new Layer(be, c, batch, seq, loraRank);
+        }
+        finalNorm = be.zeros(DType.F32, Shape.of(n, c.hidden()));
+        rstdFinal = be.zeros(DType.F32, Shape.of(n));
+        logits = be.zeros(DType.F32, Shape.of(n, c.vocab()));
+    }
+
+    Layer layer(int l) {
+        return layers[checkpointing ? 0 : l];
+    }
+
+    /** A scratch buffer of this shape under this key, made on first use. */
+    Tensor scratch(String key, int rows, int cols) {
+        Tensor t = scratch.get(key);
+        if (t == null || t.shape().dim(0) != rows || t.shape().dim(1) != cols) {
+            if (t != null) {
+                t.close();
+            }
+            t = be.zeros(DType.F32, Shape.of(rows, cols));
+            scratch.put(key, t);
+        }
+        return t;
+    }
+
+    /** Sequences in the batch. */
+    public int batch() {
+        return batch;
+    }
+
+    /** Tokens per sequence. */
+    public int seq() {
+        return seq;
+    }
+
+    /** The logits {@code [batch*seq, vocab]} of the last forward (the loss's backward overwrites them). */
+    public Tensor logits() {
+        return logits;
+    }
+
+    /**
+     * Hugging Face's {@code hidden_states[i]} {@code [batch*seq, hidden]}: 0 the embeddings, {@code i} the output of
+     * layer {@code i-1}, and {@code layers} the final RMSNorm's output.
+     */
+    public Tensor hidden(int i) {
+        return i == res.length - 1 ? finalNorm : res[i];
+    }
+
+    @Override
+    public void close() {
+        for (Tensor t : res) {
+            t.close();
+        }
+        for (Layer l : layers) {
+            l.close();
+        }
+        finalNorm.close();
+        rstdFinal.close();
+        logits.close();
+        scratch.values().forEach(Tensor::close);
+    }
+}

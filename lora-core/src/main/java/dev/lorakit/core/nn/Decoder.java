@@ -1,0 +1,400 @@
+package dev.lorakit.core.nn;
+
+import dev.lorakit.core.backend.Backend;
+import dev.lorakit.core.lora.LoraTarget;
+import dev.lorakit.core.lora.LoraWeights;
+import dev.lorakit.core.tensor.DType;
+import dev.lorakit.core.tensor.Shape;
+import dev.lorakit.core.tensor.Tensor;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * A LLaMA/Mistral decoder with optional LoRA on its projections: an explicit forward and an explicit backward,
+ * layer by layer, in the order of the math. The base weights are frozen: the backward computes only the
+ * gradient of the activations through them, and the gradients of the LoRA matrices.
+ *
+ * <pre>
+ * ids -embed-> x -[ RMSNorm -> q,k,v -> RoPE -> attention -> o -> +x -> RMSNorm -> gate,up -> SiLU(gate)*up
+ *                  -> down -> +x ] x layers -> RMSNorm -> lm_head -> logits
+ * </pre>
+ *
+ * <p>Not thread-safe: one pass at a time.
+ */
+public final class Decoder implements AutoCloseable {
+
+    private final DecoderConfig config;
+    private final DecoderWeights weights;
+    private final Backend be;
+    private LoraWeights lora;
+    private boolean merged;
+    private boolean training;
+    private boolean checkpointing;
+    private long dropoutSeed;
+    private Tensor ropeCos;
+    private Tensor ropeSin;
+    private final Map<String, Activations> buffers = new LinkedHashMap<>();
+
+    /** A decoder over {@code weights}, computing on {@code backend} (the one that holds the weights). */
+    public Decoder(DecoderConfig config, DecoderWeights weights, Backend backend) {
+        if (weights.layers().size() != config.layers()) {
+            throw new IllegalArgumentException("The weights have " + weights.layers().size() + " layers but the config says "
+                    + config.layers() + ".");
+        }
+        this.config = config;
+        this.weights = weights;
+        this.be = backend;
+    }
+
+    /** The shape of the model. */
+    public DecoderConfig config() {
+        return config;
+    }
+
+    /** The backend it runs on. */
+    public Backend backend() {
+        return be;
+    }
+
+    /** The frozen base weights. */
+    public DecoderWeights weights() {
+        return weights;
+    }
+
+    /** Wraps the targeted projections with these LoRA matrices ({@code null}: none). */
+    public void setLora(LoraWeights lora) {
+        if (merged) {
+            throw new IllegalStateException("Unmerge the current adapter before replacing it.");
+        }
+        if (lora != null && !lora.config().equals(config)) {
+            throw new IllegalArgumentException("The LoRA matrices were made for " + lora.config() + ", not " + config + ".");
+        }
+        this.lora = lora;
+        buffers.values().forEach(Activations::close);
+        buffers.clear();
+    }
+
+    /** The LoRA matrices in use, or null. */
+    public LoraWeights lora() {
+        return lora;
+    }
+
+    /** Training mode applies LoRA dropout; evaluation mode (the default) does not. */
+    public void setTraining(boolean training) {
+        this.training = training;
+    }
+
+    /**
+     * Activation checkpointing: the forward keeps only each layer's input and the backward recomputes the layer
+     * before differentiating it. Same gradients, bit for bit; less memory, one more forward of compute.
+     */
+    public void setCheckpointing(boolean checkpointing) {
+        this.checkpointing = checkpointing;
+    }
+
+    /** The seed of the LoRA dropout masks of the next pass (set it per step, e.g. from the step number). */
+    public void setDropoutSeed(long seed) {
+        this.dropoutSeed = seed;
+    }
+
+    // ---- forward -----------------------------------------------------------------------------------------
+
+    /**
+     * Runs the model over {@code ids} ({@code batch} sequences of equal length, batch-major). The returned
+     * buffers belong to the decoder and are reused by the next pass of the same shape.
+     */
+    public Activations forward(int[] ids, int batch) {
+        int seq = sequenceLength(ids, batch);
+        Activations a = buffersFor(batch, seq, checkpointing);
+        ensureRope(seq);
+        be.embedding(weights.embed(), ids, a.res[0]);
+        for (int l = 0; l < config.layers(); l++) {
+            layerForward(a, l, a.res[l], a.res[l + 1], 0, null);
+        }
+        head(a);
+        return a;
+    }
+
+    /**
+     * Runs {@code ids} (the next {@code ids.length / batch} tokens of each sequence) at the positions after those
+     * already in {@code cache}, adds their keys and values to it, and returns the logits {@code [batch*n, vocab]}.
+     */
+    public Tensor forwardCached(int[] ids, int batch, KvCache cache) {
+        int n = sequenceLength(ids, batch);
+        if (cache.batch != batch) {
+            throw new IllegalArgumentException("The KV cache holds " + cache.batch + " sequences, not " + batch + ".");
+        }
+        int position = cache.length();
+        if (position + n > cache.capacity) {
+            throw new IllegalArgumentException("The KV cache has room for " + cache.capacity + " positions; "
+                    + (position + n) + " are needed.");
+        }
+        Activations a = buffersFor(batch, n, false);
+        ensureRope(position + n);
+        be.embedding(weights.embed(), ids, a.res[0]);
+        for (int l = 0; l < config.layers(); l++) {
+            layerForward(a, l, a.res[l], a.res[l + 1], position, cache);
+        }
+        cache.advance(n);
+        head(a);
+        return a.logits;
+    }
+
+    private void head(Activations a) {
+        be.rmsNorm(a.res[config.layers()], weights.norm(), (float) config.rmsEps(), a.finalNorm, a.rstdFinal);
+        be.matmul(a.finalNorm, false, weights.lmHead(), true, a.logits, 1, 0);
+    }
+
+    private void layerForward(Activations a, int l, Tensor x, Tensor out, int position, KvCache cache) {
+        LayerWeights w = weights.layers().get(l);
+        Activations.Layer s = a.layer(l);
+        float eps = (float) config.rmsEps();
+        be.rmsNorm(x, w.attnNorm(), eps, s.norm1, s.rstd1);
+        linear(a, l, LoraTarget.Q_PROJ, w.q(), s.norm1, s.q);
+        linear(a, l, LoraTarget.K_PROJ, w.k(), s.norm1, s.k);
+        linear(a, l, LoraTarget.V_PROJ, w.v(), s.norm1, s.v);
+        be.rope(s.q, a.batch, config.heads(), ropeCos, ropeSin, position, false);
+        be.rope(s.k, a.batch, config.kvHeads(), ropeCos, ropeSin, position, false);
+        if (cache == null) {
+            be.attention(s.q, s.k, s.v, s.att, s.lse, a.batch, config.heads(), config.kvHeads(), 0, a.seq,
+                    config.slidingWindow());
+        } else {
+            be.copyAt(s.k, cache.keys[l], a.batch, position);
+            be.copyAt(s.v, cache.values[l], a.batch, position);
+            be.attention(s.q, cache.keys[l], cache.values[l], s.att, null, a.batch, config.heads(), config.kvHeads(),
+                    position, position + a.seq, config.slidingWindow());
+        }
+        linear(a, l, LoraTarget.O_PROJ, w.o(), s.att, s.mid);
+        be.add(s.mid, x, s.mid);
+        be.rmsNorm(s.mid, w.mlpNorm(), eps, s.norm2, s.rstd2);
+        linear(a, l, LoraTarget.GATE_PROJ, w.gate(), s.norm2, s.gate);
+        linear(a, l, LoraTarget.UP_PROJ, w.up(), s.norm2, s.up);
+        be.swiglu(s.gate, s.up, s.act);
+        linear(a, l, LoraTarget.DOWN_PROJ, w.down(), s.act, out);
+        be.add(out, s.mid, out);
+    }
+
+    /** {@code y = x W^T + scale * (dropout(x) A^T) B^T}; the LoRA term only where a target is wrapped and not merged. */
+    private void linear(Activations a, int l, LoraTarget target, Tensor w, Tensor x, Tensor y) {
+        be.matmul(x, false, w, true, y, 1, 0);
+        LoraWeights.Pair p = activePair(l, target);
+        if (p == null) {
+            return;
+        }
+        Tensor xa = a.layer(l).xa[target.ordinal()];
+        be.matmul(dropped(a, l, target, x), false, p.a(), true, xa, 1, 0);
+        be.matmul(xa, false, p.b(), true, y, lora.scale(), 1);
+    }
+
+    private LoraWeights.Pair activePair(int l, LoraTarget target) {
+        return lora == null || merged ? null : lora.get(l, target);
+    }
+
+    /** The LoRA path's input: {@code x} itself, or its dropout (regenerated identically for the backward). */
+    private Tensor dropped(Activations a, int l, LoraTarget target, Tensor x) {
+        float p = (float) lora.spec().dropout();
+        if (!training || p == 0) {
+            return x;
+        }
+        Tensor buf = a.scratch("dropout." + x.shape().dim(1), x.shape().dim(0), x.shape().dim(1));
+        be.dropout(x, buf, p, maskSeed(l, target));
+        return buf;
+    }
+
+    private long maskSeed(int l, LoraTarget target) {
+        return dropoutSeed * 0x9E3779B97F4A7C15L + (long) l * LoraTarget.values().length + target.ordinal();
+    }
+
+    // ---- backward ----------------------------------------------------------------------------------------
+
+    /**
+     * The loss of the last {@link #forward} against {@code targets} (one per token, {@link Backend#IGNORE_INDEX} to
+     * skip; already shifted, see {@link CausalLmLoss}) and its backward: adds {@code gradScale * d(sum of token
+     * losses)} to the LoRA gradients. Returns the sum of the token losses. The logits are overwritten.
+     */
+    public double backward(Activations a, int[] targets, float gradScale) {
+        if (targets.length != a.batch * a.seq) {
+            throw new IllegalArgumentException(targets.length + " targets for " + a.batch * a.seq + " tokens.");
+        }
+        int n = a.batch * a.seq;
+        double loss = be.crossEntropy(a.logits, targets, a.logits, gradScale);
+        Tensor dNorm = a.scratch("dNorm", n, config.hidden());
+        be.matmul(a.logits, false, weights.lmHead(), false, dNorm, 1, 0);
+        Tensor dRes = a.scratch("dRes", n, config.hidden());
+        be.fill(dRes, 0f);
+        be.rmsNormBackward(dNorm, a.res[config.layers()], weights.norm(), a.rstdFinal, dRes, null);
+        for (int l = config.layers() - 1; l >= 0; l--) {
+            if (a.checkpointing) {
+                layerForward(a, l, a.res[l], a.scratch("recomputed", n, config.hidden()), 0, null);
+            }
+            layerBackward(a, l, dRes);
+        }
+        return loss;
+    }
+
+    /** Turns {@code dRes}, the gradient at layer l's output, into the gradient at its input. */
+    private void layerBackward(Activations a, int l, Tensor dRes) {
+        LayerWeights w = weights.layers().get(l);
+        Activations.Layer s = a.layer(l);
+        int n = a.batch * a.seq;
+        // out = mid + down(silu(gate) * up)
+        Tensor dAct = zeroed(a, "dAct", n, config.intermediate());
+        linearBackward(a, l, LoraTarget.DOWN_PROJ, w.down(), s.act, dRes, dAct);
+        Tensor dGate = zeroed(a, "dGate", n, config.intermediate());
+        Tensor dUp = zeroed(a, "dUp", n, config.intermediate());
+        be.swigluBackward(dAct, s.gate, s.up, dGate, dUp);
+        Tensor dNorm = zeroed(a, "dNorm", n, config.hidden());
+        linearBackward(a, l, LoraTarget.GATE_PROJ, w.gate(), s.norm2, dGate, dNorm);
+        linearBackward(a, l, LoraTarget.UP_PROJ, w.up(), s.norm2, dUp, dNorm);
+        be.rmsNormBackward(dNorm, s.mid, w.mlpNorm(), s.rstd2, dRes, null);
+        // mid = x + o(attention(rope(q(norm1)), rope(k(norm1)), v(norm1)))
+        Tensor dAtt = zeroed(a, "dAtt", n, config.qWidth());
+        linearBackward(a, l, LoraTarget.O_PROJ, w.o(), s.att, dRes, dAtt);
+        Tensor dq = zeroed(a, "dq", n, config.qWidth());
+        Tensor dk = zeroed(a, "dk", n, config.kvWidth());
+        Tensor dv = zeroed(a, "dv", n, config.kvWidth());
+        be.attentionBackward(dAtt, s.q, s.k, s.v, s.att, s.lse, dq, dk, dv, a.batch, config.heads(), config.kvHeads(),
+                config.slidingWindow());
+        be.rope(dq, a.batch, config.heads(), ropeCos, ropeSin, 0, true);
+        be.rope(dk, a.batch, config.kvHeads(), ropeCos, ropeSin, 0, true);
+        be.fill(dNorm, 0f);
+        linearBackward(a, l, LoraTarget.Q_PROJ, w.q(), s.norm1, dq, dNorm);
+        linearBackward(a, l, LoraTarget.K_PROJ, w.k(), s.norm1, dk, dNorm);
+        linearBackward(a, l, LoraTarget.V_PROJ, w.v(), s.norm1, dv, dNorm);
+        be.rmsNormBackward(dNorm, a.res[l], w.attnNorm(), s.rstd1, dRes, null);
+    }
+
+    /**
+     * Backward of {@link #linear}: {@code dx += dy W} (no gradient for the frozen W) and, through the LoRA path,
+     * {@code dB += scale dy^T xa}, {@code dA += (scale dy B)^T dropout(x)}, {@code dx += dropout'((scale dy B) A)}.
+     */
+    private void linearBackward(Activations a, int l, LoraTarget target, Tensor w, Tensor x, Tensor dy, Tensor dx) {
+        be.matmul(dy, false, w, false, dx, 1, 1);
+        LoraWeights.Pair p = activePair(l, target);
+        if (p == null) {
+            return;
+        }
+        int n = a.batch * a.seq;
+        float scale = lora.scale();
+        be.matmul(dy, true, a.layer(l).xa[target.ordinal()], false, p.gradB(), scale, 1);
+        Tensor dXa = a.scratch("dXa", n, lora.spec().r());
+        be.matmul(dy, false, p.b(), false, dXa, scale, 0);
+        be.matmul(dXa, true, dropped(a, l, target, x), false, p.gradA(), 1, 1);
+        if (!training || lora.spec().dropout() == 0) {
+            be.matmul(dXa, false, p.a(), false, dx, 1, 1);
+        } else {
+            Tensor tmp = a.scratch("loraDx." + x.shape().dim(1), n, x.shape().dim(1));
+            be.matmul(dXa, false, p.a(), false, tmp, 1, 0);
+            be.dropout(tmp, tmp, (float) lora.spec().dropout(), maskSeed(l, target));
+            be.add(dx, tmp, dx);
+        }
+    }
+
+    private Tensor zeroed(Activations a, String key, int rows, int cols) {
+        Tensor t = a.scratch(key, rows, cols);
+        be.fill(t, 0f);
+        return t;
+    }
+
+    // ---- merge -------------------------------------------------------------------------------------------
+
+    /** Folds the LoRA update into the base weights, {@code W += scale * B A}; the forward then skips the LoRA path. */
+    public void mergeLora() {
+        if (lora == null || merged) {
+            throw new IllegalStateException(lora == null ? "There is no adapter to merge." : "The adapter is already merged.");
+        }
+        fold(lora.scale());
+        merged = true;
+    }
+
+    /** Undoes {@link #mergeLora}: {@code W -= scale * B A} (exact up to float rounding). */
+    public void unmergeLora() {
+        if (!merged) {
+            throw new IllegalStateException("The adapter is not merged.");
+        }
+        fold(-lora.scale());
+        merged = false;
+    }
+
+    /** Whether the adapter is folded into the base weights. */
+    public boolean isMerged() {
+        return merged;
+    }
+
+    private void fold(float factor) {
+        for (LoraWeights.Pair p : lora.pairs()) {
+            Tensor w = p.target().base(weights.layers().get(p.layer()));
+            be.matmul(p.b(), false, p.a(), false, w, factor, 1);
+        }
+    }
+
+    // ---- helpers -----------------------------------------------------------------------------------------
+
+    private int sequenceLength(int[] ids, int batch) {
+        if (batch < 1 || ids.length == 0 || ids.length % batch != 0) {
+            throw new IllegalArgumentException(ids.length + " token ids do not split into " + batch + " equal sequences.");
+        }
+        return ids.length / batch;
+    }
+
+    private Activations buffersFor(int batch, int seq, boolean ckpt) {
+        int rank = lora == null ? 0 : lora.spec().r();
+        String key = batch + "x" + seq + (ckpt ? "c" : "");
+        Activations a = buffers.remove(key);
+        if (a == null) {
+            a = new Activations(be, config, batch, seq, rank, ckpt);
+        }
+        buffers.put(key, a);
+        // Keep the few most recent shapes (training, a prompt, one-token steps); free the rest.
+        while (buffers.size() > 3) {
+            String oldest = buffers.keySet().iterator().next();
+            buffers.remove(oldest).close();
+        }
+        return a;
+    }
+
+    /**
+     * Hugging Face's rotary tables, rounded as it computes them: inverse frequencies, angles and their cosines
+     * in float32 ({@code inv_freq = 1 / theta^(2i/d)}, {@code angle = position * inv_freq}).
+     */
+    private void ensureRope(int positions) {
+        if (ropeCos != null && ropeCos.shape().dim(0) >= positions) {
+            return;
+        }
+        int size = Math.max(positions, ropeCos == null ? 64 : 2 * ropeCos.shape().dim(0));
+        int half = config.headDim() / 2;
+        float[] cos = new float[size * half];
+        float[] sin = new float[size * half];
+        for (int i = 0; i < half; i++) {
+            float exponent = (float) (2 * i) / config.headDim();
+            float invFreq = (float) (1.0 / (float) Math.pow(config.ropeTheta(), exponent));
+            for (int p = 0; p < size; p++) {
+                float angle = p * invFreq;
+                cos[p * half + i] = (float) Math.cos(angle);
+                sin[p * half + i] = (float) Math.sin(angle);
+            }
+        }
+        if (ropeCos != null) {
+            ropeCos.close();
+            ropeSin.close();
+        }
+        ropeCos = be.upload(cos, DType.F32, Shape.of(size, half));
+        ropeSin = be.upload(sin, DType.F32, Shape.of(size, half));
+    }
+
+    /** Frees the pass buffers (the weights stay with their owner). */
+    @Override
+    public void close() {
+        buffers.values().forEach(Activations::close);
+        buffers.clear();
+        if (ropeCos != null) {
+            ropeCos.close();
+            ropeSin.close();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "Decoder" + config + " on " + be.name() + (lora == null ? "" : " with LoRA r=" + lora.spec().r());
+    }
+}

@@ -1,0 +1,40 @@
+package dev.lorakit.core.nn;
+
+import java.util.Arrays;
+
+/** Autoregressive generation of one sequence with a KV cache. */
+public final class Generator {
+
+    private final Decoder decoder;
+
+    public Generator(Decoder decoder) {
+        this.decoder = decoder;
+    }
+
+    /**
+     * The prompt followed by up to {@code maxNewTokens} generated tokens; generation stops after {@code eos} (which
+     * is kept) unless {@code eos} is negative.
+     */
+    public int[] generate(int[] prompt, int maxNewTokens, int eos, Sampler.Settings settings) {
+        if (prompt.length == 0) {
+            throw new IllegalArgumentException("Generation needs a prompt of at least one token.");
+        }
+        int vocab = decoder.config().vocab();
+        Sampler sampler = new Sampler(settings);
+        int[] out = Arrays.copyOf(prompt, prompt.length + maxNewTokens);
+        int length = prompt.length;
+        try (KvCache cache = new KvCache(decoder.config(), decoder.backend(), 1, prompt.length + maxNewTokens)) {
+            int[] input = prompt;
+            while (length < out.length) {
+                float[] logits = decoder.backend().download(decoder.forwardCached(input, 1, cache));
+                int next = sampler.next(logits, (input.length - 1) * vocab, vocab);
+                out[length++] = next;
+                if (next == eos) {
+                    break;
+                }
+                input = new int[] {next};
+            }
+        }
+        return Arrays.copyOf(out, length);
+    }
+}

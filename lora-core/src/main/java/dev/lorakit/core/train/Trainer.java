@@ -1,0 +1,282 @@
+package dev.lorakit.core.train;
+
+import dev.lorakit.core.backend.Backend;
+import dev.lorakit.core.io.SafeTensorsDtype;
+import dev.lorakit.core.io.SafeTensorsFile;
+import dev.lorakit.core.io.SafeTensorsWriter;
+import dev.lorakit.core.io.TensorSource;
+import dev.lorakit.core.lora.LoraWeights;
+import dev.lorakit.core.nn.Activations;
+import dev.lorakit.core.nn.CausalLmLoss;
+import dev.lorakit.core.nn.Decoder;
+import dev.lorakit.core.optim.AdamW;
+import dev.lorakit.core.optim.GradClip;
+import dev.lorakit.core.optim.LrSchedule;
+import dev.lorakit.core.optim.Parameter;
+import dev.lorakit.core.tensor.DType;
+import dev.lorakit.core.tensor.Tensor;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+/**
+ * Trains the LoRA matrices of a decoder: seeded shuffling, right-padded batches, gradient accumulation, clipping,
+ * AdamW with a schedule, and checkpoints from which a run resumes bit for bit.
+ *
+ * <p>All randomness is a function of the seed and the step: the data order of epoch e is a permutation drawn from
+ * {@code (seed, e)}, and the dropout masks of a micro-batch from {@code (seed, micro-batch index)}. A checkpoint
+ * therefore needs only the adapter, the optimizer moments, the step and the seed.
+ */
+public final class Trainer {
+
+    /**
+     * How to train.
+     *
+     * @param batchSize       sequences per micro-batch
+     * @param gradAccum       micro-batches per optimizer step
+     * @param steps           optimizer steps in total
+     * @param schedule        the learning rate per step
+     * @param maxGradNorm     global-norm clipping threshold (0: none)
+     * @param checkpointEvery write a checkpoint every this many steps (0: never)
+     * @param checkpointDir   where checkpoints go ({@code checkpoint-<step>.safetensors})
+     * @param seed            seed of the data order and the dropout masks
+     * @param padId           token id used to pad short sequences (their labels are ignored)
+     */
+    public record Settings(int batchSize, int gradAccum, int steps, LrSchedule schedule, double maxGradNorm,
+            int checkpointEvery, Path checkpointDir, long seed, int padId) {
+        public Settings {
+            if (batchSize < 1 || gradAccum < 1 || steps < 0 || maxGradNorm < 0 || checkpointEvery < 0) {
+                throw new IllegalArgumentException("Training needs batch size and gradient accumulation >= 1 and "
+                        + "non-negative steps, clipping norm and checkpoint interval.");
+            }
+            if (checkpointEvery > 0 && checkpointDir == null) {
+                throw new IllegalArgumentException("Checkpoints every " + checkpointEvery + " steps need a checkpoint folder.");
+            }
+        }
+    }
+
+    /**
+     * What one optimizer step did.
+     *
+     * @param step            the number of steps done, this one included
+     * @param loss            mean loss over the step's counted tokens
+     * @param lr              the learning rate used
+     * @param gradNorm        the global gradient norm before clipping
+     * @param tokens          tokens processed in this step (padding included)
+     * @param tokensPerSecond throughput of this step
+     */
+    public record StepMetrics(int step, double loss, double lr, double gradNorm, long tokens, double tokensPerSecond) {
+    }
+
+    /** Receives the metrics of every step (progress display, logs, charts). */
+    @FunctionalInterface
+    public interface Listener {
+        void onStep(StepMetrics metrics);
+    }
+
+    /** A micro-batch, padded and shifted. */
+    record Batch(int[] ids, int[] targets, int batch) {
+    }
+
+    private static final Pattern CHECKPOINT = Pattern.compile("checkpoint-(\\d+)\\.safetensors");
+
+    private final Decoder decoder;
+    private final LoraWeights lora;
+    private final AdamW optimizer;
+    private final Settings settings;
+    private final List<Example> data;
+
+    /** A trainer of {@code lora} (already set on {@code decoder}) with {@code optimizer} over its parameters. */
+    public Trainer(Decoder decoder, LoraWeights lora, AdamW optimizer, Settings settings, List<Example> data) {
+        if (decoder.lora() != lora) {
+            throw new IllegalArgumentException("The decoder must carry the LoRA matrices being trained (call setLora).");
+        }
+        if (data.size() < settings.batchSize()) {
+            throw new IllegalArgumentException("The training set has " + data.size() + " examples, fewer than one batch of "
+                    + settings.batchSize() + ".");
+        }
+        this.decoder = decoder;
+        this.lora = lora;
+        this.optimizer = optimizer;
+        this.settings = settings;
+        this.data = List.copyOf(data);
+    }
+
+    /** Runs from the optimizer's current step up to {@code settings.steps()}. */
+    public void train(Listener listener) throws IOException {
+        decoder.setTraining(true);
+        List<Parameter> params = lora.parameters();
+        while (optimizer.stepCount() < settings.steps()) {
+            long start = System.nanoTime();
+            int step = optimizer.stepCount();
+            List<Batch> micro = new ArrayList<>();
+            int counted = 0;
+            for (int k = 0; k < settings.gradAccum(); k++) {
+                Batch b = batch((long) step * settings.gradAccum() + k);
+                micro.add(b);
+                counted += CausalLmLoss.counted(b.targets());
+            }
+            lora.zeroGrad();
+            double lossSum = 0;
+            long tokens = 0;
+            for (int k = 0; k < micro.size(); k++) {
+                Batch b = micro.get(k);
+                decoder.setDropoutSeed(settings.seed() * 1_000_003L + (long) step * settings.gradAccum() + k);
+                Activations a = decoder.forward(b.ids(), b.batch());
+                tokens += b.ids().length;
+                if (counted > 0) {
+                    // Hugging Face normalises by the tokens of the whole accumulated step, not per micro-batch.
+                    lossSum += decoder.backward(a, b.targets(), 1f / counted);
+                }
+            }
+            double loss = counted == 0 ? 0 : lossSum / counted;
+            double norm = settings.maxGradNorm() > 0 ? GradClip.clip(decoder.backend(), params, settings.maxGradNorm())
+                    : GradClip.globalNorm(decoder.backend(), params);
+            if (!Double.isFinite(loss) || !Double.isFinite(norm)) {
+                throw new IllegalStateException("Training stopped at step " + (step + 1) + ": the loss is " + loss
+                        + " and the gradient norm " + norm + "; lower the learning rate or check the data.");
+            }
+            double lr = settings.schedule().at(step);
+            optimizer.step(lr);
+            double seconds = (System.nanoTime() - start) / 1e9;
+            if (listener != null) {
+                listener.onStep(new StepMetrics(step + 1, loss, lr, norm, tokens, tokens / Math.max(seconds, 1e-9)));
+            }
+            if (settings.checkpointEvery() > 0 && (step + 1) % settings.checkpointEvery() == 0) {
+                saveCheckpoint(settings.checkpointDir().resolve("checkpoint-" + (step + 1) + ".safetensors"));
+            }
+        }
+    }
+
+    /** Micro-batch number {@code index} of the run: examples drawn in the seeded order of its epoch. */
+    Batch batch(long index) {
+        int perEpoch = data.size() / settings.batchSize();
+        long epoch = index / perEpoch;
+        int[] order = permutation(data.size(), settings.seed(), epoch);
+        int first = (int) (index % perEpoch) * settings.batchSize();
+        List<Example> rows = new ArrayList<>();
+        for (int i = 0; i < settings.batchSize(); i++) {
+            rows.add(data.get(order[first + i]));
+        }
+        return collate(rows, settings.padId());
+    }
+
+    /** The order of epoch {@code epoch}: a Fisher-Yates shuffle seeded by (seed, epoch). */
+    static int[] permutation(int n, long seed, long epoch) {
+        SplittableRandom rnd = new SplittableRandom(seed ^ (epoch + 1) * 0x9E3779B97F4A7C15L);
+        int[] order = new int[n];
+        for (int i = 0; i < n; i++) {
+            order[i] = i;
+        }
+        for (int i = n - 1; i > 0; i--) {
+            int j = rnd.nextInt(i + 1);
+            int t = order[i];
+            order[i] = order[j];
+            order[j] = t;
+        }
+        return order;
+    }
+
+    /**
+     * Pads every row on the right to the longest (padding is causal-safe: no real token attends to a later pad)
+     * and turns labels into next-token targets; padded positions are ignored.
+     */
+    static Batch collate(List<Example> rows, int padId) {
+        int seq = rows.stream().mapToInt(Example::length).max().orElseThrow();
+        int[] ids = new int[rows.size() * seq];
+        int[] labels = new int[ids.length];
+        Arrays.fill(ids, padId);
+        Arrays.fill(labels, Backend.IGNORE_INDEX);
+        for (int r = 0; r < rows.size(); r++) {
+            Example e = rows.get(r);
+            System.arraycopy(e.ids(), 0, ids, r * seq, e.length());
+            System.arraycopy(e.labels(), 0, labels, r * seq, e.length());
+        }
+        return new Batch(ids, CausalLmLoss.targets(labels, rows.size()), rows.size());
+    }
+
+    // ---- checkpoints -------------------------------------------------------------------------------------
+
+    /**
+     * Writes the adapter (PEFT names), the AdamW moments ({@code <name>.exp_avg}, {@code <name>.exp_avg_sq}), the
+     * step and the seed to one safetensors file, atomically.
+     */
+    public void saveCheckpoint(Path file) throws IOException {
+        Files.createDirectories(file.toAbsolutePath().getParent());
+        Backend be = decoder.backend();
+        SafeTensorsWriter w = SafeTensorsWriter.create()
+                .metadata("format", "pt")
+                .metadata("lorakit.step", Integer.toString(optimizer.stepCount()))
+                .metadata("lorakit.seed", Long.toString(settings.seed()));
+        for (Parameter p : lora.parameters()) {
+            AdamW.Moments m = optimizer.moments().get(p.name());
+            w.addFloats(p.name(), shape(p.value()), be.download(p.value()), SafeTensorsDtype.F32);
+            w.addFloats(p.name() + ".exp_avg", shape(p.value()), be.download(m.m()), SafeTensorsDtype.F32);
+            w.addFloats(p.name() + ".exp_avg_sq", shape(p.value()), be.download(m.v()), SafeTensorsDtype.F32);
+        }
+        w.write(file);
+    }
+
+    /** Restores the adapter, the moments and the step from a checkpoint written by {@link #saveCheckpoint}. */
+    public void loadCheckpoint(Path file) throws IOException {
+        Backend be = decoder.backend();
+        try (TensorSource src = SafeTensorsFile.open(file)) {
+            String seed = src.metadata().get("lorakit.seed");
+            if (seed != null && Long.parseLong(seed) != settings.seed()) {
+                throw new IOException(file + " was written by a run with seed " + seed + ", not " + settings.seed()
+                        + "; resuming it would not repeat that run.");
+            }
+            String step = src.metadata().get("lorakit.step");
+            if (step == null) {
+                throw new IOException(file + " has no \"lorakit.step\" metadata; it is not a training checkpoint.");
+            }
+            for (Parameter p : lora.parameters()) {
+                AdamW.Moments m = optimizer.moments().get(p.name());
+                restore(src, p.name(), p.value(), be);
+                restore(src, p.name() + ".exp_avg", m.m(), be);
+                restore(src, p.name() + ".exp_avg_sq", m.v(), be);
+            }
+            optimizer.setStepCount(Integer.parseInt(step));
+        }
+    }
+
+    /** The checkpoint with the highest step in {@code dir}, if any. */
+    public static java.util.Optional<Path> latestCheckpoint(Path dir) throws IOException {
+        if (!Files.isDirectory(dir)) {
+            return java.util.Optional.empty();
+        }
+        try (Stream<Path> files = Files.list(dir)) {
+            return files.filter(p -> CHECKPOINT.matcher(p.getFileName().toString()).matches())
+                    .max((a, b) -> Long.compare(stepOf(a), stepOf(b)));
+        }
+    }
+
+    private static long stepOf(Path p) {
+        Matcher m = CHECKPOINT.matcher(p.getFileName().toString());
+        return m.matches() ? Long.parseLong(m.group(1)) : -1;
+    }
+
+    private static void restore(TensorSource src, String name, Tensor dst, Backend be) throws IOException {
+        if (!src.contains(name)) {
+            throw new IOException(src.path() + " has no tensor \"" + name + "\".");
+        }
+        if (!Arrays.equals(src.info(name).shape(), shape(dst))) {
+            throw new IOException(src.path() + ": tensor \"" + name + "\" has shape "
+                    + Arrays.toString(src.info(name).shape()) + " but " + dst.shape() + " is expected.");
+        }
+        try (Tensor tmp = be.upload(src.floats(name), DType.F32, dst.shape())) {
+            be.copy(tmp, dst);
+        }
+    }
+
+    private static long[] shape(Tensor t) {
+        return Arrays.stream(t.shape().dims()).asLongStream().toArray();
+    }
+}
