@@ -214,9 +214,9 @@ public record LoraConfig(
         require("none".equals(bias), "bias is " + quote(bias)
                 + "; lorakit implements only \"none\" (no trainable biases).");
         require(!fanInFanOut, "fan_in_fan_out is true; lorakit implements only weights stored [out, in].");
-        require(modulesToSave == null || modulesToSave.isEmpty(), "modules_to_save is " + modulesToSave
+        require(modulesToSave == null || modulesToSave.isEmpty(), "modules_to_save is " + quote(modulesToSave)
                 + "; lorakit does not train whole modules beside the adapter.");
-        require(targetParameters == null || targetParameters.isEmpty(), "target_parameters is " + targetParameters
+        require(targetParameters == null || targetParameters.isEmpty(), "target_parameters is " + quote(targetParameters)
                 + "; lorakit adapts linear modules only.");
         require(taskType == null || taskType.equals("CAUSAL_LM"), "task_type is " + quote(taskType)
                 + "; lorakit implements only \"CAUSAL_LM\".");
@@ -262,6 +262,10 @@ public record LoraConfig(
 
     private static String quote(String s) {
         return s == null ? "null" : "\"" + s + "\"";
+    }
+
+    private static String quote(List<String> list) {
+        return list == null ? "null" : list.stream().map(LoraConfig::quote).toList().toString().replace(", ", ",");
     }
 
     /** PEFT fields lorakit does not model but that are harmless whatever their value. */

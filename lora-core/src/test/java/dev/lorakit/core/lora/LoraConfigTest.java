@@ -149,9 +149,7 @@ class LoraConfigTest {
     })
     void unsupportedOptionsAreRefusedByName(String field, String value, String why) throws IOException {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> withField(field, value));
-        assertTrue(e.getMessage().startsWith(field + " is "), e.getMessage());
-        assertTrue(e.getMessage().contains(value.replace("\"", "").replace(" ", "").isEmpty() ? field
-                : JSON.readTree(value).isTextual() ? JSON.readTree(value).asText() : field), e.getMessage());
+        assertTrue(e.getMessage().startsWith(field + " is " + JSON.readTree(value) + "; "), e.getMessage());
         assertTrue(e.getMessage().contains(why), e.getMessage());
     }
 
