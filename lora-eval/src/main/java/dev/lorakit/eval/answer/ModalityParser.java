@@ -17,7 +17,8 @@ import java.util.regex.Pattern;
  * "proton", "proton beam", "PBS", "IMPT", "Gy(RBE)" are proton; "electron", "electron beam", "TSEBT" are
  * electron; "brachytherapy", "brachy", "HDR", "LDR", "seed implant", "plaque", "I-125" are
  * brachytherapy). A mention negated by "no", "not", "without", "never", "avoid", "instead of" or
- * "rather than" at most two words before it does not count. The answer is the modality of the first
+ * "rather than" at most three words before it, in the same clause, does not count (a clause ends at
+ * punctuation or at "but", "and", "then", "so", "use"). The answer is the modality of the first
  * mention that counts. Regimens name the main course first, so for a combined treatment ("45 Gy EBRT then
  * HDR brachytherapy 28 Gy in 4") this is the modality of the main course. No mention: empty.
  */
@@ -47,8 +48,11 @@ public final class ModalityParser {
       Pattern.CASE_INSENSITIVE | Pattern.UNICODE_CASE);
 
   private static final Pattern NEGATION = Pattern.compile(
-      "(?:^|[^\\p{L}])(?:no|not|without|never|avoid|avoiding|instead of|rather than)(?:[\\s-]+[\\p{L}\\p{N}'()/.-]+){0,2}[\\s-]*$",
+      "(?:^|[^\\p{L}])(?:no|not|without|never|avoid|avoiding|instead of|rather than)(?:[\\s-]+[\\p{L}\\p{N}'/-]+){0,3}[\\s-]*$",
       Pattern.CASE_INSENSITIVE);
+
+  private static final Pattern CLAUSE_BREAK = Pattern.compile(
+      "[.,;:!?()\\n]|(?<![\\p{L}])(?:but|and|then|so|use)(?![\\p{L}])", Pattern.CASE_INSENSITIVE);
 
   private record Entry(String regex, Modality modality, Pattern whole) {}
 
@@ -59,12 +63,18 @@ public final class ModalityParser {
     if (answer == null) return Optional.empty();
     Matcher m = MENTION.matcher(answer);
     while (m.find()) {
-      String before = answer.substring(Math.max(0, m.start() - 40), m.start());
-      int sentence = Math.max(before.lastIndexOf('.'), Math.max(before.lastIndexOf(';'), before.lastIndexOf(',')));
-      if (NEGATION.matcher(before.substring(sentence + 1)).find()) continue;
+      if (negated(answer.substring(Math.max(0, m.start() - 60), m.start()))) continue;
       return Optional.of(modalityOf(m.group(1)));
     }
     return Optional.empty();
+  }
+
+  // A negation counts within its own clause only: "not protons but photons" negates protons alone.
+  private static boolean negated(String before) {
+    Matcher clause = CLAUSE_BREAK.matcher(before);
+    int start = 0;
+    while (clause.find()) start = clause.end();
+    return NEGATION.matcher(before.substring(start)).find();
   }
 
   private static Modality modalityOf(String mention) {
