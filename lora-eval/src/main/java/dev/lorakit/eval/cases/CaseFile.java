@@ -1,5 +1,6 @@
 package dev.lorakit.eval.cases;
 
+import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.StreamWriteFeature;
 import com.fasterxml.jackson.databind.cfg.JsonNodeFeature;
@@ -12,7 +13,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.StringWriter;
-import java.io.Writer;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.CharacterCodingException;
@@ -200,9 +200,12 @@ public final class CaseFile {
       }
     }
     StringWriter text = new StringWriter(cases.size() * 400);
-    for (Case c : cases) {
-      writeLine(text, c);
-      text.write('\n');
+    try (JsonGenerator g = JSON.createGenerator(text)) {
+      g.setRootValueSeparator(null);
+      for (Case c : cases) {
+        writeLine(g, c);
+        g.writeRaw('\n');
+      }
     }
     writeAtomically(file, text.toString().getBytes(StandardCharsets.UTF_8));
   }
@@ -210,23 +213,26 @@ public final class CaseFile {
   /** One case as one line of JSON, without the line end. */
   public static String toJsonLine(Case c) {
     StringWriter w = new StringWriter(400);
-    try {
-      writeLine(w, c);
+    try (JsonGenerator g = JSON.createGenerator(w)) {
+      writeLine(g, c);
     } catch (IOException e) {
       throw new AssertionError(e); // a StringWriter does not fail
     }
     return w.toString();
   }
 
-  private static void writeLine(Writer w, Case c) throws IOException {
-    ObjectNode o = JSON.createObjectNode();
-    o.put("id", c.id());
-    o.put("diagnosis", c.diagnosis());
-    o.put("regimen", c.regimen());
-    o.put("modality", c.modality().wireName());
-    o.put("icd10", c.icd10());
-    for (Map.Entry<String, Object> e : c.extra().entrySet()) o.set(e.getKey(), JSON.valueToTree(e.getValue()));
-    w.write(JSON.writeValueAsString(o));
+  private static void writeLine(JsonGenerator g, Case c) throws IOException {
+    g.writeStartObject();
+    g.writeStringField("id", c.id());
+    g.writeStringField("diagnosis", c.diagnosis());
+    g.writeStringField("regimen", c.regimen());
+    g.writeStringField("modality", c.modality().wireName());
+    g.writeStringField("icd10", c.icd10());
+    for (Map.Entry<String, Object> e : c.extra().entrySet()) {
+      g.writeFieldName(e.getKey());
+      JSON.writeValue(g, e.getValue());
+    }
+    g.writeEndObject();
   }
 
   /** Temp file in the same folder, fsync, atomic rename; the temp file is removed on any failure. */

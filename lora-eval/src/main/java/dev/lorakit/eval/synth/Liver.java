@@ -6,7 +6,6 @@ import static dev.lorakit.eval.synth.Words.person;
 import static dev.lorakit.eval.synth.Words.rbe;
 
 import java.util.List;
-import java.util.Locale;
 
 /**
  * Hepatocellular carcinoma (C22.0). Up to 5 cm, Child-Pugh A, no vascular invasion: SBRT 45 Gy in 3
@@ -30,7 +29,7 @@ final class Liver implements Site {
     boolean central = r.chance(0.25);
     String d = person(age, male) + " with hepatocellular carcinoma on a background of " + r.pick("hepatitis B",
         "hepatitis C", "alcohol-related", "MASLD") + " cirrhosis, Child-Pugh " + childPugh + ", a "
-        + String.format(Locale.ROOT, "%.1f", size) + " cm " + (central ? "central tumour near the porta hepatis"
+        + Words.oneDecimal(size) + " cm " + (central ? "central tumour near the porta hepatis"
         : "peripheral tumour in segment " + r.between(5, 8)) + (thrombus ? " with portal vein tumour thrombus" : "")
         + ", AFP " + r.between(5, 900) + " ng/mL. " + ecog(r, r.between(0, 1)) + ". Not suitable for resection.";
     Plan sbrt3 = Plan.photon("Stereotactic body radiotherapy " + dose(45, 3) + " to the liver tumour.");

@@ -5,7 +5,6 @@ import static dev.lorakit.eval.synth.Words.ecog;
 import static dev.lorakit.eval.synth.Words.person;
 
 import java.util.List;
-import java.util.Locale;
 
 /**
  * Lung cancer; the lobe and side give the code (C34.11/.12 upper, C34.2 middle, C34.31/.32 lower). Early
@@ -50,7 +49,7 @@ final class Lung implements Site {
     boolean central = r.chance(0.22);
     boolean chestWall = !central && r.chance(0.3);
     String t = size <= 1 ? "T1a" : size <= 2 ? "T1b" : size <= 3 ? "T1c" : "T2a";
-    String d = person(age, male) + ", " + smoking + ", with a " + String.format(Locale.ROOT, "%.1f", size)
+    String d = person(age, male) + ", " + smoking + ", with a " + Words.oneDecimal(size)
         + " cm " + (central ? "central " : "peripheral ") + histology + " of the " + where
         + (chestWall ? " abutting the chest wall" : "") + ", c" + t + " N0 M0 on PET-CT. "
         + r.pick("Medically inoperable (FEV1 0.9 L)", "Declined surgery", "Inoperable due to COPD") + ". "

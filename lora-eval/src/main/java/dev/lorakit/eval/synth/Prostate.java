@@ -46,7 +46,7 @@ final class Prostate implements Site {
         : "unfavourable intermediate risk";
 
     String d = person(age, true) + " with adenocarcinoma of the prostate, Gleason " + GLEASON[gg]
-        + " (grade group " + (gg + 1) + "), PSA " + String.format(Locale.ROOT, "%.1f", psa) + " ng/mL, c" + T[t]
+        + " (grade group " + (gg + 1) + "), PSA " + Words.oneDecimal(psa) + " ng/mL, c" + T[t]
         + " N0 M0, " + risk + ". Prostate volume " + volume + " cc, IPSS " + ipss + ". "
         + (ibd ? r.pick("Ulcerative colitis", "Crohn's disease") + ". " : "") + ecog(r, ps) + ". Radical intent.";
 

@@ -58,7 +58,8 @@ public final class SyntheticCases {
     Draft draft = SITES.get(r.weighted(weights)).draw(r);
     Plan plan = draft.plan();
     if (r.chance(noise)) plan = r.pick(draft.alternatives());
-    String id = String.format(java.util.Locale.ROOT, "synth-%d-%05d", seed, index + 1);
+    String number = Integer.toString(index + 1);
+    String id = "synth-" + seed + "-" + "0".repeat(Math.max(0, 5 - number.length())) + number;
     return new Case(id, draft.diagnosis(), plan.regimen(), plan.modality(), draft.icd10());
   }
 

@@ -5,7 +5,6 @@ import static dev.lorakit.eval.synth.Words.rbe;
 import static dev.lorakit.eval.synth.Words.side;
 
 import java.util.List;
-import java.util.Locale;
 
 /**
  * Choroidal melanoma (C69.31 right, C69.32 left). Plaque brachytherapy with 85 Gy to the apex (COMS):
@@ -28,8 +27,8 @@ final class UvealMelanoma implements Site {
     int basal = (int) Math.min(19, Math.round(height * 1.4 + r.between(3, 8)));
     double disc = r.chance(0.25) ? r.between(0.0, 1.9, 1) : r.between(2.0, 10.0, 1);
     String d = person(age, male) + " with choroidal melanoma of the " + side(right) + " eye, apical height "
-        + String.format(Locale.ROOT, "%.1f", height) + " mm, largest basal diameter " + basal + " mm, "
-        + String.format(Locale.ROOT, "%.1f", disc) + " mm from the optic disc, " + r.pick("no extraocular extension",
+        + Words.oneDecimal(height) + " mm, largest basal diameter " + basal + " mm, "
+        + Words.oneDecimal(disc) + " mm from the optic disc, " + r.pick("no extraocular extension",
         "no metastases on liver MRI") + ". Eye-preserving treatment.";
     String code = right ? "C69.31" : "C69.32";
     Plan ruthenium = Plan.brachy("Ruthenium-106 plaque brachytherapy, 85 Gy to the tumour apex.");

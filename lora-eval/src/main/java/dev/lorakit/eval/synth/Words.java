@@ -41,6 +41,12 @@ final class Words {
     return right ? "right" : "left";
   }
 
+  /** {@code x} with one decimal: 7.0, 12.4. */
+  static String oneDecimal(double x) {
+    long tenths = Math.round(x * 10);
+    return (tenths < 0 ? "-" : "") + Math.abs(tenths) / 10 + "." + Math.abs(tenths) % 10;
+  }
+
   /** "a" or "an" before {@code word}. */
   static String article(String word) {
     return "aeiou".indexOf(Character.toLowerCase(word.charAt(0))) >= 0 ? "an" : "a";
