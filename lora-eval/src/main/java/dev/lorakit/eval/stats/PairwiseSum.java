@@ -4,14 +4,20 @@ package dev.lorakit.eval.stats;
  * Sums doubles in the order numpy's {@code sum} does (pairwise, with eight running sums per block of at
  * most 128), so that sums of many terms round exactly as the Python references do.
  */
-final class PairwiseSum {
+public final class PairwiseSum {
 
   private static final int BLOCK = 128;
 
   private PairwiseSum() {}
 
+  /** All of a, summed as numpy's {@code a.sum()} does. */
+  public static double sum(double[] a) {
+    return sum(a, 0, a.length);
+  }
+
   /** a[from] + ... + a[to - 1], starting from numpy's initial value 0. */
-  static double sum(double[] a, int from, int to) {
+  public static double sum(double[] a, int from, int to) {
+    if (from < 0 || to > a.length || from > to) throw new IndexOutOfBoundsException(from + ".." + to + " of " + a.length);
     return 0.0 + pairwise(a, from, to - from);
   }
 
