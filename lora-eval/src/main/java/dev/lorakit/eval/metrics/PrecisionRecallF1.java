@@ -33,6 +33,20 @@ public final class PrecisionRecallF1 {
    * @param zeroDivision the value of a ratio whose denominator is 0: 0, 1 or NaN
    */
   public static PrfReport of(List<String> truth, List<String> predicted, double zeroDivision) {
+    TreeSet<String> sorted = new TreeSet<>(PrecisionRecallF1::compareCodePoints);
+    sorted.addAll(truth);
+    for (String p : predicted) if (p != null) sorted.add(p);
+    return of(truth, predicted, new ArrayList<>(sorted), zeroDivision);
+  }
+
+  /**
+   * The same with scikit-learn's {@code labels=}: only these labels are scored and averaged, in this order.
+   * A prediction outside them, or {@code null} (an answer that could not be parsed), is a miss for its true
+   * label and a prediction of no scored label.
+   *
+   * @throws IllegalArgumentException if a true label is not among {@code labels}
+   */
+  public static PrfReport of(List<String> truth, List<String> predicted, List<String> labels, double zeroDivision) {
     if (truth.size() != predicted.size()) {
       throw new IllegalArgumentException(
           "precision/recall need as many predictions as references: " + predicted.size() + " vs " + truth.size() + ".");
@@ -40,23 +54,23 @@ public final class PrecisionRecallF1 {
     if (!(zeroDivision == 0 || zeroDivision == 1 || Double.isNaN(zeroDivision))) {
       throw new IllegalArgumentException("zero_division must be 0, 1 or NaN, got " + zeroDivision + ".");
     }
-    TreeSet<String> sorted = new TreeSet<>(PrecisionRecallF1::compareCodePoints);
-    sorted.addAll(truth);
-    sorted.addAll(predicted);
-    List<String> labels = new ArrayList<>(sorted);
     Map<String, Integer> index = new HashMap<>();
-    for (String l : labels) index.put(l, index.size());
+    for (String l : labels) {
+      if (index.putIfAbsent(l, index.size()) != null) throw new IllegalArgumentException("label '" + l + "' is listed twice.");
+    }
 
     int k = labels.size();
     long[] tp = new long[k];
     long[] predSum = new long[k];
     long[] trueSum = new long[k];
     for (int i = 0; i < truth.size(); i++) {
-      int t = index.get(truth.get(i));
-      int p = index.get(predicted.get(i));
+      Integer t = index.get(truth.get(i));
+      if (t == null) throw new IllegalArgumentException("true label '" + truth.get(i) + "' is not among the labels " + labels + ".");
+      Integer p = predicted.get(i) == null ? null : index.get(predicted.get(i));
       trueSum[t]++;
+      if (p == null) continue;
       predSum[p]++;
-      if (t == p) tp[t]++;
+      if (p.equals(t)) tp[t]++;
     }
 
     double[] precision = new double[k];
