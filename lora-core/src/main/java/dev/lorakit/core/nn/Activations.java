@@ -78,7 +78,11 @@ public final class Activations implements AutoCloseable {
     final Layer[] layers;
     final Tensor finalNorm;
     final Tensor rstdFinal;
-    final Tensor logits;
+    /** Made on the first forward that needs it: a training step's forward skips the full logits. */
+    private Tensor logits;
+    private final int vocab;
+    /** Whether {@link #logits} holds the last forward's logits ({@code Decoder.forwardForLoss} skips them). */
+    boolean logitsFilled;
     private final Map<String, Tensor> scratch = new HashMap<>();
 
     Activations(Backend be, DecoderConfig c, int batch, int seq, int loraRank, boolean checkpointing) {
@@ -98,7 +102,7 @@ public final class Activations implements AutoCloseable {
         }
         finalNorm = be.zeros(DType.F32, Shape.of(n, c.hidden()));
         rstdFinal = be.zeros(DType.F32, Shape.of(n));
-        logits = be.zeros(DType.F32, Shape.of(n, c.vocab()));
+        vocab = c.vocab();
     }
 
     Layer layer(int l) {
@@ -130,6 +134,9 @@ public final class Activations implements AutoCloseable {
 
     /** The logits {@code [batch*seq, vocab]} of the last forward (the loss's backward overwrites them). */
     public Tensor logits() {
+        if (logits == null) {
+            logits = be.zeros(DType.F32, Shape.of(batch * seq, vocab));
+        }
         return logits;
     }
 
@@ -151,7 +158,9 @@ public final class Activations implements AutoCloseable {
         }
         finalNorm.close();
         rstdFinal.close();
-        logits.close();
+        if (logits != null) {
+            logits.close();
+        }
         scratch.values().forEach(Tensor::close);
     }
 }

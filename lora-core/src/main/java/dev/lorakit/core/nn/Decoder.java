@@ -104,6 +104,25 @@ public final class Decoder implements AutoCloseable {
      * buffers belong to the decoder and are reused by the next pass of the same shape.
      */
     public Activations forward(int[] ids, int batch) {
+        Activations a = trunk(ids, batch);
+        head(a);
+        return a;
+    }
+
+    /**
+     * The forward of a training step: like {@link #forward} but without the logits. {@link #backward} then
+     * computes the output projection only at the positions whose target counts. With prompt masking most
+     * positions do not count, and over a vocabulary of 32000 the output projection is most of the work.
+     * {@link Activations#logits()} is not filled.
+     */
+    public Activations forwardForLoss(int[] ids, int batch) {
+        Activations a = trunk(ids, batch);
+        be.rmsNorm(a.res[config.layers()], weights.norm(), (float) config.rmsEps(), a.finalNorm, a.rstdFinal);
+        a.logitsFilled = false;
+        return a;
+    }
+
+    private Activations trunk(int[] ids, int batch) {
         int seq = sequenceLength(ids, batch);
         Activations a = buffersFor(batch, seq, checkpointing);
         ensureRope(seq);
@@ -111,7 +130,6 @@ public final class Decoder implements AutoCloseable {
         for (int l = 0; l < config.layers(); l++) {
             layerForward(a, l, a.res[l], a.res[l + 1], 0, null);
         }
-        head(a);
         return a;
     }
 
@@ -137,12 +155,13 @@ public final class Decoder implements AutoCloseable {
         }
         cache.advance(n);
         head(a);
-        return a.logits;
+        return a.logits();
     }
 
     private void head(Activations a) {
         be.rmsNorm(a.res[config.layers()], weights.norm(), (float) config.rmsEps(), a.finalNorm, a.rstdFinal);
-        be.matmul(a.finalNorm, false, weights.lmHead(), true, a.logits, 1, 0);
+        be.matmul(a.finalNorm, false, weights.lmHead(), true, a.logits(), 1, 0);
+        a.logitsFilled = true;
     }
 
     private void layerForward(Activations a, int l, Tensor x, Tensor out, int position, KvCache cache) {
@@ -217,9 +236,14 @@ public final class Decoder implements AutoCloseable {
             throw new IllegalArgumentException(targets.length + " targets for " + a.batch * a.seq + " tokens.");
         }
         int n = a.batch * a.seq;
-        double loss = be.crossEntropy(a.logits, targets, a.logits, gradScale);
         Tensor dNorm = a.scratch("dNorm", n, config.hidden());
-        be.matmul(a.logits, false, weights.lmHead(), false, dNorm, 1, 0);
+        double loss;
+        if (a.logitsFilled) {
+            loss = be.crossEntropy(a.logits(), targets, a.logits(), gradScale);
+            be.matmul(a.logits(), false, weights.lmHead(), false, dNorm, 1, 0);
+        } else {
+            loss = countedHeadBackward(a, targets, gradScale, dNorm);
+        }
         Tensor dRes = a.scratch("dRes", n, config.hidden());
         be.fill(dRes, 0f);
         be.rmsNormBackward(dNorm, a.res[config.layers()], weights.norm(), a.rstdFinal, dRes, null);
@@ -229,6 +253,35 @@ public final class Decoder implements AutoCloseable {
             }
             layerBackward(a, l, dRes);
         }
+        return loss;
+    }
+
+    /**
+     * The loss and the gradient at the final norm's output, projecting only the rows whose target counts: they are
+     * gathered into a compact block (its row count rounded up so that the buffers are reused from step to step;
+     * the extra rows have ignored targets), and the block's gradient is scattered back.
+     */
+    private double countedHeadBackward(Activations a, int[] targets, float gradScale, Tensor dNorm) {
+        int counted = CausalLmLoss.counted(targets);
+        int rows = Math.max(64, (counted + 63) / 64 * 64);
+        int[] index = new int[rows];
+        int[] compactTargets = new int[rows];
+        java.util.Arrays.fill(compactTargets, Backend.IGNORE_INDEX);
+        for (int t = 0, m = 0; t < targets.length; t++) {
+            if (targets[t] != Backend.IGNORE_INDEX) {
+                index[m] = t;
+                compactTargets[m++] = targets[t];
+            }
+        }
+        Tensor in = a.scratch("head.in", rows, config.hidden());
+        be.embedding(a.finalNorm, index, in);
+        Tensor logits = a.scratch("head.logits", rows, config.vocab());
+        be.matmul(in, false, weights.lmHead(), true, logits, 1, 0);
+        double loss = be.crossEntropy(logits, compactTargets, logits, gradScale);
+        be.matmul(logits, false, weights.lmHead(), false, in, 1, 0);
+        be.fill(dNorm, 0f);
+        // The padding rows carry a zero gradient (ignored targets), so scattering them to row 0 adds nothing.
+        be.embeddingBackward(in, index, dNorm);
         return loss;
     }
 

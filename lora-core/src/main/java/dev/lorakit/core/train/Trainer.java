@@ -129,7 +129,7 @@ public final class Trainer {
             for (int k = 0; k < micro.size(); k++) {
                 Batch b = micro.get(k);
                 decoder.setDropoutSeed(settings.seed() * 1_000_003L + (long) step * settings.gradAccum() + k);
-                Activations a = decoder.forward(b.ids(), b.batch());
+                Activations a = decoder.forwardForLoss(b.ids(), b.batch());
                 tokens += b.ids().length;
                 if (counted > 0) {
                     // Hugging Face normalises by the tokens of the whole accumulated step, not per micro-batch.

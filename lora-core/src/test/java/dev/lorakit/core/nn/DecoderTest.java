@@ -121,6 +121,43 @@ class DecoderTest {
     }
 
     @Test
+    void forwardForLossProjectsOnlyCountedRowsWithTheSameLossAndGradients() {
+        Random rnd = new Random(14);
+        int batch = 3;
+        int seq = 11;
+        int[] ids = Synthetic.tokens(rnd, batch * seq, C.vocab());
+        int[] labels = labels(rnd, batch * seq);
+        for (int i = 0; i < labels.length; i += 3) {
+            labels[i] = Backend.IGNORE_INDEX; // mostly masked, as prompts are
+        }
+        int[] targets = CausalLmLoss.targets(labels, batch);
+        float scale = 1f / CausalLmLoss.counted(targets);
+        try (Decoder d = new Decoder(C, Synthetic.weights(C, BE, 15), BE);
+                LoraWeights lora = Synthetic.lora(C, spec(0, EnumSet.allOf(LoraTarget.class)), BE, 16)) {
+            d.setLora(lora);
+            lora.zeroGrad();
+            double full = d.backward(d.forward(ids, batch), targets, scale);
+            List<float[]> expected = grads(lora);
+            lora.zeroGrad();
+            double counted = d.backward(d.forwardForLoss(ids, batch), targets, scale);
+            List<float[]> actual = grads(lora);
+            assertEquals(full, counted, 1e-9 * Math.abs(full));
+            for (int i = 0; i < expected.size(); i++) {
+                float[] e = expected.get(i);
+                float[] x = actual.get(i);
+                double err = 0;
+                double ref = 0;
+                for (int j = 0; j < e.length; j++) {
+                    err += (e[j] - x[j]) * (double) (e[j] - x[j]);
+                    ref += e[j] * (double) e[j];
+                }
+                assertTrue(Math.sqrt(err) <= 1e-5 * Math.sqrt(ref) + 1e-12,
+                        lora.parameters().get(i).name() + ": relative error " + Math.sqrt(err / ref));
+            }
+        }
+    }
+
+    @Test
     void frozenLayersWithoutLoraStillPassGradientsToEarlierLayers() {
         Random rnd = new Random(7);
         int[] ids = Synthetic.tokens(rnd, 10, C.vocab());
