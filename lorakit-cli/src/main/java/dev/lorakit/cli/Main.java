@@ -15,6 +15,7 @@ import picocli.CommandLine.Command;
     description = "LoRA fine-tuning of LLaMA- and Mistral-family models, and the radiation-oncology task suite.",
     subcommands = {
       CommandLine.HelpCommand.class,
+      DemoCommand.class,
       TokenizeCommand.class,
       SynthCommand.class,
       ScoreCommand.class,

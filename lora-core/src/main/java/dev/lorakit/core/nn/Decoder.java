@@ -138,6 +138,31 @@ public final class Decoder implements AutoCloseable {
      * already in {@code cache}, adds their keys and values to it, and returns the logits {@code [batch*n, vocab]}.
      */
     public Tensor forwardCached(int[] ids, int batch, KvCache cache) {
+        Activations a = trunkCached(ids, batch, cache);
+        head(a);
+        return a.logits();
+    }
+
+    /**
+     * Like {@link #forwardCached} but returns only the logits of each sequence's last new token {@code [batch,
+     * vocab]}: what generation needs. A prompt of n tokens then costs one output projection, not n.
+     */
+    public Tensor forwardCachedLast(int[] ids, int batch, KvCache cache) {
+        Activations a = trunkCached(ids, batch, cache);
+        be.rmsNorm(a.res[config.layers()], weights.norm(), (float) config.rmsEps(), a.finalNorm, a.rstdFinal);
+        int n = a.seq;
+        int[] last = new int[batch];
+        for (int b = 0; b < batch; b++) {
+            last[b] = b * n + n - 1;
+        }
+        Tensor in = a.scratch("last.in", batch, config.hidden());
+        be.embedding(a.finalNorm, last, in);
+        Tensor logits = a.scratch("last.logits", batch, config.vocab());
+        be.matmul(in, false, weights.lmHead(), true, logits, 1, 0);
+        return logits;
+    }
+
+    private Activations trunkCached(int[] ids, int batch, KvCache cache) {
         int n = sequenceLength(ids, batch);
         if (cache.batch != batch) {
             throw new IllegalArgumentException("The KV cache holds " + cache.batch + " sequences, not " + batch + ".");
@@ -154,8 +179,7 @@ public final class Decoder implements AutoCloseable {
             layerForward(a, l, a.res[l], a.res[l + 1], position, cache);
         }
         cache.advance(n);
-        head(a);
-        return a.logits();
+        return a;
     }
 
     private void head(Activations a) {

@@ -26,8 +26,8 @@ public final class Generator {
         try (KvCache cache = new KvCache(decoder.config(), decoder.backend(), 1, prompt.length + maxNewTokens)) {
             int[] input = prompt;
             while (length < out.length) {
-                float[] logits = decoder.backend().download(decoder.forwardCached(input, 1, cache));
-                int next = sampler.next(logits, (input.length - 1) * vocab, vocab);
+                float[] logits = decoder.backend().download(decoder.forwardCachedLast(input, 1, cache));
+                int next = sampler.next(logits, 0, vocab);
                 out[length++] = next;
                 if (next == eos) {
                     break;

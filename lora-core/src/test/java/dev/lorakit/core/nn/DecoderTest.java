@@ -158,6 +158,26 @@ class DecoderTest {
     }
 
     @Test
+    void forwardCachedLastGivesTheLastRowOfEachSequence() {
+        Random rnd = new Random(17);
+        int batch = 2;
+        int n = 6;
+        int[] ids = Synthetic.tokens(rnd, batch * n, C.vocab());
+        try (Decoder d = new Decoder(C, Synthetic.weights(C, BE, 18), BE);
+                KvCache all = new KvCache(C, BE, batch, n);
+                KvCache last = new KvCache(C, BE, batch, n)) {
+            float[] full = BE.download(d.forwardCached(ids, batch, all));
+            float[] rows = BE.download(d.forwardCachedLast(ids, batch, last));
+            assertEquals(batch * C.vocab(), rows.length);
+            for (int b = 0; b < batch; b++) {
+                float[] expected = Arrays.copyOfRange(full, (b * n + n - 1) * C.vocab(), (b * n + n) * C.vocab());
+                assertArrayEquals(expected, Arrays.copyOfRange(rows, b * C.vocab(), (b + 1) * C.vocab()));
+            }
+            assertEquals(n, last.length());
+        }
+    }
+
+    @Test
     void frozenLayersWithoutLoraStillPassGradientsToEarlierLayers() {
         Random rnd = new Random(7);
         int[] ids = Synthetic.tokens(rnd, 10, C.vocab());

@@ -1,0 +1,235 @@
+package dev.lorakit.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.lorakit.core.backend.Backend;
+import dev.lorakit.core.lora.InitLoraWeights;
+import dev.lorakit.core.lora.LoraConfig;
+import dev.lorakit.core.lora.LoraSpec;
+import dev.lorakit.core.lora.LoraWeights;
+import dev.lorakit.core.lora.PeftAdapter;
+import dev.lorakit.core.lora.TargetModules;
+import dev.lorakit.core.nn.Decoder;
+import dev.lorakit.core.optim.AdamW;
+import dev.lorakit.core.optim.LrSchedule;
+import dev.lorakit.core.train.Example;
+import dev.lorakit.core.train.Trainer;
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.stream.Stream;
+
+/**
+ * One LoRA training run into an output folder, which ends up a PEFT adapter folder:
+ *
+ * <pre>
+ * OUT/adapter_config.json, adapter_model.safetensors   the adapter (written at the end)
+ * OUT/training_log.jsonl                               one line per step: step, loss, lr, grad_norm, tokens, elapsed
+ * OUT/loss.png                                         the loss curve
+ * OUT/checkpoints/checkpoint-STEP.safetensors          the latest checkpoint (adapter + AdamW moments)
+ * </pre>
+ *
+ * A stop request (Ctrl-C) ends the run at the next step boundary with a checkpoint written; {@code resume}
+ * continues from the latest checkpoint, bit for bit as if never stopped.
+ */
+final class FineTune {
+
+  static final String LOG_FILE = "training_log.jsonl";
+  static final String CHART_FILE = "loss.png";
+  static final String CHECKPOINTS = "checkpoints";
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  /**
+   * How the run ended.
+   *
+   * @param steps     steps done in total
+   * @param lastLoss  the loss of the last step
+   * @param seconds   wall time of this run
+   * @param tokens    tokens processed in this run
+   * @param stopped   whether it was stopped before the end
+   * @param skipped   examples left out for length
+   */
+  record Outcome(int steps, double lastLoss, double seconds, long tokens, boolean stopped, int skipped) {}
+
+  /** The run stopped at a step boundary on request. */
+  static final class Stopped extends RuntimeException {
+    Stopped() {
+      super(null, null, false, false);
+    }
+  }
+
+  private FineTune() {}
+
+  /** The PEFT configuration for these settings. */
+  static LoraConfig loraConfig(TrainSettings s, String baseModel) {
+    TargetModules targets = s.targetModules().size() == 1 && s.targetModules().get(0).equals(TargetModules.ALL_LINEAR)
+        ? new TargetModules.AllLinear() : new TargetModules.Names(s.targetModules());
+    return new LoraConfig(s.loraR(), s.loraAlpha(), s.loraDropout(), targets, null, s.useRslora(), "none", null, null,
+        Map.of(), Map.of(), null, InitLoraWeights.DEFAULT, "CAUSAL_LM", baseModel, "LORA", false, null, false, null);
+  }
+
+  /**
+   * Trains a new adapter on {@code model} (which must carry none) and writes it into {@code out}.
+   *
+   * @param err     where progress goes
+   * @param stop    raised to stop at the next step boundary
+   */
+  static Outcome run(LoadedModel model, Backend backend, TaskExamples data, TrainSettings s, Path out, boolean resume,
+      StopSignal stop, PrintWriter err, boolean terminal) throws IOException {
+    List<Example> examples = data.examples();
+    if (examples.isEmpty()) {
+      throw new IllegalArgumentException("No training example fits in --max-seq-len " + s.maxSeqLen()
+          + " tokens; raise it.");
+    }
+    if (examples.size() < s.batchSize()) {
+      throw new IllegalArgumentException("There are " + examples.size() + " training examples, fewer than one batch of "
+          + s.batchSize() + "; lower --batch-size.");
+    }
+    Files.createDirectories(out);
+    Path checkpoints = out.resolve(CHECKPOINTS);
+    Path log = out.resolve(LOG_FILE);
+    LoraConfig config = loraConfig(s, model.folder().path().toAbsolutePath().normalize().toString());
+    Decoder decoder = model.decoder();
+    LoraSpec spec = Adapters.spec(config, decoder.config());
+    int steps = s.steps(examples.size());
+    try (LoraWeights lora = LoraWeights.peftDefault(decoder.config(), spec, backend, s.seed());
+        AdamW optimizer = new AdamW(backend, lora.parameters(),
+            new AdamW.Settings(0.9, 0.999, 1e-8, s.weightDecay()))) {
+      decoder.setLora(lora);
+      decoder.setCheckpointing(s.activationCheckpointing());
+      Trainer.Settings ts = new Trainer.Settings(s.batchSize(), s.gradAccum(), steps,
+          LrSchedule.named(s.schedule(), s.lr(), s.warmup(), steps), s.maxGradNorm(), s.checkpointEvery(), checkpoints,
+          s.seed(), model.tokenizer().specialTokens().paddingId());
+      Trainer trainer = new Trainer(decoder, lora, optimizer, ts, examples);
+      List<double[]> curve = new ArrayList<>();
+      double previousElapsed = 0;
+      long previousTokens = 0;
+      if (resume) {
+        Optional<Path> latest = Trainer.latestCheckpoint(checkpoints);
+        if (latest.isEmpty()) {
+          throw new IllegalArgumentException("--resume was given but " + checkpoints + " holds no checkpoint.");
+        }
+        trainer.loadCheckpoint(latest.get());
+        double[] kept = keepLogUpTo(log, optimizer.stepCount(), curve);
+        previousElapsed = kept[0];
+        previousTokens = (long) kept[1];
+        err.println("Resuming from " + latest.get() + " (step " + optimizer.stepCount() + " of " + steps + ").");
+      } else {
+        deleteCheckpoints(checkpoints);
+        Files.deleteIfExists(log);
+      }
+      int startStep = optimizer.stepCount();
+      ProgressBar bar = new ProgressBar(err, terminal, "train", 10);
+      long start = System.nanoTime();
+      long[] tokens = {0};
+      double[] last = {Double.NaN};
+      boolean stopped = false;
+      try (BufferedWriter logOut = Files.newBufferedWriter(log, StandardCharsets.UTF_8, StandardOpenOption.CREATE,
+          StandardOpenOption.APPEND)) {
+        final double elapsedBefore = previousElapsed;
+        final long tokensBefore = previousTokens;
+        trainer.train(m -> {
+          tokens[0] += m.tokens();
+          last[0] = m.loss();
+          double elapsed = elapsedBefore + (System.nanoTime() - start) / 1e9;
+          curve.add(new double[] {m.step(), m.loss()});
+          ObjectNode line = JSON.createObjectNode();
+          line.put("step", m.step());
+          line.put("loss", m.loss());
+          line.put("lr", m.lr());
+          line.put("grad_norm", m.gradNorm());
+          line.put("tokens", tokensBefore + tokens[0]);
+          line.put("elapsed", Math.round(elapsed * 1000) / 1000.0);
+          try {
+            logOut.write(line.toString());
+            logOut.newLine();
+            logOut.flush();
+            pruneCheckpoints(checkpoints);
+          } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+          }
+          double tps = tokens[0] / Math.max(1e-9, (System.nanoTime() - start) / 1e9);
+          bar.update(m.step() - startStep, steps - startStep, String.format(Locale.ROOT,
+              "step %d/%d loss %.4f lr %.2e %.0f tok/s", m.step(), steps, m.loss(), m.lr(), tps));
+          if (stop.requested() && m.step() < steps) {
+            try {
+              trainer.saveCheckpoint(checkpoints.resolve("checkpoint-" + m.step() + ".safetensors"));
+              pruneCheckpoints(checkpoints);
+            } catch (IOException e) {
+              throw new java.io.UncheckedIOException(e);
+            }
+            throw new Stopped();
+          }
+        });
+      } catch (Stopped e) {
+        stopped = true;
+      } catch (java.io.UncheckedIOException e) {
+        throw e.getCause();
+      }
+      double seconds = (System.nanoTime() - start) / 1e9;
+      if (!curve.isEmpty()) LossChart.write(out.resolve(CHART_FILE), curve);
+      if (stopped) {
+        err.println("Stopped at step " + optimizer.stepCount() + " of " + steps + "; the checkpoint is in "
+            + checkpoints + ". Run the same command with --resume to continue.");
+      } else {
+        Adapters.toPeft(config, lora, backend).write(out);
+      }
+      decoder.setLora(null);
+      return new Outcome(optimizer.stepCount(), last[0], seconds, tokens[0], stopped, data.skipped());
+    } finally {
+      decoder.setLora(null);
+    }
+  }
+
+  /** Keeps the log lines of steps up to {@code step}; returns the elapsed time and tokens at that step. */
+  private static double[] keepLogUpTo(Path log, int step, List<double[]> curve) throws IOException {
+    if (!Files.exists(log)) return new double[] {0, 0};
+    List<String> kept = new ArrayList<>();
+    double[] at = {0, 0};
+    for (String line : Files.readAllLines(log, StandardCharsets.UTF_8)) {
+      if (line.isBlank()) continue;
+      var node = JSON.readTree(line);
+      if (node.path("step").asInt() <= step) {
+        kept.add(line);
+        curve.add(new double[] {node.path("step").asInt(), node.path("loss").asDouble()});
+        at[0] = node.path("elapsed").asDouble();
+        at[1] = node.path("tokens").asLong();
+      }
+    }
+    TinyModel.writeText(log, kept.isEmpty() ? "" : String.join("\n", kept) + "\n");
+    return at;
+  }
+
+  /** Keeps only the newest checkpoint. */
+  private static void pruneCheckpoints(Path dir) throws IOException {
+    Optional<Path> latest = Trainer.latestCheckpoint(dir);
+    if (latest.isEmpty()) return;
+    try (Stream<Path> files = Files.list(dir)) {
+      for (Path p : files.toList()) {
+        String name = p.getFileName().toString();
+        if (name.startsWith("checkpoint-") && name.endsWith(".safetensors") && !p.equals(latest.get())) {
+          Files.deleteIfExists(p);
+        }
+      }
+    }
+  }
+
+  private static void deleteCheckpoints(Path dir) throws IOException {
+    if (!Files.isDirectory(dir)) return;
+    try (Stream<Path> files = Files.list(dir)) {
+      for (Path p : files.toList()) {
+        if (p.getFileName().toString().startsWith("checkpoint-")) Files.deleteIfExists(p);
+      }
+    }
+  }
+}

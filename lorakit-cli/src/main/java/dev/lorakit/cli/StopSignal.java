@@ -1,0 +1,58 @@
+package dev.lorakit.cli;
+
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * A request to stop training at the next step boundary. {@link #onInterrupt} asks for it on Ctrl-C (a shutdown
+ * hook) and holds the JVM until the run has written its checkpoint; tests call {@link #request} directly.
+ */
+final class StopSignal {
+
+  private final AtomicBoolean requested = new AtomicBoolean();
+  private final CountDownLatch settled = new CountDownLatch(1);
+
+  /** A signal nothing will raise unless {@link #request} is called. */
+  static StopSignal manual() {
+    return new StopSignal();
+  }
+
+  /** A signal raised by Ctrl-C (SIGINT) or SIGTERM; the hook waits up to 10 minutes for the step to end. */
+  static StopSignal onInterrupt() {
+    StopSignal s = new StopSignal();
+    Thread hook = new Thread(() -> {
+      s.request();
+      try {
+        s.settled.await(10, TimeUnit.MINUTES);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }, "lorakit-stop");
+    Runtime.getRuntime().addShutdownHook(hook);
+    s.hook = hook;
+    return s;
+  }
+
+  private Thread hook;
+
+  void request() {
+    requested.set(true);
+  }
+
+  boolean requested() {
+    return requested.get();
+  }
+
+  /** The run is over (finished, stopped with its checkpoint written, or failed): an exit may proceed. */
+  void settle() {
+    settled.countDown();
+    if (hook != null && !requested.get()) {
+      try {
+        Runtime.getRuntime().removeShutdownHook(hook);
+      } catch (IllegalStateException shuttingDown) {
+        // The JVM is already exiting; the hook will find the latch open.
+      }
+    }
+  }
+}

@@ -1,0 +1,119 @@
+package dev.lorakit.cli;
+
+import dev.lorakit.core.io.AtomicFile;
+import dev.lorakit.core.io.SafeTensorsDtype;
+import dev.lorakit.core.io.SafeTensorsWriter;
+import dev.lorakit.models.Tokenizer;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.SplittableRandom;
+
+/**
+ * The demo's base model: a tiny LLaMA-architecture decoder with the Mistral-7B tokenizer (vocabulary 32000),
+ * initialised at random from a seed and written as a Hugging Face model folder (config.json, model.safetensors in
+ * bfloat16, tokenizer.json). It knows nothing; LoRA on its frozen random weights is what learns the tasks.
+ *
+ * <p>Initialisation: embeddings N(0, 1); every projection N(0, 1/in) so that activations keep their scale through
+ * the blocks; the output projection N(0, 1/hidden), which gives logits of unit scale after the final RMSNorm
+ * and room for an adapter to push one token far above the rest; norms 1.
+ *
+ * @param hidden       width of the residual stream
+ * @param intermediate width of the MLP
+ * @param layers       decoder blocks
+ * @param heads        attention heads (as many key/value heads)
+ */
+record TinyModel(int hidden, int intermediate, int layers, int heads) {
+
+  static final int VOCAB = 32000;
+
+  /** The demo's default: 128 wide, 2 blocks of 4 heads, MLP 344. */
+  static TinyModel demoDefault() {
+    return new TinyModel(128, 344, 2, 4);
+  }
+
+  /** Writes the model folder {@code dir} (created if needed), its weights drawn from {@code seed}. */
+  void write(Path dir, long seed) throws IOException {
+    Files.createDirectories(dir);
+    SplittableRandom rnd = new SplittableRandom(seed);
+    SafeTensorsWriter w = SafeTensorsWriter.create().metadata("format", "pt");
+    add(w, "model.embed_tokens.weight", rnd, 1.0, VOCAB, hidden);
+    for (int l = 0; l < layers; l++) {
+      String p = "model.layers." + l + ".";
+      ones(w, p + "input_layernorm.weight", hidden);
+      add(w, p + "self_attn.q_proj.weight", rnd, 1 / Math.sqrt(hidden), hidden, hidden);
+      add(w, p + "self_attn.k_proj.weight", rnd, 1 / Math.sqrt(hidden), hidden, hidden);
+      add(w, p + "self_attn.v_proj.weight", rnd, 1 / Math.sqrt(hidden), hidden, hidden);
+      add(w, p + "self_attn.o_proj.weight", rnd, 1 / Math.sqrt(hidden), hidden, hidden);
+      ones(w, p + "post_attention_layernorm.weight", hidden);
+      add(w, p + "mlp.gate_proj.weight", rnd, 1 / Math.sqrt(hidden), intermediate, hidden);
+      add(w, p + "mlp.up_proj.weight", rnd, 1 / Math.sqrt(hidden), intermediate, hidden);
+      add(w, p + "mlp.down_proj.weight", rnd, 1 / Math.sqrt(intermediate), hidden, intermediate);
+    }
+    ones(w, "model.norm.weight", hidden);
+    add(w, "lm_head.weight", rnd, 1 / Math.sqrt(hidden), VOCAB, hidden);
+    w.write(dir.resolve("model.safetensors"));
+    writeText(dir.resolve("tokenizer.json"), bundledTokenizerJson());
+    writeText(dir.resolve("config.json"), configJson());
+  }
+
+  private static void add(SafeTensorsWriter w, String name, SplittableRandom rnd, double std, int rows, int cols) {
+    float[] v = new float[rows * cols];
+    for (int i = 0; i < v.length; i++) {
+      v[i] = (float) (gaussian(rnd) * std);
+    }
+    w.addFloats(name, new long[] {rows, cols}, v, SafeTensorsDtype.BF16);
+  }
+
+  private static void ones(SafeTensorsWriter w, String name, int n) {
+    float[] v = new float[n];
+    java.util.Arrays.fill(v, 1f);
+    w.addFloats(name, new long[] {n}, v, SafeTensorsDtype.BF16);
+  }
+
+  private static double gaussian(SplittableRandom rnd) {
+    double u = 1 - rnd.nextDouble();
+    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rnd.nextDouble());
+  }
+
+  String configJson() {
+    return String.format(Locale.ROOT, """
+        {
+          "architectures": ["LlamaForCausalLM"],
+          "model_type": "llama",
+          "vocab_size": %d,
+          "hidden_size": %d,
+          "intermediate_size": %d,
+          "num_hidden_layers": %d,
+          "num_attention_heads": %d,
+          "num_key_value_heads": %d,
+          "max_position_embeddings": 512,
+          "rms_norm_eps": 1e-05,
+          "rope_theta": 10000.0,
+          "hidden_act": "silu",
+          "tie_word_embeddings": false,
+          "bos_token_id": 1,
+          "eos_token_id": 2,
+          "torch_dtype": "bfloat16"
+        }
+        """, VOCAB, hidden, intermediate, layers, heads, heads);
+  }
+
+  private static String bundledTokenizerJson() throws IOException {
+    try (InputStream in = Tokenizer.class.getResourceAsStream("tokenizers/mistral-7b-v0.1/tokenizer.json")) {
+      if (in == null) throw new IllegalStateException("lora-models is missing its bundled Mistral tokenizer.");
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    }
+  }
+
+  static void writeText(Path file, String text) throws IOException {
+    try (AtomicFile f = AtomicFile.create(file)) {
+      f.write(ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8)));
+      f.commit();
+    }
+  }
+}
