@@ -16,6 +16,10 @@ import picocli.CommandLine.Command;
     subcommands = {
       CommandLine.HelpCommand.class,
       DemoCommand.class,
+      TrainCommand.class,
+      EvalCommand.class,
+      GenerateCommand.class,
+      MergeCommand.class,
       TokenizeCommand.class,
       SynthCommand.class,
       ScoreCommand.class,

@@ -36,7 +36,6 @@ final class StudyRun {
       PromptTemplates templates, Map<Task, Integer> maxNewTokens, long seed, Path report, String title,
       List<TrainingPoint> training, PrintWriter err, boolean terminal) throws IOException {
     Decoder base = model.decoder();
-    if (base.lora() != null) throw new IllegalStateException("The base decoder must carry no adapter.");
     try (Decoder tuned = adapter == null ? null : new Decoder(base.config(), base.weights(), base.backend())) {
       if (tuned != null) tuned.setLora(adapter);
       ProgressBar bar = new ProgressBar(err, terminal, "eval ", 10);

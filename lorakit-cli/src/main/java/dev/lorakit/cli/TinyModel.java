@@ -36,43 +36,52 @@ record TinyModel(int hidden, int intermediate, int layers, int heads) {
     return new TinyModel(128, 344, 2, 4);
   }
 
-  /** Writes the model folder {@code dir} (created if needed), its weights drawn from {@code seed}. */
+  /** Writes the model folder {@code dir} (created if needed), its weights drawn from {@code seed}, in bfloat16. */
   void write(Path dir, long seed) throws IOException {
+    write(dir, seed, SafeTensorsDtype.BF16);
+  }
+
+  /** Writes the model folder with the weights stored as {@code dtype} (F32, F16 or BF16). */
+  void write(Path dir, long seed, SafeTensorsDtype dtype) throws IOException {
     Files.createDirectories(dir);
     SplittableRandom rnd = new SplittableRandom(seed);
     SafeTensorsWriter w = SafeTensorsWriter.create().metadata("format", "pt");
-    add(w, "model.embed_tokens.weight", rnd, 1.0, VOCAB, hidden);
+    add(w, dtype, "model.embed_tokens.weight", rnd, 1.0, VOCAB, hidden);
     for (int l = 0; l < layers; l++) {
       String p = "model.layers." + l + ".";
-      ones(w, p + "input_layernorm.weight", hidden);
-      add(w, p + "self_attn.q_proj.weight", rnd, 1 / Math.sqrt(hidden), hidden, hidden);
-      add(w, p + "self_attn.k_proj.weight", rnd, 1 / Math.sqrt(hidden), hidden, hidden);
-      add(w, p + "self_attn.v_proj.weight", rnd, 1 / Math.sqrt(hidden), hidden, hidden);
-      add(w, p + "self_attn.o_proj.weight", rnd, 1 / Math.sqrt(hidden), hidden, hidden);
-      ones(w, p + "post_attention_layernorm.weight", hidden);
-      add(w, p + "mlp.gate_proj.weight", rnd, 1 / Math.sqrt(hidden), intermediate, hidden);
-      add(w, p + "mlp.up_proj.weight", rnd, 1 / Math.sqrt(hidden), intermediate, hidden);
-      add(w, p + "mlp.down_proj.weight", rnd, 1 / Math.sqrt(intermediate), hidden, intermediate);
+      ones(w, dtype, p + "input_layernorm.weight", hidden);
+      add(w, dtype, p + "self_attn.q_proj.weight", rnd, 1 / Math.sqrt(hidden), hidden, hidden);
+      add(w, dtype, p + "self_attn.k_proj.weight", rnd, 1 / Math.sqrt(hidden), hidden, hidden);
+      add(w, dtype, p + "self_attn.v_proj.weight", rnd, 1 / Math.sqrt(hidden), hidden, hidden);
+      add(w, dtype, p + "self_attn.o_proj.weight", rnd, 1 / Math.sqrt(hidden), hidden, hidden);
+      ones(w, dtype, p + "post_attention_layernorm.weight", hidden);
+      add(w, dtype, p + "mlp.gate_proj.weight", rnd, 1 / Math.sqrt(hidden), intermediate, hidden);
+      add(w, dtype, p + "mlp.up_proj.weight", rnd, 1 / Math.sqrt(hidden), intermediate, hidden);
+      add(w, dtype, p + "mlp.down_proj.weight", rnd, 1 / Math.sqrt(intermediate), hidden, intermediate);
     }
-    ones(w, "model.norm.weight", hidden);
-    add(w, "lm_head.weight", rnd, 1 / Math.sqrt(hidden), VOCAB, hidden);
+    ones(w, dtype, "model.norm.weight", hidden);
+    add(w, dtype, "lm_head.weight", rnd, 1 / Math.sqrt(hidden), VOCAB, hidden);
     w.write(dir.resolve("model.safetensors"));
     writeText(dir.resolve("tokenizer.json"), bundledTokenizerJson());
-    writeText(dir.resolve("config.json"), configJson());
+    writeText(dir.resolve("config.json"), configJson(switch (dtype) {
+      case F32 -> "float32";
+      case F16 -> "float16";
+      default -> "bfloat16";
+    }));
   }
 
-  private static void add(SafeTensorsWriter w, String name, SplittableRandom rnd, double std, int rows, int cols) {
+  private static void add(SafeTensorsWriter w, SafeTensorsDtype dtype, String name, SplittableRandom rnd, double std, int rows, int cols) {
     float[] v = new float[rows * cols];
     for (int i = 0; i < v.length; i++) {
       v[i] = (float) (gaussian(rnd) * std);
     }
-    w.addFloats(name, new long[] {rows, cols}, v, SafeTensorsDtype.BF16);
+    w.addFloats(name, new long[] {rows, cols}, v, dtype);
   }
 
-  private static void ones(SafeTensorsWriter w, String name, int n) {
+  private static void ones(SafeTensorsWriter w, SafeTensorsDtype dtype, String name, int n) {
     float[] v = new float[n];
     java.util.Arrays.fill(v, 1f);
-    w.addFloats(name, new long[] {n}, v, SafeTensorsDtype.BF16);
+    w.addFloats(name, new long[] {n}, v, dtype);
   }
 
   private static double gaussian(SplittableRandom rnd) {
@@ -80,7 +89,7 @@ record TinyModel(int hidden, int intermediate, int layers, int heads) {
     return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rnd.nextDouble());
   }
 
-  String configJson() {
+  String configJson(String dtypeName) {
     return String.format(Locale.ROOT, """
         {
           "architectures": ["LlamaForCausalLM"],
@@ -98,9 +107,9 @@ record TinyModel(int hidden, int intermediate, int layers, int heads) {
           "tie_word_embeddings": false,
           "bos_token_id": 1,
           "eos_token_id": 2,
-          "torch_dtype": "bfloat16"
+          "torch_dtype": "%s"
         }
-        """, VOCAB, hidden, intermediate, layers, heads, heads);
+        """, VOCAB, hidden, intermediate, layers, heads, heads, dtypeName);
   }
 
   private static String bundledTokenizerJson() throws IOException {

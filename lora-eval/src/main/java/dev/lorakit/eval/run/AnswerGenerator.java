@@ -7,6 +7,6 @@ package dev.lorakit.eval.run;
 @FunctionalInterface
 public interface AnswerGenerator {
 
-    /** The model's continuation of {@code prompt}, at most {@code maxNewTokens} tokens, without the prompt. */
-    String answer(String prompt, int maxNewTokens);
+  /** The model's continuation of {@code prompt}, at most {@code maxNewTokens} tokens, without the prompt. */
+  String answer(String prompt, int maxNewTokens);
 }

@@ -13,28 +13,28 @@ import java.util.Arrays;
  */
 public final class DecoderAnswerGenerator implements AnswerGenerator {
 
-    private final Generator generator;
-    private final Tokenizer tokenizer;
-    private final Sampler.Settings sampling;
+  private final Generator generator;
+  private final Tokenizer tokenizer;
+  private final Sampler.Settings sampling;
 
-    /** Greedy decoding with {@code decoder} (its LoRA, if it carries one, is applied). */
-    public DecoderAnswerGenerator(Decoder decoder, Tokenizer tokenizer) {
-        this(decoder, tokenizer, Sampler.Settings.greedy());
-    }
+  /** Greedy decoding with {@code decoder} (its LoRA, if it carries one, is applied). */
+  public DecoderAnswerGenerator(Decoder decoder, Tokenizer tokenizer) {
+    this(decoder, tokenizer, Sampler.Settings.greedy());
+  }
 
-    /** Decoding with the given sampling settings. */
-    public DecoderAnswerGenerator(Decoder decoder, Tokenizer tokenizer, Sampler.Settings sampling) {
-        this.generator = new Generator(decoder);
-        this.tokenizer = tokenizer;
-        this.sampling = sampling;
-    }
+  /** Decoding with the given sampling settings. */
+  public DecoderAnswerGenerator(Decoder decoder, Tokenizer tokenizer, Sampler.Settings sampling) {
+    this.generator = new Generator(decoder);
+    this.tokenizer = tokenizer;
+    this.sampling = sampling;
+  }
 
-    @Override
-    public String answer(String prompt, int maxNewTokens) {
-        int[] ids = tokenizer.encode(prompt);
-        int eos = tokenizer.specialTokens().eos();
-        int[] out = generator.generate(ids, maxNewTokens, eos, sampling);
-        int[] fresh = Arrays.copyOfRange(out, ids.length, out.length);
-        return tokenizer.decode(fresh, true).strip();
-    }
+  @Override
+  public String answer(String prompt, int maxNewTokens) {
+    int[] ids = tokenizer.encode(prompt);
+    int eos = tokenizer.specialTokens().eos();
+    int[] out = generator.generate(ids, maxNewTokens, eos, sampling);
+    int[] fresh = Arrays.copyOfRange(out, ids.length, out.length);
+    return tokenizer.decode(fresh, true).strip();
+  }
 }

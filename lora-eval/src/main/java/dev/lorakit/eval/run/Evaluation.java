@@ -17,7 +17,7 @@ import java.util.Objects;
 
 /**
  * Runs the task suite: for every test case and task, asks the base model and (when given) the tuned model, scores
- * each answer (ROUGE-1 F for the regimen, 0/1 correctness for modality and ICD-10), and compares the two per task
+ * each answer (ROUGE-1 F without stemming, as {@code lorakit score}, for the regimen; 0/1 correctness for modality and ICD-10), and compares the two per task
  * ({@link TaskComparison}: means with percentile-bootstrap 95% intervals, macro P/R/F1 or ROUGE-1, and the one-sided
  * Wilcoxon signed-rank test of tuned &gt; base on the paired per-case differences).
  *
@@ -35,103 +35,103 @@ import java.util.Objects;
  */
 public record Evaluation(PromptTemplates templates, Map<Task, Integer> maxNewTokens, Bootstrap bootstrap) {
 
-    /** Told about each answered case, e.g. to show progress. */
-    @FunctionalInterface
-    public interface Progress {
-        /** {@code done} of {@code total} generations are finished. */
-        void update(int done, int total);
-    }
+  /** Told about each answered case, e.g. to show progress. */
+  @FunctionalInterface
+  public interface Progress {
+    /** {@code done} of {@code total} generations are finished. */
+    void update(int done, int total);
+  }
 
-    /**
-     * What one model answered on one task.
-     *
-     * @param task    the task
-     * @param answers case id to answer text, in case order
-     * @param score   the scores
-     */
-    public record TaskAnswers(Task task, Map<String, String> answers, TaskScore score) {
-    }
+  /**
+   * What one model answered on one task.
+   *
+   * @param task    the task
+   * @param answers case id to answer text, in case order
+   * @param score   the scores
+   */
+  public record TaskAnswers(Task task, Map<String, String> answers, TaskScore score) {
+  }
 
-    /**
-     * The outcome.
-     *
-     * @param base        the base model's answers per task
-     * @param tuned       the tuned model's answers per task; empty when no tuned model was given
-     * @param comparisons base vs tuned per task; empty when no tuned model was given
-     */
-    public record Result(List<TaskAnswers> base, List<TaskAnswers> tuned, List<TaskComparison> comparisons) {
-        public Result {
-            base = List.copyOf(base);
-            tuned = List.copyOf(tuned);
-            comparisons = List.copyOf(comparisons);
-        }
+  /**
+   * The outcome.
+   *
+   * @param base        the base model's answers per task
+   * @param tuned       the tuned model's answers per task; empty when no tuned model was given
+   * @param comparisons base vs tuned per task; empty when no tuned model was given
+   */
+  public record Result(List<TaskAnswers> base, List<TaskAnswers> tuned, List<TaskComparison> comparisons) {
+    public Result {
+      base = List.copyOf(base);
+      tuned = List.copyOf(tuned);
+      comparisons = List.copyOf(comparisons);
     }
+  }
 
-    public Evaluation {
-        Objects.requireNonNull(templates, "templates");
-        maxNewTokens = Map.copyOf(maxNewTokens);
-        Objects.requireNonNull(bootstrap, "bootstrap");
-    }
+  public Evaluation {
+    Objects.requireNonNull(templates, "templates");
+    maxNewTokens = Map.copyOf(maxNewTokens);
+    Objects.requireNonNull(bootstrap, "bootstrap");
+  }
 
-    /** Answer-length limits that fit the task suite's answers: modality 4, ICD-10 8, regimen 40 tokens. */
-    public static Map<Task, Integer> defaultMaxNewTokens() {
-        Map<Task, Integer> m = new EnumMap<>(Task.class);
-        m.put(Task.MODALITY, 4);
-        m.put(Task.ICD10, 8);
-        m.put(Task.REGIMEN, 40);
-        return m;
-    }
+  /** Answer-length limits that fit the task suite's answers: modality 4, ICD-10 8, regimen 40 tokens. */
+  public static Map<Task, Integer> defaultMaxNewTokens() {
+    Map<Task, Integer> m = new EnumMap<>(Task.class);
+    m.put(Task.MODALITY, 4);
+    m.put(Task.ICD10, 8);
+    m.put(Task.REGIMEN, 40);
+    return m;
+  }
 
-    /** The scorer's name for a task. */
-    static ScoreTask scoreTask(Task task) {
-        return switch (task) {
-            case REGIMEN -> ScoreTask.REGIMEN;
-            case MODALITY -> ScoreTask.MODALITY;
-            case ICD10 -> ScoreTask.ICD10;
-        };
-    }
+  /** The scorer's name for a task. */
+  static ScoreTask scoreTask(Task task) {
+    return switch (task) {
+      case REGIMEN -> ScoreTask.REGIMEN;
+      case MODALITY -> ScoreTask.MODALITY;
+      case ICD10 -> ScoreTask.ICD10;
+    };
+  }
 
-    /**
-     * Evaluates {@code base} and, unless it is null, {@code tuned} on {@code cases} for {@code tasks}.
-     *
-     * @throws IllegalArgumentException when there are no cases or tasks
-     */
-    public Result run(List<Case> cases, List<Task> tasks, AnswerGenerator base, AnswerGenerator tuned,
-            Progress progress) {
-        if (cases.isEmpty() || tasks.isEmpty()) {
-            throw new IllegalArgumentException("An evaluation needs at least one test case and one task.");
-        }
-        int total = cases.size() * tasks.size() * (tuned == null ? 1 : 2);
-        int[] done = {0};
-        List<TaskAnswers> baseAnswers = new ArrayList<>();
-        List<TaskAnswers> tunedAnswers = new ArrayList<>();
-        List<TaskComparison> comparisons = new ArrayList<>();
-        for (Task task : tasks) {
-            TaskAnswers b = answer(task, cases, base, progress, done, total);
-            baseAnswers.add(b);
-            if (tuned != null) {
-                TaskAnswers t = answer(task, cases, tuned, progress, done, total);
-                tunedAnswers.add(t);
-                comparisons.add(TaskComparison.of(b.score(), t.score(), bootstrap));
-            }
-        }
-        return new Result(baseAnswers, tunedAnswers, comparisons);
+  /**
+   * Evaluates {@code base} and, unless it is null, {@code tuned} on {@code cases} for {@code tasks}.
+   *
+   * @throws IllegalArgumentException when there are no cases or tasks
+   */
+  public Result run(List<Case> cases, List<Task> tasks, AnswerGenerator base, AnswerGenerator tuned,
+      Progress progress) {
+    if (cases.isEmpty() || tasks.isEmpty()) {
+      throw new IllegalArgumentException("An evaluation needs at least one test case and one task.");
     }
+    int total = cases.size() * tasks.size() * (tuned == null ? 1 : 2);
+    int[] done = {0};
+    List<TaskAnswers> baseAnswers = new ArrayList<>();
+    List<TaskAnswers> tunedAnswers = new ArrayList<>();
+    List<TaskComparison> comparisons = new ArrayList<>();
+    for (Task task : tasks) {
+      TaskAnswers b = answer(task, cases, base, progress, done, total);
+      baseAnswers.add(b);
+      if (tuned != null) {
+        TaskAnswers t = answer(task, cases, tuned, progress, done, total);
+        tunedAnswers.add(t);
+        comparisons.add(TaskComparison.of(b.score(), t.score(), bootstrap));
+      }
+    }
+    return new Result(baseAnswers, tunedAnswers, comparisons);
+  }
 
-    private TaskAnswers answer(Task task, List<Case> cases, AnswerGenerator model, Progress progress, int[] done,
-            int total) {
-        int limit = maxNewTokens.getOrDefault(task, defaultMaxNewTokens().get(task));
-        Map<String, String> references = new LinkedHashMap<>();
-        Map<String, String> answers = new LinkedHashMap<>();
-        for (Case c : cases) {
-            references.put(c.id(), task.answer(c));
-            answers.put(c.id(), model.answer(templates.prompt(task, c.diagnosis()), limit));
-            done[0]++;
-            if (progress != null) {
-                progress.update(done[0], total);
-            }
-        }
-        TaskScore score = new TaskScorer(scoreTask(task), true).score(references, answers);
-        return new TaskAnswers(task, answers, score);
+  private TaskAnswers answer(Task task, List<Case> cases, AnswerGenerator model, Progress progress, int[] done,
+      int total) {
+    int limit = maxNewTokens.getOrDefault(task, defaultMaxNewTokens().get(task));
+    Map<String, String> references = new LinkedHashMap<>();
+    Map<String, String> answers = new LinkedHashMap<>();
+    for (Case c : cases) {
+      references.put(c.id(), task.answer(c));
+      answers.put(c.id(), model.answer(templates.prompt(task, c.diagnosis()), limit));
+      done[0]++;
+      if (progress != null) {
+        progress.update(done[0], total);
+      }
     }
+    TaskScore score = new TaskScorer(scoreTask(task), false).score(references, answers);
+    return new TaskAnswers(task, answers, score);
+  }
 }

@@ -1,0 +1,41 @@
+package dev.lorakit.cli;
+
+import dev.lorakit.core.backend.Backend;
+import dev.lorakit.core.lora.LoraWeights;
+import dev.lorakit.core.lora.PeftAdapter;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import picocli.CommandLine.Option;
+
+/** The options of the commands that run a model: the model, an optional adapter, the device. */
+final class ModelOptions {
+
+  @Option(names = "--model", required = true, paramLabel = "DIR",
+      description = "The base model: a Hugging Face folder with config.json, *.safetensors and tokenizer.json.")
+  Path model;
+
+  @Option(names = "--adapter", paramLabel = "DIR",
+      description = "A PEFT LoRA adapter folder (adapter_config.json, adapter_model.safetensors) made for the model.")
+  Path adapter;
+
+  @Option(names = "--device", defaultValue = "auto", paramLabel = "DEVICE",
+      description = "cpu, cuda or auto (a GPU if one can be used, else the CPU) (default: ${DEFAULT-VALUE}).")
+  String device;
+
+  Backend backend(PrintWriter err) {
+    return Cli.backend(device, "fp32", err);
+  }
+
+  LoadedModel open(Backend backend) throws IOException {
+    Cli.requireFolder(model, "--model");
+    return LoadedModel.open(model, backend);
+  }
+
+  /** The adapter's matrices for {@code m}, or null when no adapter was given. */
+  LoraWeights adapter(LoadedModel m, Backend backend) throws IOException {
+    if (adapter == null) return null;
+    Cli.requireFolder(adapter, "--adapter");
+    return Adapters.fromPeft(PeftAdapter.read(adapter), m.decoderConfig(), backend, adapter.toString());
+  }
+}
