@@ -13,7 +13,14 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = Main.Version.class,
     description = "LoRA fine-tuning of LLaMA- and Mistral-family models, and the radiation-oncology task suite.",
-    subcommands = {CommandLine.HelpCommand.class, TokenizeCommand.class, SynthCommand.class})
+    subcommands = {
+      CommandLine.HelpCommand.class,
+      TokenizeCommand.class,
+      SynthCommand.class,
+      ScoreCommand.class,
+      StatsCommand.class,
+      ReviewSummaryCommand.class
+    })
 public final class Main implements Runnable {
 
   /** Exit status for an error the user can fix (bad file, bad argument, bad configuration). */
