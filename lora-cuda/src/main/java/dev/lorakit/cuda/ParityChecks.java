@@ -31,7 +31,9 @@ final class ParityChecks {
             double scale = 1;
             double worst = 0;
             for (int i = 0; i < expected.length; i++) {
-                scale = Math.max(scale, Math.abs(expected[i]));
+                if (Float.isFinite(expected[i])) {
+                    scale = Math.max(scale, Math.abs(expected[i]));
+                }
                 boolean bothNaN = Float.isNaN(expected[i]) && Float.isNaN(actual[i]);
                 double d = bothNaN ? 0 : Math.abs((double) expected[i] - actual[i]);
                 worst = Double.isNaN(d) ? Double.POSITIVE_INFINITY : Math.max(worst, d);
