@@ -12,7 +12,11 @@ class CudaBackendParityTest {
 
     @TestFactory
     Stream<DynamicTest> everyOpAgreesWithTheCpuBackend() {
-        Gpu.assumeAvailable("the CUDA/CPU op parity tests");
+        if (!new CudaBackendProvider().availability().available()) {
+            // One skipped test in the report, rather than a factory that silently yields nothing.
+            return Stream.of(DynamicTest.dynamicTest("every op (needs a GPU)",
+                    () -> Gpu.assumeAvailable("the CUDA/CPU op parity tests")));
+        }
         CudaBackend gpu = new CudaBackend();
         CpuBackend cpu = new CpuBackend(2);
         return ParityChecks.all().stream().map(check -> DynamicTest.dynamicTest(check.name(), () -> {
