@@ -13,7 +13,7 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = Main.Version.class,
     description = "LoRA fine-tuning of LLaMA- and Mistral-family models, and the radiation-oncology task suite.",
-    subcommands = {CommandLine.HelpCommand.class, TokenizeCommand.class})
+    subcommands = {CommandLine.HelpCommand.class, TokenizeCommand.class, VerifyReferenceCommand.class})
 public final class Main implements Runnable {
 
   /** Exit status for an error the user can fix (bad file, bad argument, bad configuration). */
