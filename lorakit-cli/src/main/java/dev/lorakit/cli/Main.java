@@ -13,7 +13,15 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = Main.Version.class,
     description = "LoRA fine-tuning of LLaMA- and Mistral-family models, and the radiation-oncology task suite.",
-    subcommands = {CommandLine.HelpCommand.class, TokenizeCommand.class, VerifyReferenceCommand.class})
+    subcommands = {
+      CommandLine.HelpCommand.class,
+      TokenizeCommand.class,
+      SynthCommand.class,
+      ScoreCommand.class,
+      StatsCommand.class,
+      ReviewSummaryCommand.class,
+      VerifyReferenceCommand.class
+    })
 public final class Main implements Runnable {
 
   /** Exit status for an error the user can fix (bad file, bad argument, bad configuration). */
@@ -34,6 +42,7 @@ public final class Main implements Runnable {
   public static CommandLine commandLine() {
     CommandLine cl = new CommandLine(new Main());
     cl.setExecutionExceptionHandler(new UserErrors());
+    cl.setParameterExceptionHandler(UserErrors::badArguments);
     return cl;
   }
 

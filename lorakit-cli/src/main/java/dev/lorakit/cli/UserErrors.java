@@ -21,6 +21,16 @@ final class UserErrors implements CommandLine.IExecutionExceptionHandler {
     throw new RuntimeException(ex);
   }
 
+  /** A bad option or argument: one sentence on stderr (no usage dump), exit status 2. */
+  static int badArguments(CommandLine.ParameterException ex, String[] args) {
+    CommandLine cl = ex.getCommandLine();
+    String m = ex.getMessage() == null ? "bad arguments" : ex.getMessage().strip();
+    if (m.endsWith(".")) m = m.substring(0, m.length() - 1);
+    cl.getErr().println("lorakit " + cl.getCommandName() + ": " + m + " (see 'lorakit " + cl.getCommandName()
+        + " --help').");
+    return Main.USER_ERROR;
+  }
+
   static boolean isUserError(Throwable t) {
     return t instanceof IllegalArgumentException
         || t instanceof NoSuchFileException

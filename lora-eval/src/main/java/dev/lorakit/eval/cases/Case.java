@@ -1,0 +1,53 @@
+package dev.lorakit.eval.cases;
+
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * One patient case: the diagnostic details and the three reference answers. This is one line of a case
+ * file ({@link CaseFile}): {@code {"id", "diagnosis", "regimen", "modality", "icd10"}}. Any further fields
+ * of the line are kept, in their order, in {@code extra} and written back unchanged.
+ *
+ * @param id unique within a dataset
+ * @param diagnosis the patient's diagnostic details, the model's input
+ * @param regimen the treatment regimen as free text
+ * @param modality the treatment modality
+ * @param icd10 the ICD-10 code in canonical form (see {@link Icd10#canonical})
+ * @param extra further JSON fields: String, Number, Boolean, null, List or Map values
+ */
+public record Case(
+    String id, String diagnosis, String regimen, Modality modality, String icd10, Map<String, Object> extra) {
+
+  /** The names of the fields every case has, in the order they are written. */
+  public static final List<String> FIELDS = List.of("id", "diagnosis", "regimen", "modality", "icd10");
+
+  public Case {
+    requireText(id, "id");
+    requireText(diagnosis, "diagnosis");
+    requireText(regimen, "regimen");
+    Objects.requireNonNull(modality, "modality");
+    requireText(icd10, "icd10");
+    String canonical = Icd10.canonical(icd10).orElseThrow(() -> new IllegalArgumentException(
+        "case " + id + ": icd10 '" + icd10 + "' is not an ICD-10 code such as C50.911 or C61."));
+    if (!canonical.equals(icd10)) {
+      throw new IllegalArgumentException(
+          "case " + id + ": icd10 '" + icd10 + "' is not in canonical form, expected " + canonical + ".");
+    }
+    for (String f : extra.keySet()) {
+      if (FIELDS.contains(f)) throw new IllegalArgumentException("case " + id + ": extra field '" + f + "' clashes.");
+    }
+    extra = Collections.unmodifiableMap(new LinkedHashMap<>(extra));
+  }
+
+  /** A case without extra fields. */
+  public Case(String id, String diagnosis, String regimen, Modality modality, String icd10) {
+    this(id, diagnosis, regimen, modality, icd10, Map.of());
+  }
+
+  private static void requireText(String value, String field) {
+    if (value == null || value.isBlank()) throw new IllegalArgumentException("case field '" + field + "' is empty.");
+  }
+}
