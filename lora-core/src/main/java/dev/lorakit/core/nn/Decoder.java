@@ -61,7 +61,10 @@ public final class Decoder implements AutoCloseable {
         return weights;
     }
 
-    /** Wraps the targeted projections with these LoRA matrices ({@code null}: none). */
+    /**
+     * Wraps the projections the matrices' {@link dev.lorakit.core.lora.LoraSpec} lists, each with its own rank and
+     * scale ({@code null}: none).
+     */
     public void setLora(LoraWeights lora) {
         if (merged) {
             throw new IllegalStateException("Unmerge the current adapter before replacing it.");

@@ -1,6 +1,5 @@
 package dev.lorakit.core.nn;
 
-import dev.lorakit.core.backend.Backend;
 import dev.lorakit.core.tensor.Tensor;
 import java.util.List;
 
