@@ -1,6 +1,7 @@
 package dev.lorakit.core.backend;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /** The innermost loops, on the widest float vectors the CPU has. */
@@ -11,17 +12,31 @@ final class VectorKernels {
     private VectorKernels() {
     }
 
+    /** For each halving step {@code h}: the shuffle that brings lane {@code i + h} to lane {@code i}. */
+    private static final VectorShuffle<Float>[] HALVES = halves();
+
+    @SuppressWarnings("unchecked")
+    private static VectorShuffle<Float>[] halves() {
+        int steps = Integer.numberOfTrailingZeros(F.length());
+        VectorShuffle<Float>[] shuffles = new VectorShuffle[steps];
+        for (int s = 0; s < steps; s++) {
+            int h = F.length() >> (s + 1);
+            shuffles[s] = VectorShuffle.fromOp(F, i -> (i + h) % F.length());
+        }
+        return shuffles;
+    }
+
     /**
-     * The lanes of {@code v} added in lane order. {@code reduceLanes(ADD)} leaves the order to the implementation, and
-     * the interpreted and the compiled forms differ in the last bits, so one computation could give two answers
-     * depending on when the JIT got to it.
+     * The lanes of {@code v} added as a fixed tree: lane i with lane i + len/2, then i + len/4, and so on.
+     * {@code reduceLanes(ADD)} leaves the order to the implementation, and its interpreted and compiled forms differ in
+     * the last bits, so one computation could give two answers depending on when the JIT got to it. Lane-wise adds of
+     * rearranged lanes are exact IEEE operations in every form.
      */
     static float sumLanes(FloatVector v) {
-        float sum = 0f;
-        for (int i = 0; i < v.length(); i++) {
-            sum += v.lane(i);
+        for (VectorShuffle<Float> half : HALVES) {
+            v = v.add(v.rearrange(half));
         }
-        return sum;
+        return v.lane(0);
     }
 
     /** {@code sum a[ao+i] * b[bo+i]} for {@code i < n}. */
