@@ -1,5 +1,6 @@
 package dev.lorakit.models;
 
+import dev.lorakit.core.nn.DecoderConfig;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -106,6 +107,16 @@ public record ModelConfig(
   /** The width of all key (or value) heads together: the output of {@code k_proj} and {@code v_proj}. */
   public int kvDim() {
     return numKeyValueHeads * headDim;
+  }
+
+  /**
+   * The engine's view of this shape: what {@link dev.lorakit.core.nn.Decoder} needs (Mistral's window, 0 for none;
+   * {@code max_position_embeddings} as the longest sequence it accepts).
+   */
+  public DecoderConfig decoderConfig() {
+    return new DecoderConfig(vocabSize, hiddenSize, intermediateSize, numHiddenLayers, numAttentionHeads,
+        numKeyValueHeads, headDim, ropeTheta, rmsNormEps, slidingWindow.orElse(0), tieWordEmbeddings,
+        maxPositionEmbeddings);
   }
 
   /** The first end-of-sequence token. */

@@ -1,7 +1,10 @@
 package dev.lorakit.models;
 
+import dev.lorakit.core.backend.Backend;
 import dev.lorakit.core.io.SafeTensors;
 import dev.lorakit.core.io.TensorSource;
+import dev.lorakit.core.nn.DecoderConfig;
+import dev.lorakit.core.nn.DecoderWeights;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -66,6 +69,19 @@ public final class ModelFolder implements AutoCloseable {
   /** The checked weights (valid until {@link #close()}). */
   public ModelWeights weights() {
     return weights;
+  }
+
+  /** The engine's view of the model's shape (see {@link ModelConfig#decoderConfig()}). */
+  public DecoderConfig decoderConfig() {
+    return config.decoderConfig();
+  }
+
+  /**
+   * Reads the weights and uploads them to {@code backend} as float32 (see {@link ModelWeights#toDecoderWeights}):
+   * with {@link #decoderConfig()}, what a {@link dev.lorakit.core.nn.Decoder} is made of. The caller owns them.
+   */
+  public DecoderWeights decoderWeights(Backend backend) throws IOException {
+    return weights.toDecoderWeights(backend);
   }
 
   /** The folder's {@code tokenizer.json}, if it has one. */

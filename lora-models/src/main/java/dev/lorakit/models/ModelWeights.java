@@ -1,10 +1,17 @@
 package dev.lorakit.models;
 
+import dev.lorakit.core.backend.Backend;
 import dev.lorakit.core.io.TensorInfo;
 import dev.lorakit.core.io.TensorSource;
+import dev.lorakit.core.nn.DecoderWeights;
+import dev.lorakit.core.nn.LayerWeights;
+import dev.lorakit.core.tensor.DType;
+import dev.lorakit.core.tensor.Shape;
+import dev.lorakit.core.tensor.Tensor;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.EnumMap;
 import java.util.List;
@@ -78,6 +85,39 @@ public final class ModelWeights {
   /** {@code lm_head.weight} [vocab, hidden], or the embedding when the config ties them. */
   public TensorInfo lmHead() {
     return lmHead;
+  }
+
+  /**
+   * Uploads every weight to {@code backend} as float32, in the engine's layout: the one place where a Hugging Face
+   * checkpoint becomes {@link DecoderWeights}. With tied embeddings {@code lmHead} is the embedding tensor itself.
+   */
+  public DecoderWeights toDecoderWeights(Backend backend) throws IOException {
+    List<Tensor> uploaded = new ArrayList<>();
+    try {
+      Tensor embed = upload(backend, embedding, uploaded);
+      List<LayerWeights> blocks = new ArrayList<>();
+      for (int i = 0; i < config.numHiddenLayers(); i++) {
+        Map<LayerWeight, Tensor> t = new EnumMap<>(LayerWeight.class);
+        for (LayerWeight w : LayerWeight.values()) t.put(w, upload(backend, layer(i, w), uploaded));
+        blocks.add(new LayerWeights(t.get(LayerWeight.INPUT_LAYERNORM), t.get(LayerWeight.Q_PROJ),
+            t.get(LayerWeight.K_PROJ), t.get(LayerWeight.V_PROJ), t.get(LayerWeight.O_PROJ),
+            t.get(LayerWeight.POST_ATTENTION_LAYERNORM), t.get(LayerWeight.GATE_PROJ), t.get(LayerWeight.UP_PROJ),
+            t.get(LayerWeight.DOWN_PROJ)));
+      }
+      Tensor norm = upload(backend, finalNorm, uploaded);
+      Tensor head = config.tieWordEmbeddings() ? embed : upload(backend, lmHead, uploaded);
+      return new DecoderWeights(embed, blocks, norm, head);
+    } catch (IOException | RuntimeException e) {
+      uploaded.forEach(Tensor::close);
+      throw e;
+    }
+  }
+
+  private Tensor upload(Backend backend, TensorInfo info, List<Tensor> uploaded) throws IOException {
+    int[] dims = Arrays.stream(info.shape()).mapToInt(Math::toIntExact).toArray();
+    Tensor t = backend.upload(source.floats(info.name()), DType.F32, Shape.of(dims));
+    uploaded.add(t);
+    return t;
   }
 
   /** The tensor's bytes, as a zero-copy view of the mapped file. */

@@ -3,7 +3,6 @@ package dev.lorakit.cli;
 import dev.lorakit.core.backend.Backend;
 import dev.lorakit.core.backend.Backends;
 import dev.lorakit.core.lora.LoraWeights;
-import dev.lorakit.core.lora.PeftAdapter;
 import dev.lorakit.eval.cases.Case;
 import dev.lorakit.eval.cases.CaseFile;
 import dev.lorakit.eval.cases.DatasetSplit;
@@ -63,7 +62,7 @@ final class DemoCommand implements Callable<Integer> {
       description = "cpu, cuda or auto (default: ${DEFAULT-VALUE}).")
   String device;
 
-  @Option(names = "--lr", defaultValue = "5e-3", paramLabel = "LR",
+  @Option(names = "--lr", defaultValue = "1e-2", paramLabel = "LR",
       description = "Peak learning rate, cosine schedule after a short warmup (default: ${DEFAULT-VALUE}).")
   double lr;
 
@@ -133,8 +132,7 @@ final class DemoCommand implements Callable<Integer> {
       long evalStart = System.nanoTime();
       Path report = out.resolve("report");
       Evaluation.Result result;
-      try (LoraWeights adapter = Adapters.fromPeft(PeftAdapter.read(adapterDir), model.decoderConfig(), backend,
-          adapterDir.toString())) {
+      try (LoraWeights adapter = LoraWeights.read(adapterDir, model.decoderConfig(), backend)) {
         result = StudyRun.evaluate(model, adapter, split.test(), tasks, templates, Evaluation.defaultMaxNewTokens(),
             seed, report, "lorakit demo: tiny random base model vs LoRA on synthetic cases",
             TrainingLog.read(adapterDir.resolve(FineTune.LOG_FILE)), err, terminal);

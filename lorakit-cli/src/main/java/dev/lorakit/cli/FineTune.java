@@ -7,7 +7,6 @@ import dev.lorakit.core.lora.InitLoraWeights;
 import dev.lorakit.core.lora.LoraConfig;
 import dev.lorakit.core.lora.LoraSpec;
 import dev.lorakit.core.lora.LoraWeights;
-import dev.lorakit.core.lora.PeftAdapter;
 import dev.lorakit.core.lora.TargetModules;
 import dev.lorakit.core.nn.Decoder;
 import dev.lorakit.core.optim.AdamW;
@@ -100,9 +99,9 @@ final class FineTune {
     Path log = out.resolve(LOG_FILE);
     LoraConfig config = loraConfig(s, model.folder().path().toAbsolutePath().normalize().toString());
     Decoder decoder = model.decoder();
-    LoraSpec spec = Adapters.spec(config, decoder.config());
+    LoraSpec spec = LoraSpec.of(config, decoder.config());
     int steps = s.steps(examples.size());
-    try (LoraWeights lora = LoraWeights.peftDefault(decoder.config(), spec, backend, s.seed());
+    try (LoraWeights lora = LoraWeights.init(spec, backend, s.seed());
         AdamW optimizer = new AdamW(backend, lora.parameters(),
             new AdamW.Settings(0.9, 0.999, 1e-8, s.weightDecay()))) {
       decoder.setLora(lora);
@@ -182,7 +181,7 @@ final class FineTune {
         err.println("Stopped at step " + optimizer.stepCount() + " of " + steps + "; the checkpoint is in "
             + checkpoints + ". Run the same command with --resume to continue.");
       } else {
-        Adapters.toPeft(config, lora, backend).write(out);
+        lora.save(out);
       }
       decoder.setLora(null);
       return new Outcome(optimizer.stepCount(), last[0], seconds, tokens[0], stopped, data.skipped());

@@ -4,7 +4,6 @@ import dev.lorakit.core.backend.Backend;
 import dev.lorakit.core.nn.Decoder;
 import dev.lorakit.core.nn.DecoderConfig;
 import dev.lorakit.core.nn.DecoderWeights;
-import dev.lorakit.models.ModelConfig;
 import dev.lorakit.models.ModelFolder;
 import dev.lorakit.models.Tokenizer;
 import java.io.IOException;
@@ -25,22 +24,13 @@ record LoadedModel(ModelFolder folder, ModelConfig config, Decoder decoder, Toke
   static LoadedModel open(Path dir, Backend backend) throws IOException {
     ModelFolder folder = ModelFolder.open(dir);
     try {
-      ModelConfig c = folder.config();
-      DecoderConfig dc = decoderConfig(c);
       Tokenizer tokenizer = folder.openTokenizer();
-      DecoderWeights w = DecoderWeights.load(dc, backend, folder.weights().source());
-      return new LoadedModel(folder, c, new Decoder(dc, w, backend), tokenizer);
+      DecoderWeights w = folder.decoderWeights(backend);
+      return new LoadedModel(folder, folder.config(), new Decoder(folder.decoderConfig(), w, backend), tokenizer);
     } catch (IOException | RuntimeException e) {
       folder.close();
       throw e;
     }
-  }
-
-  /** The engine's view of a {@code config.json}. */
-  static DecoderConfig decoderConfig(ModelConfig c) {
-    return new DecoderConfig(c.vocabSize(), c.hiddenSize(), c.intermediateSize(), c.numHiddenLayers(),
-        c.numAttentionHeads(), c.numKeyValueHeads(), c.headDim(), c.ropeTheta(), c.rmsNormEps(),
-        c.slidingWindow().orElse(0), c.tieWordEmbeddings());
   }
 
   /** The engine's shape of the model. */

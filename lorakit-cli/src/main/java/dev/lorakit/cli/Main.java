@@ -24,7 +24,8 @@ import picocli.CommandLine.Command;
       SynthCommand.class,
       ScoreCommand.class,
       StatsCommand.class,
-      ReviewSummaryCommand.class
+      ReviewSummaryCommand.class,
+      VerifyReferenceCommand.class
     })
 public final class Main implements Runnable {
 

@@ -9,12 +9,11 @@ import dev.lorakit.core.io.SafeTensorsFile;
 import dev.lorakit.core.io.SafeTensorsWriter;
 import dev.lorakit.core.io.TensorInfo;
 import dev.lorakit.core.lora.LoraWeights;
-import dev.lorakit.core.lora.PeftAdapter;
 import dev.lorakit.core.nn.DecoderConfig;
 import dev.lorakit.core.tensor.DType;
 import dev.lorakit.core.tensor.Shape;
 import dev.lorakit.core.tensor.Tensor;
-import dev.lorakit.models.ModelConfig;
+import dev.lorakit.models.ModelFolder;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -37,7 +36,7 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     sortOptions = false,
     description = {
-        "Folds a LoRA adapter into the base model's weights (W + alpha/r * B A for every adapted projection) and "
+        "Folds a LoRA adapter into the base model's weights (W + scale * B A for every adapted projection) and "
             + "writes a model folder that transformers and lorakit load without the adapter.",
         "The weights are sharded as the input's are: one model.safetensors, or the same shards with the same "
             + "model.safetensors.index.json; each tensor keeps its dtype. config.json and the tokenizer files are "
@@ -72,20 +71,22 @@ final class MergeCommand implements Callable<Integer> {
       throw new IllegalArgumentException("--out must not be the model folder itself.");
     }
     long start = System.nanoTime();
-    ModelConfig config = ModelConfig.read(model.resolve("config.json"));
-    DecoderConfig dc = LoadedModel.decoderConfig(config);
+    DecoderConfig dc;
+    try (ModelFolder folder = ModelFolder.open(model)) {
+      dc = folder.decoderConfig();
+    }
     Path target = out.toAbsolutePath().normalize();
     Files.createDirectories(target.getParent());
     Path temp = Files.createTempDirectory(target.getParent(), "." + target.getFileName() + ".merging-");
     int merged;
     try (Backend backend = new CpuBackend();
-        LoraWeights lora = Adapters.fromPeft(PeftAdapter.read(adapter), dc, backend, adapter.toString())) {
+        LoraWeights lora = LoraWeights.read(adapter, dc, backend)) {
       Map<String, LoraWeights.Pair> adapted = new HashMap<>();
       for (LoraWeights.Pair p : lora.pairs()) {
         adapted.put("model.layers." + p.layer() + "." + p.target().modulePath() + ".weight", p);
       }
       for (String shard : shards(model)) {
-        writeShard(model.resolve(shard), temp.resolve(shard), adapted, lora.scale(), backend);
+        writeShard(model.resolve(shard), temp.resolve(shard), adapted, backend);
       }
       merged = adapted.size();
       if (Files.exists(model.resolve(SafeTensors.INDEX_FILE))) {
@@ -122,7 +123,7 @@ final class MergeCommand implements Callable<Integer> {
     return new ArrayList<>(files);
   }
 
-  private static void writeShard(Path in, Path outFile, Map<String, LoraWeights.Pair> adapted, float scale,
+  private static void writeShard(Path in, Path outFile, Map<String, LoraWeights.Pair> adapted,
       Backend backend) throws IOException {
     try (SafeTensorsFile src = SafeTensorsFile.open(in)) {
       SafeTensorsWriter w = SafeTensorsWriter.create();
@@ -137,7 +138,7 @@ final class MergeCommand implements Callable<Integer> {
         int rows = Math.toIntExact(info.dim(0));
         int cols = Math.toIntExact(info.dim(1));
         try (Tensor t = backend.upload(src.floats(name), DType.F32, Shape.of(rows, cols))) {
-          backend.matmul(p.b(), false, p.a(), false, t, scale, 1);
+          backend.matmul(p.b(), false, p.a(), false, t, p.scale(), 1);
           w.addFloats(name, info.shape(), backend.download(t), info.dtype());
         }
       }

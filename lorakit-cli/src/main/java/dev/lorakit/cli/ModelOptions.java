@@ -2,7 +2,6 @@ package dev.lorakit.cli;
 
 import dev.lorakit.core.backend.Backend;
 import dev.lorakit.core.lora.LoraWeights;
-import dev.lorakit.core.lora.PeftAdapter;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -36,6 +35,6 @@ final class ModelOptions {
   LoraWeights adapter(LoadedModel m, Backend backend) throws IOException {
     if (adapter == null) return null;
     Cli.requireFolder(adapter, "--adapter");
-    return Adapters.fromPeft(PeftAdapter.read(adapter), m.decoderConfig(), backend, adapter.toString());
+    return LoraWeights.read(adapter, m.decoderConfig(), backend);
   }
 }

@@ -6,7 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.lorakit.eval.metrics.AnswerFile;
 import dev.lorakit.eval.metrics.AveragedScores;
 import dev.lorakit.eval.metrics.ClassScores;
-import dev.lorakit.eval.metrics.ScoreTask;
+import dev.lorakit.eval.cases.Task;
 import dev.lorakit.eval.metrics.TaskScore;
 import dev.lorakit.eval.metrics.TaskScorer;
 import java.io.IOException;
@@ -47,11 +47,11 @@ final class ScoreCommand implements Runnable {
 
   @Override
   public void run() {
-    ScoreTask t = ScoreTask.parse(task);
+    Task t = Task.fromName(task);
     TaskScore s;
     try {
-      Map<String, String> ref = AnswerFile.read(references, t.field());
-      Map<String, String> pred = AnswerFile.read(predictions, t.field());
+      Map<String, String> ref = AnswerFile.read(references, t.answerField());
+      Map<String, String> pred = AnswerFile.read(predictions, t.answerField());
       s = new TaskScorer(t, stemmer).score(ref, pred);
     } catch (IOException e) {
       throw new UncheckedIOException(e);

@@ -18,6 +18,7 @@ import picocli.CommandLine.Option;
 @Command(
     name = "synth",
     mixinStandardHelpOptions = true,
+    versionProvider = Main.Version.class,
     description = {
         "Writes clinically plausible synthetic radiation-oncology cases as JSONL "
             + "(id, diagnosis, regimen, modality, icd10), the format a hospital's own export would use.",

@@ -128,7 +128,7 @@ class ModelCommandsTest {
       int[] ids = {1, 851, 264, 1369, 28723, 13, 5785, 2045, 28747};
       try (CpuBackend be = new CpuBackend();
           LoadedModel withAdapter = LoadedModel.open(base, be);
-          LoraWeights lora = Adapters.fromPeft(PeftAdapter.read(adapter), withAdapter.decoderConfig(), be, "adapter");
+          LoraWeights lora = LoraWeights.read(adapter, withAdapter.decoderConfig(), be);
           LoadedModel folded = LoadedModel.open(merged, be)) {
         withAdapter.decoder().setLora(lora);
         float[] expected = be.download(withAdapter.decoder().forward(ids, 1).logits());

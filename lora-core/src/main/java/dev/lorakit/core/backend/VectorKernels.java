@@ -1,7 +1,7 @@
 package dev.lorakit.core.backend;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /** The innermost loops, on the widest float vectors the CPU has. */
@@ -12,6 +12,33 @@ final class VectorKernels {
     private VectorKernels() {
     }
 
+    /** For each halving step {@code h}: the shuffle that brings lane {@code i + h} to lane {@code i}. */
+    private static final VectorShuffle<Float>[] HALVES = halves();
+
+    @SuppressWarnings("unchecked")
+    private static VectorShuffle<Float>[] halves() {
+        int steps = Integer.numberOfTrailingZeros(F.length());
+        VectorShuffle<Float>[] shuffles = new VectorShuffle[steps];
+        for (int s = 0; s < steps; s++) {
+            int h = F.length() >> (s + 1);
+            shuffles[s] = VectorShuffle.fromOp(F, i -> (i + h) % F.length());
+        }
+        return shuffles;
+    }
+
+    /**
+     * The lanes of {@code v} added as a fixed tree: lane i with lane i + len/2, then i + len/4, and so on.
+     * {@code reduceLanes(ADD)} leaves the order to the implementation, and its interpreted and compiled forms differ in
+     * the last bits, so one computation could give two answers depending on when the JIT got to it. Lane-wise adds of
+     * rearranged lanes are exact IEEE operations in every form.
+     */
+    static float sumLanes(FloatVector v) {
+        for (VectorShuffle<Float> half : HALVES) {
+            v = v.add(v.rearrange(half));
+        }
+        return v.lane(0);
+    }
+
     /** {@code sum a[ao+i] * b[bo+i]} for {@code i < n}. */
     static float dot(float[] a, int ao, float[] b, int bo, int n) {
         FloatVector acc = FloatVector.zero(F);
@@ -19,7 +46,7 @@ final class VectorKernels {
         for (int upper = F.loopBound(n); i < upper; i += F.length()) {
             acc = FloatVector.fromArray(F, a, ao + i).fma(FloatVector.fromArray(F, b, bo + i), acc);
         }
-        float sum = acc.reduceLanes(VectorOperators.ADD);
+        float sum = sumLanes(acc);
         for (; i < n; i++) {
             sum += a[ao + i] * b[bo + i];
         }
@@ -46,10 +73,10 @@ final class VectorKernels {
             acc2 = x.fma(FloatVector.fromArray(F, b, b2 + i), acc2);
             acc3 = x.fma(FloatVector.fromArray(F, b, b3 + i), acc3);
         }
-        float s0 = acc0.reduceLanes(VectorOperators.ADD);
-        float s1 = acc1.reduceLanes(VectorOperators.ADD);
-        float s2 = acc2.reduceLanes(VectorOperators.ADD);
-        float s3 = acc3.reduceLanes(VectorOperators.ADD);
+        float s0 = sumLanes(acc0);
+        float s1 = sumLanes(acc1);
+        float s2 = sumLanes(acc2);
+        float s3 = sumLanes(acc3);
         for (; i < n; i++) {
             float x = a[ao + i];
             s0 += x * b[bo + i];

@@ -26,20 +26,14 @@ public enum LoraTarget {
         return modulePath;
     }
 
-    /** The short name PEFT's {@code target_modules} uses, e.g. {@code q_proj}. */
-    public String moduleName() {
+    /** The short name PEFT's {@code target_modules} lists, e.g. {@code q_proj}. */
+    public String shortName() {
         return name().toLowerCase(Locale.ROOT);
     }
 
-    /** The target whose short name is {@code name} ({@code q_proj} ... {@code down_proj}). */
-    public static LoraTarget fromModuleName(String name) {
-        for (LoraTarget t : values()) {
-            if (t.moduleName().equals(name)) {
-                return t;
-            }
-        }
-        throw new IllegalArgumentException("Unknown LoRA target module \"" + name
-                + "\"; expected one of q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj.");
+    /** The module's full name in block {@code layer}, e.g. {@code model.layers.3.self_attn.q_proj}. */
+    public String moduleName(int layer) {
+        return "model.layers." + layer + "." + modulePath;
     }
 
     /** Input features of this projection. */
@@ -72,10 +66,5 @@ public enum LoraTarget {
             case UP_PROJ -> layer.up();
             case DOWN_PROJ -> layer.down();
         };
-    }
-
-    /** PEFT's on-disk name of this target's LoRA matrix ({@code "A"} or {@code "B"}) in {@code layer}. */
-    public String peftName(int layer, String matrix) {
-        return "base_model.model.model.layers." + layer + "." + modulePath + ".lora_" + matrix + ".weight";
     }
 }

@@ -1,6 +1,7 @@
 package dev.lorakit.core.nn;
 
 import dev.lorakit.core.backend.Backend;
+import dev.lorakit.core.lora.LoraSpec;
 import dev.lorakit.core.lora.LoraTarget;
 import dev.lorakit.core.tensor.DType;
 import dev.lorakit.core.tensor.Shape;
@@ -30,10 +31,8 @@ public final class Activations implements AutoCloseable {
         final Tensor gate;
         final Tensor up;
         final Tensor act;
-        /** {@code dropout(x) A^T} per LoRA target (by ordinal), null where the target is not wrapped. */
-        final Tensor[] xa = new Tensor[LoraTarget.values().length];
 
-        Layer(Backend be, DecoderConfig c, int batch, int seq, int loraRank) {
+        Layer(Backend be, DecoderConfig c, int batch, int seq) {
             int n = batch * seq;
             norm1 = be.zeros(DType.F32, Shape.of(n, c.hidden()));
             rstd1 = be.zeros(DType.F32, Shape.of(n));
@@ -48,21 +47,11 @@ public final class Activations implements AutoCloseable {
             gate = be.zeros(DType.F32, Shape.of(n, c.intermediate()));
             up = be.zeros(DType.F32, Shape.of(n, c.intermediate()));
             act = be.zeros(DType.F32, Shape.of(n, c.intermediate()));
-            if (loraRank > 0) {
-                for (LoraTarget t : LoraTarget.values()) {
-                    xa[t.ordinal()] = be.zeros(DType.F32, Shape.of(n, loraRank));
-                }
-            }
         }
 
         void close() {
             for (Tensor t : new Tensor[] {norm1, rstd1, q, k, v, att, lse, mid, norm2, rstd2, gate, up, act}) {
                 t.close();
-            }
-            for (Tensor t : xa) {
-                if (t != null) {
-                    t.close();
-                }
             }
         }
     }
@@ -70,12 +59,16 @@ public final class Activations implements AutoCloseable {
     private final Backend be;
     final int batch;
     final int seq;
-    final int loraRank;
     final boolean checkpointing;
     /** {@code res[0]} the embeddings, {@code res[l+1]} the output of layer l. */
     final Tensor[] res;
     /** One per layer, or a single shared one that the backward refills when checkpointing. */
     final Layer[] layers;
+    /**
+     * {@code dropout(x) A^T} [batch*seq, rank] per layer and LoRA target (by ordinal), null where the target is not
+     * wrapped. Kept for every layer even when checkpointing: they are small, and ranks may differ per module.
+     */
+    final Tensor[][] xa;
     final Tensor finalNorm;
     final Tensor rstdFinal;
     /** Made on the first forward that needs it: a training step's forward skips the full logits. */
@@ -85,11 +78,10 @@ public final class Activations implements AutoCloseable {
     boolean logitsFilled;
     private final Map<String, Tensor> scratch = new HashMap<>();
 
-    Activations(Backend be, DecoderConfig c, int batch, int seq, int loraRank, boolean checkpointing) {
+    Activations(Backend be, DecoderConfig c, int batch, int seq, LoraSpec lora, boolean checkpointing) {
         this.be = be;
         this.batch = batch;
         this.seq = seq;
-        this.loraRank = loraRank;
         this.checkpointing = checkpointing;
         int n = batch * seq;
         res = new Tensor[c.layers() + 1];
@@ -98,7 +90,13 @@ public final class Activations implements AutoCloseable {
         }
         layers = new Layer[checkpointing ? 1 : c.layers()];
         for (int i = 0; i < layers.length; i++) {
-            layers[i] = new Layer(be, c, batch, seq, loraRank);
+            layers[i] = new Layer(be, c, batch, seq);
+        }
+        xa = new Tensor[c.layers()][LoraTarget.values().length];
+        if (lora != null) {
+            for (LoraSpec.Module m : lora.modules()) {
+                xa[m.layer()][m.target().ordinal()] = be.zeros(DType.F32, Shape.of(n, m.rank()));
+            }
         }
         finalNorm = be.zeros(DType.F32, Shape.of(n, c.hidden()));
         rstdFinal = be.zeros(DType.F32, Shape.of(n));
@@ -155,6 +153,13 @@ public final class Activations implements AutoCloseable {
         }
         for (Layer l : layers) {
             l.close();
+        }
+        for (Tensor[] perLayer : xa) {
+            for (Tensor t : perLayer) {
+                if (t != null) {
+                    t.close();
+                }
+            }
         }
         finalNorm.close();
         rstdFinal.close();

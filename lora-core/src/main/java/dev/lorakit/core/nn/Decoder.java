@@ -61,13 +61,17 @@ public final class Decoder implements AutoCloseable {
         return weights;
     }
 
-    /** Wraps the targeted projections with these LoRA matrices ({@code null}: none). */
+    /**
+     * Wraps the projections the matrices' {@link dev.lorakit.core.lora.LoraSpec} lists, each with its own rank and
+     * scale ({@code null}: none).
+     */
     public void setLora(LoraWeights lora) {
         if (merged) {
             throw new IllegalStateException("Unmerge the current adapter before replacing it.");
         }
         if (lora != null && !lora.config().equals(config)) {
-            throw new IllegalArgumentException("The LoRA matrices were made for " + lora.config() + ", not " + config + ".");
+            throw new IllegalArgumentException("The LoRA matrices were made for the model " + lora.config()
+                    + ", not for " + config + ".");
         }
         this.lora = lora;
         buffers.values().forEach(Activations::close);
@@ -124,6 +128,7 @@ public final class Decoder implements AutoCloseable {
 
     private Activations trunk(int[] ids, int batch) {
         int seq = sequenceLength(ids, batch);
+        checkTokens(ids, batch, 0);
         Activations a = buffersFor(batch, seq, checkpointing);
         ensureRope(seq);
         be.embedding(weights.embed(), ids, a.res[0]);
@@ -168,6 +173,7 @@ public final class Decoder implements AutoCloseable {
             throw new IllegalArgumentException("The KV cache holds " + cache.batch + " sequences, not " + batch + ".");
         }
         int position = cache.length();
+        checkTokens(ids, batch, position);
         if (position + n > cache.capacity) {
             throw new IllegalArgumentException("The KV cache has room for " + cache.capacity + " positions; "
                     + (position + n) + " are needed.");
@@ -224,9 +230,9 @@ public final class Decoder implements AutoCloseable {
         if (p == null) {
             return;
         }
-        Tensor xa = a.layer(l).xa[target.ordinal()];
+        Tensor xa = a.xa[l][target.ordinal()];
         be.matmul(dropped(a, l, target, x), false, p.a(), true, xa, 1, 0);
-        be.matmul(xa, false, p.b(), true, y, lora.scale(), 1);
+        be.matmul(xa, false, p.b(), true, y, p.scale(), 1);
     }
 
     private LoraWeights.Pair activePair(int l, LoraTarget target) {
@@ -352,9 +358,9 @@ public final class Decoder implements AutoCloseable {
             return;
         }
         int n = a.batch * a.seq;
-        float scale = lora.scale();
-        be.matmul(dy, true, a.layer(l).xa[target.ordinal()], false, p.gradB(), scale, 1);
-        Tensor dXa = a.scratch("dXa", n, lora.spec().r());
+        float scale = p.scale();
+        be.matmul(dy, true, a.xa[l][target.ordinal()], false, p.gradB(), scale, 1);
+        Tensor dXa = a.scratch("dXa." + p.module().rank(), n, p.module().rank());
         be.matmul(dy, false, p.b(), false, dXa, scale, 0);
         be.matmul(dXa, true, dropped(a, l, target, x), false, p.gradA(), 1, 1);
         if (!training || lora.spec().dropout() == 0) {
@@ -380,7 +386,7 @@ public final class Decoder implements AutoCloseable {
         if (lora == null || merged) {
             throw new IllegalStateException(lora == null ? "There is no adapter to merge." : "The adapter is already merged.");
         }
-        fold(lora.scale());
+        fold(1);
         merged = true;
     }
 
@@ -389,7 +395,7 @@ public final class Decoder implements AutoCloseable {
         if (!merged) {
             throw new IllegalStateException("The adapter is not merged.");
         }
-        fold(-lora.scale());
+        fold(-1);
         merged = false;
     }
 
@@ -398,10 +404,10 @@ public final class Decoder implements AutoCloseable {
         return merged;
     }
 
-    private void fold(float factor) {
+    private void fold(float sign) {
         for (LoraWeights.Pair p : lora.pairs()) {
             Tensor w = p.target().base(weights.layers().get(p.layer()));
-            be.matmul(p.b(), false, p.a(), false, w, factor, 1);
+            be.matmul(p.b(), false, p.a(), false, w, sign * p.scale(), 1);
         }
     }
 
@@ -414,12 +420,31 @@ public final class Decoder implements AutoCloseable {
         return ids.length / batch;
     }
 
+    /**
+     * One sentence for the first token id outside the vocabulary, and for a sequence reaching past
+     * {@code max_position_embeddings}; {@code position} is where the ids start in their sequences.
+     */
+    private void checkTokens(int[] ids, int batch, int position) {
+        int seq = ids.length / batch;
+        if (position + seq > config.maxPositions()) {
+            throw new IllegalArgumentException("A sequence of " + (position + seq) + " tokens is longer than the "
+                    + "model's max_position_embeddings of " + config.maxPositions() + ".");
+        }
+        for (int i = 0; i < ids.length; i++) {
+            if (ids[i] < 0 || ids[i] >= config.vocab()) {
+                String where = batch == 1 ? "position " + (position + i)
+                        : "position " + (position + i % seq) + " of sequence " + i / seq;
+                throw new IllegalArgumentException("Token id " + ids[i] + " at " + where + " is outside the model's "
+                        + "vocabulary of " + config.vocab() + " tokens (ids 0 to " + (config.vocab() - 1) + ").");
+            }
+        }
+    }
+
     private Activations buffersFor(int batch, int seq, boolean ckpt) {
-        int rank = lora == null ? 0 : lora.spec().r();
         String key = batch + "x" + seq + (ckpt ? "c" : "");
         Activations a = buffers.remove(key);
         if (a == null) {
-            a = new Activations(be, config, batch, seq, rank, ckpt);
+            a = new Activations(be, config, batch, seq, lora == null ? null : lora.spec(), ckpt);
         }
         buffers.put(key, a);
         // Keep the few most recent shapes (training, a prompt, one-token steps); free the rest.
@@ -472,6 +497,6 @@ public final class Decoder implements AutoCloseable {
 
     @Override
     public String toString() {
-        return "Decoder" + config + " on " + be.name() + (lora == null ? "" : " with LoRA r=" + lora.spec().r());
+        return "Decoder" + config + " on " + be.name() + (lora == null ? "" : " with " + lora.spec());
     }
 }

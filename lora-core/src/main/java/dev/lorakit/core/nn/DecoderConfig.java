@@ -14,9 +14,10 @@ package dev.lorakit.core.nn;
  * @param rmsEps         RMSNorm's epsilon
  * @param slidingWindow  Mistral's attention window in tokens, or 0 for full causal attention
  * @param tiedEmbeddings whether the output projection is the embedding table
+ * @param maxPositions   {@code max_position_embeddings}: the longest sequence the model accepts
  */
 public record DecoderConfig(int vocab, int hidden, int intermediate, int layers, int heads, int kvHeads, int headDim,
-        double ropeTheta, double rmsEps, int slidingWindow, boolean tiedEmbeddings) {
+        double ropeTheta, double rmsEps, int slidingWindow, boolean tiedEmbeddings, int maxPositions) {
 
     public DecoderConfig {
         require(vocab > 0, "vocab", vocab);
@@ -27,6 +28,7 @@ public record DecoderConfig(int vocab, int hidden, int intermediate, int layers,
         require(kvHeads > 0 && heads % kvHeads == 0, "kvHeads (must divide heads " + heads + ")", kvHeads);
         require(headDim > 0 && headDim % 2 == 0, "headDim (must be even)", headDim);
         require(slidingWindow >= 0, "slidingWindow", slidingWindow);
+        require(maxPositions > 0, "maxPositions", maxPositions);
         if (!(ropeTheta > 0) || !(rmsEps > 0)) {
             throw new IllegalArgumentException("ropeTheta and rmsEps must be positive, not " + ropeTheta + " and " + rmsEps + ".");
         }

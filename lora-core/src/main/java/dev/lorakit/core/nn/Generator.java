@@ -19,6 +19,14 @@ public final class Generator {
         if (prompt.length == 0) {
             throw new IllegalArgumentException("Generation needs a prompt of at least one token.");
         }
+        if (maxNewTokens < 0) {
+            throw new IllegalArgumentException("The number of new tokens must not be negative, not " + maxNewTokens + ".");
+        }
+        if ((long) prompt.length + maxNewTokens > decoder.config().maxPositions()) {
+            throw new IllegalArgumentException("A prompt of " + prompt.length + " tokens and " + maxNewTokens
+                    + " new tokens do not fit the model's max_position_embeddings of "
+                    + decoder.config().maxPositions() + ".");
+        }
         int vocab = decoder.config().vocab();
         Sampler sampler = new Sampler(settings);
         int[] out = Arrays.copyOf(prompt, prompt.length + maxNewTokens);

@@ -202,6 +202,15 @@ public final class Trainer {
         return new Batch(ids, CausalLmLoss.targets(labels, rows.size()), rows.size());
     }
 
+    /**
+     * Writes the adapter as it stands (after {@link #train}: the result) as a PEFT adapter folder
+     * ({@code adapter_config.json}, {@code adapter_model.safetensors}), atomically; PEFT loads it, and so does
+     * {@link LoraWeights#read}.
+     */
+    public void saveAdapter(Path folder) throws IOException {
+        lora.save(folder);
+    }
+
     // ---- checkpoints -------------------------------------------------------------------------------------
 
     /**

@@ -1,8 +1,10 @@
 package dev.lorakit.core.nn;
 
 import dev.lorakit.core.backend.Backend;
+import dev.lorakit.core.lora.LoraConfig;
 import dev.lorakit.core.lora.LoraSpec;
 import dev.lorakit.core.lora.LoraWeights;
+import dev.lorakit.core.lora.TargetModules;
 import dev.lorakit.core.tensor.DType;
 import dev.lorakit.core.tensor.Shape;
 import dev.lorakit.core.tensor.Tensor;
@@ -16,9 +18,43 @@ public final class Synthetic {
     private Synthetic() {
     }
 
-    /** GQA (4 query heads on 2 kv heads), a sliding window of 5, untied head. */
+    /** GQA (4 query heads on 2 kv heads), a sliding window of 5, untied head, 64 positions. */
     public static DecoderConfig mistralLike() {
-        return new DecoderConfig(40, 16, 24, 2, 4, 2, 4, 10000, 1e-5, 5, false);
+        return new DecoderConfig(40, 16, 24, 2, 4, 2, 4, 10000, 1e-5, 5, false, 64);
+    }
+
+    /** LoRA of rank {@code r} and alpha {@code alpha} on the named modules of every layer of {@code c}. */
+    public static LoraSpec spec(DecoderConfig c, int r, double alpha, double dropout, boolean rsLora, String... targets) {
+        LoraConfig config = LoraConfig.of(r, alpha, dropout, new TargetModules.Names(List.of(targets)));
+        if (rsLora) {
+            config = withRsLora(config);
+        }
+        return LoraSpec.of(config, c);
+    }
+
+    /** All seven projections. */
+    public static final String[] ALL = {"q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"};
+
+    private static LoraConfig withRsLora(LoraConfig c) {
+        return new LoraConfig(c.r(), c.loraAlpha(), c.loraDropout(), c.targetModules(), c.excludeModules(), true, c.bias(),
+                c.layersToTransform(), c.layersPattern(), c.rankPattern(), c.alphaPattern(), c.modulesToSave(),
+                c.initLoraWeights(), c.taskType(), c.baseModelNameOrPath(), c.peftType(), c.fanInFanOut(),
+                c.targetParameters(), c.inferenceMode(), null);
+    }
+
+    /** Relative L2 distance {@code |actual - expected| / |expected|}. */
+    public static double relL2(float[] actual, float[] expected) {
+        if (actual.length != expected.length) {
+            throw new AssertionError("element count " + actual.length + " != " + expected.length);
+        }
+        double num = 0;
+        double den = 0;
+        for (int i = 0; i < actual.length; i++) {
+            double d = (double) actual[i] - expected[i];
+            num += d * d;
+            den += (double) expected[i] * expected[i];
+        }
+        return Math.sqrt(num / den);
     }
 
     public static Tensor random(Backend be, Random rnd, double scale, int... dims) {
@@ -53,8 +89,8 @@ public final class Synthetic {
     }
 
     /** LoRA matrices with random non-zero A and B, so every gradient path is exercised. */
-    public static LoraWeights lora(DecoderConfig c, LoraSpec spec, Backend be, long seed) {
-        LoraWeights w = LoraWeights.zeros(c, spec, be);
+    public static LoraWeights lora(LoraSpec spec, Backend be, long seed) {
+        LoraWeights w = LoraWeights.zeros(spec, be);
         Random rnd = new Random(seed);
         for (LoraWeights.Pair p : w.pairs()) {
             be.copy(random(be, rnd, 0.2, p.a().shape().dims()), p.a());

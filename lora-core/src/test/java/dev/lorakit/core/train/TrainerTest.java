@@ -9,7 +9,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.lorakit.core.backend.Backend;
 import dev.lorakit.core.backend.CpuBackend;
 import dev.lorakit.core.lora.LoraSpec;
-import dev.lorakit.core.lora.LoraTarget;
 import dev.lorakit.core.lora.LoraWeights;
 import dev.lorakit.core.nn.Decoder;
 import dev.lorakit.core.nn.DecoderConfig;
@@ -23,7 +22,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.EnumSet;
 import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.AfterAll;
@@ -34,7 +32,7 @@ class TrainerTest {
 
     private static final CpuBackend BE = new CpuBackend(2);
     private static final DecoderConfig C = Synthetic.mistralLike();
-    private static final LoraSpec SPEC = new LoraSpec(4, 8, 0.1, false, EnumSet.allOf(LoraTarget.class));
+    private static final LoraSpec SPEC = Synthetic.spec(C, 4, 8, 0.1, false, Synthetic.ALL);
 
     @AfterAll
     static void close() {
@@ -56,7 +54,7 @@ class TrainerTest {
     private record Run(Decoder decoder, LoraWeights lora, AdamW opt, Trainer trainer) implements AutoCloseable {
         static Run create(Trainer.Settings s, List<Example> data) {
             Decoder d = new Decoder(C, Synthetic.weights(C, BE, 1), BE);
-            LoraWeights lora = LoraWeights.peftDefault(C, SPEC, BE, 2);
+            LoraWeights lora = LoraWeights.init(SPEC, BE, 2);
             d.setLora(lora);
             AdamW opt = new AdamW(BE, lora.parameters(), AdamW.Settings.defaults());
             return new Run(d, lora, opt, new Trainer(d, lora, opt, s, data));
@@ -142,6 +140,25 @@ class TrainerTest {
             BE.copy(BE.upload(nan, DType.F32, b.value().shape()), b.value());
             IllegalStateException e = assertThrows(IllegalStateException.class, () -> r.trainer().train(null));
             assertTrue(e.getMessage().startsWith("Training stopped at step 1:"), e.getMessage());
+        }
+    }
+
+    @Test
+    void theTrainedAdapterIsSavedAsAPeftFolderThatLoadsBack(@TempDir Path dir) throws IOException {
+        try (Run r = Run.create(settings(2, 1, 2, null, 0), data(4))) {
+            r.trainer().train(null);
+            Path folder = dir.resolve("adapter");
+            r.trainer().saveAdapter(folder);
+            assertTrue(Files.isRegularFile(folder.resolve("adapter_config.json")));
+            try (LoraWeights back = LoraWeights.read(folder, C, BE)) {
+                List<float[]> trained = r.params();
+                for (int i = 0; i < trained.size(); i++) {
+                    assertArrayEquals(trained.get(i), BE.download(back.parameters().get(i).value()),
+                            back.parameters().get(i).name());
+                }
+                assertEquals(SPEC.modules(), back.spec().modules());
+                assertEquals(0.1, back.spec().dropout());
+            }
         }
     }
 

@@ -2,6 +2,7 @@ package dev.lorakit.eval.cases;
 
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 
@@ -21,8 +22,7 @@ public record Case(
     String id, String diagnosis, String regimen, Modality modality, String icd10, Map<String, Object> extra) {
 
   /** The names of the fields every case has, in the order they are written. */
-  public static final java.util.List<String> FIELDS =
-      java.util.List.of("id", "diagnosis", "regimen", "modality", "icd10");
+  public static final List<String> FIELDS = List.of("id", "diagnosis", "regimen", "modality", "icd10");
 
   public Case {
     requireText(id, "id");

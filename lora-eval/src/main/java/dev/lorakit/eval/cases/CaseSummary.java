@@ -1,6 +1,7 @@
 package dev.lorakit.eval.cases;
 
 import java.util.Collection;
+import java.util.Collections;
 import java.util.EnumMap;
 import java.util.Locale;
 import java.util.Map;
@@ -18,9 +19,9 @@ public record CaseSummary(int cases, Map<Modality, Integer> modalities, Map<Stri
     Map<String, Integer> sites) {
 
   public CaseSummary {
-    modalities = java.util.Collections.unmodifiableMap(new EnumMap<>(modalities));
-    codes = java.util.Collections.unmodifiableMap(new TreeMap<>(codes));
-    sites = java.util.Collections.unmodifiableMap(new TreeMap<>(sites));
+    modalities = Collections.unmodifiableMap(new EnumMap<>(modalities));
+    codes = Collections.unmodifiableMap(new TreeMap<>(codes));
+    sites = Collections.unmodifiableMap(new TreeMap<>(sites));
   }
 
   /** Counts {@code cases}. */

@@ -36,4 +36,10 @@ public enum Task {
     }
     throw new IllegalArgumentException("unknown task '" + text + "', expected regimen, modality or icd10.");
   }
+
+  /** The answer field, e.g. {@code modality}: the task's name in files, reports and on the command line. */
+  @Override
+  public String toString() {
+    return answerField;
+  }
 }

@@ -1,5 +1,6 @@
 package dev.lorakit.eval.metrics;
 
+import dev.lorakit.eval.cases.Task;
 import java.util.List;
 
 /**
@@ -13,7 +14,7 @@ import java.util.List;
  * @param cases the per-case scores, in reference order
  */
 public record TaskScore(
-    ScoreTask task, int n, double accuracy, RougeScore rouge1, PrfReport prf, List<String> unparsed, List<CaseScore> cases) {
+    Task task, int n, double accuracy, RougeScore rouge1, PrfReport prf, List<String> unparsed, List<CaseScore> cases) {
 
   public TaskScore {
     unparsed = List.copyOf(unparsed);

@@ -1,5 +1,7 @@
 package dev.lorakit.eval.metrics;
 
+import dev.lorakit.eval.answer.AnswerParser;
+import dev.lorakit.eval.cases.Task;
 import dev.lorakit.eval.stats.PairwiseSum;
 import java.util.ArrayList;
 import java.util.List;
@@ -11,21 +13,17 @@ import java.util.TreeSet;
  * Scores predictions against references for one task: parses both sides to canonical labels, then computes
  * accuracy, per-case ROUGE-1 (on the raw texts) and precision/recall/F1 over the labels seen.
  *
+ * Answers become labels through {@link AnswerParser#parse(Task, String)}.
+ *
  * @param task the task
- * @param parser how answers become labels (the task's default unless replaced)
  * @param useStemmer whether ROUGE-1 stems tokens
  */
-public record TaskScorer(ScoreTask task, AnswerParser parser, boolean useStemmer) {
+public record TaskScorer(Task task, boolean useStemmer) {
 
   private static final int IDS_SHOWN = 10;
 
   public TaskScorer {
     Objects.requireNonNull(task, "task");
-    Objects.requireNonNull(parser, "parser");
-  }
-
-  public TaskScorer(ScoreTask task, boolean useStemmer) {
-    this(task, task.defaultParser(), useStemmer);
   }
 
   /**
@@ -55,11 +53,11 @@ public record TaskScorer(ScoreTask task, AnswerParser parser, boolean useStemmer
       String id = e.getKey();
       String reference = e.getValue();
       String expected =
-          parser.parse(reference)
+          AnswerParser.parse(task, reference)
               .orElseThrow(() -> new IllegalArgumentException(
                   "the reference " + task + " of case \"" + id + "\" has no recognisable answer: \"" + reference + "\"."));
       String prediction = predictions.get(id);
-      String label = parser.parse(prediction).orElse(null);
+      String label = AnswerParser.parse(task, prediction).orElse(null);
       if (label == null) unparsed.add(id);
       RougeScore r = rouge.score(reference, prediction == null ? "" : prediction);
       cases.add(new CaseScore(id, reference, prediction, expected, label, expected.equals(label), r));

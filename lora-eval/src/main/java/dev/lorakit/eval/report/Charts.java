@@ -55,6 +55,8 @@ final class Charts {
     }
     chart.addSeries("count", m.columnLabels(), m.rowLabels(), cells);
     chart.getStyler().setShowValue(true);
+    // White for empty cells up to dark blue for the largest count, so the diagonal stands out.
+    chart.getStyler().setRangeColors(new Color[] {Color.WHITE, new Color(0x9e, 0xca, 0xe1), new Color(0x08, 0x30, 0x6b)});
     chart.getStyler().setChartBackgroundColor(Color.WHITE);
     chart.setXAxisTitle("predicted");
     chart.setYAxisTitle("true");

@@ -4,7 +4,7 @@ import dev.lorakit.eval.metrics.AveragedScores;
 import dev.lorakit.eval.metrics.CaseScore;
 import dev.lorakit.eval.metrics.ConfusionMatrix;
 import dev.lorakit.eval.metrics.RougeScore;
-import dev.lorakit.eval.metrics.ScoreTask;
+import dev.lorakit.eval.cases.Task;
 import dev.lorakit.eval.metrics.TaskScore;
 import dev.lorakit.eval.stats.Alternative;
 import dev.lorakit.eval.stats.Bootstrap;
@@ -71,15 +71,15 @@ public record TaskComparison(
     if (!baseIds.equals(tunedIds)) {
       throw new IllegalArgumentException("task " + base.task() + ": base and tuned were scored on different cases.");
     }
-    boolean regimen = base.task() == ScoreTask.REGIMEN;
+    boolean regimen = base.task() == Task.REGIMEN;
     double[] b = regimen ? base.rouge1F() : base.correctness();
     double[] t = regimen ? tuned.rouge1F() : tuned.correctness();
     double[] d = new double[b.length];
     for (int i = 0; i < d.length; i++) d[i] = t[i] - b[i];
     WilcoxonResult w = Wilcoxon.defaults().withAlternative(Alternative.GREATER).test(d);
-    boolean confusion = base.task() == ScoreTask.MODALITY;
+    boolean confusion = base.task() == Task.MODALITY;
     return new TaskComparison(
-        base.task().field(),
+        base.task().answerField(),
         regimen ? "ROUGE-1 F" : "accuracy",
         b,
         t,

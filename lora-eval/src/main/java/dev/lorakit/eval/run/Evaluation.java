@@ -2,7 +2,6 @@ package dev.lorakit.eval.run;
 
 import dev.lorakit.eval.cases.Case;
 import dev.lorakit.eval.cases.Task;
-import dev.lorakit.eval.metrics.ScoreTask;
 import dev.lorakit.eval.metrics.TaskScore;
 import dev.lorakit.eval.metrics.TaskScorer;
 import dev.lorakit.eval.prompt.PromptTemplates;
@@ -82,15 +81,6 @@ public record Evaluation(PromptTemplates templates, Map<Task, Integer> maxNewTok
     return m;
   }
 
-  /** The scorer's name for a task. */
-  static ScoreTask scoreTask(Task task) {
-    return switch (task) {
-      case REGIMEN -> ScoreTask.REGIMEN;
-      case MODALITY -> ScoreTask.MODALITY;
-      case ICD10 -> ScoreTask.ICD10;
-    };
-  }
-
   /**
    * Evaluates {@code base} and, unless it is null, {@code tuned} on {@code cases} for {@code tasks}.
    *
@@ -131,7 +121,7 @@ public record Evaluation(PromptTemplates templates, Map<Task, Integer> maxNewTok
         progress.update(done[0], total);
       }
     }
-    TaskScore score = new TaskScorer(scoreTask(task), false).score(references, answers);
+    TaskScore score = new TaskScorer(task, false).score(references, answers);
     return new TaskAnswers(task, answers, score);
   }
 }

@@ -1,5 +1,6 @@
 package dev.lorakit.eval.metrics;
 
+import dev.lorakit.eval.cases.Task;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -23,7 +24,7 @@ class TaskScorerTest {
     ref.put("c", "brachytherapy");
     ref.put("d", "photon");
     Map<String, String> pred = Map.of("a", "IMRT", "b", "photon", "c", "HDR brachytherapy", "d", "not sure");
-    TaskScore s = new TaskScorer(ScoreTask.MODALITY, false).score(ref, pred);
+    TaskScore s = new TaskScorer(Task.MODALITY, false).score(ref, pred);
     assertEquals(4, s.n());
     assertEquals(0.5, s.accuracy());
     assertEquals(List.of("d"), s.unparsed());
@@ -43,7 +44,7 @@ class TaskScorerTest {
     ref.put("1", "50 Gy in 25 fractions");
     ref.put("2", "8 Gy in 1 fraction");
     Map<String, String> pred = Map.of("1", "50 Gy in 25 fractions", "2", "20 Gy in 5 fractions");
-    TaskScore s = new TaskScorer(ScoreTask.REGIMEN, true).score(ref, pred);
+    TaskScore s = new TaskScorer(Task.REGIMEN, true).score(ref, pred);
     double second = new Rouge1(true).score("8 Gy in 1 fraction", "20 Gy in 5 fractions").fmeasure();
     assertEquals((1.0 + second) / 2, s.rouge1().fmeasure(), 1e-15);
     assertEquals(0.5, s.accuracy());
@@ -55,7 +56,7 @@ class TaskScorerTest {
     Map<String, String> ref = Map.of("a", "C61", "b", "C61");
     Map<String, String> pred = Map.of("a", "C61", "z", "C61");
     IllegalArgumentException e =
-        assertThrows(IllegalArgumentException.class, () -> new TaskScorer(ScoreTask.ICD10, false).score(ref, pred));
+        assertThrows(IllegalArgumentException.class, () -> new TaskScorer(Task.ICD10, false).score(ref, pred));
     assertTrue(e.getMessage().contains("no prediction for b") && e.getMessage().contains("no reference for z"), e.getMessage());
   }
 
@@ -64,7 +65,7 @@ class TaskScorerTest {
     IllegalArgumentException e =
         assertThrows(
             IllegalArgumentException.class,
-            () -> new TaskScorer(ScoreTask.ICD10, false).score(Map.of("x", "unknown"), Map.of("x", "C61")));
+            () -> new TaskScorer(Task.ICD10, false).score(Map.of("x", "unknown"), Map.of("x", "C61")));
     assertTrue(e.getMessage().contains("\"x\""), e.getMessage());
   }
 

@@ -9,7 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.lorakit.eval.metrics.ConfusionMatrix;
-import dev.lorakit.eval.metrics.ScoreTask;
+import dev.lorakit.eval.cases.Task;
 import dev.lorakit.eval.metrics.TaskScore;
 import dev.lorakit.eval.metrics.TaskScorer;
 import dev.lorakit.eval.stats.Bootstrap;
@@ -43,7 +43,7 @@ class ReportWriterTest {
       base.put(id, i % 3 == 0 ? truth : "photon");
       tuned.put(id, i == 5 ? "no idea" : i % 5 == 0 ? MODALITIES[(i + 1) % 4] : truth);
     }
-    TaskScorer s = new TaskScorer(ScoreTask.MODALITY, false);
+    TaskScorer s = new TaskScorer(Task.MODALITY, false);
     return new TaskScore[] {s.score(ref, base), s.score(ref, tuned)};
   }
 
@@ -57,7 +57,7 @@ class ReportWriterTest {
       base.put(id, "Radiotherapy, " + (30 + i) + " Gy");
       tuned.put(id, (40 + i) + " Gy in " + (15 + i) + " fractions, breast");
     }
-    TaskScorer s = new TaskScorer(ScoreTask.REGIMEN, true);
+    TaskScorer s = new TaskScorer(Task.REGIMEN, true);
     return new TaskScore[] {s.score(ref, base), s.score(ref, tuned)};
   }
 

@@ -1,0 +1,850 @@
+package dev.lorakit.cuda;
+
+import static java.lang.foreign.ValueLayout.JAVA_DOUBLE;
+import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_SHORT;
+
+import dev.lorakit.core.backend.Backend;
+import dev.lorakit.core.tensor.DType;
+import dev.lorakit.core.tensor.HalfPrecision;
+import dev.lorakit.core.tensor.Shape;
+import dev.lorakit.core.tensor.Tensor;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+
+/**
+ * The {@link Backend} on one NVIDIA GPU. Tensors live in device memory from a caching allocator; every op is
+ * enqueued on one stream (so ops run in call order without host synchronisation) and only the ops that return
+ * host values wait for it. Matrix products go to cuBLAS (fp32, or bf16/fp16 operands with fp32 accumulation);
+ * everything else is a small kernel from {@code resources/dev/lorakit/cuda/kernels}, compiled by NVRTC for this
+ * GPU on first use and cached on disk.
+ *
+ * <p>Dtypes: compute ops take F32 as the Backend contract says. In addition {@code matmul} takes BF16/F16
+ * operands (an F32 operand paired with a 16-bit one is rounded to that dtype, so the product runs on tensor
+ * cores) and may write BF16/F16 when both operands are 16-bit; {@code embedding} reads BF16/F16 tables;
+ * {@code rmsNorm} and {@code swiglu} also run with BF16 activations (fp32 statistics). {@code copy} converts.
+ */
+public final class CudaBackend implements Backend {
+
+    private final OpName op = new OpName();
+    private final CudaDriver driver;
+    private final int device;
+    private final String deviceName;
+    private final int ccMajor;
+    private final int ccMinor;
+    private final MemorySegment context;
+    private final MemorySegment stream;
+    private final DeviceAllocator allocator;
+    private final CuBlas blas;
+    private final Kernels kernels;
+    private Thread boundThread;
+    private boolean closed;
+
+    /** The backend on device 0. */
+    public CudaBackend() {
+        this(0);
+    }
+
+    /**
+     * The backend on device {@code ordinal}.
+     *
+     * @throws CudaException when the driver, cuBLAS or NVRTC cannot be loaded or there is no such device
+     */
+    public CudaBackend(int ordinal) {
+        driver = new CudaDriver(NativeLibrary.require("the NVIDIA CUDA driver", CudaDriver.SONAMES), op);
+        int rc = driver.init();
+        if (rc != CudaDriver.CUDA_SUCCESS) {
+            throw new CudaException(rc, "cuInit failed with " + driver.describe(rc) + ": no usable NVIDIA GPU.");
+        }
+        int count = driver.deviceCount();
+        if (ordinal < 0 || ordinal >= count) {
+            throw new CudaException("There is no CUDA device " + ordinal + "; this machine has " + count + ".");
+        }
+        device = driver.device(ordinal);
+        deviceName = driver.deviceName(device);
+        ccMajor = driver.attribute(device, CudaDriver.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR);
+        ccMinor = driver.attribute(device, CudaDriver.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR);
+        if (ccMajor < 8) {
+            throw new CudaException(deviceName + " has compute capability " + ccMajor + "." + ccMinor
+                    + "; lorakit needs 8.0 or newer (bf16 tensor cores).");
+        }
+        context = driver.primaryContextRetain(device);
+        driver.setCurrent(context);
+        boundThread = Thread.currentThread();
+        stream = driver.streamCreate(CudaDriver.CU_STREAM_NON_BLOCKING);
+        allocator = new DeviceAllocator(new DeviceMemory() {
+            @Override
+            public long allocate(long bytes) {
+                try {
+                    return driver.memAlloc(bytes);
+                } catch (CudaException e) {
+                    if (e.driverResult() == CudaDriver.CUDA_ERROR_OUT_OF_MEMORY) {
+                        return 0;
+                    }
+                    throw e;
+                }
+            }
+
+            @Override
+            public void free(long pointer) {
+                driver.memFree(pointer);
+            }
+
+            @Override
+            public long[] info() {
+                return driver.memInfo();
+            }
+        });
+        blas = new CuBlas(NativeLibrary.require("cuBLAS", CuBlas.SONAMES), op, stream);
+        Nvrtc nvrtc = new Nvrtc(NativeLibrary.require("NVRTC", Nvrtc.SONAMES));
+        kernels = new Kernels(driver, nvrtc, new KernelCache(
+                KernelCache.defaultDir(System.getenv(), System.getProperty("user.home"))), ccMajor, ccMinor);
+    }
+
+    @Override
+    public String name() {
+        return "cuda (" + deviceName + ", sm_" + ccMajor + ccMinor + ")";
+    }
+
+    String deviceName() {
+        return deviceName;
+    }
+
+    String computeCapability() {
+        return ccMajor + "." + ccMinor;
+    }
+
+    int driverVersion() {
+        return driver.driverVersion();
+    }
+
+    int cublasVersion() {
+        return blas.version();
+    }
+
+    String cublasLibrary() {
+        return blas.soname();
+    }
+
+    String nvrtcVersion() {
+        return kernels.nvrtcVersion();
+    }
+
+    /** {@code {free, total}} device bytes as the driver sees them. */
+    long[] memoryInfo() {
+        enter("memoryInfo");
+        return driver.memInfo();
+    }
+
+    DeviceAllocator allocator() {
+        return allocator;
+    }
+
+    /** Compiles and loads every kernel; returns how many NVRTC compiled (the rest came from the cache). */
+    int loadAllKernels() {
+        enter("kernel loading");
+        return kernels.loadAll();
+    }
+
+    /** Waits for all enqueued work. */
+    void synchronize() {
+        driver.streamSynchronize(stream);
+    }
+
+    /** Names the op for error messages and makes the context current if another thread calls now. */
+    private void enter(String name) {
+        if (closed) {
+            throw new IllegalStateException("The CUDA backend was closed; " + name + " cannot run.");
+        }
+        op.set(name);
+        if (boundThread != Thread.currentThread()) {
+            driver.setCurrent(context);
+            boundThread = Thread.currentThread();
+        }
+    }
+
+    // ---- tensors -----------------------------------------------------------------------------------------
+
+    private CudaTensor cuda(Tensor t, String what) {
+        if (!(t instanceof CudaTensor c) || c.owner != this) {
+            throw new IllegalArgumentException(op.get() + ": " + what + " was not made by this CUDA backend: " + t + ".");
+        }
+        return c;
+    }
+
+    private long f32(Tensor t, String what) {
+        CudaTensor c = cuda(t, what);
+        if (c.dtype() != DType.F32) {
+            throw new IllegalArgumentException(op.get() + " needs an F32 " + what + ", not " + c.dtype() + " "
+                    + c.shape() + "; convert it with copy().");
+        }
+        return c.pointer();
+    }
+
+    private long ptrOrNull(Tensor t, String what) {
+        return t == null ? 0L : f32(t, what);
+    }
+
+    private void sameSize(Tensor a, Tensor b) {
+        if (a.size() != b.size()) {
+            throw new IllegalArgumentException(op.get() + ": sizes differ: " + a.shape() + " and " + b.shape() + ".");
+        }
+    }
+
+    private static int cols(Tensor t) {
+        return t.shape().dim(-1);
+    }
+
+    void release(CudaTensor t, long pointer) {
+        if (!closed) {
+            allocator.release(pointer);
+        }
+    }
+
+    private CudaTensor allocate(DType dtype, Shape shape) {
+        return new CudaTensor(this, dtype, shape, allocator.allocate(shape.size() * dtype.bytes(), op.get()));
+    }
+
+    /** A scratch block for the current op; give it back with {@link DeviceAllocator#release}. */
+    private long scratch(long bytes) {
+        return allocator.allocate(bytes, op.get());
+    }
+
+    private long uploadInts(int[] values) {
+        long p = scratch(4L * values.length);
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment host = a.allocateFrom(JAVA_INT, values);
+            driver.copyHostToDevice(p, host, 4L * values.length, stream);
+            // The host buffer dies with the arena: wait until the copy has read it.
+            driver.streamSynchronize(stream);
+        }
+        return p;
+    }
+
+    // ---- memory ------------------------------------------------------------------------------------------
+
+    @Override
+    public Tensor zeros(DType dtype, Shape shape) {
+        enter("zeros");
+        CudaTensor t = allocate(dtype, shape);
+        driver.memsetD8(t.pointer(), (byte) 0, t.bytes(), stream);
+        return t;
+    }
+
+    @Override
+    public Tensor upload(float[] data, DType dtype, Shape shape) {
+        enter("upload");
+        if (data.length != shape.size()) {
+            throw new IllegalArgumentException("upload: " + data.length + " values do not fill a " + shape + " tensor.");
+        }
+        CudaTensor t = allocate(dtype, shape);
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment host;
+            if (dtype == DType.F32) {
+                host = a.allocateFrom(JAVA_FLOAT, data);
+            } else {
+                host = a.allocate(JAVA_SHORT, data.length);
+                for (int i = 0; i < data.length; i++) {
+                    host.setAtIndex(JAVA_SHORT, i, dtype == DType.BF16 ? HalfPrecision.floatToBf16(data[i])
+                            : HalfPrecision.floatToF16(data[i]));
+                }
+            }
+            driver.copyHostToDevice(t.pointer(), host, t.bytes(), stream);
+            driver.streamSynchronize(stream);
+        }
+        return t;
+    }
+
+    @Override
+    public float[] download(Tensor t) {
+        enter("download");
+        CudaTensor c = cuda(t, "download");
+        int n = Math.toIntExact(c.size());
+        float[] out = new float[n];
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment host = a.allocate(Math.max(1, c.bytes()), 8);
+            driver.copyDeviceToHost(host, c.pointer(), c.bytes(), stream);
+            driver.streamSynchronize(stream);
+            for (int i = 0; i < n; i++) {
+                out[i] = switch (c.dtype()) {
+                    case F32 -> host.getAtIndex(JAVA_FLOAT, i);
+                    case BF16 -> HalfPrecision.bf16ToFloat(host.getAtIndex(JAVA_SHORT, i));
+                    case F16 -> HalfPrecision.f16ToFloat(host.getAtIndex(JAVA_SHORT, i));
+                };
+            }
+        }
+        return out;
+    }
+
+    @Override
+    public void copy(Tensor src, Tensor dst) {
+        enter("copy");
+        CudaTensor s = cuda(src, "copy source");
+        CudaTensor d = cuda(dst, "copy destination");
+        sameSize(src, dst);
+        if (s.dtype() == d.dtype()) {
+            if (s.pointer() != d.pointer()) {
+                driver.copyDeviceToDevice(d.pointer(), s.pointer(), s.bytes(), stream);
+            }
+            return;
+        }
+        String kernel = "cast_" + suffix(s.dtype()) + "_to_" + suffix(d.dtype());
+        kernels.launch(kernel, stream, Kernels.blocksFor(s.size()), s.pointer(), d.pointer(), s.size());
+    }
+
+    private static String suffix(DType t) {
+        return switch (t) {
+            case F32 -> "f32";
+            case BF16 -> "bf16";
+            case F16 -> "f16";
+        };
+    }
+
+    @Override
+    public void copyAt(Tensor src, Tensor dst, int batch, int position) {
+        enter("copyAt");
+        CudaTensor s = cuda(src, "copyAt source");
+        CudaTensor d = cuda(dst, "copyAt destination");
+        int c = cols(src);
+        long n = src.size() / c / batch;
+        long capacity = dst.size() / c / batch;
+        if (cols(dst) != c || s.dtype() != d.dtype() || position < 0 || position + n > capacity) {
+            throw new IllegalArgumentException("copyAt: cannot place " + src.shape() + " " + s.dtype() + " at position "
+                    + position + " of " + dst.shape() + " " + d.dtype() + " (batch " + batch + ").");
+        }
+        long rowBytes = (long) c * s.dtype().bytes();
+        for (int b = 0; b < batch; b++) {
+            driver.copyDeviceToDevice(d.pointer() + (b * capacity + position) * rowBytes, s.pointer() + b * n * rowBytes,
+                    n * rowBytes, stream);
+        }
+    }
+
+    @Override
+    public void fill(Tensor t, float value) {
+        enter("fill");
+        CudaTensor c = cuda(t, "fill");
+        switch (c.dtype()) {
+            case F32 -> driver.memsetD32(c.pointer(), Float.floatToRawIntBits(value), c.size(), stream);
+            case BF16 -> driver.memsetD16(c.pointer(), HalfPrecision.floatToBf16(value), c.size(), stream);
+            case F16 -> driver.memsetD16(c.pointer(), HalfPrecision.floatToF16(value), c.size(), stream);
+        }
+    }
+
+    // ---- elementwise and reductions ----------------------------------------------------------------------
+
+    @Override
+    public void add(Tensor a, Tensor b, Tensor out) {
+        enter("add");
+        sameSize(a, b);
+        sameSize(a, out);
+        kernels.launch("add_f32", stream, Kernels.blocksFor(a.size()), f32(a, "a"), f32(b, "b"), f32(out, "out"),
+                a.size());
+    }
+
+    @Override
+    public void addScaled(Tensor x, float alpha, Tensor y) {
+        enter("addScaled");
+        sameSize(x, y);
+        kernels.launch("add_scaled_f32", stream, Kernels.blocksFor(x.size()), f32(x, "x"), alpha, f32(y, "y"), x.size());
+    }
+
+    @Override
+    public void scale(Tensor x, float s) {
+        enter("scale");
+        kernels.launch("scale_f32", stream, Kernels.blocksFor(x.size()), f32(x, "x"), s, x.size());
+    }
+
+    @Override
+    public double sumOfSquares(Tensor x) {
+        enter("sumOfSquares");
+        long px = f32(x, "x");
+        int blocks = (int) Math.min(1024, Kernels.blocksFor(x.size()));
+        long partials = scratch(8L * blocks);
+        try {
+            kernels.launch("sum_squares_f32", stream, blocks, px, x.size(), partials);
+            try (Arena a = Arena.ofConfined()) {
+                MemorySegment host = a.allocate(JAVA_DOUBLE, blocks);
+                driver.copyDeviceToHost(host, partials, 8L * blocks, stream);
+                driver.streamSynchronize(stream);
+                double sum = 0;
+                for (int i = 0; i < blocks; i++) {
+                    sum += host.getAtIndex(JAVA_DOUBLE, i);
+                }
+                return sum;
+            }
+        } finally {
+            allocator.release(partials);
+        }
+    }
+
+    @Override
+    public boolean allFinite(Tensor x) {
+        enter("allFinite");
+        long px = f32(x, "x");
+        long flag = scratch(4);
+        try {
+            driver.memsetD32(flag, 0, 1, stream);
+            kernels.launch("all_finite_f32", stream, Kernels.blocksFor(x.size()), px, x.size(), flag);
+            try (Arena a = Arena.ofConfined()) {
+                MemorySegment host = a.allocate(JAVA_INT);
+                driver.copyDeviceToHost(host, flag, 4, stream);
+                driver.streamSynchronize(stream);
+                return host.get(JAVA_INT, 0) == 0;
+            }
+        } finally {
+            allocator.release(flag);
+        }
+    }
+
+    @Override
+    public void dropout(Tensor x, Tensor out, float p, long seed) {
+        enter("dropout");
+        sameSize(x, out);
+        long px = f32(x, "x");
+        long po = f32(out, "out");
+        if (!(p >= 0 && p < 1)) {
+            throw new IllegalArgumentException("dropout: the probability must be in [0, 1), not " + p + ".");
+        }
+        if (p == 0) {
+            if (px != po) {
+                driver.copyDeviceToDevice(po, px, 4 * x.size(), stream);
+            }
+            return;
+        }
+        kernels.launch("dropout_f32", stream, Kernels.blocksFor(x.size()), px, po, x.size(), p, 1f / (1f - p), seed);
+    }
+
+    // ---- linear algebra ----------------------------------------------------------------------------------
+
+    private static int cudaType(DType t) {
+        return switch (t) {
+            case F32 -> CuBlas.CUDA_R_32F;
+            case BF16 -> CuBlas.CUDA_R_16BF;
+            case F16 -> CuBlas.CUDA_R_16F;
+        };
+    }
+
+    @Override
+    public void matmul(Tensor a, boolean transA, Tensor b, boolean transB, Tensor c, float alpha, float beta) {
+        enter("matmul");
+        CudaTensor ta = cuda(a, "a");
+        CudaTensor tb = cuda(b, "b");
+        CudaTensor tc = cuda(c, "c");
+        GemmPlan plan = GemmPlan.of(a.shape(), transA, b.shape(), transB, c.shape());
+        // cuBLAS wants A and B of one type: an F32 operand next to a 16-bit one is rounded to 16 bits.
+        DType inType = ta.dtype() == tb.dtype() ? ta.dtype() : ta.dtype() == DType.F32 ? tb.dtype() : ta.dtype();
+        if (ta.dtype() != tb.dtype() && ta.dtype() != DType.F32 && tb.dtype() != DType.F32) {
+            throw new IllegalArgumentException("matmul: a is " + ta.dtype() + " and b is " + tb.dtype()
+                    + "; mixed 16-bit operands must be converted with copy() first.");
+        }
+        if (inType == DType.F32 && tc.dtype() != DType.F32) {
+            throw new IllegalArgumentException("matmul: F32 operands need an F32 output, not " + tc.dtype() + ".");
+        }
+        if (plan.empty()) {
+            return;
+        }
+        long pa = ta.pointer();
+        long pb = tb.pointer();
+        long tmp = 0;
+        try {
+            if (ta.dtype() != inType) {
+                tmp = scratch(a.size() * inType.bytes());
+                kernels.launch("cast_f32_to_" + suffix(inType), stream, Kernels.blocksFor(a.size()), pa, tmp, a.size());
+                pa = tmp;
+            } else if (tb.dtype() != inType) {
+                tmp = scratch(b.size() * inType.bytes());
+                kernels.launch("cast_f32_to_" + suffix(inType), stream, Kernels.blocksFor(b.size()), pb, tmp, b.size());
+                pb = tmp;
+            }
+            int t = cudaType(inType);
+            int op1 = plan.transFirst() ? CuBlas.CUBLAS_OP_T : CuBlas.CUBLAS_OP_N;
+            int op2 = plan.transSecond() ? CuBlas.CUBLAS_OP_T : CuBlas.CUBLAS_OP_N;
+            try (Arena arena = Arena.ofConfined()) {
+                MemorySegment scalars = CuBlas.scalars(arena, alpha, beta);
+                if (plan.batch() == 1) {
+                    blas.gemm(op1, op2, plan.m(), plan.n(), plan.k(), scalars, pb, t, plan.ldFirst(), pa, t,
+                            plan.ldSecond(), tc.pointer(), cudaType(tc.dtype()), plan.ldc());
+                } else {
+                    blas.gemmStridedBatched(op1, op2, plan.m(), plan.n(), plan.k(), scalars, pb, t, plan.ldFirst(),
+                            plan.strideFirst(), pa, t, plan.ldSecond(), plan.strideSecond(), tc.pointer(),
+                            cudaType(tc.dtype()), plan.ldc(), plan.strideC(), plan.batch());
+                }
+            }
+        } finally {
+            if (tmp != 0) {
+                allocator.release(tmp);
+            }
+        }
+    }
+
+    /**
+     * A row-major batched product on raw device blocks of F32: for each of {@code batch} items,
+     * {@code c = alpha op(a) op(b) + beta c} with {@code a [m, k]} (or {@code [k, m]}), {@code b [k, n]} (or
+     * {@code [n, k]}), {@code c [m, n]}, items packed contiguously.
+     */
+    private void batchedGemm(long a, boolean transA, long b, boolean transB, long c, int batch, int m, int n, int k,
+            float alpha, float beta) {
+        Shape as = transA ? Shape.of(batch, k, m) : Shape.of(batch, m, k);
+        Shape bs = transB ? Shape.of(batch, n, k) : Shape.of(batch, k, n);
+        GemmPlan plan = GemmPlan.of(as, transA, bs, transB, Shape.of(batch, m, n));
+        if (plan.empty()) {
+            return;
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            blas.gemmStridedBatched(plan.transFirst() ? CuBlas.CUBLAS_OP_T : CuBlas.CUBLAS_OP_N,
+                    plan.transSecond() ? CuBlas.CUBLAS_OP_T : CuBlas.CUBLAS_OP_N, plan.m(), plan.n(), plan.k(),
+                    CuBlas.scalars(arena, alpha, beta), b, CuBlas.CUDA_R_32F, plan.ldFirst(), plan.strideFirst(), a,
+                    CuBlas.CUDA_R_32F, plan.ldSecond(), plan.strideSecond(), c, CuBlas.CUDA_R_32F, plan.ldc(),
+                    plan.strideC(), plan.batch());
+        }
+    }
+
+    // ---- decoder ops -------------------------------------------------------------------------------------
+
+    @Override
+    public void embedding(Tensor table, int[] ids, Tensor out) {
+        enter("embedding");
+        CudaTensor tab = cuda(table, "table");
+        long po = f32(out, "out");
+        int h = cols(table);
+        int vocab = table.shape().rows();
+        if (out.size() != (long) ids.length * h) {
+            throw new IllegalArgumentException("embedding: " + ids.length + " ids do not fill " + out.shape() + ".");
+        }
+        for (int id : ids) {
+            if (id < 0 || id >= vocab) {
+                throw new IllegalArgumentException("Token id " + id + " is outside the vocabulary [0, " + vocab + ").");
+            }
+        }
+        if (ids.length == 0) {
+            return;
+        }
+        long dIds = uploadInts(ids);
+        try {
+            kernels.launch("embedding_" + suffix(tab.dtype()), stream, Kernels.blocksFor((long) ids.length * h),
+                    tab.pointer(), dIds, po, (long) ids.length, h);
+        } finally {
+            allocator.release(dIds);
+        }
+    }
+
+    @Override
+    public void embeddingBackward(Tensor dOut, int[] ids, Tensor dTable) {
+        enter("embeddingBackward");
+        long g = f32(dOut, "dOut");
+        long d = f32(dTable, "dTable");
+        int h = cols(dTable);
+        int vocab = dTable.shape().rows();
+        if (dOut.size() != (long) ids.length * h) {
+            throw new IllegalArgumentException("embeddingBackward: " + ids.length + " ids do not fit " + dOut.shape() + ".");
+        }
+        for (int id : ids) {
+            if (id < 0 || id >= vocab) {
+                throw new IllegalArgumentException("Token id " + id + " is outside the vocabulary [0, " + vocab + ").");
+            }
+        }
+        if (ids.length == 0) {
+            return;
+        }
+        long dIds = uploadInts(ids);
+        try {
+            kernels.launch("embedding_backward_f32", stream, Kernels.blocksFor(h), g, dIds, d, ids.length, h);
+        } finally {
+            allocator.release(dIds);
+        }
+    }
+
+    @Override
+    public void rmsNorm(Tensor x, Tensor weight, float eps, Tensor out, Tensor rstd) {
+        enter("rmsNorm");
+        CudaTensor tx = cuda(x, "x");
+        CudaTensor to = cuda(out, "out");
+        long pw = f32(weight, "weight");
+        long pr = ptrOrNull(rstd, "rstd");
+        int h = (int) weight.size();
+        int rows = x.shape().rows();
+        if (cols(x) != h || out.size() != x.size() || (rstd != null && rstd.size() != rows)
+                || tx.dtype() != to.dtype() || tx.dtype() == DType.F16) {
+            throw new IllegalArgumentException("rmsNorm: x " + x.shape() + " " + tx.dtype() + ", weight "
+                    + weight.shape() + ", out " + out.shape() + " " + to.dtype()
+                    + (rstd == null ? "" : ", rstd " + rstd.shape()) + " do not fit (x and out both F32 or both BF16).");
+        }
+        if (rows == 0) {
+            return;
+        }
+        kernels.launch(tx.dtype() == DType.BF16 ? "rmsnorm_bf16" : "rmsnorm_f32", stream, rows, tx.pointer(), pw,
+                to.pointer(), pr, h, eps);
+    }
+
+    @Override
+    public void rmsNormBackward(Tensor dOut, Tensor x, Tensor weight, Tensor rstd, Tensor dx, Tensor dWeight) {
+        enter("rmsNormBackward");
+        long g = f32(dOut, "dOut");
+        long px = f32(x, "x");
+        long pw = f32(weight, "weight");
+        long pr = f32(rstd, "rstd");
+        long pdx = f32(dx, "dx");
+        int h = (int) weight.size();
+        int rows = x.shape().rows();
+        if (cols(x) != h || dOut.size() != x.size() || dx.size() != x.size() || rstd.size() != rows
+                || (dWeight != null && dWeight.size() != h)) {
+            throw new IllegalArgumentException("rmsNormBackward: dOut " + dOut.shape() + ", x " + x.shape()
+                    + ", weight " + weight.shape() + ", rstd " + rstd.shape() + " do not fit.");
+        }
+        if (rows == 0) {
+            return;
+        }
+        kernels.launch("rmsnorm_backward_f32", stream, rows, g, px, pw, pr, pdx, h);
+        if (dWeight != null) {
+            kernels.launch("rmsnorm_dweight_f32", stream, Kernels.blocksFor(h), g, px, pr, f32(dWeight, "dWeight"),
+                    rows, h);
+        }
+    }
+
+    @Override
+    public void rope(Tensor x, int batch, int heads, Tensor cos, Tensor sin, int position, boolean inverse) {
+        enter("rope");
+        long px = f32(x, "x");
+        long pc = f32(cos, "cos");
+        long ps = f32(sin, "sin");
+        int width = cols(x);
+        int d = width / heads;
+        int half = d / 2;
+        int rows = x.shape().rows();
+        int n = rows / batch;
+        if (width != heads * d || d % 2 != 0 || rows != n * batch || cols(cos) != half
+                || !cos.shape().equals(sin.shape()) || position < 0 || position + n > cos.shape().rows()) {
+            throw new IllegalArgumentException("rope: x " + x.shape() + " with " + heads + " heads and batch " + batch
+                    + " does not fit tables " + cos.shape() + " at position " + position + ".");
+        }
+        long pairs = (long) rows * heads * half;
+        kernels.launch("rope_f32", stream, Kernels.blocksFor(pairs), px, pc, ps, (long) rows, n, heads, half, position,
+                inverse ? -1f : 1f);
+    }
+
+    @Override
+    public void attention(Tensor q, Tensor k, Tensor v, Tensor out, Tensor lse, int batch, int heads, int kvHeads,
+            int position, int kvLength, int window) {
+        enter("attention");
+        long pq = f32(q, "q");
+        long pk = f32(k, "k");
+        long pv = f32(v, "v");
+        long po = f32(out, "out");
+        long pl = ptrOrNull(lse, "lse");
+        int d = cols(q) / heads;
+        int n = q.shape().rows() / batch;
+        int capacity = k.shape().rows() / batch;
+        if (heads % kvHeads != 0 || cols(q) != heads * d || cols(k) != kvHeads * d || !k.shape().equals(v.shape())
+                || q.size() != out.size() || n * batch != q.shape().rows() || capacity * batch != k.shape().rows()
+                || kvLength > capacity || position < 0 || position + n > kvLength
+                || (lse != null && lse.size() != (long) batch * heads * n)) {
+            throw new IllegalArgumentException("attention: q " + q.shape() + ", k " + k.shape() + ", v " + v.shape()
+                    + " do not fit batch " + batch + ", heads " + heads + "/" + kvHeads + ", position " + position
+                    + ", kv length " + kvLength + ".");
+        }
+        if (n == 0) {
+            return;
+        }
+        int group = heads / kvHeads;
+        int bh = batch * heads;
+        long qh = scratch(4L * bh * n * d);
+        long kh = scratch(4L * bh * kvLength * d);
+        long vh = scratch(4L * bh * kvLength * d);
+        long scores = scratch(4L * bh * n * kvLength);
+        long oh = scratch(4L * bh * n * d);
+        try {
+            splitHeads(pq, qh, batch, n, n, heads, 1, d);
+            splitHeads(pk, kh, batch, capacity, kvLength, kvHeads, group, d);
+            splitHeads(pv, vh, batch, capacity, kvLength, kvHeads, group, d);
+            batchedGemm(qh, false, kh, true, scores, bh, n, kvLength, d, (float) (1.0 / Math.sqrt(d)), 0f);
+            kernels.launch("attn_softmax", stream, (long) bh * n, scores, pl, n, kvLength, position, window);
+            batchedGemm(scores, false, vh, false, oh, bh, n, d, kvLength, 1f, 0f);
+            kernels.launch("attn_merge_heads", stream, Kernels.blocksFor((long) bh * n * d), oh, po, batch, n, heads, d,
+                    0);
+        } finally {
+            for (long p : new long[] {qh, kh, vh, scores, oh}) {
+                allocator.release(p);
+            }
+        }
+    }
+
+    private void splitHeads(long src, long dst, int batch, int rowsPerBatch, int usedRows, int srcHeads, int group,
+            int d) {
+        kernels.launch("attn_split_heads", stream, Kernels.blocksFor((long) batch * srcHeads * group * usedRows * d),
+                src, dst, batch, rowsPerBatch, usedRows, srcHeads, group, d);
+    }
+
+    @Override
+    public void attentionBackward(Tensor dOut, Tensor q, Tensor k, Tensor v, Tensor out, Tensor lse, Tensor dq,
+            Tensor dk, Tensor dv, int batch, int heads, int kvHeads, int window) {
+        enter("attentionBackward");
+        long pg = f32(dOut, "dOut");
+        long pq = f32(q, "q");
+        long pk = f32(k, "k");
+        long pv = f32(v, "v");
+        long po = f32(out, "out");
+        long pl = f32(lse, "lse");
+        long pdq = f32(dq, "dq");
+        long pdk = f32(dk, "dk");
+        long pdv = f32(dv, "dv");
+        int d = cols(q) / heads;
+        int n = q.shape().rows() / batch;
+        if (heads % kvHeads != 0 || cols(q) != heads * d || k.shape().rows() != n * batch || cols(k) != kvHeads * d
+                || !k.shape().equals(v.shape()) || dq.size() != q.size() || dk.size() != k.size()
+                || dv.size() != v.size() || dOut.size() != q.size() || out.size() != q.size()
+                || lse.size() != (long) batch * heads * n) {
+            throw new IllegalArgumentException("attentionBackward: q " + q.shape() + ", k " + k.shape()
+                    + " and their gradients do not fit a full sequence.");
+        }
+        if (n == 0) {
+            return;
+        }
+        int group = heads / kvHeads;
+        int bh = batch * heads;
+        long headBytes = 4L * bh * n * d;
+        long scoreBytes = 4L * bh * n * n;
+        long qh = scratch(headBytes);
+        long kh = scratch(headBytes);
+        long vh = scratch(headBytes);
+        long gh = scratch(headBytes);
+        long probs = scratch(scoreBytes);
+        long dScores = scratch(scoreBytes);
+        long rowDot = scratch(4L * bh * n);
+        long grad = scratch(headBytes);
+        try {
+            splitHeads(pq, qh, batch, n, n, heads, 1, d);
+            splitHeads(pk, kh, batch, n, n, kvHeads, group, d);
+            splitHeads(pv, vh, batch, n, n, kvHeads, group, d);
+            splitHeads(pg, gh, batch, n, n, heads, 1, d);
+            float scale = (float) (1.0 / Math.sqrt(d));
+            // P from the saved log-sum-exps.
+            batchedGemm(qh, false, kh, true, probs, bh, n, n, d, scale, 0f);
+            kernels.launch("attn_probs_from_lse", stream, Kernels.blocksFor((long) bh * n * n), probs, pl, (long) bh * n,
+                    n, n, window);
+            // dV = P^T dO (per query head, then summed over each kv head's group).
+            batchedGemm(probs, true, gh, false, grad, bh, n, d, n, 1f, 0f);
+            kernels.launch("attn_group_sum_add", stream, Kernels.blocksFor((long) batch * n * kvHeads * d), grad, pdv,
+                    batch, n, kvHeads, group, d);
+            // dS = P * (dO V^T - rowDot) * scale.
+            batchedGemm(gh, false, vh, true, dScores, bh, n, n, d, 1f, 0f);
+            kernels.launch("attn_row_dot", stream, Kernels.blocksFor((long) bh * n), pg, po, rowDot, batch, n, heads, d);
+            kernels.launch("attn_dscores", stream, Kernels.blocksFor((long) bh * n * n), probs, dScores, rowDot,
+                    (long) bh * n, n, scale);
+            // dQ = dS K, dK = dS^T Q.
+            batchedGemm(dScores, false, kh, false, grad, bh, n, d, n, 1f, 0f);
+            kernels.launch("attn_merge_heads", stream, Kernels.blocksFor((long) bh * n * d), grad, pdq, batch, n, heads,
+                    d, 1);
+            batchedGemm(dScores, true, qh, false, grad, bh, n, d, n, 1f, 0f);
+            kernels.launch("attn_group_sum_add", stream, Kernels.blocksFor((long) batch * n * kvHeads * d), grad, pdk,
+                    batch, n, kvHeads, group, d);
+        } finally {
+            for (long p : new long[] {qh, kh, vh, gh, probs, dScores, rowDot, grad}) {
+                allocator.release(p);
+            }
+        }
+    }
+
+    @Override
+    public void swiglu(Tensor gate, Tensor up, Tensor out) {
+        enter("swiglu");
+        CudaTensor g = cuda(gate, "gate");
+        CudaTensor u = cuda(up, "up");
+        CudaTensor o = cuda(out, "out");
+        sameSize(gate, up);
+        sameSize(gate, out);
+        if (g.dtype() != u.dtype() || g.dtype() != o.dtype() || g.dtype() == DType.F16) {
+            throw new IllegalArgumentException("swiglu: gate, up and out must all be F32 or all BF16, not "
+                    + g.dtype() + ", " + u.dtype() + ", " + o.dtype() + ".");
+        }
+        kernels.launch(g.dtype() == DType.BF16 ? "swiglu_bf16" : "swiglu_f32", stream, Kernels.blocksFor(gate.size()),
+                g.pointer(), u.pointer(), o.pointer(), gate.size());
+    }
+
+    @Override
+    public void swigluBackward(Tensor dOut, Tensor gate, Tensor up, Tensor dGate, Tensor dUp) {
+        enter("swigluBackward");
+        sameSize(dOut, gate);
+        sameSize(gate, up);
+        sameSize(gate, dGate);
+        sameSize(gate, dUp);
+        kernels.launch("swiglu_backward_f32", stream, Kernels.blocksFor(gate.size()), f32(dOut, "dOut"),
+                f32(gate, "gate"), f32(up, "up"), f32(dGate, "dGate"), f32(dUp, "dUp"), gate.size());
+    }
+
+    @Override
+    public double crossEntropy(Tensor logits, int[] targets, Tensor dLogits, float gradScale) {
+        enter("crossEntropy");
+        long pz = f32(logits, "logits");
+        long pdz = ptrOrNull(dLogits, "dLogits");
+        int vocab = cols(logits);
+        int rows = logits.shape().rows();
+        if (targets.length != rows || (dLogits != null && dLogits.size() != logits.size())) {
+            throw new IllegalArgumentException("crossEntropy: " + targets.length + " targets for logits "
+                    + logits.shape() + ".");
+        }
+        for (int t : targets) {
+            if (t != IGNORE_INDEX && (t < 0 || t >= vocab)) {
+                throw new IllegalArgumentException("Label " + t + " is outside the vocabulary [0, " + vocab + ").");
+            }
+        }
+        if (rows == 0) {
+            return 0;
+        }
+        long dTargets = uploadInts(targets);
+        long losses = scratch(8L * rows);
+        try {
+            kernels.launch("cross_entropy_f32", stream, rows, pz, dTargets, pdz, losses, vocab, gradScale, IGNORE_INDEX);
+            try (Arena a = Arena.ofConfined()) {
+                MemorySegment host = a.allocate(JAVA_DOUBLE, rows);
+                driver.copyDeviceToHost(host, losses, 8L * rows, stream);
+                driver.streamSynchronize(stream);
+                double total = 0;
+                for (int i = 0; i < rows; i++) {
+                    total += host.getAtIndex(JAVA_DOUBLE, i);
+                }
+                return total;
+            }
+        } finally {
+            allocator.release(dTargets);
+            allocator.release(losses);
+        }
+    }
+
+    @Override
+    public void adamW(Tensor param, Tensor grad, Tensor m, Tensor v, double lr, double beta1, double beta2, double eps,
+            double weightDecay, int step) {
+        enter("adamW");
+        sameSize(param, grad);
+        sameSize(param, m);
+        sameSize(param, v);
+        if (step < 1) {
+            throw new IllegalArgumentException("adamW: the step counts from 1, not " + step + ".");
+        }
+        double bc1 = 1 - Math.pow(beta1, step);
+        double bc2Sqrt = Math.sqrt(1 - Math.pow(beta2, step));
+        kernels.launch("adamw_f32", stream, Kernels.blocksFor(param.size()), f32(param, "param"), f32(grad, "grad"),
+                f32(m, "m"), f32(v, "v"), param.size(), beta1, beta2, eps, 1 - lr * weightDecay, lr / bc1, bc2Sqrt);
+    }
+
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        op.set("close");
+        if (boundThread != Thread.currentThread()) {
+            driver.setCurrent(context);
+        }
+        try {
+            driver.streamSynchronize(stream);
+        } finally {
+            closed = true;
+            kernels.close();
+            blas.close();
+            allocator.close();
+            driver.streamDestroy(stream);
+            driver.primaryContextRelease(device);
+        }
+    }
+}

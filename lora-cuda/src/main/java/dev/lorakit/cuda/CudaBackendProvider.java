@@ -1,0 +1,86 @@
+package dev.lorakit.cuda;
+
+import dev.lorakit.core.backend.Backend;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Finds out whether the CUDA backend can run here and makes one. This is the shape a backend SPI in lora-core
+ * would take ({@code name()}, {@code availability()}, {@code create()}); until lora-core defines one, callers
+ * use this class directly. {@code --device cuda} should call {@link #create()} and print its one-sentence error;
+ * {@code --device auto} should call {@link #availability()} and, when it is not available, log
+ * {@code reason()} and fall back to the CPU.
+ */
+public final class CudaBackendProvider {
+
+    /** Whether the backend can be created, and if not, why not (one sentence). */
+    public record Availability(boolean available, String reason) {
+    }
+
+    /** {@code "cuda"}: the value of {@code --device} that selects this backend. */
+    public String name() {
+        return "cuda";
+    }
+
+    /**
+     * Checks for the driver library, a device of compute capability 8.0 or newer, cuBLAS and NVRTC, without
+     * allocating GPU memory.
+     */
+    public Availability availability() {
+        return availability(System.getenv());
+    }
+
+    static Availability availability(Map<String, String> env) {
+        List<String> tried = new ArrayList<>();
+        var lib = NativeLibrary.open(CudaDriver.SONAMES, env, tried);
+        if (lib.isEmpty()) {
+            return new Availability(false, "no NVIDIA driver was found (libcuda.so.1 is not installed or not on the "
+                    + "library path).");
+        }
+        try {
+            CudaDriver driver = new CudaDriver(lib.get(), new OpName());
+            int rc = driver.init();
+            if (rc != CudaDriver.CUDA_SUCCESS) {
+                return new Availability(false, "the NVIDIA driver found no usable GPU (cuInit: " + driver.describe(rc)
+                        + ").");
+            }
+            int count = driver.deviceCount();
+            if (count == 0) {
+                return new Availability(false, "the NVIDIA driver reports no GPU on this machine.");
+            }
+            int dev = driver.device(0);
+            int major = driver.attribute(dev, CudaDriver.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR);
+            int minor = driver.attribute(dev, CudaDriver.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR);
+            String name = driver.deviceName(dev);
+            if (major < 8) {
+                return new Availability(false, name + " has compute capability " + major + "." + minor
+                        + "; the CUDA backend needs 8.0 or newer.");
+            }
+            for (var need : List.of(Map.entry("cuBLAS", CuBlas.SONAMES), Map.entry("NVRTC", Nvrtc.SONAMES))) {
+                if (NativeLibrary.open(need.getValue(), env, new ArrayList<>()).isEmpty()) {
+                    return new Availability(false, "the GPU " + name + " is present but " + need.getKey() + " ("
+                            + String.join(" or ", need.getValue()) + ") was not found; set LORAKIT_CUDA_LIB or "
+                            + "CUDA_HOME to its folder.");
+                }
+            }
+            return new Availability(true, name + " (compute capability " + major + "." + minor + ")");
+        } catch (CudaException e) {
+            return new Availability(false, e.getMessage());
+        }
+    }
+
+    /**
+     * A CUDA backend on device 0.
+     *
+     * @throws IllegalArgumentException with one sentence when the machine has no usable GPU (the device choice
+     *         is the user's, so the CLI reports it like any other bad argument)
+     */
+    public Backend create() {
+        Availability a = availability();
+        if (!a.available()) {
+            throw new IllegalArgumentException("The CUDA backend is not available: " + a.reason());
+        }
+        return new CudaBackend();
+    }
+}

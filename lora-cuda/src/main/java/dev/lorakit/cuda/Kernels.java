@@ -1,0 +1,175 @@
+package dev.lorakit.cuda;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static java.lang.foreign.ValueLayout.JAVA_DOUBLE;
+import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The backend's kernels: each {@code .cu} file compiled by NVRTC for the device's architecture (through the
+ * disk cache) the first time one of its entry points is needed, loaded as a module, and launched with
+ * {@code cuLaunchKernel}. Kernel arguments are given as Java boxes: {@code Integer} is a C {@code int},
+ * {@code Long} a 64-bit integer or device pointer, {@code Float} a {@code float}, {@code Double} a
+ * {@code double}.
+ */
+final class Kernels implements AutoCloseable {
+
+    static final int THREADS = 256;
+    /** Grid-stride loops make any grid correct; this many blocks keep every SM of a large GPU busy. */
+    static final int MAX_BLOCKS = 1 << 16;
+
+    private final CudaDriver driver;
+    private final Nvrtc nvrtc;
+    private final KernelCache cache;
+    private final String arch;
+    private final List<String> options;
+    private final String nvrtcVersion;
+    private final Map<String, MemorySegment> modules = new HashMap<>();
+    private final Map<String, MemorySegment> functions = new HashMap<>();
+
+    Kernels(CudaDriver driver, Nvrtc nvrtc, KernelCache cache, int ccMajor, int ccMinor) {
+        this.driver = driver;
+        this.nvrtc = nvrtc;
+        this.cache = cache;
+        this.arch = "sm_" + ccMajor + ccMinor;
+        this.nvrtcVersion = nvrtc.version();
+        this.options = compileOptions(arch, System.getenv());
+    }
+
+    /**
+     * NVRTC options. The kernels need no CUDA header (16-bit floats are converted by hand), but the folder with
+     * cuda_bf16.h is passed when there is one, so that kernels added later may include it.
+     */
+    static List<String> compileOptions(String arch, Map<String, String> env) {
+        List<String> opts = new ArrayList<>(List.of("--gpu-architecture=" + arch, "-default-device", "--std=c++17"));
+        includeFolder(env).ifPresent(dir -> opts.add("-I" + dir));
+        return List.copyOf(opts);
+    }
+
+    static java.util.Optional<Path> includeFolder(Map<String, String> env) {
+        List<Path> candidates = new ArrayList<>();
+        String home = env.get("CUDA_HOME");
+        if (home != null && !home.isBlank()) {
+            candidates.add(Path.of(home, "include"));
+            candidates.add(Path.of(home, "targets", "x86_64-linux", "include"));
+        }
+        candidates.add(Path.of("/usr/local/cuda/include"));
+        candidates.add(Path.of("/usr/local/cuda/targets/x86_64-linux/include"));
+        return candidates.stream().filter(p -> Files.isRegularFile(p.resolve("cuda_bf16.h"))).findFirst();
+    }
+
+    String arch() {
+        return arch;
+    }
+
+    String nvrtcVersion() {
+        return nvrtcVersion;
+    }
+
+    /** Compiles (or fetches from the cache) and loads every kernel file; returns how many were compiled anew. */
+    int loadAll() {
+        int compiled = 0;
+        for (KernelSources.KernelFile f : KernelSources.FILES) {
+            if (!modules.containsKey(f.name()) && load(f)) {
+                compiled++;
+            }
+        }
+        return compiled;
+    }
+
+    /** Loads one file's module; true when NVRTC had to compile it. */
+    private boolean load(KernelSources.KernelFile file) {
+        String source = KernelSources.source(file);
+        String key = KernelCache.key(source, arch, nvrtcVersion, options);
+        var cached = cache.get(file.name(), key);
+        if (cached.isPresent()) {
+            try {
+                modules.put(file.name(), loadImage(cached.get()));
+                return false;
+            } catch (CudaException e) {
+                cache.evict(file.name(), key);
+            }
+        }
+        byte[] image = nvrtc.compile(file.name() + ".cu", source, options);
+        if (!cache.put(file.name(), key, image)) {
+            System.err.println("lorakit: could not write the kernel cache in " + cache.dir()
+                    + "; kernels will be compiled again next time.");
+        }
+        modules.put(file.name(), loadImage(image));
+        return true;
+    }
+
+    private MemorySegment loadImage(byte[] image) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment seg = a.allocate(image.length, 16);
+            seg.copyFrom(MemorySegment.ofArray(image));
+            return driver.moduleLoadData(seg);
+        }
+    }
+
+    private MemorySegment function(String entryPoint) {
+        MemorySegment f = functions.get(entryPoint);
+        if (f == null) {
+            KernelSources.KernelFile file = KernelSources.fileOf(entryPoint);
+            if (!modules.containsKey(file.name())) {
+                load(file);
+            }
+            f = driver.moduleGetFunction(modules.get(file.name()), entryPoint);
+            functions.put(entryPoint, f);
+        }
+        return f;
+    }
+
+    /** Blocks of {@link #THREADS} for a grid-stride loop over {@code n} elements. */
+    static int blocksFor(long n) {
+        return (int) Math.max(1, Math.min(MAX_BLOCKS, (n + THREADS - 1) / THREADS));
+    }
+
+    /** Launches {@code kernel} on a 1-D grid of {@code blocks} x {@link #THREADS}; no-op when blocks is 0. */
+    void launch(String kernel, MemorySegment stream, long blocks, Object... args) {
+        if (blocks <= 0) {
+            return;
+        }
+        if (blocks > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException(kernel + ": " + blocks + " blocks exceed the grid limit.");
+        }
+        MemorySegment fn = function(kernel);
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment params = a.allocate(ADDRESS, args.length);
+            for (int i = 0; i < args.length; i++) {
+                MemorySegment value = switch (args[i]) {
+                    case Integer v -> a.allocateFrom(JAVA_INT, v);
+                    case Long v -> a.allocateFrom(JAVA_LONG, v);
+                    case Float v -> a.allocateFrom(JAVA_FLOAT, v);
+                    case Double v -> a.allocateFrom(JAVA_DOUBLE, v);
+                    case Byte v -> a.allocateFrom(JAVA_BYTE, v);
+                    default -> throw new IllegalArgumentException(kernel + ": argument " + i + " has unsupported type "
+                            + args[i].getClass().getSimpleName() + ".");
+                };
+                params.setAtIndex(ADDRESS, i, value);
+            }
+            // cuLaunchKernel copies the argument values before it returns, so the arena may close right after.
+            driver.launchKernel(fn, (int) blocks, 1, 1, THREADS, 1, 1, 0, stream, params, kernel);
+        }
+    }
+
+    @Override
+    public void close() {
+        for (MemorySegment m : modules.values()) {
+            driver.moduleUnload(m);
+        }
+        modules.clear();
+        functions.clear();
+    }
+}

@@ -1,0 +1,59 @@
+package dev.lorakit.cuda;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.lorakit.core.tensor.DType;
+import dev.lorakit.core.tensor.Shape;
+import dev.lorakit.core.tensor.Tensor;
+import org.junit.jupiter.api.Test;
+
+/** Device memory comes back when tensors and backends close; needs a GPU, skipped visibly without. */
+class CudaMemoryTest {
+
+    /** Driver-side slack: the context's own allocations move in 2 MiB pages. */
+    private static final long SLACK = 8L << 20;
+
+    @Test
+    void closingABackendReturnsEveryByteItTook() {
+        Gpu.assumeAvailable("the CUDA memory test");
+        // The probe holds the primary context, so the measurements exclude the context's own footprint.
+        try (CudaBackend probe = new CudaBackend()) {
+            long before = probe.memoryInfo()[0];
+            CudaBackend be = new CudaBackend();
+            be.loadAllKernels();
+            Tensor[] ts = new Tensor[8];
+            for (int i = 0; i < ts.length; i++) {
+                ts[i] = be.zeros(DType.F32, Shape.of(64 << 20 >> 2));
+            }
+            Tensor a = be.zeros(DType.BF16, Shape.of(512, 512));
+            be.matmul(a, false, a, true, be.zeros(DType.F32, Shape.of(512, 512)), 1, 0);
+            long during = probe.memoryInfo()[0];
+            assertTrue(before - during >= 8L * (64 << 20), "512 MiB of tensors must show in cuMemGetInfo: before "
+                    + before + ", during " + during);
+            ts[0].close();
+            assertEquals(64L << 20, be.allocator().bytesCached(), "a closed tensor's block is cached for reuse");
+            be.close();
+            long after = probe.memoryInfo()[0];
+            System.out.printf("free before %d, during %d, after close %d bytes%n", before, during, after);
+            assertTrue(Math.abs(before - after) <= SLACK, "free memory after close " + after + " differs from before "
+                    + before + " by more than " + SLACK);
+            assertThrows(IllegalStateException.class, () -> be.zeros(DType.F32, Shape.of(1)));
+            ts[1].close(); // closing a tensor of a closed backend is harmless
+        }
+    }
+
+    @Test
+    void anImpossibleAllocationFailsWithRequestedAndFreeBytes() {
+        Gpu.assumeAvailable("the CUDA out-of-memory test");
+        try (CudaBackend be = new CudaBackend()) {
+            long total = be.memoryInfo()[1];
+            CudaException e = assertThrows(CudaException.class,
+                    () -> be.zeros(DType.F32, Shape.of((int) Math.min(Integer.MAX_VALUE, total / 4 + 1), 2)));
+            String m = e.getMessage();
+            System.err.println(m);
+            assertTrue(m.startsWith("Out of GPU memory in zeros: it asked for ") && m.contains(" are free "), m);
+        }
+    }
+}
