@@ -4,6 +4,7 @@ import dev.lorakit.core.backend.Backend;
 import dev.lorakit.core.nn.Decoder;
 import dev.lorakit.core.nn.DecoderConfig;
 import dev.lorakit.core.nn.DecoderWeights;
+import dev.lorakit.models.ModelConfig;
 import dev.lorakit.models.ModelFolder;
 import dev.lorakit.models.Tokenizer;
 import java.io.IOException;

@@ -19,7 +19,7 @@ class DemoCommandTest {
   @Test
   void aSmallDemoWritesTheReportTheAdapterAndTheTableOfThreeTasks(@TempDir Path dir) throws IOException {
     Path out = dir.resolve("demo-out");
-    CliRun r = CliRun.of("demo", "--cases", "60", "--steps", "6", "--batch-size", "4", "--out", out.toString());
+    CliRun r = CliRun.of("demo", "--cases", "200", "--steps", "30", "--batch-size", "8", "--out", out.toString());
     assertEquals(0, r.exitCode(), r.err());
     List<String> table = r.out().lines().toList();
     for (String task : List.of("regimen", "modality", "icd10")) {
@@ -31,7 +31,7 @@ class DemoCommandTest {
         "base-model/config.json", "base-model/model.safetensors", "base-model/tokenizer.json", "test.jsonl")) {
       assertTrue(Files.size(out.resolve(f)) > 0, f);
     }
-    assertEquals(6, Files.readAllLines(out.resolve("adapter/training_log.jsonl")).size());
+    assertEquals(30, Files.readAllLines(out.resolve("adapter/training_log.jsonl")).size());
     assertTrue(r.out().contains(out.resolve("report").toString()), "says where the report went");
   }
 }

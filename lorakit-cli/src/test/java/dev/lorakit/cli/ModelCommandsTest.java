@@ -40,8 +40,12 @@ class ModelCommandsTest {
   }
 
   static String[] train(Path out, String... more) {
+    return train(out, 4, more);
+  }
+
+  static String[] train(Path out, int steps, String... more) {
     List<String> args = new java.util.ArrayList<>(List.of("train", "--model", model.toString(), "--data",
-        data.toString(), "--task", "modality", "--out", out.toString(), "--max-steps", "4", "--batch-size", "2",
+        data.toString(), "--task", "modality", "--out", out.toString(), "--max-steps", Integer.toString(steps), "--batch-size", "2",
         "--grad-accum", "2", "--lr", "1e-2", "--lora-r", "4", "--device", "cpu", "--checkpoint-every", "0"));
     args.addAll(List.of(more));
     return args.toArray(String[]::new);
@@ -107,7 +111,7 @@ class ModelCommandsTest {
   @Test
   void mergedWeightsGiveTheLogitsOfBasePlusAdapterAndKeepTheSharding() throws IOException {
     Path adapter = dir.resolve("for-merge");
-    assertEquals(0, CliRun.of(train(adapter, "--max-steps", "3")).exitCode());
+    assertEquals(0, CliRun.of(train(adapter, 3)).exitCode());
     Path sharded = dir.resolve("sharded");
     Shards.split(model, sharded);
     for (Path base : List.of(model, sharded)) {
@@ -155,7 +159,7 @@ class ModelCommandsTest {
   @Test
   void evalComparesBaseAndTunedAndGenerateAnswers() throws IOException {
     Path adapter = dir.resolve("for-eval");
-    assertEquals(0, CliRun.of(train(adapter, "--max-steps", "2")).exitCode());
+    assertEquals(0, CliRun.of(train(adapter, 2)).exitCode());
     Path report = dir.resolve("report");
     CliRun r = CliRun.of("eval", "--model", model.toString(), "--adapter", adapter.toString(), "--compare-base",
         "--data", data.toString(), "--task", "all", "--out", report.toString(), "--device", "cpu",

@@ -75,9 +75,9 @@ class UserErrorTest {
         "--out", adapter.toString(), "--max-steps", "1", "--batch-size", "2", "--grad-accum", "1", "--device", "cpu");
     assertEquals(0, t.exitCode(), t.err());
     assertUserError(CliRun.of("generate", "--model", model.toString(), "--adapter", adapter.toString(), "--prompt",
-        "hi", "--device", "cpu"), "another model");
+        "hi", "--device", "cpu"), "other-adapter", "shape");
     assertUserError(CliRun.of("merge", "--model", model.toString(), "--adapter", adapter.toString(), "--out",
-        dir.resolve("merged").toString()), "another model");
+        dir.resolve("merged").toString()), "other-adapter", "shape");
     assertTrue(Files.notExists(dir.resolve("merged")));
   }
 
