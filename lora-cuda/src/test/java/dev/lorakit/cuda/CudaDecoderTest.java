@@ -1,5 +1,6 @@
 package dev.lorakit.cuda;
 
+import dev.lorakit.core.tensor.Errors;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -47,27 +48,6 @@ class CudaDecoderTest {
         }
     }
 
-    static int[] ints(TensorSource src, String name) throws IOException {
-        long[] l = src.longs(name);
-        int[] out = new int[l.length];
-        for (int i = 0; i < l.length; i++) {
-            out[i] = Math.toIntExact(l[i]);
-        }
-        return out;
-    }
-
-    static double relL2(float[] actual, float[] expected) {
-        assertEquals(expected.length, actual.length, "element count");
-        double num = 0;
-        double den = 0;
-        for (int i = 0; i < actual.length; i++) {
-            double d = (double) actual[i] - expected[i];
-            num += d * d;
-            den += (double) expected[i] * expected[i];
-        }
-        return Math.sqrt(num / Math.max(den, 1e-30));
-    }
-
     /** Logits, loss and every LoRA gradient of one forward/backward on {@code be}. */
     record Run(float[] logits, double loss, float[][] grads) {
     }
@@ -108,19 +88,19 @@ class CudaDecoderTest {
         int batch = ref.get("batch").asInt();
         try (TensorSource reference = SafeTensorsFile.open(dir.resolve("reference.safetensors"));
                 CpuBackend cpu = new CpuBackend(2); CudaBackend gpu = new CudaBackend()) {
-            int[] ids = ints(reference, "input_ids");
-            int[] labels = ints(reference, "labels");
+            int[] ids = reference.ints("input_ids");
+            int[] labels = reference.ints("labels");
             Run c = run(cpu, dir, config, ids, labels, batch);
             Run g = run(gpu, dir, config, ids, labels, batch);
-            double logitsErr = relL2(g.logits(), c.logits());
-            double hfErr = relL2(g.logits(), reference.floats("base_logits"));
+            double logitsErr = Errors.relativeL2(g.logits(), c.logits());
+            double hfErr = Errors.relativeL2(g.logits(), reference.floats("base_logits"));
             System.out.printf("%s logits rel L2 vs CPU %.3e, vs HF %.3e; loss %.8f (CPU %.8f)%n", name, logitsErr, hfErr,
                     g.loss(), c.loss());
             assertTrue(logitsErr <= 1e-5, name + " logits vs CPU: " + logitsErr);
             assertTrue(hfErr <= 1e-5, name + " logits vs Hugging Face: " + hfErr);
             assertEquals(c.loss(), g.loss(), 1e-5 * Math.max(1, Math.abs(c.loss())), name + " loss");
             for (int i = 0; i < c.grads().length; i++) {
-                double err = relL2(g.grads()[i], c.grads()[i]);
+                double err = Errors.relativeL2(g.grads()[i], c.grads()[i]);
                 assertTrue(err <= 1e-4, name + " LoRA gradient " + i + " vs CPU: " + err);
             }
         }
