@@ -1,5 +1,6 @@
 package dev.lorakit.models;
 
+import dev.lorakit.core.tensor.Errors;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -40,20 +41,8 @@ class HfReferenceTest {
     BE.close();
   }
 
-  static double relL2(float[] actual, float[] expected) {
-    assertEquals(expected.length, actual.length, "element count");
-    double num = 0;
-    double den = 0;
-    for (int i = 0; i < actual.length; i++) {
-      double d = (double) actual[i] - expected[i];
-      num += d * d;
-      den += (double) expected[i] * expected[i];
-    }
-    return Math.sqrt(num / den);
-  }
-
   private static void close(String fixture, String what, float[] actual, float[] expected, double tol) {
-    double err = relL2(actual, expected);
+    double err = Errors.relativeL2(actual, expected);
     System.out.printf("%s %s rel L2 %.3e%n", fixture, what, err);
     assertTrue(err <= tol, fixture + " " + what + ": relative L2 error " + err + " > " + tol);
   }
@@ -61,10 +50,6 @@ class HfReferenceTest {
   private static void closeAbs(String fixture, String what, double actual, double expected, double tol) {
     System.out.printf("%s %s abs %.3e (%.8f vs %.8f)%n", fixture, what, Math.abs(actual - expected), actual, expected);
     assertEquals(expected, actual, tol, fixture + " " + what);
-  }
-
-  static int[] ints(TensorSource src, String name) throws IOException {
-    return Arrays.stream(src.longs(name)).mapToInt(Math::toIntExact).toArray();
   }
 
   @ParameterizedTest
@@ -78,8 +63,8 @@ class HfReferenceTest {
       DecoderWeights weights = folder.decoderWeights(BE);
       try (Decoder d = new Decoder(c, weights, BE)) {
         int batch = run.get("batch").asInt();
-        int[] ids = ints(ref, "input_ids");
-        int[] labels = ints(ref, "labels");
+        int[] ids = ref.ints("input_ids");
+        int[] labels = ref.ints("labels");
         Activations a = d.forward(ids, batch);
         for (int i = 0; i <= c.layers(); i++) {
           close(name, "base_hidden." + i, BE.download(a.hidden(i)), ref.floats("base_hidden." + i), 1e-5);
@@ -87,7 +72,7 @@ class HfReferenceTest {
         close(name, "base_logits", BE.download(a.logits()), ref.floats("base_logits"), 1e-5);
         closeAbs(name, "base_loss", CausalLmLoss.loss(d, ids, labels, batch), ref.floats("base_loss")[0], 1e-5);
 
-        int[] expected = ints(ref, "greedy_tokens");
+        int[] expected = ref.ints("greedy_tokens");
         int promptLength = run.get("greedy").get("prompt_len").asInt();
         int[] prompt = Arrays.copyOf(ids, promptLength);
         int[] got = new Generator(d).generate(prompt, expected.length - promptLength, -1, Sampler.Settings.greedy());
@@ -115,8 +100,8 @@ class HfReferenceTest {
           LoraWeights lora = LoraWeights.read(dir.resolve("adapter_init"), c, BE);
           AdamW opt = new AdamW(BE, lora.parameters(), settings)) {
         int batch = run.get("batch").asInt();
-        int[] ids = ints(ref, "input_ids");
-        int[] labels = ints(ref, "labels");
+        int[] ids = ref.ints("input_ids");
+        int[] labels = ref.ints("labels");
         d.setLora(lora);
         d.setTraining(true);
         close(name, "lora_logits", BE.download(d.forward(ids, batch).logits()), ref.floats("lora_logits"), 1e-5);
@@ -128,7 +113,7 @@ class HfReferenceTest {
           if (step == 0) {
             double worst = 0;
             for (Parameter p : lora.parameters()) {
-              double err = relL2(BE.download(p.grad()), ref.floats("grad." + p.name()));
+              double err = Errors.relativeL2(BE.download(p.grad()), ref.floats("grad." + p.name()));
               worst = Math.max(worst, err);
               assertTrue(err <= 1e-4, name + " grad." + p.name() + ": relative L2 error " + err);
             }
@@ -138,7 +123,7 @@ class HfReferenceTest {
         }
         double worst = 0;
         for (Parameter p : lora.parameters()) {
-          double err = relL2(BE.download(p.value()), ref.floats("after" + steps + "." + p.name()));
+          double err = Errors.relativeL2(BE.download(p.value()), ref.floats("after" + steps + "." + p.name()));
           worst = Math.max(worst, err);
           assertTrue(err <= 1e-4, name + " after" + steps + "." + p.name() + ": relative L2 error " + err);
         }

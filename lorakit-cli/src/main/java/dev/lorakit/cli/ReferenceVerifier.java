@@ -1,5 +1,6 @@
 package dev.lorakit.cli;
 
+import dev.lorakit.core.tensor.Errors;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -106,11 +107,11 @@ final class ReferenceVerifier {
             }
             int batch = idsShape.length == 2 ? Math.toIntExact(idsShape[0]) : 1;
             int seq = Math.toIntExact(idsShape[idsShape.length - 1]);
-            int[] ids = ints(ref, "input_ids");
+            int[] ids = ref.ints("input_ids");
             int[] labels = null;
             if (ref.contains("labels")) {
                 expectShape(ref, "labels", idsShape);
-                labels = ints(ref, "labels");
+                labels = ref.ints("labels");
             }
             summary = folder.config().modelType().configName() + ", " + c.layers() + " layers, hidden "
                     + c.hidden() + ", heads " + c.heads() + "/" + c.kvHeads() + ", vocab " + c.vocab()
@@ -175,7 +176,7 @@ final class ReferenceVerifier {
         }
         int promptLength = g.get("prompt_len").asInt();
         int row = g.path("row").asInt(0);
-        int[] expected = ints(ref, "greedy_tokens");
+        int[] expected = ref.ints("greedy_tokens");
         if (promptLength < 1 || promptLength > seq || expected.length < promptLength || row < 0
                 || row >= ids.length / seq) {
             throw new IllegalArgumentException("reference.json's greedy settings (prompt_len " + promptLength + ", row "
@@ -317,7 +318,7 @@ final class ReferenceVerifier {
     private void compare(TensorSource ref, String name, float[] actual, long[] shape, double tolerance)
             throws IOException {
         expectShape(ref, name, shape);
-        rows.add(new Row(name, "rel L2", relL2(actual, ref.floats(name)), tolerance));
+        rows.add(new Row(name, "rel L2", Errors.relativeL2(actual, ref.floats(name)), tolerance));
         unchecked.remove(name);
     }
 
@@ -328,17 +329,6 @@ final class ReferenceVerifier {
         rows.add(tol.lossRelative() ? new Row(name, "rel", diff / Math.abs(expected), tol.loss())
                 : new Row(name, "abs", diff, tol.loss()));
         unchecked.remove(name);
-    }
-
-    static double relL2(float[] actual, float[] expected) {
-        double num = 0;
-        double den = 0;
-        for (int i = 0; i < actual.length; i++) {
-            double d = (double) actual[i] - expected[i];
-            num += d * d;
-            den += (double) expected[i] * expected[i];
-        }
-        return den == 0 ? Math.sqrt(num) : Math.sqrt(num / den);
     }
 
     // ---- reading -----------------------------------------------------------------------------------------
@@ -373,19 +363,6 @@ final class ReferenceVerifier {
     private static IllegalArgumentException malformed(String name, long[] actual, String expected) {
         return new IllegalArgumentException("reference.safetensors: tensor \"" + name + "\" has shape "
                 + Arrays.toString(actual) + ", but the model and input_ids call for " + expected + ".");
-    }
-
-    private static int[] ints(TensorSource ref, String name) throws IOException {
-        if (ref.info(name).dtype().isFloatingPoint()) {
-            throw new IllegalArgumentException("reference.safetensors: tensor \"" + name + "\" is "
-                    + ref.info(name).dtype() + "; token ids and labels must be integers (I64).");
-        }
-        long[] values = ref.longs(name);
-        int[] out = new int[values.length];
-        for (int i = 0; i < values.length; i++) {
-            out[i] = Math.toIntExact(values[i]);
-        }
-        return out;
     }
 
     private static int index(Pattern p, String name) {

@@ -62,6 +62,24 @@ public interface TensorSource extends AutoCloseable {
         return out;
     }
 
+    /**
+     * An integer tensor (token ids, labels) read as ints.
+     *
+     * @throws SafeTensorsException when the tensor is floating point or holds a value outside the int range
+     */
+    default int[] ints(String name) throws IOException {
+        long[] values = longs(name);
+        int[] out = new int[values.length];
+        for (int i = 0; i < values.length; i++) {
+            if (values[i] != (int) values[i]) {
+                throw new SafeTensorsException(path() + ": tensor \"" + name + "\" holds " + values[i] + " at index "
+                        + i + ", outside the range of an int.");
+            }
+            out[i] = (int) values[i];
+        }
+        return out;
+    }
+
     private int arrayLength(TensorInfo info) throws SafeTensorsException {
         long count = info.elementCount();
         if (count > Integer.MAX_VALUE - 8) {

@@ -19,6 +19,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 class CpuBackendTest {
 
@@ -195,13 +196,14 @@ class CpuBackendTest {
         assertTrue(err < 1e-6, "attention relative L2 error " + err);
     }
 
-    @ParameterizedTest(name = "heads {0}/{1} window {2}")
-    @CsvSource({"2, 2, 0", "4, 2, 0", "4, 1, 3"})
-    void attentionBackwardMatchesFiniteDifferences(int heads, int kvHeads, int window) {
-        Random rnd = new Random(17 + heads + window);
+    /** GQA ratios 1, 2 and 4; no window, a window shorter and one longer than the sequence; head sizes below,
+     * across and above the vector width. */
+    @ParameterizedTest(name = "heads {0}/{1} window {2} head dim {3}")
+    @CsvSource({"2, 2, 0, 4", "4, 2, 0, 4", "4, 1, 3, 4", "2, 2, 2, 19", "4, 2, 9, 17", "4, 1, 0, 33"})
+    void attentionBackwardMatchesFiniteDifferences(int heads, int kvHeads, int window, int d) {
+        Random rnd = new Random(17 + heads + window + d);
         int batch = 2;
         int n = 5;
-        int d = 4;
         float[] q = random(rnd, batch * n * heads * d, 1);
         float[] k = random(rnd, batch * n * kvHeads * d, 1);
         float[] v = random(rnd, batch * n * kvHeads * d, 1);
@@ -231,11 +233,11 @@ class CpuBackendTest {
 
     // ---- normalisation, rope, activation, embedding -----------------------------------------------------
 
-    @Test
-    void rmsNormForwardAndBackward() {
-        Random rnd = new Random(3);
+    @ParameterizedTest(name = "hidden {0}")
+    @ValueSource(ints = {12, 37})
+    void rmsNormForwardAndBackward(int h) {
+        Random rnd = new Random(3 + h);
         int rows = 4;
-        int h = 12;
         float[] x = random(rnd, rows * h, 2);
         float[] w = random(rnd, h, 1);
         float[] r = random(rnd, rows * h, 1);
@@ -361,11 +363,11 @@ class CpuBackendTest {
 
     // ---- loss, dropout, AdamW, casts, reductions ---------------------------------------------------------
 
-    @Test
-    void crossEntropyMatchesDoubleAndItsGradientMatchesFiniteDifferences() {
-        Random rnd = new Random(8);
+    @ParameterizedTest(name = "vocab {0}")
+    @ValueSource(ints = {11, 35})
+    void crossEntropyMatchesDoubleAndItsGradientMatchesFiniteDifferences(int vocab) {
+        Random rnd = new Random(8 + vocab);
         int rows = 5;
-        int vocab = 11;
         float[] z = random(rnd, rows * vocab, 3);
         int[] targets = {3, Backend.IGNORE_INDEX, 10, 0, 3};
         Tensor dz = BE.zeros(DType.F32, Shape.of(rows, vocab));

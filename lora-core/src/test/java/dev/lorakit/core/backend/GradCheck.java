@@ -30,11 +30,7 @@ final class GradCheck {
     }
 
     static double relL2(float[] actual, float[] expected) {
-        double[] e = new double[expected.length];
-        for (int i = 0; i < e.length; i++) {
-            e[i] = expected[i];
-        }
-        return relL2(actual, e);
+        return dev.lorakit.core.tensor.Errors.relativeL2(actual, expected);
     }
 
     /** The gradient of {@code loss} at {@code x} by central differences with step {@code eps}. */

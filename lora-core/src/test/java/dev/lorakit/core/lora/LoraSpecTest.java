@@ -1,5 +1,6 @@
 package dev.lorakit.core.lora;
 
+import dev.lorakit.core.tensor.Errors;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -172,7 +173,7 @@ class LoraSpecTest {
                 d.setLora(def);
                 assertArrayEquals(base, BE.download(d.forward(ids, 1).logits()), "B = 0: the adapter starts as a no-op");
                 d.setLora(rnd);
-                assertTrue(Synthetic.relL2(BE.download(d.forward(ids, 1).logits()), base) > 1e-4,
+                assertTrue(Errors.relativeL2(BE.download(d.forward(ids, 1).logits()), base) > 1e-4,
                         "init_lora_weights false changes the model from the start");
             }
         }

@@ -1,5 +1,6 @@
 package dev.lorakit.core.nn;
 
+import dev.lorakit.core.tensor.Errors;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -229,7 +230,7 @@ class DecoderTest {
                 for (int t = 4; t < full.length; t++) {
                     float[] step = BE.download(d.forwardCached(new int[] {full[t]}, 1, cache));
                     float[] row = Arrays.copyOfRange(expected, t * C.vocab(), (t + 1) * C.vocab());
-                    assertTrue(Synthetic.relL2(step, row) < 1e-6, "position " + t);
+                    assertTrue(Errors.relativeL2(step, row) < 1e-6, "position " + t);
                 }
                 assertThrows(IllegalArgumentException.class, () -> d.forwardCached(new int[] {1}, 1, cache));
             }
@@ -282,15 +283,15 @@ class DecoderTest {
             float[] base = BE.download(d.forward(ids, 2).logits());
             d.setLora(lora);
             float[] adapted = BE.download(d.forward(ids, 2).logits());
-            assertTrue(Synthetic.relL2(adapted, base) > 1e-3, "the adapter changes the output");
+            assertTrue(Errors.relativeL2(adapted, base) > 1e-3, "the adapter changes the output");
             d.mergeLora();
             assertTrue(d.isMerged());
             float[] merged = BE.download(d.forward(ids, 2).logits());
-            assertTrue(Synthetic.relL2(merged, adapted) < 1e-5);
+            assertTrue(Errors.relativeL2(merged, adapted) < 1e-5);
             assertThrows(IllegalStateException.class, d::mergeLora);
             d.unmergeLora();
-            assertTrue(Synthetic.relL2(BE.download(w.layers().get(1).q()), q0) < 1e-6);
-            assertTrue(Synthetic.relL2(BE.download(d.forward(ids, 2).logits()), adapted) < 1e-6);
+            assertTrue(Errors.relativeL2(BE.download(w.layers().get(1).q()), q0) < 1e-6);
+            assertTrue(Errors.relativeL2(BE.download(d.forward(ids, 2).logits()), adapted) < 1e-6);
         }
     }
 
@@ -396,7 +397,7 @@ class DecoderTest {
             }
             float[] adapted = BE.download(d.forward(ids, 2).logits());
             d.mergeLora();
-            assertTrue(Synthetic.relL2(BE.download(d.forward(ids, 2).logits()), adapted) < 1e-5, "merged = adapted");
+            assertTrue(Errors.relativeL2(BE.download(d.forward(ids, 2).logits()), adapted) < 1e-5, "merged = adapted");
             d.unmergeLora();
         }
     }

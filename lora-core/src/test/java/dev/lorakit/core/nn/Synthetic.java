@@ -1,5 +1,6 @@
 package dev.lorakit.core.nn;
 
+import dev.lorakit.core.tensor.Errors;
 import dev.lorakit.core.backend.Backend;
 import dev.lorakit.core.lora.LoraConfig;
 import dev.lorakit.core.lora.LoraSpec;
@@ -43,20 +44,6 @@ public final class Synthetic {
     }
 
     /** Relative L2 distance {@code |actual - expected| / |expected|}. */
-    public static double relL2(float[] actual, float[] expected) {
-        if (actual.length != expected.length) {
-            throw new AssertionError("element count " + actual.length + " != " + expected.length);
-        }
-        double num = 0;
-        double den = 0;
-        for (int i = 0; i < actual.length; i++) {
-            double d = (double) actual[i] - expected[i];
-            num += d * d;
-            den += (double) expected[i] * expected[i];
-        }
-        return Math.sqrt(num / den);
-    }
-
     public static Tensor random(Backend be, Random rnd, double scale, int... dims) {
         float[] a = new float[(int) Shape.of(dims).size()];
         for (int i = 0; i < a.length; i++) {
