@@ -1,24 +1,25 @@
 package dev.lorakit.cuda;
 
 import dev.lorakit.core.backend.Backend;
+import dev.lorakit.core.backend.BackendProvider;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
- * Finds out whether the CUDA backend can run here and makes one. This is the shape a backend SPI in lora-core
- * would take ({@code name()}, {@code availability()}, {@code create()}); until lora-core defines one, callers
- * use this class directly. {@code --device cuda} should call {@link #create()} and print its one-sentence error;
- * {@code --device auto} should call {@link #availability()} and, when it is not available, log
- * {@code reason()} and fall back to the CPU.
+ * Finds out whether the CUDA backend can run here and makes one. Registered as a {@link BackendProvider}, so
+ * {@code --device cuda} and {@code --device auto} find it through {@code Backends.select} without lora-core knowing
+ * this module.
  */
-public final class CudaBackendProvider {
+public final class CudaBackendProvider implements BackendProvider {
 
     /** Whether the backend can be created, and if not, why not (one sentence). */
     public record Availability(boolean available, String reason) {
     }
 
     /** {@code "cuda"}: the value of {@code --device} that selects this backend. */
+    @Override
     public String name() {
         return "cuda";
     }
@@ -29,6 +30,12 @@ public final class CudaBackendProvider {
      */
     public Availability availability() {
         return availability(System.getenv());
+    }
+
+    @Override
+    public Optional<String> unavailableReason() {
+        Availability a = availability();
+        return a.available() ? Optional.empty() : Optional.of(a.reason());
     }
 
     static Availability availability(Map<String, String> env) {
@@ -76,6 +83,7 @@ public final class CudaBackendProvider {
      * @throws IllegalArgumentException with one sentence when the machine has no usable GPU (the device choice
      *         is the user's, so the CLI reports it like any other bad argument)
      */
+    @Override
     public Backend create() {
         Availability a = availability();
         if (!a.available()) {

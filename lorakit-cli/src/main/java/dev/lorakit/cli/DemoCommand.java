@@ -36,7 +36,7 @@ import picocli.CommandLine.Option;
             + "random LLaMA-architecture base model (2 blocks, width 128, the Mistral-7B tokenizer with 32000 tokens), "
             + "trains one LoRA adapter on the regimen, modality and ICD-10 tasks, answers the held-out cases with the "
             + "base model and with the adapter (greedy decoding), and prints base vs tuned per task with bootstrap "
-            + "95% intervals and the one-sided Wilcoxon signed-rank p-value.",
+            + "95%% intervals and the one-sided Wilcoxon signed-rank p-value.",
         "Writes OUT/cases.jsonl, OUT/train.jsonl, OUT/test.jsonl, OUT/base-model/ (a Hugging Face model folder), "
             + "OUT/adapter/ (a PEFT adapter folder with its training log and loss curve) and OUT/report/."})
 final class DemoCommand implements Callable<Integer> {
@@ -46,7 +46,7 @@ final class DemoCommand implements Callable<Integer> {
   Path out;
 
   @Option(names = "--cases", defaultValue = "1000", paramLabel = "N",
-      description = "Synthetic cases to generate; 80% train, 20% held-out test (default: ${DEFAULT-VALUE}).")
+      description = "Synthetic cases to generate; 80%% train, 20%% held-out test (default: ${DEFAULT-VALUE}).")
   int cases;
 
   @Option(names = "--steps", defaultValue = "150", paramLabel = "N",

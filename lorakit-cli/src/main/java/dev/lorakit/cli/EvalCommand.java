@@ -35,7 +35,7 @@ import picocli.CommandLine.Option;
     sortOptions = false,
     description = {
         "Answers every test case for each task with greedy decoding and scores the answers: ROUGE-1 for the regimen, "
-            + "accuracy and macro P/R/F1 for modality and ICD-10, with bootstrap 95% intervals.",
+            + "accuracy and macro P/R/F1 for modality and ICD-10, with bootstrap 95%% intervals.",
         "With --adapter and --compare-base, both the base model and the adapted model answer, and the report folder "
             + "OUT gets report.md, report.json, PNG charts and a clinician review sheet, with the one-sided Wilcoxon "
             + "signed-rank test of tuned > base per task. Otherwise OUT gets answers.jsonl and scores.json."})

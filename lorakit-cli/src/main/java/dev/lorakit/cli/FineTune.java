@@ -1,5 +1,7 @@
 package dev.lorakit.cli;
 
+import dev.lorakit.eval.report.Charts;
+import dev.lorakit.eval.report.TrainingPoint;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.lorakit.core.backend.Backend;
@@ -176,7 +178,8 @@ final class FineTune {
         throw e.getCause();
       }
       double seconds = (System.nanoTime() - start) / 1e9;
-      if (!curve.isEmpty()) LossChart.write(out.resolve(CHART_FILE), curve);
+      if (!curve.isEmpty()) Charts.lossCurve(out.resolve(CHART_FILE),
+          curve.stream().map(p -> new TrainingPoint((long) p[0], p[1])).toList());
       if (stopped) {
         err.println("Stopped at step " + optimizer.stepCount() + " of " + steps + "; the checkpoint is in "
             + checkpoints + ". Run the same command with --resume to continue.");

@@ -2,11 +2,10 @@ package dev.lorakit.eval.report;
 
 import dev.lorakit.eval.metrics.ConfusionMatrix;
 import java.awt.Color;
+import dev.lorakit.core.io.AtomicFile;
 import java.io.IOException;
-import java.io.OutputStream;
-import java.nio.file.Files;
+import java.nio.ByteBuffer;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import org.knowm.xchart.BitmapEncoder;
@@ -20,7 +19,13 @@ import org.knowm.xchart.internal.chartpart.Chart;
 import org.knowm.xchart.style.markers.SeriesMarkers;
 
 /** The report's PNG charts, drawn with XChart off screen (no display needed). */
-final class Charts {
+public final class Charts {
+
+  static {
+    // Charts are drawn off screen, also on machines that have a display.
+    if (System.getProperty("java.awt.headless") == null) System.setProperty("java.awt.headless", "true");
+  }
+
 
   private static final int WIDTH = 900;
   private static final int HEIGHT = 540;
@@ -63,8 +68,8 @@ final class Charts {
     save(chart, file);
   }
 
-  /** Training loss against step. */
-  static void lossCurve(Path file, List<TrainingPoint> points) throws IOException {
+  /** Training loss against step, as a PNG; replaces {@code file} atomically. */
+  public static void lossCurve(Path file, List<TrainingPoint> points) throws IOException {
     XYChart chart =
         new XYChartBuilder().width(WIDTH).height(HEIGHT).title("Training loss").xAxisTitle("step").yAxisTitle("loss").build();
     double[] x = points.stream().mapToDouble(TrainingPoint::step).toArray();
@@ -75,8 +80,10 @@ final class Charts {
   }
 
   private static void save(Chart<?, ?> chart, Path file) throws IOException {
-    try (OutputStream out = Files.newOutputStream(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-      BitmapEncoder.saveBitmap(chart, out, BitmapEncoder.BitmapFormat.PNG);
+    byte[] png = BitmapEncoder.getBitmapBytes(chart, BitmapEncoder.BitmapFormat.PNG);
+    try (AtomicFile f = AtomicFile.create(file)) {
+      f.write(ByteBuffer.wrap(png));
+      f.commit();
     }
   }
 }
