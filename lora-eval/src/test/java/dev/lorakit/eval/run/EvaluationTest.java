@@ -7,14 +7,20 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.lorakit.eval.cases.Case;
 import dev.lorakit.eval.cases.Task;
 import dev.lorakit.eval.prompt.PromptTemplates;
+import dev.lorakit.eval.report.ReportWriter;
+import dev.lorakit.eval.report.StudyReport;
 import dev.lorakit.eval.report.TaskComparison;
 import dev.lorakit.eval.stats.Bootstrap;
 import dev.lorakit.eval.synth.SyntheticCases;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class EvaluationTest {
 
@@ -40,7 +46,7 @@ class EvaluationTest {
   }
 
   @Test
-  void aTunedModelThatIsRightMoreOftenWinsEveryTaskSignificantly() {
+  void aTunedModelThatIsRightMoreOftenWinsEveryTaskSignificantly(@TempDir Path dir) throws IOException {
     List<String> prompts = new ArrayList<>();
     List<Integer> limits = new ArrayList<>();
     AnswerGenerator base = oracle(i -> i % 10 == 0, prompts, limits);
@@ -72,6 +78,16 @@ class EvaluationTest {
     assertEquals("ROUGE-1 F", r.comparisons().get(0).metric());
     String someId = CASES.get(9).id();
     assertEquals("I am not sure.", r.tuned().get(2).answers().get(someId));
+
+    // The runner's result is what the report writer takes: the study's table, one row per task.
+    Path report = dir.resolve("report");
+    ReportWriter.write(report, new StudyReport("Fake-generator run", "base", "LoRA", r.comparisons(), List.of(),
+        List.of(), 1));
+    String md = Files.readString(report.resolve("report.md"));
+    System.out.println(md);
+    for (Task t : tasks) {
+      assertTrue(md.contains("| " + t + " | " + CASES.size() + " |"), t + " row in:\n" + md);
+    }
   }
 
   @Test
