@@ -112,7 +112,7 @@ final class DemoCommand implements Callable<Integer> {
     List<Task> tasks = List.of(Task.REGIMEN, Task.MODALITY, Task.ICD10);
     PromptTemplates templates = templates();
     TrainSettings settings = new TrainSettings(loraR, 2.0 * loraR, 0.0, List.of("all-linear"), false, lr, "cosine",
-        Math.max(1, steps / 20), 1, steps, batchSize, 1, maxSeqLen, seed, 0, false, 0.0, 1.0);
+        Math.max(1, steps / 20), 1, steps, batchSize, 1, maxSeqLen, seed, 0, false, 0.0, 1.0, false);
     try (Backend backend = Backends.select(device, err::println);
         LoadedModel model = LoadedModel.open(baseDir, backend)) {
       TaskExamples examples = TaskExamples.of(split.train(), tasks, templates, model.tokenizer(), maxSeqLen);

@@ -111,7 +111,7 @@ final class FineTune {
       Trainer.Settings ts = new Trainer.Settings(s.batchSize(), s.gradAccum(), steps,
           LrSchedule.named(s.schedule(), s.lr(), s.warmup(), steps), s.maxGradNorm(), s.checkpointEvery(), checkpoints,
           s.seed(), model.tokenizer().specialTokens().paddingId());
-      Trainer trainer = new Trainer(decoder, lora, optimizer, ts, examples);
+      Trainer trainer = new Trainer(decoder, lora, optimizer, ts, examples).skipNonFiniteSteps(s.skipNonFinite());
       List<double[]> curve = new ArrayList<>();
       double previousElapsed = 0;
       long previousTokens = 0;
@@ -143,12 +143,18 @@ final class FineTune {
           tokens[0] += m.tokens();
           last[0] = m.loss();
           double elapsed = elapsedBefore + (System.nanoTime() - start) / 1e9;
-          curve.add(new double[] {m.step(), m.loss()});
           ObjectNode line = JSON.createObjectNode();
           line.put("step", m.step());
-          line.put("loss", m.loss());
+          if (Double.isFinite(m.loss()) && Double.isFinite(m.gradNorm())) {
+            curve.add(new double[] {m.step(), m.loss()});
+            line.put("loss", m.loss());
+            line.put("grad_norm", m.gradNorm());
+          } else { // a step skipped by --skip-nonfinite: JSON has no NaN
+            line.putNull("loss");
+            line.putNull("grad_norm");
+            line.put("skipped", true);
+          }
           line.put("lr", m.lr());
-          line.put("grad_norm", m.gradNorm());
           line.put("tokens", tokensBefore + tokens[0]);
           line.put("elapsed", Math.round(elapsed * 1000) / 1000.0);
           try {
@@ -203,7 +209,7 @@ final class FineTune {
       var node = JSON.readTree(line);
       if (node.path("step").asInt() <= step) {
         kept.add(line);
-        curve.add(new double[] {node.path("step").asInt(), node.path("loss").asDouble()});
+        if (node.path("loss").isNumber()) curve.add(new double[] {node.path("step").asInt(), node.path("loss").asDouble()});
         at[0] = node.path("elapsed").asDouble();
         at[1] = node.path("tokens").asLong();
       }

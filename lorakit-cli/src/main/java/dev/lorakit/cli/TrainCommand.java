@@ -123,6 +123,11 @@ final class TrainCommand implements Callable<Integer> {
   @Option(names = "--resume", description = "Continue from the latest checkpoint in OUT/checkpoints (default: ${DEFAULT-VALUE}).")
   boolean resume;
 
+  @Option(names = "--skip-nonfinite",
+      description = "Skip a step whose loss or gradient is not finite (its update is dropped) instead of stopping "
+          + "the run (default: ${DEFAULT-VALUE}).")
+  boolean skipNonFinite;
+
   @Option(names = "--activation-checkpointing",
       description = "Recompute each layer's activations in the backward: less memory, about a third more compute "
           + "(default: ${DEFAULT-VALUE}).")
@@ -141,7 +146,7 @@ final class TrainCommand implements Callable<Integer> {
     Cli.requireFolder(model, "--model");
     TrainSettings settings = new TrainSettings(loraR, loraAlpha, loraDropout, targetModules, useRslora, lr, schedule,
         warmup, epochs, maxSteps, batchSize, gradAccum, maxSeqLen, seed, checkpointEvery, activationCheckpointing,
-        weightDecay, maxGradNorm);
+        weightDecay, maxGradNorm, skipNonFinite);
     List<Case> cases = CaseFile.read(data);
     StopSignal signal = stop != null ? stop : StopSignal.onInterrupt();
     try (Backend backend = Cli.backend(device, precision, err);

@@ -26,7 +26,8 @@ import java.util.List;
  */
 record TrainSettings(int loraR, double loraAlpha, double loraDropout, List<String> targetModules, boolean useRslora,
     double lr, String schedule, int warmup, double epochs, int maxSteps, int batchSize, int gradAccum, int maxSeqLen,
-    long seed, int checkpointEvery, boolean activationCheckpointing, double weightDecay, double maxGradNorm) {
+    long seed, int checkpointEvery, boolean activationCheckpointing, double weightDecay, double maxGradNorm,
+    boolean skipNonFinite) {
 
   TrainSettings {
     targetModules = List.copyOf(targetModules);

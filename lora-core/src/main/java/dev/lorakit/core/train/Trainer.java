@@ -92,6 +92,8 @@ public final class Trainer {
     private final AdamW optimizer;
     private final Settings settings;
     private final List<Example> data;
+    private boolean skipNonFinite;
+    private int skipped;
 
     /** A trainer of {@code lora} (already set on {@code decoder}) with {@code optimizer} over its parameters. */
     public Trainer(Decoder decoder, LoraWeights lora, AdamW optimizer, Settings settings, List<Example> data) {
@@ -107,6 +109,21 @@ public final class Trainer {
         this.optimizer = optimizer;
         this.settings = settings;
         this.data = List.copyOf(data);
+    }
+
+    /**
+     * Makes a step whose loss or gradient norm is not finite a skipped step instead of the end of training: its
+     * update is dropped (the LoRA matrices and the AdamW moments stay as they were), the step still counts, and the
+     * next step takes the next batch. The listener sees the skipped step with its non-finite loss.
+     */
+    public Trainer skipNonFiniteSteps(boolean skip) {
+        this.skipNonFinite = skip;
+        return this;
+    }
+
+    /** How many steps {@link #skipNonFiniteSteps} has skipped in this trainer's runs. */
+    public int skippedSteps() {
+        return skipped;
     }
 
     /** Runs from the optimizer's current step up to {@code settings.steps()}. */
@@ -139,12 +156,16 @@ public final class Trainer {
             double loss = counted == 0 ? 0 : lossSum / counted;
             double norm = settings.maxGradNorm() > 0 ? GradClip.clip(decoder.backend(), params, settings.maxGradNorm())
                     : GradClip.globalNorm(decoder.backend(), params);
-            if (!Double.isFinite(loss) || !Double.isFinite(norm)) {
+            double lr = settings.schedule().at(step);
+            if (Double.isFinite(loss) && Double.isFinite(norm)) {
+                optimizer.step(lr);
+            } else if (skipNonFinite) {
+                skipped++;
+                optimizer.setStepCount(step + 1);
+            } else {
                 throw new IllegalStateException("Training stopped at step " + (step + 1) + ": the loss is " + loss
                         + " and the gradient norm " + norm + "; lower the learning rate or check the data.");
             }
-            double lr = settings.schedule().at(step);
-            optimizer.step(lr);
             double seconds = (System.nanoTime() - start) / 1e9;
             if (listener != null) {
                 listener.onStep(new StepMetrics(step + 1, loss, lr, norm, tokens, tokens / Math.max(seconds, 1e-9)));

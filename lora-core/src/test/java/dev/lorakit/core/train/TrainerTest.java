@@ -144,6 +144,30 @@ class TrainerTest {
     }
 
     @Test
+    void nonFiniteStepsAreSkippedWhenAskedWithoutTouchingWeightsOrMoments() throws IOException {
+        try (Run r = Run.create(settings(3, 1, 2, null, 0), data(4))) {
+            Parameter b = r.lora().parameters().get(1);
+            float[] nan = new float[(int) b.value().size()];
+            Arrays.fill(nan, Float.NaN);
+            BE.copy(BE.upload(nan, DType.F32, b.value().shape()), b.value());
+            Parameter a = r.lora().parameters().get(0);
+            float[] aBefore = BE.download(a.value());
+            List<Double> losses = new ArrayList<>();
+            r.trainer().skipNonFiniteSteps(true).train(m -> losses.add(m.loss()));
+            assertEquals(3, r.trainer().skippedSteps());
+            assertEquals(3, losses.size(), "the listener sees every step, skipped ones included");
+            assertTrue(losses.stream().allMatch(l -> Double.isNaN(l)), losses.toString());
+            assertArrayEquals(aBefore, BE.download(a.value()), "a skipped step leaves the weights alone");
+            for (var m : r.opt().moments().values()) {
+                float[] first = BE.download(m.m());
+                for (float x : first) {
+                    assertEquals(0f, x, "a skipped step leaves the moments alone");
+                }
+            }
+        }
+    }
+
+    @Test
     void theTrainedAdapterIsSavedAsAPeftFolderThatLoadsBack(@TempDir Path dir) throws IOException {
         try (Run r = Run.create(settings(2, 1, 2, null, 0), data(4))) {
             r.trainer().train(null);

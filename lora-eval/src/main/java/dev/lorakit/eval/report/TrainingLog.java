@@ -37,7 +37,7 @@ public final class TrainingLog {
           throw new IllegalArgumentException(file + ":" + lineNo + ": not valid JSON (" + e.getOriginalMessage() + ").");
         }
         if (n == null || !n.isObject()) throw new IllegalArgumentException(file + ":" + lineNo + ": expected a JSON object.");
-        if (!n.has("loss")) continue;
+        if (!n.has("loss") || n.get("loss").isNull()) continue; // no loss, or a skipped step
         JsonNode step = n.get("step");
         JsonNode loss = n.get("loss");
         if (step == null || !step.canConvertToLong() || !step.isIntegralNumber()) {
