@@ -24,18 +24,21 @@ final class KernelSources {
     static final String COMMON = "common.cuh";
 
     static final List<KernelFile> FILES = List.of(
-            new KernelFile("elementwise", List.of("add_f32", "add_scaled_f32", "scale_f32", "dropout_f32")),
+            new KernelFile("elementwise", List.of("add_f32", "add_scaled_f32", "scale_f32", "dropout_f32",
+                    "dropout_bf16")),
             new KernelFile("casts", List.of("cast_f32_to_bf16", "cast_bf16_to_f32", "cast_f32_to_f16",
                     "cast_f16_to_f32", "cast_bf16_to_f16", "cast_f16_to_bf16")),
             new KernelFile("reductions", List.of("sum_squares_f32", "all_finite_f32")),
             new KernelFile("embedding", List.of("embedding_f32", "embedding_bf16", "embedding_f16",
                     "embedding_backward_f32")),
-            new KernelFile("rmsnorm", List.of("rmsnorm_f32", "rmsnorm_bf16", "rmsnorm_backward_f32",
-                    "rmsnorm_dweight_f32")),
-            new KernelFile("rope", List.of("rope_f32")),
-            new KernelFile("attention", List.of("attn_split_heads", "attn_merge_heads", "attn_group_sum_add",
-                    "attn_softmax", "attn_probs_from_lse", "attn_row_dot", "attn_dscores")),
-            new KernelFile("swiglu", List.of("swiglu_f32", "swiglu_bf16", "swiglu_backward_f32")),
+            new KernelFile("rmsnorm", List.of("rmsnorm_f32", "rmsnorm_bf16", "rmsnorm_f32_to_bf16",
+                    "rmsnorm_bf16_to_f32", "rmsnorm_backward_f32", "rmsnorm_dweight_f32")),
+            new KernelFile("rope", List.of("rope_f32", "rope_bf16")),
+            new KernelFile("attention", List.of("attn_split_heads", "attn_split_heads_bf16",
+                    "attn_merge_heads", "attn_merge_heads_bf16", "attn_group_sum_add", "attn_softmax",
+                    "attn_probs_from_lse", "attn_row_dot", "attn_row_dot_bf16", "attn_dscores")),
+            new KernelFile("swiglu", List.of("swiglu_f32", "swiglu_bf16", "swiglu_backward_f32",
+                    "swiglu_backward_bf16")),
             new KernelFile("crossentropy", List.of("cross_entropy_f32")),
             new KernelFile("adamw", List.of("adamw_f32")));
 
