@@ -6,11 +6,14 @@ import dev.lorakit.core.lora.LoraConfig;
 import dev.lorakit.core.lora.LoraSpec;
 import dev.lorakit.core.lora.LoraWeights;
 import dev.lorakit.core.lora.TargetModules;
+import dev.lorakit.core.nn.Decoder;
+import dev.lorakit.core.nn.DecoderWeights;
 import dev.lorakit.core.optim.AdamW;
 import dev.lorakit.core.optim.LrSchedule;
 import dev.lorakit.core.tensor.Precision;
 import dev.lorakit.core.train.Example;
 import dev.lorakit.core.train.Trainer;
+import dev.lorakit.models.ModelFolder;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -46,15 +49,20 @@ final class TrainingCurve {
       data.add(Example.promptCompletion(prompt, completion));
     }
     double[] losses = new double[STEPS];
-    try (LoadedModel m = LoadedModel.open(model, backend, precision)) {
-      LoraSpec spec = LoraSpec.of(LoraConfig.of(8, 16, 0, new TargetModules.AllLinear()), m.decoderConfig());
-      try (LoraWeights lora = LoraWeights.init(spec, backend, 11);
+    // The model folder without its tokenizer: the data are token ids, and the GPU bundle may leave DJL out.
+    try (ModelFolder folder = ModelFolder.open(model)) {
+      DecoderWeights weights = folder.decoderWeights(backend, precision);
+      LoraSpec spec = LoraSpec.of(LoraConfig.of(8, 16, 0, new TargetModules.AllLinear()), folder.decoderConfig());
+      try (Decoder decoder = new Decoder(folder.decoderConfig(), weights, backend, precision);
+          LoraWeights lora = LoraWeights.init(spec, backend, 11);
           AdamW opt = new AdamW(backend, lora.parameters(), new AdamW.Settings(0.9, 0.999, 1e-8, 0.0))) {
-        m.decoder().setLora(lora);
+        decoder.setLora(lora);
         Trainer.Settings settings = new Trainer.Settings(4, 1, STEPS, LrSchedule.cosine(5e-3, 2, STEPS), 1.0, 0, null,
             5, 0);
-        new Trainer(m.decoder(), lora, opt, settings, data).train(s -> losses[s.step() - 1] = s.loss());
-        m.decoder().setLora(null);
+        new Trainer(decoder, lora, opt, settings, data).train(s -> losses[s.step() - 1] = s.loss());
+        decoder.setLora(null);
+      } finally {
+        weights.close();
       }
     }
     return losses;
