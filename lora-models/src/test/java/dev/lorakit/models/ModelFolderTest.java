@@ -29,7 +29,7 @@ class ModelFolderTest {
 
   /** The folders transformers wrote: every name maps to the tensor holding the bytes the header says. */
   @ParameterizedTest
-  @ValueSource(strings = {"tiny-llama", "tiny-llama-gqa"})
+  @ValueSource(strings = {"tiny-llama", "tiny-llama-gqa", "tiny-mistral-window"})
   void opensTheTransformersFixtures(String model) throws IOException {
     Path dir = Fixtures.resource("hf/" + model + "/base");
     Path file = dir.resolve("model.safetensors");
@@ -57,6 +57,24 @@ class ModelFolderTest {
           }
         }
       }
+    }
+  }
+
+  /** transformers leaves lm_head.weight out of a tied model's file; the head is then the embedding itself. */
+  @Test
+  void opensTheTiedTransformersFixture() throws IOException {
+    Path dir = Fixtures.resource("hf/tiny-llama-tied/base");
+    JsonNode header = new ObjectMapper().readTree(Fixtures.safetensorsHeader(dir.resolve("model.safetensors")));
+    assertFalse(header.has("lm_head.weight"));
+    try (ModelFolder folder = ModelFolder.open(dir)) {
+      ModelConfig c = folder.config();
+      ModelWeights w = folder.weights();
+      assertTrue(c.tieWordEmbeddings());
+      assertEquals(c.numHiddenLayers() * 9 + 2, header.size() - (header.has("__metadata__") ? 1 : 0));
+      assertSame(w.embedding(), w.lmHead());
+      assertArrayEquals(new long[] {211, 48}, w.embedding().shape());
+      assertArrayEquals(new long[] {16, 48}, w.layer(1, LayerWeight.K_PROJ).shape());
+      assertArrayEquals(new long[] {136, 48}, w.layer(1, LayerWeight.GATE_PROJ).shape());
     }
   }
 

@@ -42,7 +42,7 @@ class VerifyReferenceCommandTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"tiny-llama", "tiny-llama-gqa"})
+  @ValueSource(strings = {"tiny-llama", "tiny-llama-gqa", "tiny-mistral-window", "tiny-llama-tied"})
   void everyQuantityOfTheFixturesPasses(String name) throws IOException {
     Path dir = fixture(name);
     MainTest.Run r = MainTest.run("verify-reference", dir.toString());
