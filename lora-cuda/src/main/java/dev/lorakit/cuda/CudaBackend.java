@@ -38,6 +38,7 @@ public final class CudaBackend implements Backend {
     private final DeviceAllocator allocator;
     private final CuBlas blas;
     private final Kernels kernels;
+    private final FlashAttention flash;
     private Thread boundThread;
     private boolean closed;
 
@@ -100,6 +101,7 @@ public final class CudaBackend implements Backend {
         Nvrtc nvrtc = new Nvrtc(NativeLibrary.require("NVRTC", Nvrtc.SONAMES));
         kernels = new Kernels(driver, nvrtc, new KernelCache(
                 KernelCache.defaultDir(System.getenv(), System.getProperty("user.home"))), ccMajor, ccMinor);
+        flash = new FlashAttention(kernels, stream, allocator, System.getProperty(FlashAttention.PROPERTY, "flash"));
     }
 
     @Override
@@ -139,6 +141,10 @@ public final class CudaBackend implements Backend {
 
     DeviceAllocator allocator() {
         return allocator;
+    }
+
+    FlashAttention flashAttention() {
+        return flash;
     }
 
     /** Compiles and loads every kernel; returns how many NVRTC compiled (the rest came from the cache). */
@@ -643,7 +649,8 @@ public final class CudaBackend implements Backend {
                     + " do not fit batch " + batch + ", heads " + heads + "/" + kvHeads + ", position " + position
                     + ", kv length " + kvLength + ".");
         }
-        if (n == 0) {
+        if (n == 0 || flash.forward(q, k, v, out, lse, batch, n, capacity, heads, kvHeads, d, position, kvLength,
+                window)) {
             return;
         }
         int group = heads / kvHeads;
@@ -697,7 +704,7 @@ public final class CudaBackend implements Backend {
             throw new IllegalArgumentException("attentionBackward: q " + q.shape() + ", k " + k.shape()
                     + " and their gradients do not fit a full sequence.");
         }
-        if (n == 0) {
+        if (n == 0 || flash.backward(dOut, q, k, v, out, lse, dq, dk, dv, batch, n, heads, kvHeads, d, window)) {
             return;
         }
         int group = heads / kvHeads;

@@ -35,6 +35,7 @@ final class KernelSources {
             new KernelFile("rope", List.of("rope_f32")),
             new KernelFile("attention", List.of("attn_split_heads", "attn_merge_heads", "attn_group_sum_add",
                     "attn_softmax", "attn_probs_from_lse", "attn_row_dot", "attn_dscores")),
+            new KernelFile("flash_attention", FlashAttention.ENTRY_POINTS),
             new KernelFile("swiglu", List.of("swiglu_f32", "swiglu_bf16", "swiglu_backward_f32")),
             new KernelFile("crossentropy", List.of("cross_entropy_f32")),
             new KernelFile("adamw", List.of("adamw_f32")));
