@@ -147,6 +147,25 @@ public final class CudaBackend implements Backend {
         return flash;
     }
 
+    /** Fills an F32 or BF16 tensor with {@code std * RandomInit.normal(seed, i)}, on the device. */
+    void initNormal(Tensor t, long seed, float std) {
+        enter("initNormal");
+        CudaTensor c = cuda(t, "t");
+        if (c.dtype() == DType.F16) {
+            throw new IllegalArgumentException("initNormal: F32 or BF16, not F16.");
+        }
+        kernels.launch(c.dtype() == DType.BF16 ? "init_normal_bf16" : "init_normal_f32", stream,
+                Kernels.blocksFor(c.size()), c.pointer(), c.size(), seed, std);
+    }
+
+    MemorySegment stream() {
+        return stream;
+    }
+
+    CudaDriver driver() {
+        return driver;
+    }
+
     /** Compiles and loads every kernel; returns how many NVRTC compiled (the rest came from the cache). */
     int loadAllKernels() {
         enter("kernel loading");

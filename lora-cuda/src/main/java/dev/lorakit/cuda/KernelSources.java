@@ -38,7 +38,8 @@ final class KernelSources {
             new KernelFile("flash_attention", FlashAttention.ENTRY_POINTS),
             new KernelFile("swiglu", List.of("swiglu_f32", "swiglu_bf16", "swiglu_backward_f32")),
             new KernelFile("crossentropy", List.of("cross_entropy_f32")),
-            new KernelFile("adamw", List.of("adamw_f32")));
+            new KernelFile("adamw", List.of("adamw_f32")),
+            new KernelFile("init", List.of("init_normal_bf16", "init_normal_f32")));
 
     private KernelSources() {
     }

@@ -110,6 +110,26 @@ final class ParityChecks {
         decoderOps(c);
         attention(c);
         flashAttention(c);
+        c.add(new Check("random init (GPU kernel vs its Java mirror) bf16 and f32", 1e-5, be -> {
+            int n = 10_007;
+            if (be instanceof CudaBackend gpu) {
+                Tensor h = be.zeros(DType.BF16, Shape.of(n));
+                Tensor f = be.zeros(DType.F32, Shape.of(n));
+                gpu.initNormal(h, 42, 0.02f);
+                gpu.initNormal(f, 43, 1f);
+                return out(be, h, f);
+            }
+            float[] h = new float[n];
+            float[] f = new float[n];
+            for (int i = 0; i < n; i++) {
+                h[i] = 0.02f * RandomInit.normal(42, i);
+                f[i] = RandomInit.normal(43, i);
+            }
+            float[] all = new float[2 * n];
+            System.arraycopy(roundedToBf16(h), 0, all, 0, n);
+            System.arraycopy(f, 0, all, n, n);
+            return all;
+        }));
         return c;
     }
 
