@@ -8,6 +8,7 @@ import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 import dev.lorakit.core.backend.Backend;
 import dev.lorakit.core.tensor.DType;
 import dev.lorakit.core.tensor.HalfPrecision;
+import dev.lorakit.core.tensor.Precision;
 import dev.lorakit.core.tensor.Shape;
 import dev.lorakit.core.tensor.Tensor;
 import java.lang.foreign.Arena;
@@ -20,10 +21,12 @@ import java.lang.foreign.MemorySegment;
  * everything else is a small kernel from {@code resources/dev/lorakit/cuda/kernels}, compiled by NVRTC for this
  * GPU on first use and cached on disk.
  *
- * <p>Dtypes: compute ops take F32 as the Backend contract says. In addition {@code matmul} takes BF16/F16
- * operands (an F32 operand paired with a 16-bit one is rounded to that dtype, so the product runs on tensor
- * cores) and may write BF16/F16 when both operands are 16-bit; {@code embedding} reads BF16/F16 tables;
- * {@code rmsNorm} and {@code swiglu} also run with BF16 activations (fp32 statistics). {@code copy} converts.
+ * <p>Dtypes: compute ops take F32 as the Backend contract says, and this backend {@link #supports supports}
+ * {@link Precision#BF16}: {@code matmul} takes BF16/F16 operands (an F32 operand paired with a 16-bit one, or F32
+ * operands with a 16-bit output, are rounded to that dtype, so the product runs on tensor cores with F32
+ * accumulation); {@code embedding} reads BF16/F16 tables; {@code rmsNorm}, {@code rope}, {@code attention},
+ * {@code swiglu}, their backwards and {@code dropout} take the BF16 activations of the bf16 decoder (statistics,
+ * softmax and gradients stay F32). {@code copy} converts.
  */
 public final class CudaBackend implements Backend {
 
@@ -109,6 +112,12 @@ public final class CudaBackend implements Backend {
         return "cuda (" + deviceName + ", sm_" + ccMajor + ccMinor + ")";
     }
 
+    /** fp32 and bf16 (every supported GPU, compute capability 8.0 on, has bf16 tensor cores). */
+    @Override
+    public boolean supports(Precision precision) {
+        return true;
+    }
+
     String deviceName() {
         return deviceName;
     }
@@ -158,10 +167,6 @@ public final class CudaBackend implements Backend {
                 Kernels.blocksFor(c.size()), c.pointer(), c.size(), seed, std);
     }
 
-    MemorySegment stream() {
-        return stream;
-    }
-
     CudaDriver driver() {
         return driver;
     }
@@ -175,6 +180,44 @@ public final class CudaBackend implements Backend {
     /** Waits for all enqueued work. */
     void synchronize() {
         driver.streamSynchronize(stream);
+    }
+
+    /**
+     * GPU milliseconds per repetition of the work {@code enqueue} puts on this backend's stream, timed with CUDA events
+     * recorded before the first and after the last of {@code reps} repetitions (for benchmarks).
+     */
+    double timeMillis(Runnable enqueue, int reps) {
+        enter("timing");
+        MemorySegment start = driver.eventCreate();
+        MemorySegment end = driver.eventCreate();
+        try {
+            driver.eventRecord(start, stream);
+            for (int i = 0; i < reps; i++) {
+                enqueue.run();
+            }
+            enter("timing");
+            driver.eventRecord(end, stream);
+            driver.eventSynchronize(end);
+            return driver.eventElapsedMillis(start, end) / reps;
+        } finally {
+            driver.eventDestroy(start);
+            driver.eventDestroy(end);
+        }
+    }
+
+    /** The kernels and the stream, for benchmarks that launch one kernel alone. */
+    Kernels kernels() {
+        return kernels;
+    }
+
+    MemorySegment stream() {
+        return stream;
+    }
+
+    /** Device memory holding {@code values}, owned by the caller (give it back with {@code allocator().release}). */
+    long deviceInts(int[] values) {
+        enter("deviceInts");
+        return uploadInts(values);
     }
 
     /** Names the op for error messages and makes the context current if another thread calls now. */
@@ -209,6 +252,30 @@ public final class CudaBackend implements Backend {
 
     private long ptrOrNull(Tensor t, String what) {
         return t == null ? 0L : f32(t, what);
+    }
+
+    /** An activation of the F32 or the BF16 decoder. */
+    private CudaTensor activation(Tensor t, String what) {
+        CudaTensor c = cuda(t, what);
+        if (c.dtype() == DType.F16) {
+            throw new IllegalArgumentException(op.get() + " needs an F32 or BF16 " + what + ", not F16 " + c.shape()
+                    + "; convert it with copy().");
+        }
+        return c;
+    }
+
+    /** The kernel name for activations of {@code dtype}: {@code base} for F32, {@code base + "_bf16"} for BF16. */
+    private static String typed(String base, DType dtype) {
+        return dtype == DType.BF16 ? base + "_bf16" : base;
+    }
+
+    private void sameDType(CudaTensor first, CudaTensor... others) {
+        for (CudaTensor o : others) {
+            if (o.dtype() != first.dtype()) {
+                throw new IllegalArgumentException(op.get() + ": mixed dtypes " + first.dtype() + " and " + o.dtype()
+                        + " where one dtype is expected.");
+            }
+        }
     }
 
     private void sameSize(Tensor a, Tensor b) {
@@ -426,18 +493,21 @@ public final class CudaBackend implements Backend {
     public void dropout(Tensor x, Tensor out, float p, long seed) {
         enter("dropout");
         sameSize(x, out);
-        long px = f32(x, "x");
-        long po = f32(out, "out");
+        CudaTensor tx = activation(x, "x");
+        CudaTensor to = activation(out, "out");
+        sameDType(tx, to);
+        long px = tx.pointer();
+        long po = to.pointer();
         if (!(p >= 0 && p < 1)) {
             throw new IllegalArgumentException("dropout: the probability must be in [0, 1), not " + p + ".");
         }
         if (p == 0) {
             if (px != po) {
-                driver.copyDeviceToDevice(po, px, 4 * x.size(), stream);
+                driver.copyDeviceToDevice(po, px, tx.bytes(), stream);
             }
             return;
         }
-        kernels.launch("dropout_f32", stream, Kernels.blocksFor(x.size()), px, po, x.size(), p, 1f / (1f - p), seed);
+        kernels.launch(tx.dtype() == DType.BF16 ? "dropout_bf16" : "dropout_f32", stream, Kernels.blocksFor(x.size()), px, po, x.size(), p, 1f / (1f - p), seed);
     }
 
     // ---- linear algebra ----------------------------------------------------------------------------------
@@ -457,30 +527,26 @@ public final class CudaBackend implements Backend {
         CudaTensor tb = cuda(b, "b");
         CudaTensor tc = cuda(c, "c");
         GemmPlan plan = GemmPlan.of(a.shape(), transA, b.shape(), transB, c.shape());
-        // cuBLAS wants A and B of one type: an F32 operand next to a 16-bit one is rounded to 16 bits.
-        DType inType = ta.dtype() == tb.dtype() ? ta.dtype() : ta.dtype() == DType.F32 ? tb.dtype() : ta.dtype();
-        if (ta.dtype() != tb.dtype() && ta.dtype() != DType.F32 && tb.dtype() != DType.F32) {
-            throw new IllegalArgumentException("matmul: a is " + ta.dtype() + " and b is " + tb.dtype()
-                    + "; mixed 16-bit operands must be converted with copy() first.");
-        }
-        if (inType == DType.F32 && tc.dtype() != DType.F32) {
-            throw new IllegalArgumentException("matmul: F32 operands need an F32 output, not " + tc.dtype() + ".");
-        }
+        DType inType = operandType(ta.dtype(), tb.dtype(), tc.dtype());
         if (plan.empty()) {
             return;
         }
         long pa = ta.pointer();
         long pb = tb.pointer();
-        long tmp = 0;
+        long tmpA = 0;
+        long tmpB = 0;
         try {
             if (ta.dtype() != inType) {
-                tmp = scratch(a.size() * inType.bytes());
-                kernels.launch("cast_f32_to_" + suffix(inType), stream, Kernels.blocksFor(a.size()), pa, tmp, a.size());
-                pa = tmp;
-            } else if (tb.dtype() != inType) {
-                tmp = scratch(b.size() * inType.bytes());
-                kernels.launch("cast_f32_to_" + suffix(inType), stream, Kernels.blocksFor(b.size()), pb, tmp, b.size());
-                pb = tmp;
+                tmpA = scratch(a.size() * inType.bytes());
+                kernels.launch("cast_f32_to_" + suffix(inType), stream, Kernels.blocksFor(a.size()), pa, tmpA,
+                        a.size());
+                pa = tmpA;
+            }
+            if (tb.dtype() != inType) {
+                tmpB = scratch(b.size() * inType.bytes());
+                kernels.launch("cast_f32_to_" + suffix(inType), stream, Kernels.blocksFor(b.size()), pb, tmpB,
+                        b.size());
+                pb = tmpB;
             }
             int t = cudaType(inType);
             int op1 = plan.transFirst() ? CuBlas.CUBLAS_OP_T : CuBlas.CUBLAS_OP_N;
@@ -497,10 +563,35 @@ public final class CudaBackend implements Backend {
                 }
             }
         } finally {
-            if (tmp != 0) {
-                allocator.release(tmp);
+            if (tmpA != 0) {
+                allocator.release(tmpA);
+            }
+            if (tmpB != 0) {
+                allocator.release(tmpB);
             }
         }
+    }
+
+    /**
+     * The one dtype cuBLAS multiplies {@code a} and {@code b} in, for an output of dtype {@code c}: cuBLAS wants both
+     * operands of one type and takes 16-bit operands with a 16-bit or F32 output, F32 operands only with an F32
+     * output. So an F32 operand next to a 16-bit one is rounded to 16 bits, and F32 operands for a 16-bit output
+     * (the bf16 decoder's LoRA update added into a bf16 projection) are both rounded to the output's dtype.
+     */
+    static DType operandType(DType a, DType b, DType c) {
+        if (a != b && a != DType.F32 && b != DType.F32) {
+            throw new IllegalArgumentException("matmul: a is " + a + " and b is " + b
+                    + "; mixed 16-bit operands must be converted with copy() first.");
+        }
+        DType in = a == DType.F32 ? b : a;
+        if (in == DType.F32) {
+            return c;
+        }
+        if (c != DType.F32 && c != in) {
+            throw new IllegalArgumentException("matmul: " + in + " operands cannot write a " + c + " output; use "
+                    + in + " or F32.");
+        }
+        return in;
     }
 
     /**
@@ -590,16 +681,17 @@ public final class CudaBackend implements Backend {
         int h = (int) weight.size();
         int rows = x.shape().rows();
         if (cols(x) != h || out.size() != x.size() || (rstd != null && rstd.size() != rows)
-                || tx.dtype() != to.dtype() || tx.dtype() == DType.F16) {
+                || tx.dtype() == DType.F16 || to.dtype() == DType.F16) {
             throw new IllegalArgumentException("rmsNorm: x " + x.shape() + " " + tx.dtype() + ", weight "
                     + weight.shape() + ", out " + out.shape() + " " + to.dtype()
-                    + (rstd == null ? "" : ", rstd " + rstd.shape()) + " do not fit (x and out both F32 or both BF16).");
+                    + (rstd == null ? "" : ", rstd " + rstd.shape()) + " do not fit (x and out each F32 or BF16).");
         }
         if (rows == 0) {
             return;
         }
-        kernels.launch(tx.dtype() == DType.BF16 ? "rmsnorm_bf16" : "rmsnorm_f32", stream, rows, tx.pointer(), pw,
-                to.pointer(), pr, h, eps);
+        String kernel = tx.dtype() == to.dtype() ? "rmsnorm_" + suffix(tx.dtype())
+                : "rmsnorm_" + suffix(tx.dtype()) + "_to_" + suffix(to.dtype());
+        kernels.launch(kernel, stream, rows, tx.pointer(), pw, to.pointer(), pr, h, eps);
     }
 
     @Override
@@ -630,7 +722,8 @@ public final class CudaBackend implements Backend {
     @Override
     public void rope(Tensor x, int batch, int heads, Tensor cos, Tensor sin, int position, boolean inverse) {
         enter("rope");
-        long px = f32(x, "x");
+        CudaTensor tx = activation(x, "x");
+        long px = tx.pointer();
         long pc = f32(cos, "cos");
         long ps = f32(sin, "sin");
         int width = cols(x);
@@ -644,7 +737,7 @@ public final class CudaBackend implements Backend {
                     + " does not fit tables " + cos.shape() + " at position " + position + ".");
         }
         long pairs = (long) rows * heads * half;
-        kernels.launch("rope_f32", stream, Kernels.blocksFor(pairs), px, pc, ps, (long) rows, n, heads, half, position,
+        kernels.launch(tx.dtype() == DType.BF16 ? "rope_bf16" : "rope_f32", stream, Kernels.blocksFor(pairs), px, pc, ps, (long) rows, n, heads, half, position,
                 inverse ? -1f : 1f);
     }
 
@@ -652,10 +745,14 @@ public final class CudaBackend implements Backend {
     public void attention(Tensor q, Tensor k, Tensor v, Tensor out, Tensor lse, int batch, int heads, int kvHeads,
             int position, int kvLength, int window) {
         enter("attention");
-        long pq = f32(q, "q");
-        long pk = f32(k, "k");
-        long pv = f32(v, "v");
-        long po = f32(out, "out");
+        CudaTensor tq = activation(q, "q");
+        CudaTensor to = activation(out, "out");
+        sameDType(tq, activation(k, "k"), activation(v, "v"), to);
+        DType act = tq.dtype();
+        long pq = tq.pointer();
+        long pk = cuda(k, "k").pointer();
+        long pv = cuda(v, "v").pointer();
+        long po = to.pointer();
         long pl = ptrOrNull(lse, "lse");
         int d = cols(q) / heads;
         int n = q.shape().rows() / batch;
@@ -680,13 +777,13 @@ public final class CudaBackend implements Backend {
         long scores = scratch(4L * bh * n * kvLength);
         long oh = scratch(4L * bh * n * d);
         try {
-            splitHeads(pq, qh, batch, n, n, heads, 1, d);
-            splitHeads(pk, kh, batch, capacity, kvLength, kvHeads, group, d);
-            splitHeads(pv, vh, batch, capacity, kvLength, kvHeads, group, d);
+            splitHeads(act, pq, qh, batch, n, n, heads, 1, d);
+            splitHeads(act, pk, kh, batch, capacity, kvLength, kvHeads, group, d);
+            splitHeads(act, pv, vh, batch, capacity, kvLength, kvHeads, group, d);
             batchedGemm(qh, false, kh, true, scores, bh, n, kvLength, d, (float) (1.0 / Math.sqrt(d)), 0f);
             kernels.launch("attn_softmax", stream, (long) bh * n, scores, pl, n, kvLength, position, window);
             batchedGemm(scores, false, vh, false, oh, bh, n, d, kvLength, 1f, 0f);
-            kernels.launch("attn_merge_heads", stream, Kernels.blocksFor((long) bh * n * d), oh, po, batch, n, heads, d,
+            kernels.launch(typed("attn_merge_heads", act), stream, Kernels.blocksFor((long) bh * n * d), oh, po, batch, n, heads, d,
                     0);
         } finally {
             for (long p : new long[] {qh, kh, vh, scores, oh}) {
@@ -695,9 +792,10 @@ public final class CudaBackend implements Backend {
         }
     }
 
-    private void splitHeads(long src, long dst, int batch, int rowsPerBatch, int usedRows, int srcHeads, int group,
-            int d) {
-        kernels.launch("attn_split_heads", stream, Kernels.blocksFor((long) batch * srcHeads * group * usedRows * d),
+    /** {@code src} rows of {@code dtype} into F32 per-head blocks. */
+    private void splitHeads(DType dtype, long src, long dst, int batch, int rowsPerBatch, int usedRows, int srcHeads,
+            int group, int d) {
+        kernels.launch(typed("attn_split_heads", dtype), stream, Kernels.blocksFor((long) batch * srcHeads * group * usedRows * d),
                 src, dst, batch, rowsPerBatch, usedRows, srcHeads, group, d);
     }
 
@@ -706,10 +804,13 @@ public final class CudaBackend implements Backend {
             Tensor dk, Tensor dv, int batch, int heads, int kvHeads, int window) {
         enter("attentionBackward");
         long pg = f32(dOut, "dOut");
-        long pq = f32(q, "q");
-        long pk = f32(k, "k");
-        long pv = f32(v, "v");
-        long po = f32(out, "out");
+        CudaTensor tq = activation(q, "q");
+        sameDType(tq, activation(k, "k"), activation(v, "v"), activation(out, "out"));
+        DType act = tq.dtype();
+        long pq = tq.pointer();
+        long pk = cuda(k, "k").pointer();
+        long pv = cuda(v, "v").pointer();
+        long po = cuda(out, "out").pointer();
         long pl = f32(lse, "lse");
         long pdq = f32(dq, "dq");
         long pdk = f32(dk, "dk");
@@ -739,10 +840,10 @@ public final class CudaBackend implements Backend {
         long rowDot = scratch(4L * bh * n);
         long grad = scratch(headBytes);
         try {
-            splitHeads(pq, qh, batch, n, n, heads, 1, d);
-            splitHeads(pk, kh, batch, n, n, kvHeads, group, d);
-            splitHeads(pv, vh, batch, n, n, kvHeads, group, d);
-            splitHeads(pg, gh, batch, n, n, heads, 1, d);
+            splitHeads(act, pq, qh, batch, n, n, heads, 1, d);
+            splitHeads(act, pk, kh, batch, n, n, kvHeads, group, d);
+            splitHeads(act, pv, vh, batch, n, n, kvHeads, group, d);
+            splitHeads(DType.F32, pg, gh, batch, n, n, heads, 1, d);
             float scale = (float) (1.0 / Math.sqrt(d));
             // P from the saved log-sum-exps.
             batchedGemm(qh, false, kh, true, probs, bh, n, n, d, scale, 0f);
@@ -754,7 +855,7 @@ public final class CudaBackend implements Backend {
                     batch, n, kvHeads, group, d);
             // dS = P * (dO V^T - rowDot) * scale.
             batchedGemm(gh, false, vh, true, dScores, bh, n, n, d, 1f, 0f);
-            kernels.launch("attn_row_dot", stream, Kernels.blocksFor((long) bh * n), pg, po, rowDot, batch, n, heads, d);
+            kernels.launch(typed("attn_row_dot", act), stream, Kernels.blocksFor((long) bh * n), pg, po, rowDot, batch, n, heads, d);
             kernels.launch("attn_dscores", stream, Kernels.blocksFor((long) bh * n * n), probs, dScores, rowDot,
                     (long) bh * n, n, scale);
             // dQ = dS K, dK = dS^T Q.
@@ -794,8 +895,12 @@ public final class CudaBackend implements Backend {
         sameSize(gate, up);
         sameSize(gate, dGate);
         sameSize(gate, dUp);
-        kernels.launch("swiglu_backward_f32", stream, Kernels.blocksFor(gate.size()), f32(dOut, "dOut"),
-                f32(gate, "gate"), f32(up, "up"), f32(dGate, "dGate"), f32(dUp, "dUp"), gate.size());
+        CudaTensor g = activation(gate, "gate");
+        CudaTensor u = activation(up, "up");
+        sameDType(g, u);
+        kernels.launch(g.dtype() == DType.BF16 ? "swiglu_backward_bf16" : "swiglu_backward_f32", stream,
+                Kernels.blocksFor(gate.size()), f32(dOut, "dOut"), g.pointer(), u.pointer(), f32(dGate, "dGate"),
+                f32(dUp, "dUp"), gate.size());
     }
 
     @Override

@@ -12,6 +12,7 @@ import dev.lorakit.core.nn.LayerWeights;
 import dev.lorakit.core.nn.TrainingMemory;
 import dev.lorakit.core.optim.Parameter;
 import dev.lorakit.core.tensor.DType;
+import dev.lorakit.core.tensor.Precision;
 import dev.lorakit.core.tensor.Shape;
 import dev.lorakit.core.tensor.Tensor;
 import java.lang.foreign.MemorySegment;
@@ -46,7 +47,7 @@ public final class TrainBench {
 
     /** Runs {@code warmup + steps} steps; {@code lossChunkRows} as {@link Decoder#setLossChunkRows}. */
     public static Result run(DecoderConfig config, LoraSpec spec, int batch, int seq, boolean checkpointing, int steps,
-            int warmup, long seed, int lossChunkRows) {
+            int warmup, long seed, int lossChunkRows, Precision precision) {
         try (CudaBackend gpu = new CudaBackend()) {
             double gemm = gemmTflops(gpu);
             DecoderWeights weights = randomWeights(gpu, config, seed);
@@ -63,7 +64,7 @@ public final class TrainBench {
             }
             int[] targets = CausalLmLoss.targets(ids, batch);
             int counted = CausalLmLoss.counted(targets);
-            try (Decoder d = new Decoder(config, weights, gpu)) {
+            try (Decoder d = new Decoder(config, weights, gpu, precision)) {
                 d.setLora(lora);
                 d.setTraining(true);
                 d.setCheckpointing(checkpointing);
@@ -174,9 +175,13 @@ public final class TrainBench {
         }
     }
 
-    /** The plan's expected bytes for this run: bf16 weights, f32 activations (the decoder's current GPU path). */
+    /**
+     * The plan's expected bytes for this run: bf16 weights; activations of 4 bytes (fp32) or 2 (bf16: an estimate,
+     * since the bf16 decoder keeps its residual stream and some gradients in fp32).
+     */
     public static TrainingMemory plan(DecoderConfig config, LoraSpec spec, int batch, int seq, boolean checkpointing,
-            int lossChunkRows) {
-        return TrainingMemory.of(config, spec, batch, seq, checkpointing, 2, 4, spec.dropout() > 0, lossChunkRows);
+            int lossChunkRows, Precision precision) {
+        return TrainingMemory.of(config, spec, batch, seq, checkpointing, 2, precision == Precision.BF16 ? 2 : 4,
+                spec.dropout() > 0, lossChunkRows);
     }
 }

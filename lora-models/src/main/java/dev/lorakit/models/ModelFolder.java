@@ -5,6 +5,7 @@ import dev.lorakit.core.io.SafeTensors;
 import dev.lorakit.core.io.TensorSource;
 import dev.lorakit.core.nn.DecoderConfig;
 import dev.lorakit.core.nn.DecoderWeights;
+import dev.lorakit.core.tensor.Precision;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -82,6 +83,14 @@ public final class ModelFolder implements AutoCloseable {
    */
   public DecoderWeights decoderWeights(Backend backend) throws IOException {
     return weights.toDecoderWeights(backend);
+  }
+
+  /**
+   * The weights for a decoder computing in {@code precision}: the matrices in {@link Precision#weights()} (bfloat16
+   * for {@link Precision#BF16}), the norm weights float32.
+   */
+  public DecoderWeights decoderWeights(Backend backend, Precision precision) throws IOException {
+    return weights.toDecoderWeights(backend, precision.weights());
   }
 
   /** The folder's {@code tokenizer.json}, if it has one. */

@@ -92,20 +92,31 @@ public final class ModelWeights {
    * checkpoint becomes {@link DecoderWeights}. With tied embeddings {@code lmHead} is the embedding tensor itself.
    */
   public DecoderWeights toDecoderWeights(Backend backend) throws IOException {
+    return toDecoderWeights(backend, DType.F32);
+  }
+
+  /**
+   * Like {@link #toDecoderWeights(Backend)}, but the matrices (embeddings, projections, output head) are rounded to
+   * {@code matrices} (F32 or BF16, say) on upload; the norm weights stay float32.
+   */
+  public DecoderWeights toDecoderWeights(Backend backend, DType matrices) throws IOException {
     List<Tensor> uploaded = new ArrayList<>();
     try {
-      Tensor embed = upload(backend, embedding, uploaded);
+      Tensor embed = upload(backend, embedding, matrices, uploaded);
       List<LayerWeights> blocks = new ArrayList<>();
       for (int i = 0; i < config.numHiddenLayers(); i++) {
         Map<LayerWeight, Tensor> t = new EnumMap<>(LayerWeight.class);
-        for (LayerWeight w : LayerWeight.values()) t.put(w, upload(backend, layer(i, w), uploaded));
+        for (LayerWeight w : LayerWeight.values()) {
+          boolean norm = w == LayerWeight.INPUT_LAYERNORM || w == LayerWeight.POST_ATTENTION_LAYERNORM;
+          t.put(w, upload(backend, layer(i, w), norm ? DType.F32 : matrices, uploaded));
+        }
         blocks.add(new LayerWeights(t.get(LayerWeight.INPUT_LAYERNORM), t.get(LayerWeight.Q_PROJ),
             t.get(LayerWeight.K_PROJ), t.get(LayerWeight.V_PROJ), t.get(LayerWeight.O_PROJ),
             t.get(LayerWeight.POST_ATTENTION_LAYERNORM), t.get(LayerWeight.GATE_PROJ), t.get(LayerWeight.UP_PROJ),
             t.get(LayerWeight.DOWN_PROJ)));
       }
-      Tensor norm = upload(backend, finalNorm, uploaded);
-      Tensor head = config.tieWordEmbeddings() ? embed : upload(backend, lmHead, uploaded);
+      Tensor norm = upload(backend, finalNorm, DType.F32, uploaded);
+      Tensor head = config.tieWordEmbeddings() ? embed : upload(backend, lmHead, matrices, uploaded);
       return new DecoderWeights(embed, blocks, norm, head);
     } catch (IOException | RuntimeException e) {
       uploaded.forEach(Tensor::close);
@@ -113,9 +124,9 @@ public final class ModelWeights {
     }
   }
 
-  private Tensor upload(Backend backend, TensorInfo info, List<Tensor> uploaded) throws IOException {
+  private Tensor upload(Backend backend, TensorInfo info, DType dtype, List<Tensor> uploaded) throws IOException {
     int[] dims = Arrays.stream(info.shape()).mapToInt(Math::toIntExact).toArray();
-    Tensor t = backend.upload(source.floats(info.name()), DType.F32, Shape.of(dims));
+    Tensor t = backend.upload(source.floats(info.name()), dtype, Shape.of(dims));
     uploaded.add(t);
     return t;
   }

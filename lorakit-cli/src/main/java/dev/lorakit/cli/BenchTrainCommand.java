@@ -7,6 +7,7 @@ import dev.lorakit.core.lora.LoraSpec;
 import dev.lorakit.core.lora.TargetModules;
 import dev.lorakit.core.nn.DecoderConfig;
 import dev.lorakit.core.nn.TrainingMemory;
+import dev.lorakit.core.tensor.Precision;
 import dev.lorakit.cuda.CudaBackendProvider;
 import dev.lorakit.cuda.TrainBench;
 import java.io.PrintWriter;
@@ -68,6 +69,10 @@ final class BenchTrainCommand implements Callable<Integer> {
   @Option(names = "--seed", paramLabel = "S", defaultValue = "0", description = "Seed of the weights and tokens.")
   long seed;
 
+  @Option(names = "--precision", paramLabel = "P", defaultValue = "bf16",
+      description = "bf16 (default: bf16 activations, fp32 accumulation) or fp32 activations; weights are bf16.")
+  String precision;
+
   @Option(names = "--dry-run", description = "Print the plan only; needs no GPU.")
   boolean dryRun;
 
@@ -105,13 +110,18 @@ final class BenchTrainCommand implements Callable<Integer> {
     LoraSpec lora = LoraSpec.of(LoraConfig.of(rank, 2.0 * rank, 0.05, new TargetModules.Names(names)), config);
     long params = TrainingMemory.parameters(config);
     long flopsPerToken = (checkpointing ? 6 : 4) * params;
-    TrainingMemory plan = TrainBench.plan(config, lora, batch, seq, checkpointing, lossChunk);
+    Precision p = switch (precision) {
+      case "bf16" -> Precision.BF16;
+      case "fp32" -> Precision.FP32;
+      default -> throw new IllegalArgumentException("--precision " + precision + " is not known; use bf16 or fp32.");
+    };
+    TrainingMemory plan = TrainBench.plan(config, lora, batch, seq, checkpointing, lossChunk, p);
     PrintWriter out = spec.commandLine().getOut();
     ObjectMapper json = new ObjectMapper();
     ObjectNode row = json.createObjectNode();
     row.put("impl", "lorakit").put("model", shape).put("targets", String.join(",", names)).put("r", rank)
         .put("bs", batch).put("seq", seq).put("ckpt", checkpointing).put("params", params)
-        .put("trainable", lora.parameterCount());
+        .put("trainable", lora.parameterCount()).put("precision", precision);
     if (dryRun) {
       out.printf(Locale.ROOT, "shape            %s: hidden %d, intermediate %d, %d layers, %d/%d heads, window %d%n",
           shape, config.hidden(), config.intermediate(), config.layers(), config.heads(), config.kvHeads(),
@@ -121,8 +131,8 @@ final class BenchTrainCommand implements Callable<Integer> {
       out.printf(Locale.ROOT, "FLOPs per token  %,d (%dN: forward 2N + input-gradient backward 2N%s; attention not counted)%n",
           flopsPerToken, checkpointing ? 6 : 4, checkpointing ? " + recompute 2N" : "");
       out.printf(Locale.ROOT, "expected memory  %.1f GiB = weights %.1f (bf16) + LoRA with AdamW %.2f + activations %.1f"
-              + " (f32) + scratch %.1f (loss blocks of %d rows: %.2f)%n",
-          gib(plan.total()), gib(plan.weights()), gib(plan.lora()), gib(plan.activations()), gib(plan.scratch()),
+              + " (%s) + scratch %.1f (loss blocks of %d rows: %.2f)%n",
+          gib(plan.total()), gib(plan.weights()), gib(plan.lora()), gib(plan.activations()), precision, gib(plan.scratch()),
           lossChunk, gib(plan.logits()));
       row.put("flops_per_token", flopsPerToken).put("expected_gib", round1(gib(plan.total())));
       out.println("PLAN " + row);
@@ -133,7 +143,7 @@ final class BenchTrainCommand implements Callable<Integer> {
       throw new IllegalArgumentException("bench-train needs an NVIDIA GPU (" + gpu.reason()
           + "); --dry-run prints the plan without one.");
     }
-    TrainBench.Result r = TrainBench.run(config, lora, batch, seq, checkpointing, steps, warmup, seed, lossChunk);
+    TrainBench.Result r = TrainBench.run(config, lora, batch, seq, checkpointing, steps, warmup, seed, lossChunk, p);
     double modelTflops = flopsPerToken * r.tokensPerSecond() / 1e12;
     row.put("step_s", Math.round(r.stepSeconds() * 1e4) / 1e4).put("tokens_per_s", Math.round(r.tokensPerSecond()))
         .put("peak_gib", round1(gib(r.peakBytes()))).put("device_used_gib", round1(gib(r.deviceUsedBytes())))

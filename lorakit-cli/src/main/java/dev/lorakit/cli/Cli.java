@@ -2,6 +2,7 @@ package dev.lorakit.cli;
 
 import dev.lorakit.core.backend.Backend;
 import dev.lorakit.core.backend.Backends;
+import dev.lorakit.core.tensor.Precision;
 import dev.lorakit.eval.cases.Task;
 import dev.lorakit.eval.prompt.PromptTemplates;
 import java.io.IOException;
@@ -27,22 +28,27 @@ final class Cli {
     }
   }
 
-  /** The backend for {@code --device}; {@code auto}'s choice is told on {@code err}. */
-  static Backend backend(String device, String precision, PrintWriter err) {
-    String p = precision.toLowerCase(Locale.ROOT);
-    if (!p.equals("fp32") && !p.equals("bf16")) {
-      throw new IllegalArgumentException("--precision is \"" + precision + "\", expected fp32 or bf16.");
-    }
+  /**
+   * The backend for {@code --device} that can compute in {@code --precision}: the one place where every command turns
+   * those two options into a backend. {@code auto}'s choice is told on {@code err}.
+   */
+  static Backend backend(String device, Precision precision, PrintWriter err) {
     Backend b = Backends.select(device, line -> {
       err.println(line);
       err.flush();
     });
-    if (p.equals("bf16") && b.name().toLowerCase(Locale.ROOT).contains("cpu")) {
+    if (!b.supports(precision)) {
+      String name = b.name().replaceAll(" \\(.*", "");
       b.close();
-      throw new IllegalArgumentException("--precision bf16 needs a GPU backend; the CPU computes in float32 "
-          + "(use --precision fp32).");
+      throw new IllegalArgumentException("--precision " + precision.label() + " needs a GPU: the " + name
+          + " backend computes in fp32 only; use --precision fp32 or --device cuda.");
     }
     return b;
+  }
+
+  /** {@code --precision}'s value: fp32 or bf16. */
+  static Precision precision(String name) {
+    return Precision.parse(name);
   }
 
   /** The default prompts, or those of {@code file} where it sets them. */

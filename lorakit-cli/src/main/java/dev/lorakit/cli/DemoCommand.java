@@ -1,7 +1,6 @@
 package dev.lorakit.cli;
 
 import dev.lorakit.core.backend.Backend;
-import dev.lorakit.core.backend.Backends;
 import dev.lorakit.core.lora.LoraWeights;
 import dev.lorakit.eval.cases.Case;
 import dev.lorakit.eval.cases.CaseFile;
@@ -13,6 +12,7 @@ import dev.lorakit.eval.prompt.PromptTemplates;
 import dev.lorakit.eval.report.TrainingLog;
 import dev.lorakit.eval.run.Evaluation;
 import dev.lorakit.eval.synth.SyntheticCases;
+import dev.lorakit.core.tensor.Precision;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -61,6 +61,10 @@ final class DemoCommand implements Callable<Integer> {
   @Option(names = "--device", defaultValue = "cpu", paramLabel = "DEVICE",
       description = "cpu, cuda or auto (default: ${DEFAULT-VALUE}).")
   String device;
+
+  @Option(names = "--precision", defaultValue = "fp32", paramLabel = "P",
+      description = "fp32, or bf16 on a GPU (frozen weights and activations in bfloat16) (default: ${DEFAULT-VALUE}).")
+  String precision;
 
   @Option(names = "--lr", defaultValue = "1e-2", paramLabel = "LR",
       description = "Peak learning rate, cosine schedule after a short warmup (default: ${DEFAULT-VALUE}).")
@@ -113,8 +117,9 @@ final class DemoCommand implements Callable<Integer> {
     PromptTemplates templates = templates();
     TrainSettings settings = new TrainSettings(loraR, 2.0 * loraR, 0.0, List.of("all-linear"), false, lr, "cosine",
         Math.max(1, steps / 20), 1, steps, batchSize, 1, maxSeqLen, seed, 0, false, 0.0, 1.0, false);
-    try (Backend backend = Backends.select(device, err::println);
-        LoadedModel model = LoadedModel.open(baseDir, backend)) {
+    Precision p = Cli.precision(precision);
+    try (Backend backend = Cli.backend(device, p, err);
+        LoadedModel model = LoadedModel.open(baseDir, backend, p)) {
       TaskExamples examples = TaskExamples.of(split.train(), tasks, templates, model.tokenizer(), maxSeqLen);
       Path adapterDir = out.resolve("adapter");
       StopSignal stop = StopSignal.onInterrupt();

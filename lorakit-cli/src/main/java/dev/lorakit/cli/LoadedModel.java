@@ -4,6 +4,7 @@ import dev.lorakit.core.backend.Backend;
 import dev.lorakit.core.nn.Decoder;
 import dev.lorakit.core.nn.DecoderConfig;
 import dev.lorakit.core.nn.DecoderWeights;
+import dev.lorakit.core.tensor.Precision;
 import dev.lorakit.models.ModelConfig;
 import dev.lorakit.models.ModelFolder;
 import dev.lorakit.models.Tokenizer;
@@ -21,13 +22,19 @@ import java.nio.file.Path;
 record LoadedModel(ModelFolder folder, ModelConfig config, Decoder decoder, Tokenizer tokenizer)
     implements AutoCloseable {
 
-  /** Opens {@code dir} and loads its weights onto {@code backend}. */
+  /** Opens {@code dir} and loads its weights onto {@code backend} for a float32 decoder. */
   static LoadedModel open(Path dir, Backend backend) throws IOException {
+    return open(dir, backend, Precision.FP32);
+  }
+
+  /** Opens {@code dir} and loads its weights onto {@code backend} for a decoder computing in {@code precision}. */
+  static LoadedModel open(Path dir, Backend backend, Precision precision) throws IOException {
     ModelFolder folder = ModelFolder.open(dir);
     try {
       Tokenizer tokenizer = folder.openTokenizer();
-      DecoderWeights w = folder.decoderWeights(backend);
-      return new LoadedModel(folder, folder.config(), new Decoder(folder.decoderConfig(), w, backend), tokenizer);
+      DecoderWeights w = folder.decoderWeights(backend, precision);
+      return new LoadedModel(folder, folder.config(),
+          new Decoder(folder.decoderConfig(), w, backend, precision), tokenizer);
     } catch (IOException | RuntimeException e) {
       folder.close();
       throw e;

@@ -7,7 +7,7 @@ import java.io.PrintWriter;
 import java.nio.file.Path;
 import picocli.CommandLine.Option;
 
-/** The options of the commands that run a model: the model, an optional adapter, the device. */
+/** The options of the commands that run a model: the model, an optional adapter, the device and precision. */
 final class ModelOptions {
 
   @Option(names = "--model", required = true, paramLabel = "DIR",
@@ -22,13 +22,17 @@ final class ModelOptions {
       description = "cpu, cuda or auto (a GPU if one can be used, else the CPU) (default: ${DEFAULT-VALUE}).")
   String device;
 
+  @Option(names = "--precision", defaultValue = "fp32", paramLabel = "P",
+      description = "fp32, or bf16 on a GPU (frozen weights and activations in bfloat16) (default: ${DEFAULT-VALUE}).")
+  String precision;
+
   Backend backend(PrintWriter err) {
-    return Cli.backend(device, "fp32", err);
+    return Cli.backend(device, Cli.precision(precision), err);
   }
 
   LoadedModel open(Backend backend) throws IOException {
     Cli.requireFolder(model, "--model");
-    return LoadedModel.open(model, backend);
+    return LoadedModel.open(model, backend, Cli.precision(precision));
   }
 
   /** The adapter's matrices for {@code m}, or null when no adapter was given. */

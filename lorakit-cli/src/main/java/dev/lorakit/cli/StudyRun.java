@@ -36,7 +36,8 @@ final class StudyRun {
       PromptTemplates templates, Map<Task, Integer> maxNewTokens, long seed, Path report, String title,
       List<TrainingPoint> training, PrintWriter err, boolean terminal) throws IOException {
     Decoder base = model.decoder();
-    try (Decoder tuned = adapter == null ? null : new Decoder(base.config(), base.weights(), base.backend())) {
+    try (Decoder tuned = adapter == null ? null : new Decoder(base.config(), base.weights(), base.backend(),
+        base.precision())) {
       if (tuned != null) tuned.setLora(adapter);
       ProgressBar bar = new ProgressBar(err, terminal, "eval ", 10);
       long start = System.nanoTime();

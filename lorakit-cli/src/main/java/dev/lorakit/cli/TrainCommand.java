@@ -1,6 +1,7 @@
 package dev.lorakit.cli;
 
 import dev.lorakit.core.backend.Backend;
+import dev.lorakit.core.tensor.Precision;
 import dev.lorakit.eval.cases.Case;
 import dev.lorakit.eval.cases.CaseFile;
 import dev.lorakit.eval.cases.Task;
@@ -149,8 +150,9 @@ final class TrainCommand implements Callable<Integer> {
         weightDecay, maxGradNorm, skipNonFinite);
     List<Case> cases = CaseFile.read(data);
     StopSignal signal = stop != null ? stop : StopSignal.onInterrupt();
-    try (Backend backend = Cli.backend(device, precision, err);
-        LoadedModel m = LoadedModel.open(model, backend)) {
+    Precision p = Cli.precision(precision);
+    try (Backend backend = Cli.backend(device, p, err);
+        LoadedModel m = LoadedModel.open(model, backend, p)) {
       TaskExamples examples = TaskExamples.of(cases, tasks, Cli.templates(templates), m.tokenizer(), maxSeqLen);
       if (examples.skipped() > 0) {
         err.printf(Locale.ROOT, "Left out %d of %d examples longer than --max-seq-len %d.%n", examples.skipped(),

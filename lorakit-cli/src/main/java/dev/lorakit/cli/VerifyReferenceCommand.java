@@ -1,6 +1,7 @@
 package dev.lorakit.cli;
 
-import dev.lorakit.core.backend.CpuBackend;
+import dev.lorakit.core.backend.Backend;
+import dev.lorakit.core.tensor.Precision;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -35,28 +36,24 @@ final class VerifyReferenceCommand implements Callable<Integer> {
   Path dir;
 
   @Option(names = "--precision", paramLabel = "P", defaultValue = "fp32",
-      description = "fp32 (default) or bf16: the precision computed in and the tolerances it is held to.")
+      description = "fp32 (default) or bf16 (a GPU's bf16 weights and activations): the precision computed in and "
+          + "the tolerances it is held to.")
   String precision;
 
-  @Option(names = "--device", paramLabel = "D", defaultValue = "cpu", description = "cpu (default).")
+  @Option(names = "--device", paramLabel = "D", defaultValue = "cpu",
+      description = "cpu (default), cuda or auto (a GPU if one can be used, else the CPU).")
   String device;
 
   @Spec CommandSpec spec;
 
   @Override
   public Integer call() throws IOException {
-    ReferenceVerifier.Tolerances tolerances = ReferenceVerifier.Tolerances.of(precision);
-    if (!device.equals("cpu")) {
-      throw new IllegalArgumentException("--device " + device + " is not available; this build computes on cpu only.");
-    }
-    if (!precision.equals("fp32")) {
-      throw new IllegalArgumentException("--precision " + precision + " is not available on the cpu, which computes "
-          + "in fp32 only; use --precision fp32.");
-    }
+    Precision p = Cli.precision(precision);
+    ReferenceVerifier.Tolerances tolerances = ReferenceVerifier.Tolerances.of(p);
     PrintWriter out = spec.commandLine().getOut();
     ReferenceVerifier.Result result;
-    try (CpuBackend backend = new CpuBackend()) {
-      result = new ReferenceVerifier(dir, backend, tolerances).run();
+    try (Backend backend = Cli.backend(device, p, spec.commandLine().getErr())) {
+      result = new ReferenceVerifier(dir, backend, p, tolerances).run();
     }
     out.println("Reference " + dir + ": " + result.summary());
     int width = Math.max("quantity".length(),

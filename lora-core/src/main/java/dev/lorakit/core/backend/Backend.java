@@ -1,6 +1,7 @@
 package dev.lorakit.core.backend;
 
 import dev.lorakit.core.tensor.DType;
+import dev.lorakit.core.tensor.Precision;
 import dev.lorakit.core.tensor.Shape;
 import dev.lorakit.core.tensor.Tensor;
 
@@ -13,7 +14,9 @@ import dev.lorakit.core.tensor.Tensor;
  *   <li>Tensors are dense and row-major. Activations are matrices {@code [tokens, features]} where
  *       {@code tokens = batch * seq} in batch-major order; a rank-3 {@code [batch, seq, features]} tensor with the
  *       same number of elements is accepted wherever such a matrix is.</li>
- *   <li>Compute ops take and produce {@link DType#F32} tensors unless said otherwise; {@link #copy} converts.</li>
+ *   <li>Compute ops take and produce {@link DType#F32} tensors unless said otherwise; {@link #copy} converts.
+ *       A backend that {@link #supports supports} {@link Precision#BF16} also accepts {@link DType#BF16} where the
+ *       bf16 decoder puts it (see {@link #supports}).</li>
  *   <li>A {@code ...Backward} op <b>adds</b> into its gradient outputs ({@code +=}), so gradients of a tensor
  *       used twice simply sum; callers zero gradient buffers before a step.</li>
  *   <li>Token ids and labels are small host arrays ({@code int[]}), passed by value.</li>
@@ -28,6 +31,20 @@ public interface Backend extends AutoCloseable {
 
     /** A short description, e.g. {@code "cpu (16 threads, 512-bit vectors)"}. */
     String name();
+
+    /**
+     * Whether a decoder may compute in {@code precision} here. Every backend supports {@link Precision#FP32}. A
+     * backend that supports {@link Precision#BF16} accepts, besides the F32 of every op: BF16 operands in
+     * {@link #matmul} (an F32 operand beside a BF16 one, or F32 operands with a BF16 output, are rounded to BF16;
+     * products accumulate in F32 and the output may be F32 or BF16); a BF16 table in {@link #embedding}; BF16
+     * {@code x} or {@code out} in {@link #rmsNorm}; BF16 {@code x} in {@link #rope}; BF16 {@code q, k, v, out} in
+     * {@link #attention} and {@link #attentionBackward} (F32 gradients); BF16 {@code gate, up, out} in
+     * {@link #swiglu} and BF16 {@code gate, up} in {@link #swigluBackward}; BF16 {@code x, out} in {@link #dropout};
+     * BF16 in {@link #copyAt} (both the same dtype). Reductions and statistics stay F32 or wider.
+     */
+    default boolean supports(Precision precision) {
+        return precision == Precision.FP32;
+    }
 
     // ---- memory ------------------------------------------------------------------------------------------
 

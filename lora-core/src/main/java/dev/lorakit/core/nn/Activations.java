@@ -32,21 +32,22 @@ public final class Activations implements AutoCloseable {
         final Tensor up;
         final Tensor act;
 
-        Layer(Backend be, DecoderConfig c, int batch, int seq) {
+        /** {@code dtype} is the dtype of the matrix-product inputs and outputs; statistics and {@code mid} are F32. */
+        Layer(Backend be, DecoderConfig c, int batch, int seq, DType dtype) {
             int n = batch * seq;
-            norm1 = be.zeros(DType.F32, Shape.of(n, c.hidden()));
+            norm1 = be.zeros(dtype, Shape.of(n, c.hidden()));
             rstd1 = be.zeros(DType.F32, Shape.of(n));
-            q = be.zeros(DType.F32, Shape.of(n, c.qWidth()));
-            k = be.zeros(DType.F32, Shape.of(n, c.kvWidth()));
-            v = be.zeros(DType.F32, Shape.of(n, c.kvWidth()));
-            att = be.zeros(DType.F32, Shape.of(n, c.qWidth()));
+            q = be.zeros(dtype, Shape.of(n, c.qWidth()));
+            k = be.zeros(dtype, Shape.of(n, c.kvWidth()));
+            v = be.zeros(dtype, Shape.of(n, c.kvWidth()));
+            att = be.zeros(dtype, Shape.of(n, c.qWidth()));
             lse = be.zeros(DType.F32, Shape.of(batch, c.heads(), seq));
             mid = be.zeros(DType.F32, Shape.of(n, c.hidden()));
-            norm2 = be.zeros(DType.F32, Shape.of(n, c.hidden()));
+            norm2 = be.zeros(dtype, Shape.of(n, c.hidden()));
             rstd2 = be.zeros(DType.F32, Shape.of(n));
-            gate = be.zeros(DType.F32, Shape.of(n, c.intermediate()));
-            up = be.zeros(DType.F32, Shape.of(n, c.intermediate()));
-            act = be.zeros(DType.F32, Shape.of(n, c.intermediate()));
+            gate = be.zeros(dtype, Shape.of(n, c.intermediate()));
+            up = be.zeros(dtype, Shape.of(n, c.intermediate()));
+            act = be.zeros(dtype, Shape.of(n, c.intermediate()));
         }
 
         void close() {
@@ -78,7 +79,11 @@ public final class Activations implements AutoCloseable {
     boolean logitsFilled;
     private final Map<String, Tensor> scratch = new HashMap<>();
 
-    Activations(Backend be, DecoderConfig c, int batch, int seq, LoraSpec lora, boolean checkpointing) {
+    /**
+     * Buffers for {@code batch x seq} tokens; {@code act} is the dtype of the activations between matrix products
+     * (F32, or BF16 for a bf16 decoder). The residual stream, the final norm and the logits are always F32.
+     */
+    Activations(Backend be, DecoderConfig c, int batch, int seq, LoraSpec lora, boolean checkpointing, DType act) {
         this.be = be;
         this.batch = batch;
         this.seq = seq;
@@ -90,7 +95,7 @@ public final class Activations implements AutoCloseable {
         }
         layers = new Layer[checkpointing ? 1 : c.layers()];
         for (int i = 0; i < layers.length; i++) {
-            layers[i] = new Layer(be, c, batch, seq);
+            layers[i] = new Layer(be, c, batch, seq, act);
         }
         xa = new Tensor[c.layers()][LoraTarget.values().length];
         if (lora != null) {
@@ -107,14 +112,19 @@ public final class Activations implements AutoCloseable {
         return layers[checkpointing ? 0 : l];
     }
 
-    /** A scratch buffer of this shape under this key, made on first use. */
+    /** An F32 scratch buffer of this shape under this key, made on first use. */
     Tensor scratch(String key, int rows, int cols) {
+        return scratch(key, rows, cols, DType.F32);
+    }
+
+    /** A scratch buffer of this shape and dtype under this key, made on first use. */
+    Tensor scratch(String key, int rows, int cols, DType dtype) {
         Tensor t = scratch.get(key);
-        if (t == null || t.shape().dim(0) != rows || t.shape().dim(1) != cols) {
+        if (t == null || t.shape().dim(0) != rows || t.shape().dim(1) != cols || t.dtype() != dtype) {
             if (t != null) {
                 t.close();
             }
-            t = be.zeros(DType.F32, Shape.of(rows, cols));
+            t = be.zeros(dtype, Shape.of(rows, cols));
             scratch.put(key, t);
         }
         return t;

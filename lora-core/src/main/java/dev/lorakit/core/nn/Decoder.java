@@ -4,6 +4,7 @@ import dev.lorakit.core.backend.Backend;
 import dev.lorakit.core.lora.LoraTarget;
 import dev.lorakit.core.lora.LoraWeights;
 import dev.lorakit.core.tensor.DType;
+import dev.lorakit.core.tensor.Precision;
 import dev.lorakit.core.tensor.Shape;
 import dev.lorakit.core.tensor.Tensor;
 import java.util.LinkedHashMap;
@@ -19,6 +20,11 @@ import java.util.Map;
  *                  -> down -> +x ] x layers -> RMSNorm -> lm_head -> logits
  * </pre>
  *
+ * <p>The {@link Precision} is chosen when the decoder is built. In {@link Precision#BF16} the activations that feed
+ * the matrix products (the normed inputs, q, k, v, the attention output, gate, up and their product) are bfloat16,
+ * while the residual stream, the final norm, the logits, the loss and every gradient stay float32; the weights are
+ * expected in {@link Precision#weights()} (norm weights float32). The model code is the same for both.
+ *
  * <p>Not thread-safe: one pass at a time.
  */
 public final class Decoder implements AutoCloseable {
@@ -26,6 +32,7 @@ public final class Decoder implements AutoCloseable {
     private final DecoderConfig config;
     private final DecoderWeights weights;
     private final Backend be;
+    private final Precision precision;
     private LoraWeights lora;
     private boolean merged;
     private boolean training;
@@ -36,15 +43,35 @@ public final class Decoder implements AutoCloseable {
     private Tensor ropeSin;
     private final Map<String, Activations> buffers = new LinkedHashMap<>();
 
-    /** A decoder over {@code weights}, computing on {@code backend} (the one that holds the weights). */
+    /** A float32 decoder over {@code weights}, computing on {@code backend} (the one that holds the weights). */
     public Decoder(DecoderConfig config, DecoderWeights weights, Backend backend) {
+        this(config, weights, backend, Precision.FP32);
+    }
+
+    /**
+     * A decoder over {@code weights} computing in {@code precision} on {@code backend}.
+     *
+     * @throws IllegalArgumentException when the backend cannot compute in that precision (the CPU computes in
+     *                                  float32 only)
+     */
+    public Decoder(DecoderConfig config, DecoderWeights weights, Backend backend, Precision precision) {
         if (weights.layers().size() != config.layers()) {
             throw new IllegalArgumentException("The weights have " + weights.layers().size() + " layers but the config says "
                     + config.layers() + ".");
         }
+        if (!backend.supports(precision)) {
+            throw new IllegalArgumentException("The " + backend.name() + " backend cannot compute in " + precision.label()
+                    + "; it computes in fp32 only (use fp32, or a GPU for bf16).");
+        }
         this.config = config;
         this.weights = weights;
         this.be = backend;
+        this.precision = precision;
+    }
+
+    /** The precision it computes in. */
+    public Precision precision() {
+        return precision;
     }
 
     /** The shape of the model. */
@@ -260,7 +287,7 @@ public final class Decoder implements AutoCloseable {
         if (!training || p == 0) {
             return x;
         }
-        Tensor buf = a.scratch("dropout." + x.shape().dim(1), x.shape().dim(0), x.shape().dim(1));
+        Tensor buf = a.scratch("dropout." + x.shape().dim(1), x.shape().dim(0), x.shape().dim(1), x.dtype());
         be.dropout(x, buf, p, maskSeed(l, target));
         return buf;
     }
@@ -475,7 +502,8 @@ public final class Decoder implements AutoCloseable {
         String key = batch + "x" + seq + (ckpt ? "c" : "");
         Activations a = buffers.remove(key);
         if (a == null) {
-            a = new Activations(be, config, batch, seq, lora == null ? null : lora.spec(), ckpt);
+            a = new Activations(be, config, batch, seq, lora == null ? null : lora.spec(), ckpt,
+                    precision.activations());
         }
         buffers.put(key, a);
         // Keep the few most recent shapes (training, a prompt, one-token steps); free the rest.

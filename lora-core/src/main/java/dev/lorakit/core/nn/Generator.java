@@ -31,7 +31,8 @@ public final class Generator {
         Sampler sampler = new Sampler(settings);
         int[] out = Arrays.copyOf(prompt, prompt.length + maxNewTokens);
         int length = prompt.length;
-        try (KvCache cache = new KvCache(decoder.config(), decoder.backend(), 1, prompt.length + maxNewTokens)) {
+        try (KvCache cache = new KvCache(decoder.config(), decoder.backend(), 1, prompt.length + maxNewTokens,
+                decoder.precision().activations())) {
             int[] input = prompt;
             while (length < out.length) {
                 float[] logits = decoder.backend().download(decoder.forwardCachedLast(input, 1, cache));

@@ -17,8 +17,16 @@ public final class KvCache implements AutoCloseable {
     final Tensor[] values;
     private int length;
 
-    /** Room for {@code capacity} positions of {@code batch} sequences. */
+    /** Room for {@code capacity} positions of {@code batch} sequences, in float32. */
     public KvCache(DecoderConfig config, Backend backend, int batch, int capacity) {
+        this(config, backend, batch, capacity, DType.F32);
+    }
+
+    /**
+     * Room for {@code capacity} positions of {@code batch} sequences in {@code dtype}: the decoder's activation dtype
+     * ({@code decoder.precision().activations()}), since the cache holds its keys and values as computed.
+     */
+    public KvCache(DecoderConfig config, Backend backend, int batch, int capacity, DType dtype) {
         if (batch < 1 || capacity < 1) {
             throw new IllegalArgumentException("A KV cache needs batch and capacity >= 1, not " + batch + " and " + capacity + ".");
         }
@@ -27,8 +35,8 @@ public final class KvCache implements AutoCloseable {
         this.keys = new Tensor[config.layers()];
         this.values = new Tensor[config.layers()];
         for (int l = 0; l < config.layers(); l++) {
-            keys[l] = backend.zeros(DType.F32, Shape.of(batch * capacity, config.kvWidth()));
-            values[l] = backend.zeros(DType.F32, Shape.of(batch * capacity, config.kvWidth()));
+            keys[l] = backend.zeros(dtype, Shape.of(batch * capacity, config.kvWidth()));
+            values[l] = backend.zeros(dtype, Shape.of(batch * capacity, config.kvWidth()));
         }
     }
 

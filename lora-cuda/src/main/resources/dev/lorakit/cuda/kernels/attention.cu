@@ -7,8 +7,10 @@
 // style, so forward activations hold no [seq, seq] matrix). A fused flash kernel can replace the whole set
 // later; these are the reference the fused one will be tested against.
 
-// dst[b, h, t, :] = src[b * rows_per_batch + t, (h / group) * d : +d] for t < used_rows.
-extern "C" __global__ void attn_split_heads(const float* src, float* dst, int batch, int rows_per_batch,
+// dst[b, h, t, :] = src[b * rows_per_batch + t, (h / group) * d : +d] for t < used_rows. The head blocks are
+// float32 whatever the model's activation dtype, so the GEMMs and the softmax below run in float32.
+template <typename T>
+__device__ __forceinline__ void split_heads_impl(const T* src, float* dst, int batch, int rows_per_batch,
         int used_rows, int src_heads, int group, int d) {
     int heads = src_heads * group;
     long long total = (long long) batch * heads * used_rows * d;
@@ -19,12 +21,24 @@ extern "C" __global__ void attn_split_heads(const float* src, float* dst, int ba
         long long bh = r / used_rows;
         int h = (int) (bh % heads);
         int b = (int) (bh / heads);
-        dst[i] = src[((long long) b * rows_per_batch + t) * ((long long) src_heads * d) + (long long) (h / group) * d + e];
+        dst[i] = lk_ld(src, ((long long) b * rows_per_batch + t) * ((long long) src_heads * d)
+                + (long long) (h / group) * d + e);
     }
 }
 
+extern "C" __global__ void attn_split_heads(const float* src, float* dst, int batch, int rows_per_batch,
+        int used_rows, int src_heads, int group, int d) {
+    split_heads_impl(src, dst, batch, rows_per_batch, used_rows, src_heads, group, d);
+}
+
+extern "C" __global__ void attn_split_heads_bf16(const lk_bf16* src, float* dst, int batch, int rows_per_batch,
+        int used_rows, int src_heads, int group, int d) {
+    split_heads_impl(src, dst, batch, rows_per_batch, used_rows, src_heads, group, d);
+}
+
 // dst[b * n + t, h * d + e] (= or +=) src[b, h, t, e].
-extern "C" __global__ void attn_merge_heads(const float* src, float* dst, int batch, int n, int heads, int d,
+template <typename T>
+__device__ __forceinline__ void merge_heads_impl(const float* src, T* dst, int batch, int n, int heads, int d,
         int accumulate) {
     long long total = (long long) batch * heads * n * d;
     LK_FOR(i, total) {
@@ -35,8 +49,18 @@ extern "C" __global__ void attn_merge_heads(const float* src, float* dst, int ba
         int h = (int) (bh % heads);
         int b = (int) (bh / heads);
         long long at = ((long long) b * n + t) * ((long long) heads * d) + (long long) h * d + e;
-        dst[at] = accumulate ? dst[at] + src[i] : src[i];
+        lk_st(dst, at, accumulate ? lk_ld(dst, at) + src[i] : src[i]);
     }
+}
+
+extern "C" __global__ void attn_merge_heads(const float* src, float* dst, int batch, int n, int heads, int d,
+        int accumulate) {
+    merge_heads_impl(src, dst, batch, n, heads, d, accumulate);
+}
+
+extern "C" __global__ void attn_merge_heads_bf16(const float* src, lk_bf16* dst, int batch, int n, int heads, int d,
+        int accumulate) {
+    merge_heads_impl(src, dst, batch, n, heads, d, accumulate);
 }
 
 // dst[b * n + t, g * d + e] += sum over the group's query heads r of src[b, g * group + r, t, e].
@@ -106,7 +130,8 @@ extern "C" __global__ void attn_probs_from_lse(float* scores, const float* lse, 
 }
 
 // row_dot[b, h, t] = dOut[b * n + t, h*d : +d] . out[b * n + t, h*d : +d]  (softmax backward's correction term).
-extern "C" __global__ void attn_row_dot(const float* d_out, const float* out, float* row_dot, int batch, int n,
+template <typename T>
+__device__ __forceinline__ void row_dot_impl(const float* d_out, const T* out, float* row_dot, int batch, int n,
         int heads, int d) {
     LK_FOR(r, (long long) batch * heads * n) {
         int t = (int) (r % n);
@@ -116,10 +141,20 @@ extern "C" __global__ void attn_row_dot(const float* d_out, const float* out, fl
         long long off = ((long long) b * n + t) * ((long long) heads * d) + (long long) h * d;
         float acc = 0.0f;
         for (int e = 0; e < d; e++) {
-            acc = fmaf(d_out[off + e], out[off + e], acc);
+            acc = fmaf(d_out[off + e], lk_ld(out, off + e), acc);
         }
         row_dot[r] = acc;
     }
+}
+
+extern "C" __global__ void attn_row_dot(const float* d_out, const float* out, float* row_dot, int batch, int n,
+        int heads, int d) {
+    row_dot_impl(d_out, out, row_dot, batch, n, heads, d);
+}
+
+extern "C" __global__ void attn_row_dot_bf16(const float* d_out, const lk_bf16* out, float* row_dot, int batch, int n,
+        int heads, int d) {
+    row_dot_impl(d_out, out, row_dot, batch, n, heads, d);
 }
 
 // dS = P * (dP - row_dot[row]) * scale, in place over dP.

@@ -41,6 +41,29 @@ __device__ __forceinline__ lk_half float_to_f16(float f) {
     return h;
 }
 
+// bf16 as a distinct type so that the typed loads and stores below overload on it; one unsigned short, as stored.
+struct lk_bf16 {
+    unsigned short bits;
+};
+
+// Typed element access: kernels that run on F32 and on BF16 activations are templates over these, and the
+// extern "C" entry points instantiate them. Arithmetic is always float (or double) in registers.
+__device__ __forceinline__ float lk_ld(const float* p, long long i) {
+    return p[i];
+}
+
+__device__ __forceinline__ float lk_ld(const lk_bf16* p, long long i) {
+    return bf16_to_float(p[i].bits);
+}
+
+__device__ __forceinline__ void lk_st(float* p, long long i, float v) {
+    p[i] = v;
+}
+
+__device__ __forceinline__ void lk_st(lk_bf16* p, long long i, float v) {
+    p[i].bits = float_to_bf16(v);
+}
+
 // The sum of v over the block, returned to every thread. blockDim.x must be a multiple of 32, at most 1024;
 // `scratch` holds 32 elements of shared memory.
 template <typename T>

@@ -32,9 +32,21 @@ __device__ __forceinline__ double lk_uniform(unsigned long long seed, unsigned l
     return (double) (z >> 11) * 0x1.0p-53;
 }
 
-extern "C" __global__ void dropout_f32(const float* x, float* out, long long n, float p, float keep_scale,
+template <typename T>
+__device__ __forceinline__ void dropout_impl(const T* x, T* out, long long n, float p, float keep_scale,
         unsigned long long seed) {
     LK_FOR(i, n) {
-        out[i] = lk_uniform(seed, (unsigned long long) i) < (double) p ? 0.0f : x[i] * keep_scale;
+        lk_st(out, i, lk_uniform(seed, (unsigned long long) i) < (double) p ? 0.0f : lk_ld(x, i) * keep_scale);
     }
+}
+
+extern "C" __global__ void dropout_f32(const float* x, float* out, long long n, float p, float keep_scale,
+        unsigned long long seed) {
+    dropout_impl(x, out, n, p, keep_scale, seed);
+}
+
+// The LoRA path's dropout on bf16 activations (the mask is the same as for f32: it depends on seed and index).
+extern "C" __global__ void dropout_bf16(const lk_bf16* x, lk_bf16* out, long long n, float p, float keep_scale,
+        unsigned long long seed) {
+    dropout_impl(x, out, n, p, keep_scale, seed);
 }

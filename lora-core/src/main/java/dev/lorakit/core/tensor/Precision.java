@@ -1,0 +1,56 @@
+package dev.lorakit.core.tensor;
+
+import java.util.Locale;
+
+/**
+ * The number formats a decoder computes in. The choice is made once, when the decoder is built: it fixes the dtype
+ * of the frozen weight matrices and of the activations that feed the matrix products. Whatever the precision,
+ * matrix products accumulate in float32, reductions (norms, softmax, the loss) run in float32 or wider, and the
+ * LoRA matrices, their gradients and the optimizer state stay float32.
+ */
+public enum Precision {
+    /** Everything float32: what the CPU computes, and the GPU's reference mode. */
+    FP32(DType.F32, DType.F32),
+    /**
+     * Frozen base matrices (projections, embeddings, output head) and the activations between the matrix products in
+     * bfloat16; the residual stream, norm weights, logits and gradients float32. GPU only.
+     */
+    BF16(DType.BF16, DType.BF16);
+
+    private final DType weights;
+    private final DType activations;
+
+    Precision(DType weights, DType activations) {
+        this.weights = weights;
+        this.activations = activations;
+    }
+
+    /** The dtype of the frozen weight matrices (the norm weights are always float32). */
+    public DType weights() {
+        return weights;
+    }
+
+    /** The dtype of the activations saved between matrix products. */
+    public DType activations() {
+        return activations;
+    }
+
+    /** The name a user writes: {@code fp32} or {@code bf16}. */
+    public String label() {
+        return name().toLowerCase(Locale.ROOT);
+    }
+
+    /**
+     * The precision named {@code fp32} or {@code bf16} (any case).
+     *
+     * @throws IllegalArgumentException one sentence naming the value and the accepted ones
+     */
+    public static Precision parse(String name) {
+        for (Precision p : values()) {
+            if (p.label().equalsIgnoreCase(name.strip())) {
+                return p;
+            }
+        }
+        throw new IllegalArgumentException("--precision must be fp32 or bf16, not " + name + ".");
+    }
+}

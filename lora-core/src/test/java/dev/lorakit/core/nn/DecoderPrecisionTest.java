@@ -1,0 +1,183 @@
+package dev.lorakit.core.nn;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.lorakit.core.backend.Backend;
+import dev.lorakit.core.backend.CpuBackend;
+import dev.lorakit.core.lora.LoraWeights;
+import dev.lorakit.core.optim.Parameter;
+import dev.lorakit.core.tensor.DType;
+import dev.lorakit.core.tensor.Errors;
+import dev.lorakit.core.tensor.Precision;
+import dev.lorakit.core.tensor.Tensor;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.Set;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The decoder's precision choice: the CPU refuses bf16 in one sentence; on a backend that emulates bf16 the same model
+ * code runs the bf16 path (every op sees the dtypes the Backend contract allows) and stays within bf16 tolerances of
+ * the float32 decoder.
+ */
+class DecoderPrecisionTest {
+
+    private static final CpuBackend CPU = new CpuBackend(2);
+    private static final DecoderConfig C = Synthetic.mistralLike();
+    private static final int BATCH = 2;
+    private static final int SEQ = 9;
+
+    @AfterAll
+    static void close() {
+        CPU.close();
+    }
+
+    /** The matrices of {@code w} rounded to bf16 on {@code be}; the norm weights stay float32 (they are shared). */
+    static DecoderWeights toBf16(DecoderWeights w, Backend be) {
+        List<LayerWeights> layers = new ArrayList<>();
+        for (LayerWeights l : w.layers()) {
+            layers.add(new LayerWeights(l.attnNorm(), bf16(l.q(), be), bf16(l.k(), be), bf16(l.v(), be),
+                    bf16(l.o(), be), l.mlpNorm(), bf16(l.gate(), be), bf16(l.up(), be), bf16(l.down(), be)));
+        }
+        Tensor embed = bf16(w.embed(), be);
+        return new DecoderWeights(embed, layers, w.norm(), w.lmHead() == w.embed() ? embed : bf16(w.lmHead(), be));
+    }
+
+    private static Tensor bf16(Tensor t, Backend be) {
+        Tensor out = be.zeros(DType.BF16, t.shape());
+        be.copy(t, out);
+        return out;
+    }
+
+    private static int[] labels(Random rnd) {
+        int[] l = Synthetic.tokens(rnd, BATCH * SEQ, C.vocab());
+        for (int i = 0; i < l.length; i += 3) {
+            l[i] = Backend.IGNORE_INDEX;
+        }
+        return l;
+    }
+
+    private static List<float[]> grads(Backend be, LoraWeights lora) {
+        List<float[]> out = new ArrayList<>();
+        for (Parameter p : lora.parameters()) {
+            out.add(be.download(p.grad()));
+        }
+        return out;
+    }
+
+    @Test
+    void theCpuRefusesBf16InOneSentence() {
+        DecoderWeights w = Synthetic.weights(C, CPU, 1);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> new Decoder(C, w, CPU, Precision.BF16));
+        assertEquals("The " + CPU.name() + " backend cannot compute in bf16; it computes in fp32 only (use fp32, or a "
+                + "GPU for bf16).", e.getMessage());
+        try (Decoder d = new Decoder(C, w, CPU)) {
+            assertEquals(Precision.FP32, d.precision());
+        }
+        w.close();
+    }
+
+    @Test
+    void precisionNamesParseAndOthersAreRefused() {
+        assertEquals(Precision.BF16, Precision.parse("BF16"));
+        assertEquals(Precision.FP32, Precision.parse("fp32"));
+        assertEquals(DType.BF16, Precision.BF16.weights());
+        assertEquals(DType.F32, Precision.FP32.activations());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Precision.parse("fp16"));
+        assertEquals("--precision must be fp32 or bf16, not fp16.", e.getMessage());
+    }
+
+    @Test
+    void bf16TrainingStepStaysWithinBf16ToleranceOfFp32() {
+        Random rnd = new Random(7);
+        int[] ids = Synthetic.tokens(rnd, BATCH * SEQ, C.vocab());
+        int[] labels = labels(rnd);
+        var spec = Synthetic.spec(C, 3, 6, 0, false, Synthetic.ALL);
+        DecoderWeights w32 = Synthetic.weights(C, CPU, 3);
+        try (Bf16EmulatedBackend emu = new Bf16EmulatedBackend(CPU);
+                LoraWeights lora32 = Synthetic.lora(spec, CPU, 5);
+                LoraWeights lora16 = Synthetic.lora(spec, CPU, 5);
+                Decoder fp32 = new Decoder(C, w32, CPU);
+                Decoder bf16 = new Decoder(C, toBf16(w32, emu), emu, Precision.BF16)) {
+            fp32.setLora(lora32);
+            bf16.setLora(lora16);
+            float[] logits32 = CPU.download(fp32.forward(ids, BATCH).logits());
+            float[] logits16 = emu.download(bf16.forward(ids, BATCH).logits());
+            double logitError = Errors.relativeL2(logits16, logits32);
+            assertTrue(logitError < 2e-2 && logitError > 1e-5, "bf16 logits differ from fp32 by " + logitError);
+
+            double loss32 = CausalLmLoss.forwardBackward(fp32, ids, labels, BATCH);
+            double loss16 = CausalLmLoss.forwardBackward(bf16, ids, labels, BATCH);
+            assertEquals(loss32, loss16, 2e-2 * Math.abs(loss32));
+            List<float[]> g32 = grads(CPU, lora32);
+            List<float[]> g16 = grads(emu, lora16);
+            for (int i = 0; i < g32.size(); i++) {
+                double e = Errors.relativeL2(g16.get(i), g32.get(i));
+                // This random model is far hotter than a trained one (a 1% logit error moves the softmax), so bf16
+                // gradients differ by up to ~20% here; a dtype mix-up differs by O(1). The reference fixtures hold
+                // the bf16 decoder to tighter bounds (lora-models' Bf16ReferenceTest).
+                assertTrue(e < 0.3, lora16.parameters().get(i).name() + " gradient differs by " + e);
+            }
+            for (Parameter p : lora16.parameters()) {
+                assertEquals(DType.F32, p.value().dtype(), "LoRA master weights stay float32");
+                assertEquals(DType.F32, p.grad().dtype());
+            }
+            assertEquals(Set.of("attention", "attentionBackward", "embedding", "matmul", "rmsNorm", "rope", "swiglu",
+                    "swigluBackward"), emu.bf16Ops);
+        }
+        w32.close();
+    }
+
+    @Test
+    void bf16CheckpointingGivesTheSameGradientsAndTheCacheTheSameLogits() {
+        Random rnd = new Random(11);
+        int[] ids = Synthetic.tokens(rnd, BATCH * SEQ, C.vocab());
+        int[] labels = labels(rnd);
+        var spec = Synthetic.spec(C, 2, 4, 0.1, false, "q_proj", "v_proj", "down_proj");
+        DecoderWeights w32 = Synthetic.weights(C, CPU, 4);
+        try (Bf16EmulatedBackend emu = new Bf16EmulatedBackend(CPU);
+                LoraWeights lora = Synthetic.lora(spec, emu, 6);
+                Decoder d = new Decoder(C, toBf16(w32, emu), emu, Precision.BF16)) {
+            d.setLora(lora);
+            d.setTraining(true);
+            d.setDropoutSeed(3);
+            lora.zeroGrad();
+            double stored = CausalLmLoss.forwardBackward(d, ids, labels, BATCH);
+            List<float[]> g1 = grads(emu, lora);
+            d.setCheckpointing(true);
+            lora.zeroGrad();
+            double recomputed = CausalLmLoss.forwardBackward(d, ids, labels, BATCH);
+            assertEquals(stored, recomputed);
+            List<float[]> g2 = grads(emu, lora);
+            for (int i = 0; i < g1.size(); i++) {
+                assertArrayEquals(g1.get(i), g2.get(i), "gradient " + i);
+            }
+            assertTrue(emu.bf16Ops.contains("dropout"), "LoRA dropout ran on bf16 activations: " + emu.bf16Ops);
+
+            d.setTraining(false);
+            d.setCheckpointing(false);
+            int[] one = java.util.Arrays.copyOf(ids, SEQ);
+            float[] full = emu.download(d.forward(one, 1).logits());
+            try (KvCache cache = new KvCache(C, emu, 1, SEQ, d.precision().activations())) {
+                d.forwardCached(java.util.Arrays.copyOf(one, SEQ - 1), 1, cache);
+                float[] last = emu.download(d.forwardCachedLast(new int[] {one[SEQ - 1]}, 1, cache));
+                float[] expected = java.util.Arrays.copyOfRange(full, (SEQ - 1) * C.vocab(), SEQ * C.vocab());
+                assertTrue(Errors.relativeL2(last, expected) < 2e-2, "cached logits differ by "
+                        + Errors.relativeL2(last, expected));
+            }
+            assertTrue(emu.bf16Ops.contains("copyAt"), "the KV cache holds bf16: " + emu.bf16Ops);
+            int[] generated = new Generator(d).generate(new int[] {1, 2, 3}, 4, -1, Sampler.Settings.greedy());
+            assertEquals(7, generated.length);
+
+            d.mergeLora();
+            d.unmergeLora();
+        }
+        w32.close();
+    }
+}
