@@ -41,6 +41,7 @@ public final class CudaBackend implements Backend {
     private final DeviceAllocator allocator;
     private final CuBlas blas;
     private final Kernels kernels;
+    private final FlashAttention flash;
     private Thread boundThread;
     private boolean closed;
 
@@ -103,6 +104,7 @@ public final class CudaBackend implements Backend {
         Nvrtc nvrtc = new Nvrtc(NativeLibrary.require("NVRTC", Nvrtc.SONAMES));
         kernels = new Kernels(driver, nvrtc, new KernelCache(
                 KernelCache.defaultDir(System.getenv(), System.getProperty("user.home"))), ccMajor, ccMinor);
+        flash = new FlashAttention(kernels, stream, allocator, System.getProperty(FlashAttention.PROPERTY, "flash"));
     }
 
     @Override
@@ -148,6 +150,25 @@ public final class CudaBackend implements Backend {
 
     DeviceAllocator allocator() {
         return allocator;
+    }
+
+    FlashAttention flashAttention() {
+        return flash;
+    }
+
+    /** Fills an F32 or BF16 tensor with {@code std * RandomInit.normal(seed, i)}, on the device. */
+    void initNormal(Tensor t, long seed, float std) {
+        enter("initNormal");
+        CudaTensor c = cuda(t, "t");
+        if (c.dtype() == DType.F16) {
+            throw new IllegalArgumentException("initNormal: F32 or BF16, not F16.");
+        }
+        kernels.launch(c.dtype() == DType.BF16 ? "init_normal_bf16" : "init_normal_f32", stream,
+                Kernels.blocksFor(c.size()), c.pointer(), c.size(), seed, std);
+    }
+
+    CudaDriver driver() {
+        return driver;
     }
 
     /** Compiles and loads every kernel; returns how many NVRTC compiled (the rest came from the cache). */
@@ -744,7 +765,8 @@ public final class CudaBackend implements Backend {
                     + " do not fit batch " + batch + ", heads " + heads + "/" + kvHeads + ", position " + position
                     + ", kv length " + kvLength + ".");
         }
-        if (n == 0) {
+        if (n == 0 || flash.forward(q, k, v, out, lse, batch, n, capacity, heads, kvHeads, d, position, kvLength,
+                window)) {
             return;
         }
         int group = heads / kvHeads;
@@ -802,7 +824,7 @@ public final class CudaBackend implements Backend {
             throw new IllegalArgumentException("attentionBackward: q " + q.shape() + ", k " + k.shape()
                     + " and their gradients do not fit a full sequence.");
         }
-        if (n == 0) {
+        if (n == 0 || flash.backward(dOut, q, k, v, out, lse, dq, dk, dv, batch, n, heads, kvHeads, d, window)) {
             return;
         }
         int group = heads / kvHeads;

@@ -24,6 +24,7 @@ final class DeviceAllocator implements AutoCloseable {
     private final Map<Long, Long> live = new HashMap<>();
     private long bytesInUse;
     private long bytesCached;
+    private long peakBytesInUse;
 
     DeviceAllocator(DeviceMemory memory) {
         this.memory = memory;
@@ -61,6 +62,7 @@ final class DeviceAllocator implements AutoCloseable {
         }
         live.put(p, size);
         bytesInUse += size;
+        peakBytesInUse = Math.max(peakBytesInUse, bytesInUse);
         return p;
     }
 
@@ -88,6 +90,15 @@ final class DeviceAllocator implements AutoCloseable {
 
     long bytesInUse() {
         return bytesInUse;
+    }
+
+    /** The high-water mark of {@link #bytesInUse} since the last {@link #resetPeak}. */
+    long peakBytesInUse() {
+        return peakBytesInUse;
+    }
+
+    void resetPeak() {
+        peakBytesInUse = bytesInUse;
     }
 
     long bytesCached() {

@@ -37,10 +37,12 @@ final class KernelSources {
             new KernelFile("attention", List.of("attn_split_heads", "attn_split_heads_bf16",
                     "attn_merge_heads", "attn_merge_heads_bf16", "attn_group_sum_add", "attn_softmax",
                     "attn_probs_from_lse", "attn_row_dot", "attn_row_dot_bf16", "attn_dscores")),
+            new KernelFile("flash_attention", FlashAttention.ENTRY_POINTS),
             new KernelFile("swiglu", List.of("swiglu_f32", "swiglu_bf16", "swiglu_backward_f32",
                     "swiglu_backward_bf16")),
             new KernelFile("crossentropy", List.of("cross_entropy_f32")),
-            new KernelFile("adamw", List.of("adamw_f32")));
+            new KernelFile("adamw", List.of("adamw_f32")),
+            new KernelFile("init", List.of("init_normal_bf16", "init_normal_f32")));
 
     private KernelSources() {
     }

@@ -164,6 +164,37 @@ final class Kernels implements AutoCloseable {
         }
     }
 
+    /**
+     * Launches {@code kernel} on a {@code gridX x gridY x gridZ} grid of 1-D blocks of {@code threads} (tiled
+     * kernels choose their own block shape); no-op when the grid is empty.
+     */
+    void launchGrid(String kernel, MemorySegment stream, long gridX, int gridY, int gridZ, int threads,
+            Object... args) {
+        if (gridX <= 0 || gridY <= 0 || gridZ <= 0) {
+            return;
+        }
+        if (gridX > Integer.MAX_VALUE || gridY > 65535 || gridZ > 65535) {
+            throw new IllegalArgumentException(kernel + ": a grid of " + gridX + "x" + gridY + "x" + gridZ
+                    + " blocks exceeds the device's limits.");
+        }
+        MemorySegment fn = function(kernel);
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment params = a.allocate(ADDRESS, args.length);
+            for (int i = 0; i < args.length; i++) {
+                MemorySegment value = switch (args[i]) {
+                    case Integer v -> a.allocateFrom(JAVA_INT, v);
+                    case Long v -> a.allocateFrom(JAVA_LONG, v);
+                    case Float v -> a.allocateFrom(JAVA_FLOAT, v);
+                    case Double v -> a.allocateFrom(JAVA_DOUBLE, v);
+                    default -> throw new IllegalArgumentException(kernel + ": argument " + i + " has unsupported type "
+                            + args[i].getClass().getSimpleName() + ".");
+                };
+                params.setAtIndex(ADDRESS, i, value);
+            }
+            driver.launchKernel(fn, (int) gridX, gridY, gridZ, threads, 1, 1, 0, stream, params, kernel);
+        }
+    }
+
     @Override
     public void close() {
         for (MemorySegment m : modules.values()) {

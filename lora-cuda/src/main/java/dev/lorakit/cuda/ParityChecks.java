@@ -109,6 +109,27 @@ final class ParityChecks {
         matmuls(c);
         decoderOps(c);
         attention(c);
+        flashAttention(c);
+        c.add(new Check("random init (GPU kernel vs its Java mirror) bf16 and f32", 1e-5, be -> {
+            int n = 10_007;
+            if (be instanceof CudaBackend gpu) {
+                Tensor h = be.zeros(DType.BF16, Shape.of(n));
+                Tensor f = be.zeros(DType.F32, Shape.of(n));
+                gpu.initNormal(h, 42, 0.02f);
+                gpu.initNormal(f, 43, 1f);
+                return out(be, h, f);
+            }
+            float[] h = new float[n];
+            float[] f = new float[n];
+            for (int i = 0; i < n; i++) {
+                h[i] = 0.02f * RandomInit.normal(42, i);
+                f[i] = RandomInit.normal(43, i);
+            }
+            float[] all = new float[2 * n];
+            System.arraycopy(roundedToBf16(h), 0, all, 0, n);
+            System.arraycopy(f, 0, all, n, n);
+            return all;
+        }));
         return c;
     }
 
@@ -370,5 +391,84 @@ final class ParityChecks {
                         return be.download(o);
                     }));
         }
+    }
+
+    /**
+     * The fused kernels at the widths of real models (64, 128) and past a tile (n 70, 97), GQA, windows inside and
+     * beyond the sequence, a cached forward past position 0, and the bf16 kernels (against the CPU on the same
+     * bf16-rounded inputs; outputs rounded to bf16, hence the looser tolerance).
+     */
+    private static void flashAttention(List<Check> c) {
+        int[][] shapes = {{2, 70, 4, 4, 64, 0}, {1, 97, 4, 1, 128, 33}, {2, 70, 8, 2, 128, 0}, {1, 45, 2, 2, 80, 1000}};
+        for (int[] s : shapes) {
+            int batch = s[0];
+            int n = s[1];
+            int heads = s[2];
+            int kvHeads = s[3];
+            int d = s[4];
+            int window = s[5];
+            String name = " n " + n + " heads " + heads + "/" + kvHeads + " d " + d + " window " + window;
+            c.add(new Check("flash attention + backward" + name, 1e-5, be -> {
+                Tensor q = rand(be, 70, 1, batch * n, heads * d);
+                Tensor k = rand(be, 71, 1, batch * n, kvHeads * d);
+                Tensor v = rand(be, 72, 1, batch * n, kvHeads * d);
+                Tensor o = be.zeros(DType.F32, Shape.of(batch * n, heads * d));
+                Tensor lse = be.zeros(DType.F32, Shape.of(batch, heads, n));
+                be.attention(q, k, v, o, lse, batch, heads, kvHeads, 0, n, window);
+                Tensor dq = rand(be, 73, 1, batch * n, heads * d);
+                Tensor dk = rand(be, 74, 1, batch * n, kvHeads * d);
+                Tensor dv = rand(be, 75, 1, batch * n, kvHeads * d);
+                be.attentionBackward(rand(be, 76, 1, batch * n, heads * d), q, k, v, o, lse, dq, dk, dv, batch,
+                        heads, kvHeads, window);
+                return out(be, o, lse, dq, dk, dv);
+            }));
+        }
+        c.add(new Check("flash attention cached (position 40, 37 new, capacity 90) d 128", 2e-6, be -> {
+            Tensor q = rand(be, 77, 1, 2 * 37, 4 * 128);
+            Tensor k = rand(be, 78, 1, 2 * 90, 2 * 128);
+            Tensor v = rand(be, 79, 1, 2 * 90, 2 * 128);
+            Tensor o = be.zeros(DType.F32, Shape.of(2 * 37, 4 * 128));
+            Tensor lse = be.zeros(DType.F32, Shape.of(2, 4, 37));
+            be.attention(q, k, v, o, lse, 2, 4, 2, 40, 77, 50);
+            return out(be, o, lse);
+        }));
+        c.add(new Check("flash attention bf16 + backward n 70 heads 4/2 d 128", 2e-2, be -> {
+            int batch = 2;
+            int n = 70;
+            int heads = 4;
+            int kvHeads = 2;
+            int d = 128;
+            float[][] in = {randoms(80, batch * n * heads * d, 1), randoms(81, batch * n * kvHeads * d, 1),
+                randoms(82, batch * n * kvHeads * d, 1), randoms(83, batch * n * heads * d, 1)};
+            int[] widths = {heads * d, kvHeads * d, kvHeads * d, heads * d};
+            boolean gpu = be instanceof CudaBackend;
+            DType t = gpu ? DType.BF16 : DType.F32;
+            Tensor[] x = new Tensor[4];
+            for (int i = 0; i < 4; i++) {
+                x[i] = be.upload(roundedToBf16(in[i]), t, Shape.of(batch * n, widths[i]));
+            }
+            Tensor o = be.zeros(t, Shape.of(batch * n, heads * d));
+            Tensor lse = be.zeros(DType.F32, Shape.of(batch, heads, n));
+            Tensor dq = be.zeros(t, Shape.of(batch * n, heads * d));
+            Tensor dk = be.zeros(t, Shape.of(batch * n, kvHeads * d));
+            Tensor dv = be.zeros(t, Shape.of(batch * n, kvHeads * d));
+            if (gpu) {
+                FlashAttention f = ((CudaBackend) be).flashAttention();
+                if (!f.forward(x[0], x[1], x[2], o, lse, batch, n, n, heads, kvHeads, d, 0, n, 0)
+                        || !f.backward(x[3], x[0], x[1], x[2], o, lse, dq, dk, dv, batch, n, heads, kvHeads, d, 0)) {
+                    throw new IllegalStateException("the bf16 flash kernels were not taken");
+                }
+            } else {
+                be.attention(x[0], x[1], x[2], o, lse, batch, heads, kvHeads, 0, n, 0);
+                // The GPU's backward reads its bf16-rounded output; so does the reference.
+                Tensor rounded = be.upload(roundedToBf16(be.download(o)), DType.F32, o.shape());
+                be.attentionBackward(x[3], x[0], x[1], x[2], rounded, lse, dq, dk, dv, batch, heads, kvHeads, 0);
+                o = be.upload(roundedToBf16(be.download(o)), DType.F32, o.shape());
+                dq = be.upload(roundedToBf16(be.download(dq)), DType.F32, dq.shape());
+                dk = be.upload(roundedToBf16(be.download(dk)), DType.F32, dk.shape());
+                dv = be.upload(roundedToBf16(be.download(dv)), DType.F32, dv.shape());
+            }
+            return out(be, o, lse, dq, dk, dv);
+        }));
     }
 }

@@ -25,7 +25,8 @@ import picocli.CommandLine.Command;
       ScoreCommand.class,
       StatsCommand.class,
       ReviewSummaryCommand.class,
-      VerifyReferenceCommand.class
+      VerifyReferenceCommand.class,
+      BenchTrainCommand.class
     })
 public final class Main implements Runnable {
 

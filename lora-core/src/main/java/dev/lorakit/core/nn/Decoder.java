@@ -38,6 +38,7 @@ public final class Decoder implements AutoCloseable {
     private boolean training;
     private boolean checkpointing;
     private long dropoutSeed;
+    private int lossChunkRows;
     private Tensor ropeCos;
     private Tensor ropeSin;
     private final Map<String, Activations> buffers = new LinkedHashMap<>();
@@ -121,6 +122,20 @@ public final class Decoder implements AutoCloseable {
      */
     public void setCheckpointing(boolean checkpointing) {
         this.checkpointing = checkpointing;
+    }
+
+    /**
+     * Computes a training step's loss over blocks of at most {@code rows} counted positions ({@code 0}, the default:
+     * all at once): the output projection's logits, {@code [rows, vocab]}, then exist for one block at a time,
+     * which over a 32000-token vocabulary is the largest buffer of a step. Same loss and gradients, up to the order
+     * in which the blocks' losses are summed.
+     */
+    public void setLossChunkRows(int rows) {
+        if (rows < 0) {
+            throw new IllegalArgumentException("The loss chunk must be 0 (no chunking) or a positive row count, not "
+                    + rows + ".");
+        }
+        this.lossChunkRows = rows;
     }
 
     /** The seed of the LoRA dropout masks of the next pass (set it per step, e.g. from the step number). */
@@ -315,30 +330,46 @@ public final class Decoder implements AutoCloseable {
 
     /**
      * The loss and the gradient at the final norm's output, projecting only the rows whose target counts: they are
-     * gathered into a compact block (its row count rounded up so that the buffers are reused from step to step;
-     * the extra rows have ignored targets), and the block's gradient is scattered back.
+     * gathered into compact blocks of at most {@link #setLossChunkRows} rows (one block when 0; a block's row count
+     * is rounded up to 64 so that the buffers are reused from step to step, the extra rows having ignored targets).
+     * Per block: logits, the fused loss and gradient in place, the gradient through the output projection, scattered
+     * back; so only one block's logits exist at a time.
      */
     private double countedHeadBackward(Activations a, int[] targets, float gradScale, Tensor dNorm) {
         int counted = CausalLmLoss.counted(targets);
-        int rows = Math.max(64, (counted + 63) / 64 * 64);
-        int[] index = new int[rows];
-        int[] compactTargets = new int[rows];
-        java.util.Arrays.fill(compactTargets, Backend.IGNORE_INDEX);
+        int[] all = new int[counted];
+        int[] allTargets = new int[counted];
         for (int t = 0, m = 0; t < targets.length; t++) {
             if (targets[t] != Backend.IGNORE_INDEX) {
-                index[m] = t;
-                compactTargets[m++] = targets[t];
+                all[m] = t;
+                allTargets[m++] = targets[t];
             }
         }
-        Tensor in = a.scratch("head.in", rows, config.hidden());
-        be.embedding(a.finalNorm, index, in);
-        Tensor logits = a.scratch("head.logits", rows, config.vocab());
-        be.matmul(in, false, weights.lmHead(), true, logits, 1, 0);
-        double loss = be.crossEntropy(logits, compactTargets, logits, gradScale);
-        be.matmul(logits, false, weights.lmHead(), false, in, 1, 0);
         be.fill(dNorm, 0f);
-        // The padding rows carry a zero gradient (ignored targets), so scattering them to row 0 adds nothing.
-        be.embeddingBackward(in, index, dNorm);
+        int chunk = lossChunkRows > 0 ? lossChunkRows : Integer.MAX_VALUE;
+        double loss = 0;
+        int start = 0;
+        do {
+            int m = Math.min(chunk, counted - start);
+            int rows = Math.max(64, (m + 63) / 64 * 64);
+            if (lossChunkRows > 0) {
+                rows = Math.min(rows, Math.max(m, lossChunkRows));
+            }
+            int[] index = new int[rows];
+            int[] blockTargets = new int[rows];
+            java.util.Arrays.fill(blockTargets, Backend.IGNORE_INDEX);
+            System.arraycopy(all, start, index, 0, m);
+            System.arraycopy(allTargets, start, blockTargets, 0, m);
+            Tensor in = a.scratch("head.in." + rows, rows, config.hidden());
+            be.embedding(a.finalNorm, index, in);
+            Tensor logits = a.scratch("head.logits." + rows, rows, config.vocab());
+            be.matmul(in, false, weights.lmHead(), true, logits, 1, 0);
+            loss += be.crossEntropy(logits, blockTargets, logits, gradScale);
+            be.matmul(logits, false, weights.lmHead(), false, in, 1, 0);
+            // The padding rows carry a zero gradient (ignored targets), so scattering them to row 0 adds nothing.
+            be.embeddingBackward(in, index, dNorm);
+            start += m;
+        } while (start < counted);
         return loss;
     }
 

@@ -1,0 +1,105 @@
+package dev.lorakit.core.nn;
+
+import dev.lorakit.core.lora.LoraSpec;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * What one LoRA training step of a {@link Decoder} holds in backend memory, buffer by buffer as the decoder and its
+ * {@link Activations} allocate them: the frozen weights (no gradient, no optimiser state), the LoRA matrices with
+ * their gradients and AdamW moments, the activations the forward saves for the backward (all layers, or one
+ * layer's plus every layer's input with checkpointing), and the gradient scratch the backward reuses from layer to
+ * layer. The activation buffers are allocated once per shape and reused every step, so this sum is also the peak,
+ * up to the backend's transient per-op workspace (on the GPU: a 16-bit copy of a matmul's F32 operand).
+ *
+ * @param weights     frozen base weights
+ * @param lora        LoRA A and B, their gradients and the two AdamW moments
+ * @param activations buffers saved by the forward for the backward
+ * @param scratch     gradient and workspace buffers of the backward, the loss blocks' logits and the RoPE tables
+ * @param logits      of {@code scratch}: the loss blocks' logits and their hidden-state rows
+ */
+public record TrainingMemory(long weights, long lora, long activations, long scratch, long logits) {
+
+    /** Everything together. */
+    public long total() {
+        return weights + lora + activations + scratch;
+    }
+
+    /**
+     * The plan of a training step over {@code batch x seq} tokens.
+     *
+     * @param weightBytes     bytes per frozen weight element (2 for bf16, 4 for f32); norms count as f32
+     * @param activationBytes bytes per activation element (4 on the CPU's f32 path)
+     * @param dropout         whether LoRA dropout runs (training with {@code lora_dropout > 0}): it keeps a
+     *                        dropped copy of each distinct LoRA input width
+     * @param lossChunkRows   {@link Decoder#setLossChunkRows}; the counted positions are all {@code batch * seq}
+     */
+    public static TrainingMemory of(DecoderConfig c, LoraSpec lora, int batch, int seq, boolean checkpointing,
+            int weightBytes, int activationBytes, boolean dropout, int lossChunkRows) {
+        long n = (long) batch * seq;
+        long h = c.hidden();
+        long inter = c.intermediate();
+        long f32 = 4;
+        long act = activationBytes;
+        long norms = (2L * c.layers() + 1) * h * f32;
+        long weights = parameters(c) * weightBytes - norms / f32 * weightBytes + norms;
+
+        long loraParams = lora == null ? 0 : lora.parameterCount();
+        long loraBytes = loraParams * f32 * 4;
+
+        long perLayer = act * n * (3 * h + 2 * c.qWidth() + 2 * c.kvWidth() + 3 * inter) + f32 * n * (2 + c.heads());
+        long layersKept = checkpointing ? 1 : c.layers();
+        long xa = 0;
+        Map<String, Long> scratch = new HashMap<>();
+        if (lora != null) {
+            for (LoraSpec.Module m : lora.modules()) {
+                xa += act * n * m.rank();
+                scratch.put("dXa." + m.rank(), act * n * m.rank());
+                if (dropout) {
+                    int in = m.target().in(c);
+                    scratch.put("dropout." + in, act * n * in);
+                    scratch.put("loraDx." + in, act * n * in);
+                }
+            }
+        }
+        long activations = act * n * h * (c.layers() + 1) + layersKept * perLayer + xa + act * n * h + f32 * n;
+
+        scratch.put("dNorm", act * n * h);
+        scratch.put("dRes", act * n * h);
+        scratch.put("dAct", act * n * inter);
+        scratch.put("dGate", act * n * inter);
+        scratch.put("dUp", act * n * inter);
+        scratch.put("dAtt", act * n * c.qWidth());
+        scratch.put("dq", act * n * c.qWidth());
+        scratch.put("dk", act * n * c.kvWidth());
+        scratch.put("dv", act * n * c.kvWidth());
+        if (checkpointing) {
+            scratch.put("recomputed", act * n * h);
+        }
+        long logits = 0;
+        long chunk = lossChunkRows > 0 ? lossChunkRows : Long.MAX_VALUE;
+        Map<Long, Boolean> blockSizes = new HashMap<>();
+        for (long start = 0; start < n; ) {
+            long m = Math.min(chunk, n - start);
+            long rows = Math.max(64, (m + 63) / 64 * 64);
+            if (lossChunkRows > 0) {
+                rows = Math.min(rows, Math.max(m, lossChunkRows));
+            }
+            if (blockSizes.put(rows, true) == null) {
+                logits += act * rows * (c.vocab() + h);
+            }
+            start += m;
+        }
+        long rope = 2 * f32 * Math.max(seq, 64) * (c.headDim() / 2);
+        long scratchBytes = scratch.values().stream().mapToLong(Long::longValue).sum() + logits + rope;
+        return new TrainingMemory(weights, loraBytes, activations, scratchBytes, logits);
+    }
+
+    /** Parameters of the base model, embeddings and output projection included (once when tied). */
+    public static long parameters(DecoderConfig c) {
+        long h = c.hidden();
+        long perLayer = 2 * h + h * c.qWidth() * 2 + h * c.kvWidth() * 2 + 3 * h * c.intermediate();
+        long embed = (long) c.vocab() * h;
+        return embed + c.layers() * perLayer + h + (c.tiedEmbeddings() ? 0 : embed);
+    }
+}

@@ -1,0 +1,197 @@
+package dev.lorakit.core.nn;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.lorakit.core.backend.Backend;
+import dev.lorakit.core.backend.CpuBackend;
+import dev.lorakit.core.lora.LoraSpec;
+import dev.lorakit.core.lora.LoraWeights;
+import dev.lorakit.core.optim.Parameter;
+import dev.lorakit.core.tensor.DType;
+import dev.lorakit.core.tensor.Shape;
+import dev.lorakit.core.tensor.Tensor;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The memory plan against what a training step really allocates (every zeros/upload counted by a wrapping backend),
+ * the frozen base getting no gradient buffer, and the chunked loss against the unchunked one.
+ */
+class TrainingMemoryTest {
+
+    private static final CpuBackend BE = new CpuBackend(2);
+    private static final DecoderConfig C = Synthetic.mistralLike();
+
+    @AfterAll
+    static void close() {
+        BE.close();
+    }
+
+    /** Counts the bytes and remembers the shapes of every tensor made through it; the ops go to the CPU backend. */
+    static final class CountingBackend implements Backend {
+        final Backend be;
+        long bytes;
+        final List<Shape> shapes = new ArrayList<>();
+
+        CountingBackend(Backend be) {
+            this.be = be;
+        }
+
+        private Tensor counted(Tensor t) {
+            bytes += t.size() * t.dtype().bytes();
+            shapes.add(t.shape());
+            return t;
+        }
+
+        @Override public String name() { return "counting " + be.name(); }
+        @Override public Tensor zeros(DType d, Shape s) { return counted(be.zeros(d, s)); }
+        @Override public Tensor upload(float[] x, DType d, Shape s) { return counted(be.upload(x, d, s)); }
+        @Override public float[] download(Tensor t) { return be.download(t); }
+        @Override public void copy(Tensor s, Tensor d) { be.copy(s, d); }
+        @Override public void copyAt(Tensor s, Tensor d, int b, int p) { be.copyAt(s, d, b, p); }
+        @Override public void fill(Tensor t, float v) { be.fill(t, v); }
+        @Override public void add(Tensor a, Tensor b, Tensor o) { be.add(a, b, o); }
+        @Override public void addScaled(Tensor x, float a, Tensor y) { be.addScaled(x, a, y); }
+        @Override public void scale(Tensor x, float s) { be.scale(x, s); }
+        @Override public double sumOfSquares(Tensor x) { return be.sumOfSquares(x); }
+        @Override public boolean allFinite(Tensor x) { return be.allFinite(x); }
+        @Override public void dropout(Tensor x, Tensor o, float p, long seed) { be.dropout(x, o, p, seed); }
+        @Override public void matmul(Tensor a, boolean ta, Tensor b, boolean tb, Tensor c, float al, float bt) {
+            be.matmul(a, ta, b, tb, c, al, bt);
+        }
+        @Override public void embedding(Tensor t, int[] ids, Tensor o) { be.embedding(t, ids, o); }
+        @Override public void embeddingBackward(Tensor g, int[] ids, Tensor d) { be.embeddingBackward(g, ids, d); }
+        @Override public void rmsNorm(Tensor x, Tensor w, float e, Tensor o, Tensor r) { be.rmsNorm(x, w, e, o, r); }
+        @Override public void rmsNormBackward(Tensor g, Tensor x, Tensor w, Tensor r, Tensor dx, Tensor dw) {
+            be.rmsNormBackward(g, x, w, r, dx, dw);
+        }
+        @Override public void rope(Tensor x, int b, int h, Tensor c, Tensor s, int p, boolean inv) {
+            be.rope(x, b, h, c, s, p, inv);
+        }
+        @Override public void attention(Tensor q, Tensor k, Tensor v, Tensor o, Tensor l, int b, int h, int kh, int p,
+                int kl, int w) {
+            be.attention(q, k, v, o, l, b, h, kh, p, kl, w);
+        }
+        @Override public void attentionBackward(Tensor g, Tensor q, Tensor k, Tensor v, Tensor o, Tensor l, Tensor dq,
+                Tensor dk, Tensor dv, int b, int h, int kh, int w) {
+            be.attentionBackward(g, q, k, v, o, l, dq, dk, dv, b, h, kh, w);
+        }
+        @Override public void swiglu(Tensor g, Tensor u, Tensor o) { be.swiglu(g, u, o); }
+        @Override public void swigluBackward(Tensor d, Tensor g, Tensor u, Tensor dg, Tensor du) {
+            be.swigluBackward(d, g, u, dg, du);
+        }
+        @Override public double crossEntropy(Tensor z, int[] t, Tensor dz, float s) { return be.crossEntropy(z, t, dz, s); }
+        @Override public void adamW(Tensor p, Tensor g, Tensor m, Tensor v, double lr, double b1, double b2, double e,
+                double wd, int step) {
+            be.adamW(p, g, m, v, lr, b1, b2, e, wd, step);
+        }
+        @Override public void close() { }
+    }
+
+    private static int[] targets(Random rnd, int n) {
+        int[] t = Synthetic.tokens(rnd, n, C.vocab());
+        return t;
+    }
+
+    @ParameterizedTest(name = "checkpointing {0}, dropout {1}, loss chunk {2}")
+    @CsvSource({"false, 0.0, 0", "true, 0.0, 0", "false, 0.1, 20", "true, 0.1, 64", "false, 0.0, 7"})
+    void thePlanIsWhatATrainingStepAllocatesAndTheBaseGetsNoGradient(boolean ckpt, double dropout, int chunk) {
+        int batch = 3;
+        int seq = 11;
+        CountingBackend counting = new CountingBackend(BE);
+        DecoderWeights w = Synthetic.weights(C, counting, 1);
+        long weightBytes = counting.bytes;
+        LoraSpec spec = Synthetic.spec(C, 3, 6, dropout, false, Synthetic.ALL);
+        counting.bytes = 0;
+        counting.shapes.clear();
+        try (Decoder d = new Decoder(C, w, counting); LoraWeights lora = LoraWeights.zeros(spec, counting)) {
+            long loraBytes = counting.bytes;
+            d.setLora(lora);
+            d.setTraining(true);
+            d.setCheckpointing(ckpt);
+            d.setLossChunkRows(chunk);
+            int[] ids = Synthetic.tokens(new Random(3), batch * seq, C.vocab());
+            counting.bytes = 0;
+            counting.shapes.clear();
+            for (int step = 0; step < 2; step++) {
+                Activations a = d.forwardForLoss(ids, batch);
+                d.backward(a, targets(new Random(4), batch * seq), 0.1f);
+                if (step == 0) {
+                    // The second step allocates nothing: the buffers are reused.
+                    counting.shapes.add(null);
+                }
+            }
+            assertEquals(null, counting.shapes.get(counting.shapes.size() - 1), "the second step allocated");
+            TrainingMemory plan = TrainingMemory.of(C, spec, batch, seq, ckpt, 4, 4, dropout > 0, chunk);
+            assertEquals(weightBytes, plan.weights());
+            // A and B and their gradients are allocated here; the two AdamW moments belong to the optimiser.
+            assertEquals(plan.lora() / 2, loraBytes);
+            assertEquals(plan.activations() + plan.scratch(), counting.bytes, "bytes allocated by the step");
+            List<Shape> base = new ArrayList<>();
+            for (LayerWeights lw : w.layers()) {
+                for (Tensor t : List.of(lw.q(), lw.k(), lw.v(), lw.o(), lw.gate(), lw.up(), lw.down())) {
+                    base.add(t.shape());
+                }
+            }
+            base.add(w.lmHead().shape());
+            for (Shape s : counting.shapes) {
+                assertFalse(base.contains(s), "a buffer of a frozen weight's shape " + s + " was allocated");
+            }
+        }
+    }
+
+    @Test
+    void sevenBillionShapesHaveThePublishedParameterCounts() {
+        DecoderConfig llama = new DecoderConfig(32000, 4096, 11008, 32, 32, 32, 128, 10000, 1e-5, 0, false, 4096);
+        DecoderConfig mistral = new DecoderConfig(32000, 4096, 14336, 32, 32, 8, 128, 10000, 1e-5, 4096, false, 32768);
+        assertEquals(6_738_415_616L, TrainingMemory.parameters(llama));
+        assertEquals(7_241_732_096L, TrainingMemory.parameters(mistral));
+        TrainingMemory m = TrainingMemory.of(llama, null, 4, 512, false, 2, 2, false, 512);
+        assertEquals(6_738_415_616L * 2 + 65 * 4096 * 2, m.weights());
+    }
+
+    @ParameterizedTest(name = "chunk {0}")
+    @CsvSource({"1", "5", "64", "100"})
+    void theChunkedLossEqualsTheUnchunkedOne(int chunk) {
+        int batch = 2;
+        int seq = 17;
+        Random rnd = new Random(8);
+        int[] ids = Synthetic.tokens(rnd, batch * seq, C.vocab());
+        int[] targets = Synthetic.tokens(rnd, batch * seq, C.vocab());
+        for (int i = 0; i < targets.length; i += 3) {
+            targets[i] = Backend.IGNORE_INDEX;
+        }
+        LoraSpec spec = Synthetic.spec(C, 3, 6, 0, false, Synthetic.ALL);
+        try (Decoder d = new Decoder(C, Synthetic.weights(C, BE, 5), BE); LoraWeights lora = Synthetic.lora(spec, BE, 6)) {
+            d.setLora(lora);
+            d.setTraining(true);
+            lora.zeroGrad();
+            double whole = d.backward(d.forwardForLoss(ids, batch), targets, 0.05f);
+            List<float[]> expected = new ArrayList<>();
+            for (Parameter p : lora.parameters()) {
+                expected.add(BE.download(p.grad()));
+            }
+            d.setLossChunkRows(chunk);
+            lora.zeroGrad();
+            double chunked = d.backward(d.forwardForLoss(ids, batch), targets, 0.05f);
+            assertEquals(whole, chunked, 1e-9 * Math.abs(whole));
+            for (int i = 0; i < expected.size(); i++) {
+                float[] actual = BE.download(lora.parameters().get(i).grad());
+                float[] e = expected.get(i);
+                for (int j = 0; j < e.length; j++) {
+                    assertEquals(e[j], actual[j], 1e-6 * Math.max(1, Math.abs(e[j])), lora.parameters().get(i).name());
+                }
+            }
+            assertTrue(BE.sumOfSquares(lora.parameters().get(0).grad()) > 0);
+            assertArrayEquals(expected.get(0).clone(), expected.get(0));
+        }
+    }
+}
