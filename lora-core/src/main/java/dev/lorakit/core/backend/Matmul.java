@@ -3,27 +3,39 @@ package dev.lorakit.core.backend;
 import dev.lorakit.core.tensor.Shape;
 
 /**
- * {@code C = alpha * op(A) op(B) + beta * C} on float arrays. Three loop shapes cover the cases without copying
- * the operands: rows-times-rows dot products when B is transposed (the forward of a linear layer, the hot one),
- * and row updates {@code C[i,:] += A[i,k] * B[k,:]} otherwise (the backward's {@code dY W} and {@code dY^T X}).
- * Only {@code op(A) = A^T, op(B) = B^T} together packs A once.
+ * {@code C = alpha * op(A) op(B) + beta * C} on float arrays: checks the shapes, then hands each matrix of the
+ * batch to {@link PackedGemm}. Products with only a few rows (a decoding step: one token per sequence) skip the
+ * packing, which would copy a whole weight matrix to use it a few times, and stream B instead: rows-times-rows
+ * dot products when B is transposed, row updates {@code C[i,:] += A[i,k] * B[k,:]} otherwise.
  */
 final class Matmul {
 
-    /** Output columns per task: a few cache lines of C, enough rows of B to reuse one row of A across. */
+    /** Products with fewer rows than this stream B instead of packing it. */
+    static final int STREAM_ROWS = 4;
+
+    /** Output columns per streaming task: a few cache lines of C, enough rows of B to reuse one row of A across. */
     private static final int COLS_PER_TASK = 64;
 
-    private Matmul() {
+    private final Parallel par;
+    private final PackedGemm gemm;
+
+    Matmul(Parallel par) {
+        this.par = par;
+        this.gemm = new PackedGemm(par);
     }
 
     /** One operand seen as {@code count} matrices of {@code rows x cols} ({@code count} 1: shared). */
     private record Operand(int count, int rows, int cols) {
-        static Operand of(Shape s, int batch, String name) {
+        static Operand of(Shape s, int batch) {
             int cols = s.dim(-1);
             boolean batched = batch > 1 && s.rank() >= 3 && leading(s) == batch;
             int count = batched ? batch : 1;
-            long rows = cols == 0 ? 0 : s.size() / cols / count;
-            return new Operand(count, (int) rows, cols);
+            // Rows from the dimensions, not size / cols: an empty depth (cols 0) still has rows.
+            long rows = 1;
+            for (int i = 0; i < s.rank() - 1; i++) {
+                rows *= s.dim(i);
+            }
+            return new Operand(count, (int) (rows / count), cols);
         }
     }
 
@@ -35,8 +47,7 @@ final class Matmul {
         return p;
     }
 
-    static void run(Parallel par, CpuTensor ta, boolean transA, CpuTensor tb, boolean transB, CpuTensor tc,
-            float alpha, float beta) {
+    void run(CpuTensor ta, boolean transA, CpuTensor tb, boolean transB, CpuTensor tc, float alpha, float beta) {
         Shape cs = tc.shape();
         if (cs.rank() < 2) {
             throw new IllegalArgumentException("matmul: the output must have rank >= 2, not " + cs + ".");
@@ -44,8 +55,8 @@ final class Matmul {
         int batch = (int) leading(cs);
         int m = cs.dim(-2);
         int n = cs.dim(-1);
-        Operand a = Operand.of(ta.shape(), batch, "a");
-        Operand b = Operand.of(tb.shape(), batch, "b");
+        Operand a = Operand.of(ta.shape(), batch);
+        Operand b = Operand.of(tb.shape(), batch);
         int am = transA ? a.cols : a.rows;
         int ak = transA ? a.rows : a.cols;
         int bk = transB ? b.cols : b.rows;
@@ -58,10 +69,27 @@ final class Matmul {
         float[] av = ta.floats();
         float[] bv = tb.floats();
         float[] cv = tc.floats();
+        int aStride = a.count == 1 ? 0 : m * k;
+        int bStride = b.count == 1 ? 0 : k * n;
+        if (m >= STREAM_ROWS) {
+            for (int p = 0; p < batch; p++) {
+                PackedGemm.View av2 = transA ? new PackedGemm.View(av, p * aStride, 1, m)
+                        : new PackedGemm.View(av, p * aStride, k, 1);
+                PackedGemm.View bv2 = transB ? new PackedGemm.View(bv, p * bStride, 1, k)
+                        : new PackedGemm.View(bv, p * bStride, n, 1);
+                gemm.multiply(av2, bv2, cv, p * m * n, m, n, k, alpha, beta);
+            }
+            return;
+        }
+        stream(av, transA, bv, transB, cv, a.count, batch, m, n, k, aStride, bStride, alpha, beta);
+    }
+
+    private void stream(float[] av, boolean transA, float[] bv, boolean transB, float[] cv, int aCount, int batch,
+            int m, int n, int k, int aStride, int bStride, float alpha, float beta) {
         if (transA && transB) {
             // Rare: pack A^T once so the dot-product loop applies.
-            float[] packed = new float[a.count * m * k];
-            for (int p = 0; p < a.count; p++) {
+            float[] packed = new float[aCount * m * k];
+            for (int p = 0; p < aCount; p++) {
                 for (int kk = 0; kk < k; kk++) {
                     for (int i = 0; i < m; i++) {
                         packed[p * m * k + i * k + kk] = av[p * m * k + kk * m + i];
@@ -75,8 +103,6 @@ final class Matmul {
         boolean ta2 = transA;
         int colTasks = Math.ceilDiv(n, COLS_PER_TASK);
         int tasks = batch * m * colTasks;
-        int aStride = a.count == 1 ? 0 : m * k;
-        int bStride = b.count == 1 ? 0 : k * n;
         int work = Math.max(1, k * Math.min(n, COLS_PER_TASK));
         par.forRange(tasks, Math.max(1, (1 << 16) / work), (from, to) -> {
             float[] four = new float[4];
