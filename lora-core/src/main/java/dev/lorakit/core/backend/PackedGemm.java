@@ -38,6 +38,9 @@ final class PackedGemm {
     /** Below this many multiply-adds a product runs on the calling thread: forking would cost more. */
     private static final long SERIAL_WORK = 1 << 18;
 
+    /** Columns of a row-major A that one round of gathers packs: 4 x MR values, a whole number of vectors. */
+    private static final int GATHER_COLUMNS = 4;
+
     private static final int SET = 0;
     private static final int BLEND = 1;
     private static final int ADD = 2;
@@ -76,6 +79,8 @@ final class PackedGemm {
             return;
         }
         boolean serial = (long) m * n * k < SERIAL_WORK || par.threads() == 1;
+        int[] aMap = a.colStride() == 1 ? gatherMap(GATHER_COLUMNS * MR, MR, a.rowStride()) : null;
+        int[] bMap = b.rowStride() == 1 ? gatherMap(NR, NR, b.colStride()) : null;
         for (int jc = 0; jc < n; jc += NC) {
             int nc = Math.min(NC, n - jc);
             int nPanels = Math.ceilDiv(nc, NR);
@@ -87,7 +92,7 @@ final class PackedGemm {
                 int p0 = pc;
                 Parallel.Range packB = (from, to) -> {
                     for (int q = from; q < to; q++) {
-                        packB(b, p0, kc, j0 + q * NR, Math.min(NR, n - j0 - q * NR), bp, q * NR * kc);
+                        packB(b, bMap, p0, kc, j0 + q * NR, Math.min(NR, n - j0 - q * NR), bp, q * NR * kc);
                     }
                 };
                 if (serial) {
@@ -95,7 +100,7 @@ final class PackedGemm {
                 } else {
                     par.forRange(nPanels, 4, packB);
                 }
-                computeBlock(a, bp, c, co, m, n, jc, nc, pc, kc, mode, alpha, beta, serial);
+                computeBlock(a, aMap, bp, c, co, m, n, jc, nc, pc, kc, mode, alpha, beta, serial);
             }
         }
     }
@@ -104,7 +109,7 @@ final class PackedGemm {
      * All of C's columns {@code [jc, jc+nc)} for one depth block: tasks of MC rows (and, when there are too few
      * rows to keep every thread busy, also of a share of the column panels), each packing its own A block.
      */
-    private void computeBlock(View a, float[] bp, float[] c, int co, int m, int n, int jc, int nc, int pc, int kc,
+    private void computeBlock(View a, int[] aMap, float[] bp, float[] c, int co, int m, int n, int jc, int nc, int pc, int kc,
             int mode, float alpha, float beta, boolean serial) {
         int mPanels = Math.ceilDiv(m, MR);
         int nPanels = Math.ceilDiv(nc, NR);
@@ -127,7 +132,7 @@ final class PackedGemm {
                 int i0 = block * panelsPerBlock * MR;
                 int rows = Math.min(panelsPerBlock * MR, m - i0);
                 if (block != packed) {
-                    packA(a, i0, rows, pc, kc, ws.a);
+                    packA(a, aMap, i0, rows, pc, kc, ws.a);
                     packed = block;
                 }
                 int q0 = (int) ((long) nPanels * group / colGroups);
@@ -155,6 +160,19 @@ final class PackedGemm {
         return Math.ceilDiv(x, multiple) * multiple;
     }
 
+    /**
+     * Offsets for gathering {@code size} values that sit {@code stride} apart in groups of {@code group}: entry
+     * {@code i} is {@code (i % group) * stride + i / group}. Packing reads a strided operand this way, a vector at a
+     * time, which keeps many cache-line loads in flight where a scalar loop waits for one after another.
+     */
+    private static int[] gatherMap(int size, int group, int stride) {
+        int[] map = new int[size];
+        for (int i = 0; i < size; i++) {
+            map[i] = (i % group) * stride + i / group;
+        }
+        return map;
+    }
+
     private float[] panel(int size) {
         if (bPanel.length < size) {
             bPanel = new float[size];
@@ -166,16 +184,17 @@ final class PackedGemm {
      * Copies {@code op(A)[i0 .. i0+rows) x [p0 .. p0+kc)} into {@code dst} as row panels of MR: panel {@code r / MR}
      * holds, for each {@code p}, the MR values of column {@code p} (rows past the end are zero).
      */
-    private static void packA(View a, int i0, int rows, int p0, int kc, float[] dst) {
+    private static void packA(View a, int[] map, int i0, int rows, int p0, int kc, float[] dst) {
         float[] src = a.data();
         int rs = a.rowStride();
         int cs = a.colStride();
         for (int ir = 0; ir < rows; ir += MR) {
             int base = ir * kc;
             int height = Math.min(MR, rows - ir);
+            int p = 0;
             if (rs == 1) {
                 // op(A) = A^T: the MR values of one column are adjacent in memory.
-                for (int p = 0; p < kc; p++) {
+                for (; p < kc; p++) {
                     int s = a.offset() + (p0 + p) * cs + i0 + ir;
                     int d = base + p * MR;
                     System.arraycopy(src, s, dst, d, height);
@@ -183,19 +202,22 @@ final class PackedGemm {
                         java.util.Arrays.fill(dst, d + height, d + MR, 0f);
                     }
                 }
-            } else {
-                // op(A) = A: read each row along k, scatter into the panel with stride MR.
-                for (int r = 0; r < height; r++) {
-                    int s = a.offset() + (i0 + ir + r) * rs + p0 * cs;
-                    int d = base + r;
-                    for (int p = 0; p < kc; p++) {
-                        dst[d + p * MR] = src[s + p * cs];
+                continue;
+            }
+            int s = a.offset() + (i0 + ir) * rs + p0 * cs;
+            if (map != null && height == MR) {
+                // op(A) = A: GATHER_COLUMNS columns of the MR rows at a time, gathered straight into panel order.
+                for (; p + GATHER_COLUMNS <= kc; p += GATHER_COLUMNS) {
+                    int d = base + p * MR;
+                    for (int v = 0; v < GATHER_COLUMNS * MR; v += L) {
+                        FloatVector.fromArray(F, src, s + p, map, v).intoArray(dst, d + v);
                     }
                 }
-                for (int r = height; r < MR; r++) {
-                    for (int p = 0; p < kc; p++) {
-                        dst[base + r + p * MR] = 0f;
-                    }
+            }
+            for (; p < kc; p++) {
+                int d = base + p * MR;
+                for (int r = 0; r < MR; r++) {
+                    dst[d + r] = r < height ? src[s + r * rs + p * cs] : 0f;
                 }
             }
         }
@@ -205,7 +227,7 @@ final class PackedGemm {
      * Copies {@code op(B)[p0 .. p0+kc) x [j0 .. j0+width)} into {@code dst[d ..]} as one column panel: for each
      * {@code p}, NR values of row {@code p} (columns past {@code width} are zero).
      */
-    private static void packB(View b, int p0, int kc, int j0, int width, float[] dst, int d) {
+    private static void packB(View b, int[] map, int p0, int kc, int j0, int width, float[] dst, int d) {
         float[] src = b.data();
         int rs = b.rowStride();
         int cs = b.colStride();
@@ -224,18 +246,21 @@ final class PackedGemm {
                     FloatVector.fromArray(F, src, s + L, hi).intoArray(dst, o + L);
                 }
             }
-        } else {
-            // op(B) = B^T: each column of op(B) is a stored row; scatter it with stride NR.
-            for (int col = 0; col < width; col++) {
-                int s = b.offset() + (j0 + col) * cs + p0 * rs;
-                for (int p = 0; p < kc; p++) {
-                    dst[d + col + p * NR] = src[s + p * rs];
-                }
+            return;
+        }
+        // op(B) = B^T: each column of op(B) is a stored row; gather one value from each of NR rows per step.
+        int s = b.offset() + j0 * cs + p0 * rs;
+        if (width == NR) {
+            for (int p = 0; p < kc; p++) {
+                int o = d + p * NR;
+                FloatVector.fromArray(F, src, s + p * rs, map, 0).intoArray(dst, o);
+                FloatVector.fromArray(F, src, s + p * rs, map, L).intoArray(dst, o + L);
             }
-            for (int col = width; col < NR; col++) {
-                for (int p = 0; p < kc; p++) {
-                    dst[d + col + p * NR] = 0f;
-                }
+            return;
+        }
+        for (int p = 0; p < kc; p++) {
+            for (int col = 0; col < NR; col++) {
+                dst[d + p * NR + col] = col < width ? src[s + col * cs + p * rs] : 0f;
             }
         }
     }
