@@ -34,6 +34,7 @@ public final class TimedBackend implements Backend {
 
     private final Backend inner;
     private final Map<String, Tally> tallies = new LinkedHashMap<>();
+    private final Map<String, Tally> products = new LinkedHashMap<>();
 
     public TimedBackend(Backend inner) {
         this.inner = inner;
@@ -44,8 +45,14 @@ public final class TimedBackend implements Backend {
         return tallies;
     }
 
+    /** The matmul tallies by product, e.g. {@code "2048x256x768 A·Bᵀ"}. */
+    public Map<String, Tally> products() {
+        return products;
+    }
+
     public void reset() {
         tallies.clear();
+        products.clear();
     }
 
     private void add(String op, long t0) {
@@ -152,9 +159,17 @@ public final class TimedBackend implements Backend {
     public void matmul(Tensor a, boolean transA, Tensor b, boolean transB, Tensor c, float alpha, float beta) {
         long t0 = System.nanoTime();
         inner.matmul(a, transA, b, transB, c, alpha, beta);
+        long t1 = System.nanoTime();
         add("matmul", t0);
         int k = transA ? a.shape().dim(-2) : a.shape().dim(-1);
-        tallies.get("matmul").flops += 2.0 * c.size() * k;
+        double flops = 2.0 * c.size() * k;
+        tallies.get("matmul").flops += flops;
+        String key = c.shape().rows() + "x" + c.shape().dim(-1) + "x" + k + " " + (transA ? "Aᵀ" : "A") + "·"
+                + (transB ? "Bᵀ" : "B") + (beta == 0 ? "" : ", β=" + beta);
+        Tally t = products.computeIfAbsent(key, x -> new Tally());
+        t.nanos += t1 - t0;
+        t.calls++;
+        t.flops += flops;
     }
 
     @Override

@@ -102,11 +102,16 @@ public final class TrainStep {
             }
         }
         System.out.println();
-        System.out.println(breakdown(be.tallies(), steps, median));
+        double mean = Arrays.stream(seconds).sum() / steps;
+        System.out.printf(Locale.ROOT, "Time per op (mean step %.3f s):%n%n", mean);
+        System.out.println(breakdown(be.tallies(), steps, mean, true));
+        System.out.println("Matmul by product (m x n x k, layout):");
+        System.out.println();
+        System.out.println(breakdown(be.products(), steps, mean, false));
     }
 
-    /** Per op: time per step, share of the median step, calls per step; matmul also its GFLOP/s. */
-    static String breakdown(Map<String, TimedBackend.Tally> tallies, int steps, double stepSeconds) {
+    /** Per op: time per step, share of the mean step, calls per step, GFLOP/s where counted. */
+    static String breakdown(Map<String, TimedBackend.Tally> tallies, int steps, double stepSeconds, boolean rest) {
         List<Map.Entry<String, TimedBackend.Tally>> ops = new ArrayList<>(tallies.entrySet());
         ops.sort((x, y) -> Long.compare(y.getValue().nanos, x.getValue().nanos));
         StringBuilder sb = new StringBuilder("| op | ms per step | share of step | calls per step | GFLOP/s |\n"
@@ -120,8 +125,10 @@ public final class TrainStep {
                     100 * perStep / stepSeconds, t.calls() / steps,
                     t.flops() > 0 ? String.format(Locale.ROOT, "%.1f", t.flops() / t.seconds() / 1e9) : ""));
         }
-        sb.append(String.format(Locale.ROOT, "| (outside the backend) | %.1f | %.1f%% | | |%n",
-                (stepSeconds - covered) * 1e3, 100 * (stepSeconds - covered) / stepSeconds));
+        if (rest) {
+            sb.append(String.format(Locale.ROOT, "| (outside the backend) | %.1f | %.1f%% | | |%n",
+                    (stepSeconds - covered) * 1e3, 100 * (stepSeconds - covered) / stepSeconds));
+        }
         return sb.toString();
     }
 }

@@ -35,8 +35,13 @@ final class PackedGemm {
     /** Columns of the shared packed B panel: {@code KC x NC} floats (4 MB with AVX-512). */
     static final int NC = 128 * NR;
 
-    /** Below this many multiply-adds a product runs on the calling thread: forking would cost more. */
-    private static final long SERIAL_WORK = 1 << 18;
+    /**
+     * Below this many multiply-adds (counting the tiles' padding) a block runs on the calling thread: handing work
+     * to the pool and waiting for it costs some 10 microseconds, the time of a few million multiply-adds.
+     */
+    private static final long SERIAL_WORK = 1 << 21;
+    /** Below this many packed values, B's panel is packed on the calling thread. */
+    private static final long SERIAL_PACK = 1 << 16;
 
     /** Columns of a row-major A that one round of gathers packs: 4 x MR values, a whole number of vectors. */
     private static final int GATHER_COLUMNS = 4;
@@ -78,7 +83,23 @@ final class PackedGemm {
             VectorKernels.scale(beta, c, co, m * n);
             return;
         }
-        boolean serial = (long) m * n * k < SERIAL_WORK || par.threads() == 1;
+        if (n < NR && m >= NR) {
+            // A narrow C (a LoRA rank's worth of columns) would fill a fraction of each tile's NR columns; its
+            // transpose C^T = B^T A^T fills MR rows instead. Each element is still the same sum in the same order.
+            multiply(transpose(b), transpose(a), c, co, n, m, k, 1, n, alpha, beta);
+        } else {
+            multiply(a, b, c, co, m, n, k, n, 1, alpha, beta);
+        }
+    }
+
+    private static View transpose(View v) {
+        return new View(v.data(), v.offset(), v.colStride(), v.rowStride());
+    }
+
+    /** The product with C's element {@code (i, j)} at {@code c[co + i * cRow + j * cCol]}. */
+    private void multiply(View a, View b, float[] c, int co, int m, int n, int k, int cRow, int cCol, float alpha,
+            float beta) {
+        boolean serial = par.threads() == 1;
         int[] aMap = a.colStride() == 1 ? gatherMap(GATHER_COLUMNS * MR, MR, a.rowStride()) : null;
         int[] bMap = b.rowStride() == 1 ? gatherMap(NR, NR, b.colStride()) : null;
         for (int jc = 0; jc < n; jc += NC) {
@@ -95,12 +116,12 @@ final class PackedGemm {
                         packB(b, bMap, p0, kc, j0 + q * NR, Math.min(NR, n - j0 - q * NR), bp, q * NR * kc);
                     }
                 };
-                if (serial) {
+                if (serial || (long) nPanels * NR * kc < SERIAL_PACK) {
                     packB.run(0, nPanels);
                 } else {
                     par.forRange(nPanels, 4, packB);
                 }
-                computeBlock(a, aMap, bp, c, co, m, n, jc, nc, pc, kc, mode, alpha, beta, serial);
+                computeBlock(a, aMap, bp, c, co, cRow, cCol, m, n, jc, nc, pc, kc, mode, alpha, beta, serial);
             }
         }
     }
@@ -109,10 +130,11 @@ final class PackedGemm {
      * All of C's columns {@code [jc, jc+nc)} for one depth block: tasks of MC rows (and, when there are too few
      * rows to keep every thread busy, also of a share of the column panels), each packing its own A block.
      */
-    private void computeBlock(View a, int[] aMap, float[] bp, float[] c, int co, int m, int n, int jc, int nc, int pc, int kc,
-            int mode, float alpha, float beta, boolean serial) {
+    private void computeBlock(View a, int[] aMap, float[] bp, float[] c, int co, int cRow, int cCol, int m, int n,
+            int jc, int nc, int pc, int kc, int mode, float alpha, float beta, boolean serial) {
         int mPanels = Math.ceilDiv(m, MR);
         int nPanels = Math.ceilDiv(nc, NR);
+        serial |= (long) roundUp(m, MR) * nPanels * NR * kc < SERIAL_WORK;
         int threads = serial ? 1 : par.threads();
         // Row blocks of at most MC rows, as many as a multiple of the thread count so that shares are even.
         int rowBlocks = Math.min(mPanels, roundUp(Math.ceilDiv(mPanels * MR, MC), threads));
@@ -142,8 +164,8 @@ final class PackedGemm {
                     int cols = Math.min(NR, n - j);
                     for (int ir = 0; ir < rows; ir += MR) {
                         kernel(ws.a, ir * kc, bp, q * NR * kc, kc, ws.tile);
-                        merge(ws.tile, c, co + (i0 + ir) * n + j, n, Math.min(MR, rows - ir), cols, mode, alpha,
-                                beta);
+                        merge(ws.tile, c, co + (i0 + ir) * cRow + j * cCol, cRow, cCol, Math.min(MR, rows - ir),
+                                cols, mode, alpha, beta);
                     }
                 }
             }
@@ -193,13 +215,19 @@ final class PackedGemm {
             int height = Math.min(MR, rows - ir);
             int p = 0;
             if (rs == 1) {
-                // op(A) = A^T: the MR values of one column are adjacent in memory.
+                // op(A) = A^T: the MR values of one column are adjacent in memory. (A loop, not arraycopy: the
+                // call costs more than copying twelve floats.)
                 for (; p < kc; p++) {
                     int s = a.offset() + (p0 + p) * cs + i0 + ir;
                     int d = base + p * MR;
-                    System.arraycopy(src, s, dst, d, height);
-                    if (height < MR) {
-                        java.util.Arrays.fill(dst, d + height, d + MR, 0f);
+                    if (height == MR) {
+                        for (int r = 0; r < MR; r++) {
+                            dst[d + r] = src[s + r];
+                        }
+                    } else {
+                        for (int r = 0; r < MR; r++) {
+                            dst[d + r] = r < height ? src[s + r] : 0f;
+                        }
                     }
                 }
                 continue;
@@ -352,12 +380,18 @@ final class PackedGemm {
     }
 
     /**
-     * Merges the top-left {@code rows x cols} of {@code tile} into C at {@code c[co ..]} (row stride {@code ldc}):
-     * SET {@code alpha t}; BLEND {@code alpha t + beta old}; ADD {@code alpha t + old} with one rounding. Edge
-     * tiles go through masks with the same lane arithmetic, so an element's value does not depend on its tile.
+     * Merges the top-left {@code rows x cols} of {@code tile} into C, whose element {@code (r, col)} of this tile is
+     * at {@code c[co + r * cRow + col * cCol]}: SET {@code alpha t}; BLEND {@code alpha t + beta old}; ADD
+     * {@code alpha t + old} with one rounding. Edge tiles go through masks, and a transposed C through scalar
+     * {@link Math#fma}, with the same arithmetic lane for lane, so an element's value does not depend on its tile.
      */
-    private static void merge(float[] tile, float[] c, int co, int ldc, int rows, int cols, int mode, float alpha,
-            float beta) {
+    private static void merge(float[] tile, float[] c, int co, int cRow, int cCol, int rows, int cols, int mode,
+            float alpha, float beta) {
+        if (cCol != 1) {
+            mergeStrided(tile, c, co, cRow, cCol, rows, cols, mode, alpha, beta);
+            return;
+        }
+        int ldc = cRow;
         FloatVector al = FloatVector.broadcast(F, alpha);
         FloatVector be = FloatVector.broadcast(F, beta);
         if (cols == NR) {
@@ -386,6 +420,21 @@ final class PackedGemm {
                     default -> t.fma(al, FloatVector.fromArray(F, c, o, mask));
                 };
                 result.intoArray(c, o, mask);
+            }
+        }
+    }
+
+    private static void mergeStrided(float[] tile, float[] c, int co, int cRow, int cCol, int rows, int cols,
+            int mode, float alpha, float beta) {
+        for (int r = 0; r < rows; r++) {
+            for (int col = 0; col < cols; col++) {
+                float t = tile[r * NR + col];
+                int o = co + r * cRow + col * cCol;
+                c[o] = switch (mode) {
+                    case SET -> t * alpha;
+                    case BLEND -> Math.fma(c[o], beta, t * alpha);
+                    default -> Math.fma(t, alpha, c[o]);
+                };
             }
         }
     }

@@ -119,6 +119,8 @@ class PackedGemmTest {
         "250, 97, 600, false, false", "250, 97, 600, false, true", "250, 97, 600, true, false",
         "250, 97, 600, true, true",
         "261, 4133, 3, false, true", "13, 4129, 270, true, false",
+        "300, 8, 300, false, false", "300, 8, 300, false, true", "300, 8, 300, true, false", "300, 8, 300, true, true",
+        "40, 31, 5, false, true", "32, 1, 64, true, false",
         "300, 517, 1030, false, false", "300, 517, 1030, false, true", "300, 517, 1030, true, false",
     })
     void matchesTheDoubleProduct(int m, int n, int k, boolean ta, boolean tb) {
@@ -163,14 +165,15 @@ class PackedGemmTest {
         assertArrayEquals(new float[20 * 9], cs.run(BE, 1f, 0f));
     }
 
-    @Test
-    void aNaNInAnOperandReachesOnlyItsRowOfC() {
-        Case cs = Case.random(5, 1, false, false, 30, 40, 50, false, true);
+    @ParameterizedTest(name = "n={0}")
+    @CsvSource({"40", "8"})
+    void aNaNInAnOperandReachesOnlyItsRowOfC(int n) {
+        Case cs = Case.random(5, 1, false, false, 70, n, 50, false, true);
         cs.a[7 * 50 + 3] = Float.NaN;
         float[] out = cs.run(BE, 1f, 0f);
-        for (int i = 0; i < 30; i++) {
-            for (int j = 0; j < 40; j++) {
-                assertEquals(i == 7, Float.isNaN(out[i * 40 + j]), "c[" + i + ", " + j + "]");
+        for (int i = 0; i < 70; i++) {
+            for (int j = 0; j < n; j++) {
+                assertEquals(i == 7, Float.isNaN(out[i * n + j]), "c[" + i + ", " + j + "]");
             }
         }
     }
@@ -181,6 +184,7 @@ class PackedGemmTest {
         "250, 4200, 40, false, false",
         "64, 1000, 600, true, false",
         "600, 70, 300, true, true",
+        "700, 8, 600, true, false",
     })
     void resultsAreBitIdenticalForAnyThreadCount(int m, int n, int k, boolean ta, boolean tb) {
         Case cs = Case.random(11, 1, false, false, m, n, k, ta, tb);
