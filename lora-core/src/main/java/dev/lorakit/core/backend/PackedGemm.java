@@ -111,11 +111,7 @@ final class PackedGemm {
                 float[] bp = panel(nPanels * NR * kc);
                 int j0 = jc;
                 int p0 = pc;
-                Parallel.Range packB = (from, to) -> {
-                    for (int q = from; q < to; q++) {
-                        packB(b, bMap, p0, kc, j0 + q * NR, Math.min(NR, n - j0 - q * NR), bp, q * NR * kc);
-                    }
-                };
+                Parallel.Range packB = (from, to) -> packB(b, bMap, p0, kc, j0, n, from, to, bp);
                 if (serial || (long) nPanels * NR * kc < SERIAL_PACK) {
                     packB.run(0, nPanels);
                 } else {
@@ -210,28 +206,27 @@ final class PackedGemm {
         float[] src = a.data();
         int rs = a.rowStride();
         int cs = a.colStride();
+        if (rs == 1) {
+            // op(A) = A^T: stored row p holds column p of op(A). Walk it once, front to back, handing MR values
+            // to each panel: a panel-by-panel walk would revisit every row once per panel, and rows whose
+            // length is a multiple of 1 KB share a few L1 sets, so those revisits miss.
+            for (int p = 0; p < kc; p++) {
+                int s = a.offset() + (p0 + p) * cs + i0;
+                for (int ir = 0; ir < rows; ir += MR) {
+                    int height = Math.min(MR, rows - ir);
+                    int d = ir * kc + p * MR;
+                    for (int v = 0; v < MR; v += L) {
+                        FloatVector.fromArray(F, src, s + ir + v, F.indexInRange(v, height))
+                                .intoArray(dst, d + v, F.indexInRange(v, MR));
+                    }
+                }
+            }
+            return;
+        }
         for (int ir = 0; ir < rows; ir += MR) {
             int base = ir * kc;
             int height = Math.min(MR, rows - ir);
             int p = 0;
-            if (rs == 1) {
-                // op(A) = A^T: the MR values of one column are adjacent in memory. (A loop, not arraycopy: the
-                // call costs more than copying twelve floats.)
-                for (; p < kc; p++) {
-                    int s = a.offset() + (p0 + p) * cs + i0 + ir;
-                    int d = base + p * MR;
-                    if (height == MR) {
-                        for (int r = 0; r < MR; r++) {
-                            dst[d + r] = src[s + r];
-                        }
-                    } else {
-                        for (int r = 0; r < MR; r++) {
-                            dst[d + r] = r < height ? src[s + r] : 0f;
-                        }
-                    }
-                }
-                continue;
-            }
             int s = a.offset() + (i0 + ir) * rs + p0 * cs;
             if (map != null && height == MR) {
                 // op(A) = A: GATHER_COLUMNS columns of the MR rows at a time, gathered straight into panel order.
@@ -252,43 +247,50 @@ final class PackedGemm {
     }
 
     /**
-     * Copies {@code op(B)[p0 .. p0+kc) x [j0 .. j0+width)} into {@code dst[d ..]} as one column panel: for each
-     * {@code p}, NR values of row {@code p} (columns past {@code width} are zero).
+     * Copies {@code op(B)[p0 .. p0+kc)} of the column panels {@code q0 .. q1-1} (panel q holds columns {@code j0 +
+     * q NR ..}, none at or past {@code n}) into {@code dst}: panel q at {@code q NR kc}, for each {@code p} its NR
+     * values of row {@code p}, zero past {@code n}.
      */
-    private static void packB(View b, int[] map, int p0, int kc, int j0, int width, float[] dst, int d) {
+    private static void packB(View b, int[] map, int p0, int kc, int j0, int n, int q0, int q1, float[] dst) {
         float[] src = b.data();
         int rs = b.rowStride();
         int cs = b.colStride();
         if (cs == 1) {
-            // op(B) = B: each row's NR values are adjacent; copy them as vectors.
-            VectorMask<Float> lo = F.indexInRange(0, width);
-            VectorMask<Float> hi = F.indexInRange(L, width);
+            // op(B) = B: walk each stored row once across all the panels, two vectors per panel (see packA).
             for (int p = 0; p < kc; p++) {
                 int s = b.offset() + (p0 + p) * rs + j0;
-                int o = d + p * NR;
-                if (width == NR) {
-                    FloatVector.fromArray(F, src, s).intoArray(dst, o);
-                    FloatVector.fromArray(F, src, s + L).intoArray(dst, o + L);
-                } else {
-                    FloatVector.fromArray(F, src, s, lo).intoArray(dst, o);
-                    FloatVector.fromArray(F, src, s + L, hi).intoArray(dst, o + L);
+                for (int q = q0; q < q1; q++) {
+                    int width = Math.min(NR, n - j0 - q * NR);
+                    int o = q * NR * kc + p * NR;
+                    int at = s + q * NR;
+                    if (width == NR) {
+                        FloatVector.fromArray(F, src, at).intoArray(dst, o);
+                        FloatVector.fromArray(F, src, at + L).intoArray(dst, o + L);
+                    } else {
+                        FloatVector.fromArray(F, src, at, F.indexInRange(0, width)).intoArray(dst, o);
+                        FloatVector.fromArray(F, src, at + L, F.indexInRange(L, width)).intoArray(dst, o + L);
+                    }
                 }
             }
             return;
         }
         // op(B) = B^T: each column of op(B) is a stored row; gather one value from each of NR rows per step.
-        int s = b.offset() + j0 * cs + p0 * rs;
-        if (width == NR) {
-            for (int p = 0; p < kc; p++) {
-                int o = d + p * NR;
-                FloatVector.fromArray(F, src, s + p * rs, map, 0).intoArray(dst, o);
-                FloatVector.fromArray(F, src, s + p * rs, map, L).intoArray(dst, o + L);
+        for (int q = q0; q < q1; q++) {
+            int width = Math.min(NR, n - j0 - q * NR);
+            int d = q * NR * kc;
+            int s = b.offset() + (j0 + q * NR) * cs + p0 * rs;
+            if (width == NR) {
+                for (int p = 0; p < kc; p++) {
+                    int o = d + p * NR;
+                    FloatVector.fromArray(F, src, s + p * rs, map, 0).intoArray(dst, o);
+                    FloatVector.fromArray(F, src, s + p * rs, map, L).intoArray(dst, o + L);
+                }
+                continue;
             }
-            return;
-        }
-        for (int p = 0; p < kc; p++) {
-            for (int col = 0; col < NR; col++) {
-                dst[d + p * NR + col] = col < width ? src[s + col * cs + p * rs] : 0f;
+            for (int p = 0; p < kc; p++) {
+                for (int col = 0; col < NR; col++) {
+                    dst[d + p * NR + col] = col < width ? src[s + col * cs + p * rs] : 0f;
+                }
             }
         }
     }
