@@ -24,6 +24,9 @@ final class PackedGemm {
     private static final VectorSpecies<Float> F = VectorKernels.F;
     private static final int L = F.length();
 
+    /** Products with fewer rows than this stream B instead of packing it (see {@link #multiplyThin}). */
+    static final int THIN_ROWS = 4;
+
     /** Rows of the register tile. 12 x 2 vectors = 24 accumulators, leaving AVX-512 registers for B and A. */
     static final int MR = 12;
     /** Columns of the register tile: two vectors. */
@@ -83,7 +86,9 @@ final class PackedGemm {
             VectorKernels.scale(beta, c, co, m * n);
             return;
         }
-        if (n < NR && m >= NR) {
+        if (m < THIN_ROWS) {
+            multiplyThin(a, b, c, co, m, n, k, alpha, beta);
+        } else if (n < NR && m >= NR) {
             // A narrow C (a LoRA rank's worth of columns) would fill a fraction of each tile's NR columns; its
             // transpose C^T = B^T A^T fills MR rows instead. Each element is still the same sum in the same order.
             multiply(transpose(b), transpose(a), c, co, n, m, k, 1, n, alpha, beta);
@@ -139,10 +144,7 @@ final class PackedGemm {
         int colGroups = rowBlocks >= 2 * threads || serial ? 1 : Math.min(nPanels, Math.ceilDiv(2 * threads, rowBlocks));
         int tasks = rowBlocks * colGroups;
         Parallel.Range body = (from, to) -> {
-            Workspace ws = spare.poll();
-            if (ws == null) {
-                ws = new Workspace(new float[MC * KC], new float[MR * NR]);
-            }
+            Workspace ws = workspace();
             int packed = -1;
             for (int t = from; t < to; t++) {
                 int block = t / colGroups;
@@ -172,6 +174,93 @@ final class PackedGemm {
         } else {
             par.forRange(tasks, 1, body);
         }
+    }
+
+    private Workspace workspace() {
+        Workspace ws = spare.poll();
+        return ws != null ? ws : new Workspace(new float[MC * KC], new float[MR * NR]);
+    }
+
+    /**
+     * A product of fewer than {@link #THIN_ROWS} rows (a decoding step: one token per sequence). Packing would copy
+     * all of B to use it once or twice; instead each row streams B, NR columns at a time, with the kernel's
+     * arithmetic exactly: per element one FMA chain over each KC block in ascending k, then the same merge. So a
+     * row of C comes out bit for bit the same whether it is computed alone or in a tall product.
+     */
+    private void multiplyThin(View a, View b, float[] c, int co, int m, int n, int k, float alpha, float beta) {
+        int panels = Math.ceilDiv(n, NR);
+        int[] bMap = b.colStride() != 1 ? gatherMap(NR, NR, b.colStride()) : null;
+        Parallel.Range body = (from, to) -> {
+            Workspace ws = workspace();
+            for (int q = from; q < to; q++) {
+                int j = q * NR;
+                int width = Math.min(NR, n - j);
+                for (int pc = 0; pc < k; pc += KC) {
+                    int kc = Math.min(KC, k - pc);
+                    int mode = pc > 0 ? ADD : beta == 0f ? SET : BLEND;
+                    for (int i = 0; i < m; i++) {
+                        thinKernel(a, i, pc, kc, b, bMap, j, width, ws.tile);
+                        merge(ws.tile, c, co + i * n + j, n, 1, 1, width, mode, alpha, beta);
+                    }
+                }
+            }
+            spare.offer(ws);
+        };
+        if (par.threads() == 1 || (long) m * panels * NR * k < SERIAL_WORK) {
+            body.run(0, panels);
+        } else {
+            par.forRange(panels, 1, body);
+        }
+    }
+
+    /**
+     * Row {@code i} of {@code op(A)} times columns {@code j .. j+width} of {@code op(B)} over the depth block {@code
+     * [pc, pc+kc)}, into {@code tile[0 .. NR)}: the kernel's FMA chain for a single row, reading B where it lies.
+     */
+    private static void thinKernel(View a, int i, int pc, int kc, View b, int[] bMap, int j, int width,
+            float[] tile) {
+        float[] av = a.data();
+        float[] bv = b.data();
+        int ao = a.offset() + i * a.rowStride() + pc * a.colStride();
+        int as = a.colStride();
+        int bo = b.offset() + pc * b.rowStride() + j * b.colStride();
+        int bs = b.rowStride();
+        FloatVector acc0 = FloatVector.zero(F);
+        FloatVector acc1 = FloatVector.zero(F);
+        if (bMap == null && width == NR) {
+            for (int p = 0; p < kc; p++) {
+                FloatVector x = FloatVector.broadcast(F, av[ao + p * as]);
+                acc0 = x.fma(FloatVector.fromArray(F, bv, bo + p * bs), acc0);
+                acc1 = x.fma(FloatVector.fromArray(F, bv, bo + p * bs + L), acc1);
+            }
+        } else if (bMap == null) {
+            VectorMask<Float> lo = F.indexInRange(0, width);
+            VectorMask<Float> hi = F.indexInRange(L, width);
+            for (int p = 0; p < kc; p++) {
+                FloatVector x = FloatVector.broadcast(F, av[ao + p * as]);
+                acc0 = x.fma(FloatVector.fromArray(F, bv, bo + p * bs, lo), acc0);
+                acc1 = x.fma(FloatVector.fromArray(F, bv, bo + p * bs + L, hi), acc1);
+            }
+        } else if (width == NR) {
+            // op(B) = B^T: gather one value from each of NR stored rows per step.
+            for (int p = 0; p < kc; p++) {
+                FloatVector x = FloatVector.broadcast(F, av[ao + p * as]);
+                acc0 = x.fma(FloatVector.fromArray(F, bv, bo + p * bs, bMap, 0), acc0);
+                acc1 = x.fma(FloatVector.fromArray(F, bv, bo + p * bs, bMap, L), acc1);
+            }
+        } else {
+            // op(B) = B^T at the right edge (a masked gather still checks its idle lanes): the same chain per lane.
+            for (int col = 0; col < NR; col++) {
+                float acc = 0f;
+                for (int p = 0; col < width && p < kc; p++) {
+                    acc = Math.fma(av[ao + p * as], bv[bo + col * b.colStride() + p * bs], acc);
+                }
+                tile[col] = acc;
+            }
+            return;
+        }
+        acc0.intoArray(tile, 0);
+        acc1.intoArray(tile, L);
     }
 
     private static int roundUp(int x, int multiple) {
