@@ -17,7 +17,8 @@ import org.junit.jupiter.params.provider.CsvSource;
 /**
  * The blocked matmul against a double-precision product, on shapes chosen to hit every edge: single elements,
  * sizes that are no multiple of the register tile, products deeper than one {@link PackedGemm#KC} block, taller
- * than one {@link PackedGemm#MC} block and wider than one {@link PackedGemm#NC} panel.
+ * than one {@link PackedGemm#MC} block, wider than one {@link PackedGemm#NC} panel, narrow outputs (computed
+ * transposed) and thin ones (streamed).
  */
 class PackedGemmTest {
 
@@ -121,6 +122,7 @@ class PackedGemmTest {
         "261, 4133, 3, false, true", "13, 4129, 270, true, false",
         "300, 8, 300, false, false", "300, 8, 300, false, true", "300, 8, 300, true, false", "300, 8, 300, true, true",
         "40, 31, 5, false, true", "32, 1, 64, true, false",
+        "13, 4200, 2000, false, true", "50, 70, 2500, false, false",
         "300, 517, 1030, false, false", "300, 517, 1030, false, true", "300, 517, 1030, true, false",
     })
     void matchesTheDoubleProduct(int m, int n, int k, boolean ta, boolean tb) {
@@ -185,6 +187,7 @@ class PackedGemmTest {
         "64, 1000, 600, true, false",
         "600, 70, 300, true, true",
         "700, 8, 600, true, false",
+        "40, 4200, 2100, true, false",
     })
     void resultsAreBitIdenticalForAnyThreadCount(int m, int n, int k, boolean ta, boolean tb) {
         Case cs = Case.random(11, 1, false, false, m, n, k, ta, tb);
