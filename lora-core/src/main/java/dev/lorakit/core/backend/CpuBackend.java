@@ -11,6 +11,7 @@ import dev.lorakit.core.tensor.Tensor;
 public final class CpuBackend implements Backend {
 
     private final Parallel par;
+    private final Matmul matmul;
 
     /** A backend using every available processor. */
     public CpuBackend() {
@@ -23,6 +24,7 @@ public final class CpuBackend implements Backend {
             throw new IllegalArgumentException("The CPU backend needs at least one thread, not " + threads + ".");
         }
         this.par = new Parallel(threads);
+        this.matmul = new Matmul(par);
     }
 
     @Override
@@ -218,7 +220,7 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void matmul(Tensor a, boolean transA, Tensor b, boolean transB, Tensor c, float alpha, float beta) {
-        Matmul.run(par, cpu(a, "matmul a"), transA, cpu(b, "matmul b"), transB, cpu(c, "matmul c"), alpha, beta);
+        matmul.run(cpu(a, "matmul a"), transA, cpu(b, "matmul b"), transB, cpu(c, "matmul c"), alpha, beta);
     }
 
     // ---- decoder ops -------------------------------------------------------------------------------------
