@@ -2,8 +2,9 @@ package dev.lorakit.bench;
 
 import dev.lorakit.core.backend.Backend;
 import dev.lorakit.core.lora.LoraSpec;
-import dev.lorakit.core.lora.LoraTarget;
+import dev.lorakit.core.lora.LoraConfig;
 import dev.lorakit.core.lora.LoraWeights;
+import dev.lorakit.core.lora.TargetModules;
 import dev.lorakit.core.nn.Activations;
 import dev.lorakit.core.nn.Decoder;
 import dev.lorakit.core.nn.DecoderConfig;
@@ -14,7 +15,6 @@ import dev.lorakit.core.tensor.DType;
 import dev.lorakit.core.tensor.Shape;
 import dev.lorakit.core.tensor.Tensor;
 import java.util.ArrayList;
-import java.util.EnumSet;
 import java.util.List;
 import java.util.Random;
 
@@ -42,7 +42,7 @@ public final class DemoModel implements AutoCloseable {
         public static Setup of(int hidden, int intermediate, int layers, int heads, int vocab, int rank, int batch,
                 int seq) {
             DecoderConfig c = new DecoderConfig(vocab, hidden, intermediate, layers, heads, heads, hidden / heads,
-                    10000, 1e-5, 0, false);
+                    10000, 1e-5, 0, false, 4096);
             return new Setup(c, rank, batch, seq);
         }
 
@@ -51,7 +51,7 @@ public final class DemoModel implements AutoCloseable {
         }
 
         public LoraSpec lora() {
-            return new LoraSpec(rank, 2.0 * rank, 0.0, false, EnumSet.allOf(LoraTarget.class));
+            return LoraSpec.of(LoraConfig.of(rank, 2.0 * rank, 0.0, new TargetModules.AllLinear()), config);
         }
     }
 
@@ -69,7 +69,7 @@ public final class DemoModel implements AutoCloseable {
         DecoderConfig c = setup.config();
         Random rnd = new Random(seed);
         decoder = new Decoder(c, weights(c, be, rnd), be);
-        lora = LoraWeights.gaussian(c, setup.lora(), be, seed);
+        lora = LoraWeights.init(setup.lora(), be, seed);
         decoder.setLora(lora);
         decoder.setTraining(true);
         adamW = new AdamW(be, lora.parameters(), AdamW.Settings.defaults());
