@@ -6,8 +6,9 @@
 #   bash scripts/bench-7b.sh [PATH/TO/peft_baseline.py]
 #
 # Without the argument the baseline script is looked for in shared/device/, ../shared/device/ and .gpu-bundle/.
-# Steps: (1) every CUDA op against the CPU backend (CudaSmoke; the fused attention kernels included), (2) for each
-# of the four table rows the PEFT baseline then lorakit bench-train, (3) the table. Each row prints one
+# Steps: (1) every CUDA op against the CPU backend (CudaSmoke; the fused attention kernels included), (2) lorakit's
+# loss and LoRA gradients against transformers + PEFT on a random 1B model (scripts/correctness-1b.sh; CORRECTNESS=0
+# skips it), (3) for each of the four table rows the PEFT baseline then lorakit bench-train, (4) the table. Each row prints one
 # BENCH {json} line per implementation; the raw lines go to $OUT/bench-7b.jsonl.
 set -uo pipefail
 out=${OUT:-.gpu-bundle/out}
@@ -28,6 +29,12 @@ jsonl=$out/bench-7b.jsonl
 
 echo "== op parity (CUDA vs CPU)"
 bash "$bundle/run.sh" main dev.lorakit.cuda.CudaSmoke 2>&1 | tee "$out/cuda-smoke.txt"
+
+# Correctness at scale before speed: lorakit against transformers + PEFT on a random 1B model (CORRECTNESS=0 skips).
+if [[ ${CORRECTNESS:-1} != 0 ]]; then
+  echo "== correctness at 1B (lorakit vs transformers + PEFT, bf16 and fp32)"
+  OUT=$out bash scripts/correctness-1b.sh 2>&1 | tee "$out/correctness-1b.log"
+fi
 
 rows=("llama2-7b qv 4 512" "llama2-7b all 4 512" "llama2-7b all 8 1024 ckpt" "mistral-7b all 4 512")
 for row in "${rows[@]}"; do

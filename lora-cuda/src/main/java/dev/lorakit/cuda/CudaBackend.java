@@ -413,6 +413,34 @@ public final class CudaBackend implements Backend {
     }
 
     @Override
+    public void copyColumns(Tensor src, int srcCol, Tensor dst, int dstCol, int rows, int cols) {
+        enter("copyColumns");
+        CudaTensor s = cuda(src, "copyColumns source");
+        CudaTensor d = cuda(dst, "copyColumns destination");
+        boolean fits = s.dtype() == d.dtype() && rows > 0 && cols >= 0 && srcCol >= 0 && dstCol >= 0
+                && src.size() % rows == 0 && dst.size() % rows == 0
+                && srcCol + (long) cols <= src.size() / rows && dstCol + (long) cols <= dst.size() / rows;
+        if (!fits) {
+            throw new IllegalArgumentException("copyColumns: cannot copy " + cols + " columns from column " + srcCol
+                    + " of " + src.shape() + " " + s.dtype() + " to column " + dstCol + " of " + dst.shape() + " "
+                    + d.dtype() + " as " + rows + " rows.");
+        }
+        long n = (long) rows * cols;
+        if (n == 0) {
+            return;
+        }
+        if (rows == 1) {
+            // A contiguous range: the driver's copy, no kernel.
+            long bytes = s.dtype().bytes();
+            driver.copyDeviceToDevice(d.pointer() + dstCol * bytes, s.pointer() + srcCol * bytes, n * bytes, stream);
+            return;
+        }
+        kernels.launch(s.dtype().bytes() == 4 ? "copy_columns_b32" : "copy_columns_b16", stream, Kernels.blocksFor(n),
+                s.pointer(), src.size() / rows, (long) srcCol, d.pointer(), dst.size() / rows, (long) dstCol,
+                (long) rows, (long) cols);
+    }
+
+    @Override
     public void fill(Tensor t, float value) {
         enter("fill");
         CudaTensor c = cuda(t, "fill");

@@ -25,7 +25,7 @@ final class KernelSources {
 
     static final List<KernelFile> FILES = List.of(
             new KernelFile("elementwise", List.of("add_f32", "add_scaled_f32", "scale_f32", "dropout_f32",
-                    "dropout_bf16")),
+                    "dropout_bf16", "copy_columns_b32", "copy_columns_b16")),
             new KernelFile("casts", List.of("cast_f32_to_bf16", "cast_bf16_to_f32", "cast_f32_to_f16",
                     "cast_f16_to_f32", "cast_bf16_to_f16", "cast_f16_to_bf16")),
             new KernelFile("reductions", List.of("sum_squares_f32", "all_finite_f32")),

@@ -160,6 +160,16 @@ final class ParityChecks {
             be.copyAt(src, dst, 2, 4);
             return be.download(dst);
         }));
+        for (DType t : List.of(DType.F32, DType.BF16)) {
+            c.add(new Check("copyColumns " + t + " (a column block; a contiguous range)", 0, be -> {
+                Tensor src = be.upload(randoms(40, 37 * 11, 1), t, Shape.of(37, 11));
+                Tensor dst = be.upload(randoms(41, 37 * 13, 1), t, Shape.of(37, 13));
+                be.copyColumns(src, 3, dst, 5, 37, 7);
+                Tensor flat = be.upload(randoms(42, 3 * 29, 1), t, Shape.of(3, 29));
+                be.copyColumns(src, 0, flat, 17, 1, 2 * 11);
+                return out(be, dst, flat);
+            }));
+        }
     }
 
     private static void elementwise(List<Check> c) {

@@ -26,7 +26,10 @@ import picocli.CommandLine.Command;
       StatsCommand.class,
       ReviewSummaryCommand.class,
       VerifyReferenceCommand.class,
-      BenchTrainCommand.class
+      BenchTrainCommand.class,
+      MakeRandomModelCommand.class,
+      LoraGradsCommand.class,
+      CompareGradsCommand.class
     })
 public final class Main implements Runnable {
 

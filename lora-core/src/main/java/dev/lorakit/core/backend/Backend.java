@@ -66,6 +66,15 @@ public interface Backend extends AutoCloseable {
      */
     void copyAt(Tensor src, Tensor dst, int batch, int position);
 
+    /**
+     * Copies a block of columns between two matrices with the same number of rows: {@code dst[i, dstCol + j] =
+     * src[i, srcCol + j]} for {@code i < rows}, {@code j < cols}, where {@code src} is read as
+     * {@code [rows, src.size() / rows]} and {@code dst} as {@code [rows, dst.size() / rows]} whatever their shapes,
+     * both of the same dtype. With {@code rows == 1} it copies a contiguous range (e.g. a matrix into a block of rows
+     * of a taller one). How the decoder stacks the LoRA matrices of projections that read the same input.
+     */
+    void copyColumns(Tensor src, int srcCol, Tensor dst, int dstCol, int rows, int cols);
+
     /** Sets every element of {@code t} to {@code value}. */
     void fill(Tensor t, float value);
 

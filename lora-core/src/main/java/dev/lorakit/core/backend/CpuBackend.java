@@ -124,6 +124,35 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
+    public void copyColumns(Tensor src, int srcCol, Tensor dst, int dstCol, int rows, int cols) {
+        CpuTensor s = cpu(src, "copyColumns source");
+        CpuTensor d = cpu(dst, "copyColumns destination");
+        long srcWidth = columnsCheck(src, srcCol, dst, dstCol, rows, cols);
+        long dstWidth = dst.size() / rows;
+        Object from = s.dtype() == DType.F32 ? s.floats() : s.halves();
+        Object to = d.dtype() == DType.F32 ? d.floats() : d.halves();
+        for (int i = 0; i < rows; i++) {
+            System.arraycopy(from, (int) (i * srcWidth + srcCol), to, (int) (i * dstWidth + dstCol), cols);
+        }
+    }
+
+    /**
+     * One sentence unless {@code copyColumns}'s arguments fit: same dtype, rows dividing both sizes, the column
+     * blocks inside both widths. Returns the source's width.
+     */
+    private static long columnsCheck(Tensor src, int srcCol, Tensor dst, int dstCol, int rows, int cols) {
+        boolean fits = src.dtype() == dst.dtype() && rows > 0 && cols >= 0 && srcCol >= 0 && dstCol >= 0
+                && src.size() % rows == 0 && dst.size() % rows == 0
+                && srcCol + (long) cols <= src.size() / rows && dstCol + (long) cols <= dst.size() / rows;
+        if (!fits) {
+            throw new IllegalArgumentException("copyColumns: cannot copy " + cols + " columns from column " + srcCol
+                    + " of " + src.shape() + " " + src.dtype() + " to column " + dstCol + " of " + dst.shape() + " "
+                    + dst.dtype() + " as " + rows + " rows.");
+        }
+        return src.size() / rows;
+    }
+
+    @Override
     public void fill(Tensor t, float value) {
         CpuTensor c = cpu(t, "fill");
         if (c.dtype() == DType.F32) {

@@ -39,6 +39,7 @@ public final class Decoder implements AutoCloseable {
     private boolean checkpointing;
     private long dropoutSeed;
     private int lossChunkRows;
+    private boolean stackedLora = true;
     private Tensor ropeCos;
     private Tensor ropeSin;
     private final Map<String, Activations> buffers = new LinkedHashMap<>();
@@ -136,6 +137,16 @@ public final class Decoder implements AutoCloseable {
                     + rows + ".");
         }
         this.lossChunkRows = rows;
+    }
+
+    /**
+     * Whether projections that read the same input (q, k and v; gate and up) compute their LoRA {@code x A^T} in one
+     * matrix product over the stacked A matrices, and {@code dA} and {@code dx} through A in one product each (the
+     * default). Only without active dropout: dropout gives each projection its own input. Same results up to the
+     * order of float additions; {@code false} computes each projection on its own.
+     */
+    public void setStackedLora(boolean stacked) {
+        this.stackedLora = stacked;
     }
 
     /** The seed of the LoRA dropout masks of the next pass (set it per step, e.g. from the step number). */
@@ -241,9 +252,7 @@ public final class Decoder implements AutoCloseable {
         Activations.Layer s = a.layer(l);
         float eps = (float) config.rmsEps();
         be.rmsNorm(x, w.attnNorm(), eps, s.norm1, s.rstd1);
-        linear(a, l, LoraTarget.Q_PROJ, w.q(), s.norm1, s.q);
-        linear(a, l, LoraTarget.K_PROJ, w.k(), s.norm1, s.k);
-        linear(a, l, LoraTarget.V_PROJ, w.v(), s.norm1, s.v);
+        linears(a, l, QKV, s.norm1, s.q, s.k, s.v);
         be.rope(s.q, a.batch, config.heads(), ropeCos, ropeSin, position, false);
         be.rope(s.k, a.batch, config.kvHeads(), ropeCos, ropeSin, position, false);
         if (cache == null) {
@@ -258,11 +267,94 @@ public final class Decoder implements AutoCloseable {
         linear(a, l, LoraTarget.O_PROJ, w.o(), s.att, s.mid);
         be.add(s.mid, x, s.mid);
         be.rmsNorm(s.mid, w.mlpNorm(), eps, s.norm2, s.rstd2);
-        linear(a, l, LoraTarget.GATE_PROJ, w.gate(), s.norm2, s.gate);
-        linear(a, l, LoraTarget.UP_PROJ, w.up(), s.norm2, s.up);
+        linears(a, l, GATE_UP, s.norm2, s.gate, s.up);
         be.swiglu(s.gate, s.up, s.act);
         linear(a, l, LoraTarget.DOWN_PROJ, w.down(), s.act, out);
         be.add(out, s.mid, out);
+    }
+
+    /** Projections of the same input, in the order {@link #linears} and {@link #linearsBackward} take their outputs. */
+    private static final LoraTarget[] QKV = {LoraTarget.Q_PROJ, LoraTarget.K_PROJ, LoraTarget.V_PROJ};
+    private static final LoraTarget[] GATE_UP = {LoraTarget.GATE_PROJ, LoraTarget.UP_PROJ};
+
+    /**
+     * {@link #linear} for each of {@code targets}, which all read {@code x}, into {@code ys} (same order). Where two
+     * or more are wrapped and no dropout is active, their LoRA paths share one product {@code x [A1; A2; ...]^T}
+     * over the stacked A matrices; its column blocks are each projection's {@code x A^T}.
+     */
+    private void linears(Activations a, int l, LoraTarget[] targets, Tensor x, Tensor... ys) {
+        LoraWeights.Pair[] pairs = stackable(l, targets);
+        if (pairs == null) {
+            for (int i = 0; i < targets.length; i++) {
+                linear(a, l, targets[i], targets[i].base(weights.layers().get(l)), x, ys[i]);
+            }
+            return;
+        }
+        for (int i = 0; i < targets.length; i++) {
+            be.matmul(x, false, targets[i].base(weights.layers().get(l)), true, ys[i], 1, 0);
+        }
+        int n = a.batch * a.seq;
+        int rank = stackedRank(pairs);
+        Tensor xa = a.scratch("xaStacked." + rank, n, rank);
+        be.matmul(x, false, stackedA(a, pairs, false), true, xa, 1, 0);
+        int col = 0;
+        for (int i = 0; i < targets.length; i++) {
+            LoraWeights.Pair p = pairs[i];
+            if (p != null) {
+                Tensor own = a.xa[l][p.target().ordinal()];
+                be.copyColumns(xa, col, own, 0, n, p.module().rank());
+                be.matmul(own, false, p.b(), true, ys[i], p.scale(), 1);
+                col += p.module().rank();
+            }
+        }
+    }
+
+    /**
+     * The wrapped pairs of {@code targets} (null where one is not wrapped) when their LoRA paths can be stacked: at
+     * least two wrapped, all reading the same input (no active dropout). Null otherwise.
+     */
+    private LoraWeights.Pair[] stackable(int l, LoraTarget[] targets) {
+        if (!stackedLora || lora == null || merged || (training && lora.spec().dropout() > 0)) {
+            return null;
+        }
+        LoraWeights.Pair[] pairs = new LoraWeights.Pair[targets.length];
+        int wrapped = 0;
+        for (int i = 0; i < targets.length; i++) {
+            pairs[i] = lora.get(l, targets[i]);
+            wrapped += pairs[i] == null ? 0 : 1;
+        }
+        return wrapped >= 2 ? pairs : null;
+    }
+
+    private static int stackedRank(LoraWeights.Pair[] pairs) {
+        int rank = 0;
+        for (LoraWeights.Pair p : pairs) {
+            rank += p == null ? 0 : p.module().rank();
+        }
+        return rank;
+    }
+
+    /**
+     * {@code [A1; A2; ...]}, the A matrices (or, with {@code gradients}, their gradients) of {@code pairs} stacked
+     * row-wise into a scratch buffer. The matrices change at every optimiser step, so they are stacked per use: a
+     * copy of {@code rank x in} values, small beside the products.
+     */
+    private Tensor stackedA(Activations a, LoraWeights.Pair[] pairs, boolean gradients) {
+        int in = -1;
+        for (LoraWeights.Pair p : pairs) {
+            in = p == null ? in : p.a().shape().dim(1);
+        }
+        int rank = stackedRank(pairs);
+        Tensor stacked = a.scratch((gradients ? "dAStacked." : "aStacked.") + rank + "x" + in, rank, in);
+        int row = 0;
+        for (LoraWeights.Pair p : pairs) {
+            if (p != null) {
+                int r = p.module().rank();
+                be.copyColumns(gradients ? p.gradA() : p.a(), 0, stacked, row * in, 1, r * in);
+                row += r;
+            }
+        }
+        return stacked;
     }
 
     /** {@code y = x W^T + scale * (dropout(x) A^T) B^T}; the LoRA term only where a target is wrapped and not merged. */
@@ -385,8 +477,7 @@ public final class Decoder implements AutoCloseable {
         Tensor dUp = zeroed(a, "dUp", n, config.intermediate());
         be.swigluBackward(dAct, s.gate, s.up, dGate, dUp);
         Tensor dNorm = zeroed(a, "dNorm", n, config.hidden());
-        linearBackward(a, l, LoraTarget.GATE_PROJ, w.gate(), s.norm2, dGate, dNorm);
-        linearBackward(a, l, LoraTarget.UP_PROJ, w.up(), s.norm2, dUp, dNorm);
+        linearsBackward(a, l, GATE_UP, s.norm2, dNorm, dGate, dUp);
         be.rmsNormBackward(dNorm, s.mid, w.mlpNorm(), s.rstd2, dRes, null);
         // mid = x + o(attention(rope(q(norm1)), rope(k(norm1)), v(norm1)))
         Tensor dAtt = zeroed(a, "dAtt", n, config.qWidth());
@@ -399,9 +490,7 @@ public final class Decoder implements AutoCloseable {
         be.rope(dq, a.batch, config.heads(), ropeCos, ropeSin, 0, true);
         be.rope(dk, a.batch, config.kvHeads(), ropeCos, ropeSin, 0, true);
         be.fill(dNorm, 0f);
-        linearBackward(a, l, LoraTarget.Q_PROJ, w.q(), s.norm1, dq, dNorm);
-        linearBackward(a, l, LoraTarget.K_PROJ, w.k(), s.norm1, dk, dNorm);
-        linearBackward(a, l, LoraTarget.V_PROJ, w.v(), s.norm1, dv, dNorm);
+        linearsBackward(a, l, QKV, s.norm1, dNorm, dq, dk, dv);
         be.rmsNormBackward(dNorm, a.res[l], w.attnNorm(), s.rstd1, dRes, null);
     }
 
@@ -429,6 +518,53 @@ public final class Decoder implements AutoCloseable {
             be.dropout(tmp, tmp, (float) lora.spec().dropout(), maskSeed(l, target));
             be.add(dx, tmp, dx);
         }
+    }
+
+    /**
+     * Backward of {@link #linears}: {@link #linearBackward} for each of {@code targets} with its output gradient in
+     * {@code dys}, all adding into {@code dx}. Stacked as the forward was: the per-projection {@code dy B} products
+     * land in the column blocks of one {@code dXa [tokens, sum of ranks]}, then {@code [dA1; dA2; ...] += dXa^T x}
+     * and {@code dx += dXa [A1; A2; ...]} are one product each.
+     */
+    private void linearsBackward(Activations a, int l, LoraTarget[] targets, Tensor x, Tensor dx, Tensor... dys) {
+        LoraWeights.Pair[] pairs = stackable(l, targets);
+        if (pairs == null) {
+            for (int i = 0; i < targets.length; i++) {
+                linearBackward(a, l, targets[i], targets[i].base(weights.layers().get(l)), x, dys[i], dx);
+            }
+            return;
+        }
+        for (int i = 0; i < targets.length; i++) {
+            be.matmul(dys[i], false, targets[i].base(weights.layers().get(l)), false, dx, 1, 1);
+        }
+        int n = a.batch * a.seq;
+        int rank = stackedRank(pairs);
+        Tensor dXa = a.scratch("dXaStacked." + rank, n, rank);
+        int col = 0;
+        for (int i = 0; i < targets.length; i++) {
+            LoraWeights.Pair p = pairs[i];
+            if (p != null) {
+                int r = p.module().rank();
+                be.matmul(dys[i], true, a.xa[l][p.target().ordinal()], false, p.gradB(), p.scale(), 1);
+                Tensor own = a.scratch("dXa." + r, n, r);
+                be.matmul(dys[i], false, p.b(), false, own, p.scale(), 0);
+                be.copyColumns(own, 0, dXa, col, n, r);
+                col += r;
+            }
+        }
+        // The gradients accumulate (+=): stack them, add the product, and put them back.
+        Tensor dA = stackedA(a, pairs, true);
+        be.matmul(dXa, true, x, false, dA, 1, 1);
+        int in = dA.shape().dim(1);
+        int row = 0;
+        for (LoraWeights.Pair p : pairs) {
+            if (p != null) {
+                int r = p.module().rank();
+                be.copyColumns(dA, row * in, p.gradA(), 0, 1, r * in);
+                row += r;
+            }
+        }
+        be.matmul(dXa, false, stackedA(a, pairs, false), false, dx, 1, 1);
     }
 
     private Tensor zeroed(Activations a, String key, int rows, int cols) {

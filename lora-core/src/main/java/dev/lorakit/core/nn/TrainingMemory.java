@@ -1,7 +1,9 @@
 package dev.lorakit.core.nn;
 
 import dev.lorakit.core.lora.LoraSpec;
+import dev.lorakit.core.lora.LoraTarget;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -62,6 +64,9 @@ public record TrainingMemory(long weights, long lora, long activations, long scr
                 }
             }
         }
+        if (lora != null && !dropout) {
+            stackedLoraScratch(lora, n, scratch);
+        }
         long activations = act * n * h * (c.layers() + 1) + layersKept * perLayer + xa + act * n * h + f32 * n;
 
         scratch.put("dNorm", act * n * h);
@@ -93,6 +98,36 @@ public record TrainingMemory(long weights, long lora, long activations, long scr
         long rope = 2 * f32 * Math.max(seq, 64) * (c.headDim() / 2);
         long scratchBytes = scratch.values().stream().mapToLong(Long::longValue).sum() + logits + rope;
         return new TrainingMemory(weights, loraBytes, activations, scratchBytes, logits);
+    }
+
+    /**
+     * The float32 buffers of the stacked LoRA paths ({@link Decoder#setStackedLora}): per group of projections that
+     * read the same input (q, k, v; gate, up) with two or more wrapped, {@code x A^T} and its gradient over the summed
+     * rank, and the stacked A matrices and their gradients. Keys as the decoder names them, so equal shapes count once.
+     */
+    private static void stackedLoraScratch(LoraSpec lora, long n, Map<String, Long> scratch) {
+        DecoderConfig c = lora.model();
+        List<List<LoraTarget>> groups = List.of(List.of(LoraTarget.Q_PROJ, LoraTarget.K_PROJ, LoraTarget.V_PROJ),
+                List.of(LoraTarget.GATE_PROJ, LoraTarget.UP_PROJ));
+        for (int l = 0; l < c.layers(); l++) {
+            for (List<LoraTarget> group : groups) {
+                int rank = 0;
+                int wrapped = 0;
+                for (LoraSpec.Module m : lora.modules()) {
+                    if (m.layer() == l && group.contains(m.target())) {
+                        rank += m.rank();
+                        wrapped++;
+                    }
+                }
+                if (wrapped >= 2) {
+                    long in = c.hidden();
+                    scratch.put("xaStacked." + rank, 4 * n * rank);
+                    scratch.put("dXaStacked." + rank, 4 * n * rank);
+                    scratch.put("aStacked." + rank + "x" + in, 4 * rank * in);
+                    scratch.put("dAStacked." + rank + "x" + in, 4 * rank * in);
+                }
+            }
+        }
     }
 
     /** Parameters of the base model, embeddings and output projection included (once when tied). */

@@ -134,6 +134,11 @@ public final class Bf16EmulatedBackend implements Backend {
     }
 
     @Override
+    public void copyColumns(Tensor src, int srcCol, Tensor dst, int dstCol, int rows, int cols) {
+        cpu.copyColumns(src, srcCol, dst, dstCol, rows, cols);
+    }
+
+    @Override
     public void fill(Tensor t, float value) {
         cpu.fill(t, value);
     }

@@ -57,6 +57,9 @@ class TrainingMemoryTest {
         @Override public float[] download(Tensor t) { return be.download(t); }
         @Override public void copy(Tensor s, Tensor d) { be.copy(s, d); }
         @Override public void copyAt(Tensor s, Tensor d, int b, int p) { be.copyAt(s, d, b, p); }
+        @Override public void copyColumns(Tensor s, int sc, Tensor d, int dc, int r, int c) {
+            be.copyColumns(s, sc, d, dc, r, c);
+        }
         @Override public void fill(Tensor t, float v) { be.fill(t, v); }
         @Override public void add(Tensor a, Tensor b, Tensor o) { be.add(a, b, o); }
         @Override public void addScaled(Tensor x, float a, Tensor y) { be.addScaled(x, a, y); }

@@ -50,3 +50,26 @@ extern "C" __global__ void dropout_bf16(const lk_bf16* x, lk_bf16* out, long lon
         unsigned long long seed) {
     dropout_impl(x, out, n, p, keep_scale, seed);
 }
+
+// dst[i, dst_col + j] = src[i, src_col + j] for rows x cols elements, the matrices src_width and dst_width wide: how
+// the decoder stacks the LoRA A matrices (rows == 1) and splits one X A^T product into per-projection columns. A
+// copy of bits, so one kernel per element width serves F32 (b32) and BF16/F16 (b16).
+template <typename T>
+__device__ __forceinline__ void copy_columns_impl(const T* src, long long src_width, long long src_col, T* dst,
+        long long dst_width, long long dst_col, long long rows, long long cols) {
+    LK_FOR(i, rows * cols) {
+        long long r = i / cols;
+        long long c = i - r * cols;
+        dst[r * dst_width + dst_col + c] = src[r * src_width + src_col + c];
+    }
+}
+
+extern "C" __global__ void copy_columns_b32(const unsigned int* src, long long src_width, long long src_col,
+        unsigned int* dst, long long dst_width, long long dst_col, long long rows, long long cols) {
+    copy_columns_impl(src, src_width, src_col, dst, dst_width, dst_col, rows, cols);
+}
+
+extern "C" __global__ void copy_columns_b16(const unsigned short* src, long long src_width, long long src_col,
+        unsigned short* dst, long long dst_width, long long dst_col, long long rows, long long cols) {
+    copy_columns_impl(src, src_width, src_col, dst, dst_width, dst_col, rows, cols);
+}
