@@ -98,6 +98,18 @@ public final class TimedBackend implements Backend {
     }
 
     @Override
+    public void copyColumns(Tensor src, int srcCol, Tensor dst, int dstCol, int rows, int cols) {
+        long t0 = System.nanoTime();
+        inner.copyColumns(src, srcCol, dst, dstCol, rows, cols);
+        add("copyColumns", t0);
+    }
+
+    @Override
+    public boolean supports(dev.lorakit.core.tensor.Precision precision) {
+        return inner.supports(precision);
+    }
+
+    @Override
     public void copyAt(Tensor src, Tensor dst, int batch, int position) {
         long t0 = System.nanoTime();
         inner.copyAt(src, dst, batch, position);
