@@ -53,43 +53,6 @@ final class VectorKernels {
         return sum;
     }
 
-    /**
-     * Four dot products of one row of {@code a} with four rows of {@code b} (offsets {@code bo, bo+stride, ...}),
-     * loading each piece of {@code a} once; results go to {@code out[0..3]}.
-     */
-    static void dot4(float[] a, int ao, float[] b, int bo, int stride, int n, float[] out) {
-        FloatVector acc0 = FloatVector.zero(F);
-        FloatVector acc1 = FloatVector.zero(F);
-        FloatVector acc2 = FloatVector.zero(F);
-        FloatVector acc3 = FloatVector.zero(F);
-        int b1 = bo + stride;
-        int b2 = b1 + stride;
-        int b3 = b2 + stride;
-        int i = 0;
-        for (int upper = F.loopBound(n); i < upper; i += F.length()) {
-            FloatVector x = FloatVector.fromArray(F, a, ao + i);
-            acc0 = x.fma(FloatVector.fromArray(F, b, bo + i), acc0);
-            acc1 = x.fma(FloatVector.fromArray(F, b, b1 + i), acc1);
-            acc2 = x.fma(FloatVector.fromArray(F, b, b2 + i), acc2);
-            acc3 = x.fma(FloatVector.fromArray(F, b, b3 + i), acc3);
-        }
-        float s0 = sumLanes(acc0);
-        float s1 = sumLanes(acc1);
-        float s2 = sumLanes(acc2);
-        float s3 = sumLanes(acc3);
-        for (; i < n; i++) {
-            float x = a[ao + i];
-            s0 += x * b[bo + i];
-            s1 += x * b[b1 + i];
-            s2 += x * b[b2 + i];
-            s3 += x * b[b3 + i];
-        }
-        out[0] = s0;
-        out[1] = s1;
-        out[2] = s2;
-        out[3] = s3;
-    }
-
     /** {@code y[yo+i] += s * x[xo+i]} for {@code i < n}. */
     static void axpy(float s, float[] x, int xo, float[] y, int yo, int n) {
         FloatVector sv = FloatVector.broadcast(F, s);

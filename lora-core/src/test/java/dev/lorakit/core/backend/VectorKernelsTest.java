@@ -45,10 +45,5 @@ class VectorKernelsTest {
         for (int repeat = 0; repeat < 20_000; repeat++) { // through the interpreter and both JIT tiers
             assertEquals(expected, VectorKernels.dot(a, 3, b, 5, n), 0f);
         }
-        float[] four = new float[4];
-        float[] rows = new float[5 + 4 * n];
-        System.arraycopy(b, 5, rows, 5, n);
-        VectorKernels.dot4(a, 3, rows, 5, n, n, four);
-        assertEquals(expected, four[0], 0f);
     }
 }
