@@ -201,29 +201,7 @@ record RandomModel(String name, int vocab, int hidden, int intermediate, int lay
   }
 
   String configJson() {
-    return String.format(Locale.ROOT, """
-        {
-          "architectures": ["LlamaForCausalLM"],
-          "model_type": "llama",
-          "vocab_size": %d,
-          "hidden_size": %d,
-          "intermediate_size": %d,
-          "num_hidden_layers": %d,
-          "num_attention_heads": %d,
-          "num_key_value_heads": %d,
-          "max_position_embeddings": %d,
-          "rms_norm_eps": 1e-05,
-          "rope_theta": 10000.0,
-          "hidden_act": "silu",
-          "attention_bias": false,
-          "mlp_bias": false,
-          "tie_word_embeddings": false,
-          "initializer_range": 0.02,
-          "bos_token_id": 1,
-          "eos_token_id": 2,
-          "torch_dtype": "bfloat16"
-        }
-        """, vocab, hidden, intermediate, layers, heads, kvHeads, maxPositions());
+    return LlamaConfigJson.of(vocab, hidden, intermediate, layers, heads, kvHeads, maxPositions(), "bfloat16");
   }
 
   /**

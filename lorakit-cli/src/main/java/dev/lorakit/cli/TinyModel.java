@@ -90,26 +90,7 @@ record TinyModel(int hidden, int intermediate, int layers, int heads) {
   }
 
   String configJson(String dtypeName) {
-    return String.format(Locale.ROOT, """
-        {
-          "architectures": ["LlamaForCausalLM"],
-          "model_type": "llama",
-          "vocab_size": %d,
-          "hidden_size": %d,
-          "intermediate_size": %d,
-          "num_hidden_layers": %d,
-          "num_attention_heads": %d,
-          "num_key_value_heads": %d,
-          "max_position_embeddings": 512,
-          "rms_norm_eps": 1e-05,
-          "rope_theta": 10000.0,
-          "hidden_act": "silu",
-          "tie_word_embeddings": false,
-          "bos_token_id": 1,
-          "eos_token_id": 2,
-          "torch_dtype": "%s"
-        }
-        """, VOCAB, hidden, intermediate, layers, heads, heads, dtypeName);
+    return LlamaConfigJson.of(VOCAB, hidden, intermediate, layers, heads, heads, 512, dtypeName);
   }
 
   private static String bundledTokenizerJson() throws IOException {
