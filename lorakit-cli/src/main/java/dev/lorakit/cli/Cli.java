@@ -57,6 +57,22 @@ final class Cli {
   }
 
   /** Fails with one sentence unless {@code dir} is an existing folder. */
+  /** Creates the folder that will hold {@code file} (an output the user named), with one sentence if it cannot. */
+  static void createParentFolder(Path file, String option) throws IOException {
+    Path parent = file.toAbsolutePath().getParent();
+    if (parent == null || java.nio.file.Files.isDirectory(parent)) return;
+    try {
+      java.nio.file.Files.createDirectories(parent);
+    } catch (java.nio.file.FileSystemException e) {
+      Path existing = parent;
+      while (existing != null && !java.nio.file.Files.exists(existing)) existing = existing.getParent();
+      String why = existing != null && !java.nio.file.Files.isDirectory(existing) ? ", because " + existing + " is a file"
+          : e instanceof java.nio.file.AccessDeniedException ? " (permission denied)"
+          : " (" + (e.getReason() == null ? e.getClass().getSimpleName() : e.getReason()) + ")";
+      throw new IOException(option + " " + file + ": cannot create the folder " + parent + why + ".");
+    }
+  }
+
   static void requireFolder(Path dir, String option) throws IOException {
     if (!Files.exists(dir)) throw new NoSuchFileException(dir.toString());
     if (!Files.isDirectory(dir)) throw new IllegalArgumentException(option + " " + dir + " is a file, not a folder.");

@@ -31,7 +31,7 @@ final class SynthCommand implements Callable<Integer> {
   @Option(names = "--seed", defaultValue = "7", paramLabel = "SEED", description = "Random seed (default: ${DEFAULT-VALUE}).")
   long seed;
 
-  @Option(names = "--out", required = true, paramLabel = "FILE", description = "The JSONL file to write.")
+  @Option(names = "--out", required = true, paramLabel = "FILE", description = "The JSONL file to write (its folder is created if needed).")
   Path out;
 
   @Option(names = "--noise", defaultValue = "0.05", paramLabel = "RATE",
@@ -50,6 +50,7 @@ final class SynthCommand implements Callable<Integer> {
     if (!(noise >= 0 && noise <= 1)) throw new IllegalArgumentException("--noise is " + noise + ", expected 0 to 1.");
     long start = System.nanoTime();
     List<Case> cases = new SyntheticCases(seed, noise).generate(n);
+    Cli.createParentFolder(out, "--out");
     CaseFile.write(out, cases);
     double seconds = (System.nanoTime() - start) / 1e9;
     PrintWriter o = spec.commandLine().getOut();

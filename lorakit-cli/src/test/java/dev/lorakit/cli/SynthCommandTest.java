@@ -79,12 +79,21 @@ class SynthCommandTest {
   }
 
   @Test
-  void unwritableOutIsOneSentenceAndStatus2() throws IOException {
-    Path inMissingFolder = dir.resolve("missing").resolve("cases.jsonl");
+  void theOutputFolderIsCreatedWhenMissing() throws IOException {
+    Path inMissingFolder = dir.resolve("data").resolve("more").resolve("cases.jsonl");
     Run r = run("synth", "--n", "5", "--out", inMissingFolder.toString());
+    assertEquals(0, r.status(), r.err());
+    assertEquals(5, Files.readAllLines(inMissingFolder).size());
+  }
+
+  @Test
+  void unwritableOutIsOneSentenceAndStatus2() throws IOException {
+    Path file = Files.writeString(dir.resolve("a-file"), "x");
+    Path underAFile = file.resolve("sub").resolve("cases.jsonl");
+    Run r = run("synth", "--n", "5", "--out", underAFile.toString());
     assertEquals(Main.USER_ERROR, r.status());
-    assertEquals("lorakit synth: cannot write " + inMissingFolder + ": folder " + inMissingFolder.getParent()
-        + " does not exist.", r.err().strip());
+    assertEquals("lorakit synth: --out " + underAFile + ": cannot create the folder " + underAFile.getParent()
+        + ", because " + file + " is a file.", r.err().strip());
     Path folder = Files.createDirectory(dir.resolve("a-folder"));
     Run f = run("synth", "--n", "5", "--out", folder.toString());
     assertEquals(Main.USER_ERROR, f.status());
