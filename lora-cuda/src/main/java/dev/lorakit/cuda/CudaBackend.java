@@ -6,6 +6,7 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 
 import dev.lorakit.core.backend.Backend;
+import dev.lorakit.core.backend.OpArguments;
 import dev.lorakit.core.tensor.DType;
 import dev.lorakit.core.tensor.HalfPrecision;
 import dev.lorakit.core.tensor.Precision;
@@ -656,11 +657,7 @@ public final class CudaBackend implements Backend {
         if (out.size() != (long) ids.length * h) {
             throw new IllegalArgumentException("embedding: " + ids.length + " ids do not fill " + out.shape() + ".");
         }
-        for (int id : ids) {
-            if (id < 0 || id >= vocab) {
-                throw new IllegalArgumentException("Token id " + id + " is outside the vocabulary [0, " + vocab + ").");
-            }
-        }
+        OpArguments.tokenIds(ids, vocab);
         if (ids.length == 0) {
             return;
         }
@@ -683,11 +680,7 @@ public final class CudaBackend implements Backend {
         if (dOut.size() != (long) ids.length * h) {
             throw new IllegalArgumentException("embeddingBackward: " + ids.length + " ids do not fit " + dOut.shape() + ".");
         }
-        for (int id : ids) {
-            if (id < 0 || id >= vocab) {
-                throw new IllegalArgumentException("Token id " + id + " is outside the vocabulary [0, " + vocab + ").");
-            }
-        }
+        OpArguments.tokenIds(ids, vocab);
         if (ids.length == 0) {
             return;
         }
@@ -938,15 +931,7 @@ public final class CudaBackend implements Backend {
         long pdz = ptrOrNull(dLogits, "dLogits");
         int vocab = cols(logits);
         int rows = logits.shape().rows();
-        if (targets.length != rows || (dLogits != null && dLogits.size() != logits.size())) {
-            throw new IllegalArgumentException("crossEntropy: " + targets.length + " targets for logits "
-                    + logits.shape() + ".");
-        }
-        for (int t : targets) {
-            if (t != IGNORE_INDEX && (t < 0 || t >= vocab)) {
-                throw new IllegalArgumentException("Label " + t + " is outside the vocabulary [0, " + vocab + ").");
-            }
-        }
+        OpArguments.crossEntropy(logits, targets, dLogits);
         if (rows == 0) {
             return 0;
         }

@@ -263,11 +263,7 @@ public final class CpuBackend implements Backend {
         if (out.size() != (long) ids.length * h) {
             throw new IllegalArgumentException("embedding: " + ids.length + " ids do not fill " + out.shape() + ".");
         }
-        for (int id : ids) {
-            if (id < 0 || id >= vocab) {
-                throw new IllegalArgumentException("Token id " + id + " is outside the vocabulary [0, " + vocab + ").");
-            }
-        }
+        OpArguments.tokenIds(ids, vocab);
         par.forRange(ids.length, 16, (from, to) -> {
             for (int t = from; t < to; t++) {
                 if (tab.dtype() == DType.F32) {
@@ -462,15 +458,7 @@ public final class CpuBackend implements Backend {
         float[] dz = dLogits == null ? null : f32(dLogits, "crossEntropy dLogits");
         int vocab = cols(logits);
         int rows = logits.shape().rows();
-        if (targets.length != rows || (dLogits != null && dLogits.size() != logits.size())) {
-            throw new IllegalArgumentException("crossEntropy: " + targets.length + " targets for logits "
-                    + logits.shape() + ".");
-        }
-        for (int t : targets) {
-            if (t != IGNORE_INDEX && (t < 0 || t >= vocab)) {
-                throw new IllegalArgumentException("Label " + t + " is outside the vocabulary [0, " + vocab + ").");
-            }
-        }
+        OpArguments.crossEntropy(logits, targets, dLogits);
         double[] losses = new double[rows];
         par.forRange(rows, 1, (from, to) -> {
             for (int row = from; row < to; row++) {
