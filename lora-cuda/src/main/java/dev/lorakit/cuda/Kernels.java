@@ -138,30 +138,7 @@ final class Kernels implements AutoCloseable {
 
     /** Launches {@code kernel} on a 1-D grid of {@code blocks} x {@link #THREADS}; no-op when blocks is 0. */
     void launch(String kernel, MemorySegment stream, long blocks, Object... args) {
-        if (blocks <= 0) {
-            return;
-        }
-        if (blocks > Integer.MAX_VALUE) {
-            throw new IllegalArgumentException(kernel + ": " + blocks + " blocks exceed the grid limit.");
-        }
-        MemorySegment fn = function(kernel);
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment params = a.allocate(ADDRESS, args.length);
-            for (int i = 0; i < args.length; i++) {
-                MemorySegment value = switch (args[i]) {
-                    case Integer v -> a.allocateFrom(JAVA_INT, v);
-                    case Long v -> a.allocateFrom(JAVA_LONG, v);
-                    case Float v -> a.allocateFrom(JAVA_FLOAT, v);
-                    case Double v -> a.allocateFrom(JAVA_DOUBLE, v);
-                    case Byte v -> a.allocateFrom(JAVA_BYTE, v);
-                    default -> throw new IllegalArgumentException(kernel + ": argument " + i + " has unsupported type "
-                            + args[i].getClass().getSimpleName() + ".");
-                };
-                params.setAtIndex(ADDRESS, i, value);
-            }
-            // cuLaunchKernel copies the argument values before it returns, so the arena may close right after.
-            driver.launchKernel(fn, (int) blocks, 1, 1, THREADS, 1, 1, 0, stream, params, kernel);
-        }
+        launchGrid(kernel, stream, blocks, 1, 1, THREADS, args);
     }
 
     /**
@@ -186,11 +163,13 @@ final class Kernels implements AutoCloseable {
                     case Long v -> a.allocateFrom(JAVA_LONG, v);
                     case Float v -> a.allocateFrom(JAVA_FLOAT, v);
                     case Double v -> a.allocateFrom(JAVA_DOUBLE, v);
+                    case Byte v -> a.allocateFrom(JAVA_BYTE, v);
                     default -> throw new IllegalArgumentException(kernel + ": argument " + i + " has unsupported type "
                             + args[i].getClass().getSimpleName() + ".");
                 };
                 params.setAtIndex(ADDRESS, i, value);
             }
+            // cuLaunchKernel copies the argument values before it returns, so the arena may close right after.
             driver.launchKernel(fn, (int) gridX, gridY, gridZ, threads, 1, 1, 0, stream, params, kernel);
         }
     }
