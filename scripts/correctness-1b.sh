@@ -5,10 +5,13 @@
 # projections, A and B both non-zero) and the same token batch (2 x 256), in bf16 and in fp32, and
 # `lorakit compare-grads` holds lorakit's loss and LoRA gradients to PEFT's:
 #
-#   bf16: loss within 1e-2 relative, each gradient within 5e-2 relative L2      (correctness-bf16.txt, gating)
 #   fp32: loss within 1e-4 relative, each gradient within 1e-3 relative L2      (correctness-fp32.txt, gating)
-#   bf16 against PEFT fp32, for lorakit and for PEFT: how far bf16 itself moves each one (bf16-vs-fp32.txt,
-#   reported, not gating; on the CPU PEFT bf16 is 6e-2 median, 9e-2 worst from fp32 on this model, see GPU.md)
+#   bf16: lorakit-bf16 no farther from PEFT-fp32 than PEFT-bf16 is: median and worst gradient relative L2 each
+#         at most 1.1x PEFT-bf16's, loss difference at most 1e-2 or 1.1x PEFT-bf16's   (correctness-bf16.txt, gating)
+#   lorakit-bf16 against PEFT-bf16 directly (bf16-vs-bf16.txt, reported, not gating: two bf16 computations differ
+#   by the sum of their rounding errors, 8.6e-2 median at 1B although lorakit-bf16 is the closer of the two to fp32)
+# Without an fp32 run (PRECISIONS=bf16) the bf16 gate falls back to lorakit-bf16 against PEFT-bf16 within
+# LOSS_TOL / GRAD_TOL.
 #
 # On the GPU machine, from the project root, after ../shared/device/pack.sh has made .gpu-bundle/:
 #
@@ -28,6 +31,7 @@
 #
 # Settings (environment): SHAPE (llama-1b | tiny), SEED (0), BATCH (2), SEQ (256), RANK (16), DEVICE (cuda),
 # PRECISIONS ("bf16 fp32"), ATTN (sdpa | eager: transformers' attention), LOSS_TOL / GRAD_TOL (bf16: 1e-2 / 5e-2),
+# PEER_FACTOR (1.1: how much farther from fp32 lorakit-bf16 may be than PEFT-bf16),
 # FP32_LOSS_TOL / FP32_GRAD_TOL (1e-4 / 1e-3), PYTHON (python3), LORAKIT (the command that runs lorakit; default
 # the bundle's launcher), WORK.
 set -uo pipefail
@@ -102,9 +106,9 @@ PY
 summary=$out/correctness-summary.txt
 : >"$summary"
 status=0
-compare() { # NAME ACTUAL REFERENCE LOSS_TOL GRAD_TOL GATING
-  echo "== compare-grads $1: $(basename "$2") against $(basename "$3") (loss $4 relative, gradients $5 relative L2)"
-  "${lorakit[@]}" compare-grads "$2" "$3" --loss-tol "$4" --grad-tol "$5" >"$out/$1.txt"
+compare() { # NAME ACTUAL REFERENCE LOSS_TOL GRAD_TOL GATING [compare-grads options, e.g. --peer FILE]
+  echo "== compare-grads $1: $(basename "$2") against $(basename "$3") (loss $4 relative, gradients $5 relative L2${7:+; ${*:7}})"
+  "${lorakit[@]}" compare-grads "$2" "$3" --loss-tol "$4" --grad-tol "$5" "${@:7}" >"$out/$1.txt"
   local rc=$?
   grep -v ' rel L2 ' "$out/$1.txt"
   echo "$1: $(tail -1 "$out/$1.txt")$([[ $6 == yes ]] || echo ' (reported, not gating)')" >>"$summary"
@@ -113,15 +117,19 @@ compare() { # NAME ACTUAL REFERENCE LOSS_TOL GRAD_TOL GATING
 }
 for p in $precisions; do
   if [[ $p == bf16 ]]; then
-    compare correctness-bf16 "$out/lorakit-bf16.safetensors" "$out/peft-bf16.safetensors" "${LOSS_TOL:-1e-2}" "${GRAD_TOL:-5e-2}" yes
+    if [[ " $precisions " == *" fp32 "* ]]; then
+      compare correctness-bf16 "$out/lorakit-bf16.safetensors" "$out/peft-fp32.safetensors" "${LOSS_TOL:-1e-2}" \
+        "${GRAD_TOL:-5e-2}" yes --peer "$out/peft-bf16.safetensors" --peer-factor "${PEER_FACTOR:-1.1}"
+      compare bf16-vs-bf16 "$out/lorakit-bf16.safetensors" "$out/peft-bf16.safetensors" "${LOSS_TOL:-1e-2}" \
+        "${GRAD_TOL:-5e-2}" no
+    else
+      compare correctness-bf16 "$out/lorakit-bf16.safetensors" "$out/peft-bf16.safetensors" "${LOSS_TOL:-1e-2}" \
+        "${GRAD_TOL:-5e-2}" yes
+    fi
   else
     compare correctness-$p "$out/lorakit-$p.safetensors" "$out/peft-$p.safetensors" "${FP32_LOSS_TOL:-1e-4}" "${FP32_GRAD_TOL:-1e-3}" yes
   fi
 done
-if [[ -f $out/peft-fp32.safetensors && -f $out/lorakit-bf16.safetensors ]]; then
-  compare bf16-vs-fp32-lorakit "$out/lorakit-bf16.safetensors" "$out/peft-fp32.safetensors" 1e-2 1.5e-1 no
-  compare bf16-vs-fp32-peft "$out/peft-bf16.safetensors" "$out/peft-fp32.safetensors" 1e-2 1.5e-1 no
-fi
 echo "correctness-1b ($shape, $device; $(( $(date +%s) - t0 )) s):"
 cat "$summary"
 rm -rf "$work"

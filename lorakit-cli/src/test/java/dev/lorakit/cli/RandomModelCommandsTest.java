@@ -16,6 +16,7 @@ import dev.lorakit.models.ModelFolder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.function.ToDoubleFunction;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -148,6 +149,55 @@ class RandomModelCommandsTest {
     CliRun loss = CliRun.of("compare-grads", lossOff.toString(), ours.toString());
     assertEquals(1, loss.exitCode(), loss.out());
     assertTrue(loss.out().contains("relative difference 2.000e-02 (tolerance 1e-02): FAIL"), loss.out());
+  }
+
+  @Test
+  void compareGradsWithAPeerGatesOnBeingNoFartherThanThePeer() throws Exception {
+    assertEquals(0, make(tmp, 0).exitCode());
+    Path reference = tmp.resolve("fp32.safetensors");
+    assertEquals(0, grads(tmp, tmp.resolve("base"), reference).exitCode());
+    String moved = "grad.base_model.model.model.layers.1.mlp.up_proj.lora_A.weight";
+    // ACTUAL: one gradient 10 % off (relative L2 0.1), the rest exact; a close peer: every gradient 5 % off; a far
+    // peer: every gradient 20 % off and the loss 3 % off.
+    Path actual = scaled(reference, tmp.resolve("actual.safetensors"), n -> n.equals(moved) ? 1.1f : 1f, 1f);
+    Path close = scaled(reference, tmp.resolve("close.safetensors"), n -> 1.05f, 1f);
+    Path far = scaled(reference, tmp.resolve("far.safetensors"), n -> 1.2f, 1.03f);
+    CliRun fails = CliRun.of("compare-grads", actual.toString(), reference.toString(), "--peer", close.toString());
+    assertEquals(1, fails.exitCode(), fails.out());
+    assertTrue(fails.out().contains("relative L2 median 0.000e+00 vs peer 5.000e-02 x 1.10: PASS; worst 1.000e-01 (")
+        && fails.out().contains("vs peer 5.000e-02 x 1.10: FAIL"), fails.out());
+    CliRun passes = CliRun.of("compare-grads", actual.toString(), reference.toString(), "--peer", far.toString());
+    assertEquals(0, passes.exitCode(), passes.out());
+    assertTrue(passes.out().strip().endsWith("PASS"), passes.out());
+    // The peer's loss error widens the loss bound: 2 % off passes beside a peer 3 % off, fails beside an exact one.
+    Path lossOff = scaled(reference, tmp.resolve("loss.safetensors"), n -> 1f, 1.02f);
+    assertEquals(0, CliRun.of("compare-grads", lossOff.toString(), reference.toString(), "--peer", far.toString())
+        .exitCode());
+    CliRun lossFails = CliRun.of("compare-grads", lossOff.toString(), reference.toString(), "--peer",
+        close.toString());
+    assertEquals(1, lossFails.exitCode(), lossFails.out());
+    assertTrue(lossFails.out().contains("relative difference 2.000e-02; peer 0.000e+00 (bound 1.000e-02): FAIL"),
+        lossFails.out());
+    CliRun badFactor = CliRun.of("compare-grads", actual.toString(), reference.toString(), "--peer", far.toString(),
+        "--peer-factor", "0");
+    assertEquals(2, badFactor.exitCode());
+    assertTrue(badFactor.err().contains("--peer-factor is 0.0, expected a positive number."), badFactor.err());
+  }
+
+  /** A copy of a loss-and-gradients file with each gradient scaled by {@code factor(name)} and the loss by {@code loss}. */
+  private static Path scaled(Path from, Path to, ToDoubleFunction<String> factor, float loss)
+      throws Exception {
+    try (SafeTensorsFile f = SafeTensorsFile.open(from)) {
+      SafeTensorsWriter w = SafeTensorsWriter.create();
+      for (String n : f.names()) {
+        float[] v = f.floats(n);
+        float k = n.equals("loss") ? loss : (float) factor.applyAsDouble(n);
+        for (int i = 0; i < v.length; i++) v[i] *= k;
+        w.addFloats(n, f.info(n).shape(), v, SafeTensorsDtype.F32);
+      }
+      w.write(to);
+    }
+    return to;
   }
 
   @Test
