@@ -6,10 +6,12 @@
 #   bash scripts/bench-7b.sh [PATH/TO/peft_baseline.py]
 #
 # Without the argument the baseline script is looked for in shared/device/, ../shared/device/ and .gpu-bundle/.
-# Steps: (1) every CUDA op against the CPU backend (CudaSmoke; the fused attention kernels included), (2) lorakit's
-# loss and LoRA gradients against transformers + PEFT on a random 1B model (scripts/correctness-1b.sh; CORRECTNESS=0
-# skips it), (3) for each of the four table rows the PEFT baseline then lorakit bench-train, (4) the table. Each row prints one
-# BENCH {json} line per implementation; the raw lines go to $OUT/bench-7b.jsonl.
+# Steps: (1) every CUDA op against the CPU backend (CudaSmoke; the fused attention kernels included; SMOKE=0 skips it),
+# (2) lorakit's loss and LoRA gradients against transformers + PEFT on a random 1B model (scripts/correctness-1b.sh;
+# CORRECTNESS=0 skips it), (3) for each table row the PEFT baseline then lorakit bench-train, (4) the table. Each row
+# prints one BENCH {json} line per implementation; the raw lines go to $OUT/bench-7b.jsonl, the logs to
+# $OUT/bench-7b.log. ROWS (';'-separated "MODEL TARGETS BATCH SEQ [ckpt]") replaces the five default rows; STEPS (8)
+# and WARMUP (3) set lorakit's timed and warm-up steps (PEFT's script times 8 after 3).
 set -uo pipefail
 out=${OUT:-.gpu-bundle/out}
 mkdir -p "$out"
@@ -27,8 +29,12 @@ warmup=${WARMUP:-3}
 jsonl=$out/bench-7b.jsonl
 : >"$jsonl"
 
-echo "== op parity (CUDA vs CPU)"
-bash "$bundle/run.sh" main dev.lorakit.cuda.CudaSmoke 2>&1 | tee "$out/cuda-smoke.txt"
+log=$out/bench-7b.log
+: >"$log"
+if [[ ${SMOKE:-1} != 0 ]]; then
+  echo "== op parity (CUDA vs CPU)"
+  bash "$bundle/run.sh" main dev.lorakit.cuda.CudaSmoke 2>&1 | tee "$out/cuda-smoke.txt"
+fi
 
 # Correctness at scale before speed: lorakit against transformers + PEFT on a random 1B model (CORRECTNESS=0 skips).
 if [[ ${CORRECTNESS:-1} != 0 ]]; then
@@ -36,18 +42,18 @@ if [[ ${CORRECTNESS:-1} != 0 ]]; then
   OUT=$out bash scripts/correctness-1b.sh 2>&1 | tee "$out/correctness-1b.log"
 fi
 
-rows=("llama2-7b qv 4 512" "llama2-7b all 4 512" "llama2-7b all 8 1024 ckpt" "mistral-7b all 4 512")
+IFS=';' read -r -a rows <<<"${ROWS:-llama2-7b all 4 512;llama2-7b qv 4 512;llama2-7b all 2 2048;mistral-7b all 4 512;llama2-7b all 8 1024 ckpt}"
 for row in "${rows[@]}"; do
   read -r model targets bs seq ckpt <<<"$row"
   echo "== $row"
   if [[ -n $peft && -f $peft ]]; then
-    PYTHONUNBUFFERED=1 python3 "$peft" $model $targets $bs $seq ${ckpt:-} 2>&1 | tee -a "$out/peft.log" \
+    PYTHONUNBUFFERED=1 python3 "$peft" $model $targets $bs $seq ${ckpt:-} 2>&1 | tee -a "$log" \
       | sed -n 's/^BENCH /{"impl":"peft",/p' | sed 's/^{"impl":"peft",{/{"impl":"peft",/' >>"$jsonl"
   fi
   flags=()
   [[ ${ckpt:-} == ckpt ]] && flags+=(--activation-checkpointing)
   bash "$bundle/run.sh" main dev.lorakit.cli.Main bench-train --shape "$model" --targets "$targets" --batch "$bs" \
-    --seq "$seq" --steps "$steps" --warmup "$warmup" "${flags[@]}" 2>&1 | tee -a "$out/lorakit.log" \
+    --seq "$seq" --steps "$steps" --warmup "$warmup" "${flags[@]}" 2>&1 | tee -a "$log" \
     | sed -n 's/^BENCH //p' >>"$jsonl"
 done
 
