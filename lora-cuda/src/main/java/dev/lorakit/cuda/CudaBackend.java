@@ -14,6 +14,7 @@ import dev.lorakit.core.tensor.Shape;
 import dev.lorakit.core.tensor.Tensor;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.util.List;
 
 /**
  * The {@link Backend} on one NVIDIA GPU. Tensors live in device memory from a caching allocator; every op is
@@ -57,11 +58,26 @@ public final class CudaBackend implements Backend {
      * @throws CudaException when the driver, cuBLAS or NVRTC cannot be loaded or there is no such device
      */
     public CudaBackend(int ordinal) {
+        this(ordinal, NativeLibrary::require);
+    }
+
+    /** How the backend opens cuBLAS and NVRTC (tests make one fail to check what the constructor gives back). */
+    @FunctionalInterface
+    interface LibraryLoader {
+        /** The first of {@code sonames} found, or a {@link CudaException} naming {@code what} and where it looked. */
+        NativeLibrary load(String what, List<String> sonames);
+    }
+
+    CudaBackend(int ordinal, LibraryLoader libraries) {
         driver = new CudaDriver(NativeLibrary.require("the NVIDIA CUDA driver", CudaDriver.SONAMES), op);
         int rc = driver.init();
         if (rc != CudaDriver.CUDA_SUCCESS) {
             throw new CudaException(rc, "cuInit failed with " + driver.describe(rc) + ": no usable NVIDIA GPU.");
         }
+        int driverVersion = driver.driverVersion();
+        CudaDriver.unsupported(driverVersion).ifPresent(reason -> {
+            throw new CudaException(reason);
+        });
         int count = driver.deviceCount();
         if (ordinal < 0 || ordinal >= count) {
             throw new CudaException("There is no CUDA device " + ordinal + "; this machine has " + count + ".");
@@ -75,37 +91,75 @@ public final class CudaBackend implements Backend {
                     + "; lorakit needs 8.0 or newer (bf16 tensor cores).");
         }
         context = driver.primaryContextRetain(device);
-        driver.setCurrent(context);
-        boundThread = Thread.currentThread();
-        stream = driver.streamCreate(CudaDriver.CU_STREAM_NON_BLOCKING);
-        allocator = new DeviceAllocator(new DeviceMemory() {
-            @Override
-            public long allocate(long bytes) {
-                try {
-                    return driver.memAlloc(bytes);
-                } catch (CudaException e) {
-                    if (e.driverResult() == CudaDriver.CUDA_ERROR_OUT_OF_MEMORY) {
-                        return 0;
-                    }
-                    throw e;
-                }
-            }
-
-            @Override
-            public void free(long pointer) {
-                driver.memFree(pointer);
-            }
-
-            @Override
-            public long[] info() {
-                return driver.memInfo();
-            }
-        });
-        blas = new CuBlas(NativeLibrary.require("cuBLAS", CuBlas.SONAMES), op, stream);
-        Nvrtc nvrtc = new Nvrtc(NativeLibrary.require("NVRTC", Nvrtc.SONAMES));
-        kernels = new Kernels(driver, nvrtc, new KernelCache(
-                KernelCache.defaultDir(System.getenv(), System.getProperty("user.home"))), ccMajor, ccMinor);
+        // From here on every resource is given back if a later step fails (a missing cuBLAS or NVRTC, most often),
+        // so a failed construction leaves the process as it found it.
+        MemorySegment createdStream = null;
+        DeviceAllocator createdAllocator = null;
+        CuBlas createdBlas = null;
+        Kernels createdKernels = null;
+        try {
+            driver.setCurrent(context);
+            boundThread = Thread.currentThread();
+            createdStream = driver.streamCreate(CudaDriver.CU_STREAM_NON_BLOCKING);
+            createdAllocator = new DeviceAllocator(new DriverMemory(driver));
+            createdBlas = new CuBlas(libraries.load("cuBLAS", CuBlas.sonames(driverVersion)), op, createdStream);
+            Nvrtc nvrtc = new Nvrtc(libraries.load("NVRTC", Nvrtc.sonames(driverVersion)));
+            createdKernels = new Kernels(driver, nvrtc, new KernelCache(
+                    KernelCache.defaultDir(System.getenv(), System.getProperty("user.home"))), ccMajor, ccMinor);
+        } catch (RuntimeException | Error e) {
+            release(new Cleanup(e), createdKernels, createdBlas, createdAllocator, createdStream);
+            throw e;
+        }
+        stream = createdStream;
+        allocator = createdAllocator;
+        blas = createdBlas;
+        kernels = createdKernels;
         flash = new FlashAttention(kernels, stream, allocator, System.getProperty(FlashAttention.PROPERTY, "flash"));
+    }
+
+    /** Device memory straight from the driver, with out-of-memory as 0 (the allocator's signal to free its cache). */
+    private record DriverMemory(CudaDriver driver) implements DeviceMemory {
+        @Override
+        public long allocate(long bytes) {
+            try {
+                return driver.memAlloc(bytes);
+            } catch (CudaException e) {
+                if (e.driverResult() == CudaDriver.CUDA_ERROR_OUT_OF_MEMORY) {
+                    return 0;
+                }
+                throw e;
+            }
+        }
+
+        @Override
+        public void free(long pointer) {
+            driver.memFree(pointer);
+        }
+
+        @Override
+        public long[] info() {
+            return driver.memInfo();
+        }
+    }
+
+    /**
+     * Gives back, in reverse order of creation, whatever of the backend exists (null: not created), then the primary
+     * context; every step runs whatever the others do.
+     */
+    private void release(Cleanup cleanup, Kernels k, CuBlas b, DeviceAllocator a, MemorySegment s) {
+        if (k != null) {
+            cleanup.run(k::close);
+        }
+        if (b != null) {
+            cleanup.run(b::close);
+        }
+        if (a != null) {
+            cleanup.run(a::close);
+        }
+        if (s != null) {
+            cleanup.run(() -> driver.streamDestroy(s));
+        }
+        cleanup.run(() -> driver.primaryContextRelease(device));
     }
 
     @Override
@@ -172,6 +226,14 @@ public final class CudaBackend implements Backend {
         return driver;
     }
 
+    int device() {
+        return device;
+    }
+
+    MemorySegment context() {
+        return context;
+    }
+
     /** Compiles and loads every kernel; returns how many NVRTC compiled (the rest came from the cache). */
     int loadAllKernels() {
         enter("kernel loading");
@@ -180,6 +242,7 @@ public final class CudaBackend implements Backend {
 
     /** Waits for all enqueued work. */
     void synchronize() {
+        enter("synchronize");
         driver.streamSynchronize(stream);
     }
 
@@ -977,18 +1040,18 @@ public final class CudaBackend implements Backend {
             return;
         }
         op.set("close");
-        if (boundThread != Thread.currentThread()) {
-            driver.setCurrent(context);
-        }
-        try {
-            driver.streamSynchronize(stream);
-        } finally {
-            closed = true;
-            kernels.close();
-            blas.close();
-            allocator.close();
-            driver.streamDestroy(stream);
-            driver.primaryContextRelease(device);
-        }
+        // Every step runs even when one fails; the first failure (typically the kernel error the synchronisation
+        // reports) is the one thrown.
+        Cleanup cleanup = new Cleanup();
+        cleanup.run(() -> {
+            if (boundThread != Thread.currentThread()) {
+                driver.setCurrent(context);
+                boundThread = Thread.currentThread();
+            }
+        });
+        cleanup.run(() -> driver.streamSynchronize(stream));
+        closed = true;
+        release(cleanup, kernels, blas, allocator, stream);
+        cleanup.finish();
     }
 }

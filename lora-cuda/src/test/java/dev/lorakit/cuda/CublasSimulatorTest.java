@@ -122,9 +122,10 @@ class CublasSimulatorTest {
 
     private static CuBlas open() {
         List<String> tried = new ArrayList<>();
-        NativeLibrary lib = NativeLibrary.open(CuBlas.SONAMES, Map.of("LORAKIT_CUDA_LIB", dir.toString()), tried)
+        NativeLibrary lib = NativeLibrary.open(CuBlas.sonames(13000), Map.of("LORAKIT_CUDA_LIB", dir.toString()), tried)
                 .orElseThrow(() -> new AssertionError("cannot open the simulated cuBLAS: " + tried));
         assertEquals("libcublas.so.13", lib.soname);
+        assertEquals(Optional.of(dir), lib.folder());
         return new CuBlas(lib, new OpName(), MemorySegment.NULL);
     }
 
