@@ -203,6 +203,11 @@ public final class CudaBackend implements Backend {
         return driver.memInfo();
     }
 
+    /** The device's memory in bytes ({@code cuDeviceTotalMem}). */
+    long totalMemory() {
+        return driver.totalMemory(device);
+    }
+
     DeviceAllocator allocator() {
         return allocator;
     }
