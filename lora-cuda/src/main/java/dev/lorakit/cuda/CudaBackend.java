@@ -46,6 +46,7 @@ public final class CudaBackend implements Backend {
     private final FlashAttention flash;
     private Thread boundThread;
     private boolean closed;
+    private long hostReads;
 
     /** The backend on device 0. */
     public CudaBackend() {
@@ -372,6 +373,21 @@ public final class CudaBackend implements Backend {
         return allocator.allocate(bytes, op.get());
     }
 
+    /**
+     * Copies {@code bytes} of device memory at {@code src} to {@code host} once the work before it is done, and
+     * counts the wait: each one stalls the host until the stream drains.
+     */
+    private void readBack(MemorySegment host, long src, long bytes) {
+        driver.copyDeviceToHost(host, src, bytes, stream);
+        driver.streamSynchronize(stream);
+        hostReads++;
+    }
+
+    /** How many times an op has waited for the device to copy a result back (see {@link #readBack}). */
+    long hostReads() {
+        return hostReads;
+    }
+
     private long uploadInts(int[] values) {
         long p = scratch(4L * values.length);
         try (Arena a = Arena.ofConfined()) {
@@ -425,8 +441,7 @@ public final class CudaBackend implements Backend {
         float[] out = new float[n];
         try (Arena a = Arena.ofConfined()) {
             MemorySegment host = a.allocate(Math.max(1, c.bytes()), 8);
-            driver.copyDeviceToHost(host, c.pointer(), c.bytes(), stream);
-            driver.streamSynchronize(stream);
+            readBack(host, c.pointer(), c.bytes());
             for (int i = 0; i < n; i++) {
                 out[i] = switch (c.dtype()) {
                     case F32 -> host.getAtIndex(JAVA_FLOAT, i);
@@ -546,19 +561,44 @@ public final class CudaBackend implements Backend {
 
     @Override
     public double sumOfSquares(Tensor x) {
+        return sumOfSquares(List.of(x));
+    }
+
+    /**
+     * Every tensor's partial sums go to one device buffer, read back once: gradient clipping over hundreds of LoRA
+     * matrices waits for the device once a step, not once a matrix. The partials of each tensor are added in order,
+     * then the tensors in order, as one tensor at a time would.
+     */
+    @Override
+    public double sumOfSquares(List<Tensor> xs) {
         enter("sumOfSquares");
-        long px = f32(x, "x");
-        int blocks = (int) Math.min(1024, Kernels.blocksFor(x.size()));
-        long partials = scratch(8L * blocks);
+        long[] pointers = new long[xs.size()];
+        int[] blocks = new int[xs.size()];
+        int total = 0;
+        for (int i = 0; i < xs.size(); i++) {
+            pointers[i] = f32(xs.get(i), "x");
+            blocks[i] = (int) Math.min(1024, Kernels.blocksFor(xs.get(i).size()));
+            total += blocks[i];
+        }
+        if (total == 0) {
+            return 0;
+        }
+        long partials = scratch(8L * total);
         try {
-            kernels.launch("sum_squares_f32", stream, blocks, px, x.size(), partials);
+            for (int i = 0, at = 0; i < xs.size(); at += blocks[i], i++) {
+                kernels.launch("sum_squares_f32", stream, blocks[i], pointers[i], xs.get(i).size(),
+                        partials + 8L * at);
+            }
             try (Arena a = Arena.ofConfined()) {
-                MemorySegment host = a.allocate(JAVA_DOUBLE, blocks);
-                driver.copyDeviceToHost(host, partials, 8L * blocks, stream);
-                driver.streamSynchronize(stream);
+                MemorySegment host = a.allocate(JAVA_DOUBLE, total);
+                readBack(host, partials, 8L * total);
                 double sum = 0;
-                for (int i = 0; i < blocks; i++) {
-                    sum += host.getAtIndex(JAVA_DOUBLE, i);
+                for (int i = 0, at = 0; i < xs.size(); at += blocks[i], i++) {
+                    double tensor = 0;
+                    for (int b = 0; b < blocks[i]; b++) {
+                        tensor += host.getAtIndex(JAVA_DOUBLE, at + b);
+                    }
+                    sum += tensor;
                 }
                 return sum;
             }
@@ -577,8 +617,7 @@ public final class CudaBackend implements Backend {
             kernels.launch("all_finite_f32", stream, Kernels.blocksFor(x.size()), px, x.size(), flag);
             try (Arena a = Arena.ofConfined()) {
                 MemorySegment host = a.allocate(JAVA_INT);
-                driver.copyDeviceToHost(host, flag, 4, stream);
-                driver.streamSynchronize(stream);
+                readBack(host, flag, 4);
                 return host.get(JAVA_INT, 0) == 0;
             }
         } finally {
@@ -937,7 +976,7 @@ public final class CudaBackend implements Backend {
             // P from the saved log-sum-exps.
             batchedGemm(qh, false, kh, true, probs, bh, n, n, d, scale, 0f);
             kernels.launch("attn_probs_from_lse", stream, Kernels.blocksFor((long) bh * n * n), probs, pl, (long) bh * n,
-                    n, n, window);
+                    n, n, 0, window);
             // dV = P^T dO (per query head, then summed over each kv head's group).
             batchedGemm(probs, true, gh, false, grad, bh, n, d, n, 1f, 0f);
             kernels.launch("attn_group_sum_add", stream, Kernels.blocksFor((long) batch * n * kvHeads * d), grad, pdv,
@@ -1009,8 +1048,7 @@ public final class CudaBackend implements Backend {
             kernels.launch("cross_entropy_f32", stream, rows, pz, dTargets, pdz, losses, vocab, gradScale, IGNORE_INDEX);
             try (Arena a = Arena.ofConfined()) {
                 MemorySegment host = a.allocate(JAVA_DOUBLE, rows);
-                driver.copyDeviceToHost(host, losses, 8L * rows, stream);
-                driver.streamSynchronize(stream);
+                readBack(host, losses, 8L * rows);
                 double total = 0;
                 for (int i = 0; i < rows; i++) {
                     total += host.getAtIndex(JAVA_DOUBLE, i);
