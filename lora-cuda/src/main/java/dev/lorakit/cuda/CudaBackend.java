@@ -791,11 +791,13 @@ public final class CudaBackend implements Backend {
         if (ids.length == 0) {
             return;
         }
-        long dIds = uploadInts(ids);
+        RowScatter scatter = RowScatter.of(ids);
+        long plan = uploadInts(scatter.packed());
         try {
-            kernels.launch("embedding_backward_f32", stream, Kernels.blocksFor(h), g, dIds, d, ids.length, h);
+            kernels.launch("embedding_backward_f32", stream, Kernels.blocksFor((long) scatter.rows().length * h), g,
+                    plan, d, scatter.rows().length, h);
         } finally {
-            allocator.release(dIds);
+            allocator.release(plan);
         }
     }
 
