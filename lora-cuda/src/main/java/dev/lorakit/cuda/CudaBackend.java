@@ -56,7 +56,8 @@ public final class CudaBackend implements Backend {
     /**
      * The backend on device {@code ordinal}.
      *
-     * @throws CudaException when the driver, cuBLAS or NVRTC cannot be loaded or there is no such device
+     * @throws CudaException when the driver, cuBLAS or NVRTC cannot be loaded, the driver is older than CUDA 12, or
+     *         there is no such device
      */
     public CudaBackend(int ordinal) {
         this(ordinal, NativeLibrary::require);
