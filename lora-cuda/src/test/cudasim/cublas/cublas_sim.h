@@ -1,7 +1,7 @@
 // The part of cuBLAS's C API (cublas_api.h, library_types.h) that lorakit calls, written once from NVIDIA's cuBLAS
 // documentation (docs.nvidia.com/cuda/cublas), since no cuBLAS header is installed on the machines that build the
-// simulator. Names, values and signatures are the real library's; CudaHeaderConstantsTest holds the Java bindings to
-// the real headers where they exist, and cublas_sim_test.cpp holds the values below to library_types.h when present.
+// simulator. Names, values and signatures are the real library's; CublasSimulatorTest holds the values below to
+// lora-cuda's bindings everywhere and to the toolkit's library_types.h where it is installed.
 #ifndef LORAKIT_CUDASIM_CUBLAS_SIM_H
 #define LORAKIT_CUDASIM_CUBLAS_SIM_H
 

@@ -66,7 +66,7 @@ std::string fmt(const char* f, ...) {
     return buf;
 }
 
-// ---- reference conversions, written independently of the library's (by exhaustive rounding on doubles) ----------
+// ---- reference conversions, written independently of the library's: the nearest encoding, found by search -------
 
 float bitsToFloat(uint32_t u) {
     float f;
