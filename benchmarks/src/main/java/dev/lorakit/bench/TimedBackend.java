@@ -5,6 +5,7 @@ import dev.lorakit.core.tensor.DType;
 import dev.lorakit.core.tensor.Shape;
 import dev.lorakit.core.tensor.Tensor;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -148,6 +149,14 @@ public final class TimedBackend implements Backend {
     public double sumOfSquares(Tensor x) {
         long t0 = System.nanoTime();
         double r = inner.sumOfSquares(x);
+        add("sumOfSquares", t0);
+        return r;
+    }
+
+    @Override
+    public double sumOfSquares(List<Tensor> xs) {
+        long t0 = System.nanoTime();
+        double r = inner.sumOfSquares(xs);
         add("sumOfSquares", t0);
         return r;
     }

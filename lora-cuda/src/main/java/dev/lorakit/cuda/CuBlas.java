@@ -12,13 +12,16 @@ import java.lang.invoke.MethodHandle;
 import java.util.List;
 
 /**
- * cuBLAS (libcublas.so.13, else .12): a handle bound to the backend's stream and the two mixed-precision GEMM
+ * cuBLAS (libcublas.so.13, else .12, as the driver allows): a handle bound to the backend's stream and the two mixed-precision GEMM
  * entry points. Scalars ({@code alpha}, {@code beta}) are passed by host pointer (the default pointer mode) as
  * floats, which is what {@link #CUBLAS_COMPUTE_32F} expects.
  */
 final class CuBlas implements AutoCloseable {
 
-    static final List<String> SONAMES = List.of("libcublas.so.13", "libcublas.so.12");
+    /** The sonames to try under a driver of {@code driverVersion} (see {@link NativeLibrary#sonamesFor}). */
+    static List<String> sonames(int driverVersion) {
+        return NativeLibrary.sonamesFor("libcublas.so", driverVersion);
+    }
 
     // cublas_api.h and library_types.h; CudaHeaderConstantsTest checks them where the headers are installed.
     static final int CUBLAS_STATUS_SUCCESS = 0;

@@ -14,6 +14,7 @@ import dev.lorakit.core.tensor.Shape;
 import dev.lorakit.core.tensor.Tensor;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.util.List;
 
 /**
  * The {@link Backend} on one NVIDIA GPU. Tensors live in device memory from a caching allocator; every op is
@@ -45,6 +46,7 @@ public final class CudaBackend implements Backend {
     private final FlashAttention flash;
     private Thread boundThread;
     private boolean closed;
+    private long hostReads;
 
     /** The backend on device 0. */
     public CudaBackend() {
@@ -54,14 +56,30 @@ public final class CudaBackend implements Backend {
     /**
      * The backend on device {@code ordinal}.
      *
-     * @throws CudaException when the driver, cuBLAS or NVRTC cannot be loaded or there is no such device
+     * @throws CudaException when the driver, cuBLAS or NVRTC cannot be loaded, the driver is older than CUDA 12, or
+     *         there is no such device
      */
     public CudaBackend(int ordinal) {
+        this(ordinal, NativeLibrary::require);
+    }
+
+    /** How the backend opens cuBLAS and NVRTC (tests make one fail to check what the constructor gives back). */
+    @FunctionalInterface
+    interface LibraryLoader {
+        /** The first of {@code sonames} found, or a {@link CudaException} naming {@code what} and where it looked. */
+        NativeLibrary load(String what, List<String> sonames);
+    }
+
+    CudaBackend(int ordinal, LibraryLoader libraries) {
         driver = new CudaDriver(NativeLibrary.require("the NVIDIA CUDA driver", CudaDriver.SONAMES), op);
         int rc = driver.init();
         if (rc != CudaDriver.CUDA_SUCCESS) {
             throw new CudaException(rc, "cuInit failed with " + driver.describe(rc) + ": no usable NVIDIA GPU.");
         }
+        int driverVersion = driver.driverVersion();
+        CudaDriver.unsupported(driverVersion).ifPresent(reason -> {
+            throw new CudaException(reason);
+        });
         int count = driver.deviceCount();
         if (ordinal < 0 || ordinal >= count) {
             throw new CudaException("There is no CUDA device " + ordinal + "; this machine has " + count + ".");
@@ -75,37 +93,75 @@ public final class CudaBackend implements Backend {
                     + "; lorakit needs 8.0 or newer (bf16 tensor cores).");
         }
         context = driver.primaryContextRetain(device);
-        driver.setCurrent(context);
-        boundThread = Thread.currentThread();
-        stream = driver.streamCreate(CudaDriver.CU_STREAM_NON_BLOCKING);
-        allocator = new DeviceAllocator(new DeviceMemory() {
-            @Override
-            public long allocate(long bytes) {
-                try {
-                    return driver.memAlloc(bytes);
-                } catch (CudaException e) {
-                    if (e.driverResult() == CudaDriver.CUDA_ERROR_OUT_OF_MEMORY) {
-                        return 0;
-                    }
-                    throw e;
-                }
-            }
-
-            @Override
-            public void free(long pointer) {
-                driver.memFree(pointer);
-            }
-
-            @Override
-            public long[] info() {
-                return driver.memInfo();
-            }
-        });
-        blas = new CuBlas(NativeLibrary.require("cuBLAS", CuBlas.SONAMES), op, stream);
-        Nvrtc nvrtc = new Nvrtc(NativeLibrary.require("NVRTC", Nvrtc.SONAMES));
-        kernels = new Kernels(driver, nvrtc, new KernelCache(
-                KernelCache.defaultDir(System.getenv(), System.getProperty("user.home"))), ccMajor, ccMinor);
+        // From here on every resource is given back if a later step fails (a missing cuBLAS or NVRTC, most often),
+        // so a failed construction leaves the process as it found it.
+        MemorySegment createdStream = null;
+        DeviceAllocator createdAllocator = null;
+        CuBlas createdBlas = null;
+        Kernels createdKernels = null;
+        try {
+            driver.setCurrent(context);
+            boundThread = Thread.currentThread();
+            createdStream = driver.streamCreate(CudaDriver.CU_STREAM_NON_BLOCKING);
+            createdAllocator = new DeviceAllocator(new DriverMemory(driver));
+            createdBlas = new CuBlas(libraries.load("cuBLAS", CuBlas.sonames(driverVersion)), op, createdStream);
+            Nvrtc nvrtc = new Nvrtc(libraries.load("NVRTC", Nvrtc.sonames(driverVersion)));
+            createdKernels = new Kernels(driver, nvrtc, new KernelCache(
+                    KernelCache.defaultDir(System.getenv(), System.getProperty("user.home"))), ccMajor, ccMinor);
+        } catch (RuntimeException | Error e) {
+            release(new Cleanup(e), createdKernels, createdBlas, createdAllocator, createdStream);
+            throw e;
+        }
+        stream = createdStream;
+        allocator = createdAllocator;
+        blas = createdBlas;
+        kernels = createdKernels;
         flash = new FlashAttention(kernels, stream, allocator, System.getProperty(FlashAttention.PROPERTY, "flash"));
+    }
+
+    /** Device memory straight from the driver, with out-of-memory as 0 (the allocator's signal to free its cache). */
+    private record DriverMemory(CudaDriver driver) implements DeviceMemory {
+        @Override
+        public long allocate(long bytes) {
+            try {
+                return driver.memAlloc(bytes);
+            } catch (CudaException e) {
+                if (e.driverResult() == CudaDriver.CUDA_ERROR_OUT_OF_MEMORY) {
+                    return 0;
+                }
+                throw e;
+            }
+        }
+
+        @Override
+        public void free(long pointer) {
+            driver.memFree(pointer);
+        }
+
+        @Override
+        public long[] info() {
+            return driver.memInfo();
+        }
+    }
+
+    /**
+     * Gives back, in reverse order of creation, whatever of the backend exists (null: not created), then the primary
+     * context; every step runs whatever the others do.
+     */
+    private void release(Cleanup cleanup, Kernels k, CuBlas b, DeviceAllocator a, MemorySegment s) {
+        if (k != null) {
+            cleanup.run(k::close);
+        }
+        if (b != null) {
+            cleanup.run(b::close);
+        }
+        if (a != null) {
+            cleanup.run(a::close);
+        }
+        if (s != null) {
+            cleanup.run(() -> driver.streamDestroy(s));
+        }
+        cleanup.run(() -> driver.primaryContextRelease(device));
     }
 
     @Override
@@ -149,6 +205,11 @@ public final class CudaBackend implements Backend {
         return driver.memInfo();
     }
 
+    /** The device's memory in bytes ({@code cuDeviceTotalMem}). */
+    long totalMemory() {
+        return driver.totalMemory(device);
+    }
+
     DeviceAllocator allocator() {
         return allocator;
     }
@@ -172,6 +233,14 @@ public final class CudaBackend implements Backend {
         return driver;
     }
 
+    int device() {
+        return device;
+    }
+
+    MemorySegment context() {
+        return context;
+    }
+
     /** Compiles and loads every kernel; returns how many NVRTC compiled (the rest came from the cache). */
     int loadAllKernels() {
         enter("kernel loading");
@@ -180,6 +249,7 @@ public final class CudaBackend implements Backend {
 
     /** Waits for all enqueued work. */
     void synchronize() {
+        enter("synchronize");
         driver.streamSynchronize(stream);
     }
 
@@ -304,6 +374,21 @@ public final class CudaBackend implements Backend {
         return allocator.allocate(bytes, op.get());
     }
 
+    /**
+     * Copies {@code bytes} of device memory at {@code src} to {@code host} once the work before it is done, and
+     * counts the wait: each one stalls the host until the stream drains.
+     */
+    private void readBack(MemorySegment host, long src, long bytes) {
+        driver.copyDeviceToHost(host, src, bytes, stream);
+        driver.streamSynchronize(stream);
+        hostReads++;
+    }
+
+    /** How many times an op has waited for the device to copy a result back (see {@link #readBack}). */
+    long hostReads() {
+        return hostReads;
+    }
+
     private long uploadInts(int[] values) {
         long p = scratch(4L * values.length);
         try (Arena a = Arena.ofConfined()) {
@@ -357,8 +442,7 @@ public final class CudaBackend implements Backend {
         float[] out = new float[n];
         try (Arena a = Arena.ofConfined()) {
             MemorySegment host = a.allocate(Math.max(1, c.bytes()), 8);
-            driver.copyDeviceToHost(host, c.pointer(), c.bytes(), stream);
-            driver.streamSynchronize(stream);
+            readBack(host, c.pointer(), c.bytes());
             for (int i = 0; i < n; i++) {
                 out[i] = switch (c.dtype()) {
                     case F32 -> host.getAtIndex(JAVA_FLOAT, i);
@@ -478,19 +562,44 @@ public final class CudaBackend implements Backend {
 
     @Override
     public double sumOfSquares(Tensor x) {
+        return sumOfSquares(List.of(x));
+    }
+
+    /**
+     * Every tensor's partial sums go to one device buffer, read back once: gradient clipping over hundreds of LoRA
+     * matrices waits for the device once a step, not once a matrix. The partials of each tensor are added in order,
+     * then the tensors in order, as one tensor at a time would.
+     */
+    @Override
+    public double sumOfSquares(List<Tensor> xs) {
         enter("sumOfSquares");
-        long px = f32(x, "x");
-        int blocks = (int) Math.min(1024, Kernels.blocksFor(x.size()));
-        long partials = scratch(8L * blocks);
+        long[] pointers = new long[xs.size()];
+        int[] blocks = new int[xs.size()];
+        int total = 0;
+        for (int i = 0; i < xs.size(); i++) {
+            pointers[i] = f32(xs.get(i), "x");
+            blocks[i] = (int) Math.min(1024, Kernels.blocksFor(xs.get(i).size()));
+            total += blocks[i];
+        }
+        if (total == 0) {
+            return 0;
+        }
+        long partials = scratch(8L * total);
         try {
-            kernels.launch("sum_squares_f32", stream, blocks, px, x.size(), partials);
+            for (int i = 0, at = 0; i < xs.size(); at += blocks[i], i++) {
+                kernels.launch("sum_squares_f32", stream, blocks[i], pointers[i], xs.get(i).size(),
+                        partials + 8L * at);
+            }
             try (Arena a = Arena.ofConfined()) {
-                MemorySegment host = a.allocate(JAVA_DOUBLE, blocks);
-                driver.copyDeviceToHost(host, partials, 8L * blocks, stream);
-                driver.streamSynchronize(stream);
+                MemorySegment host = a.allocate(JAVA_DOUBLE, total);
+                readBack(host, partials, 8L * total);
                 double sum = 0;
-                for (int i = 0; i < blocks; i++) {
-                    sum += host.getAtIndex(JAVA_DOUBLE, i);
+                for (int i = 0, at = 0; i < xs.size(); at += blocks[i], i++) {
+                    double tensor = 0;
+                    for (int b = 0; b < blocks[i]; b++) {
+                        tensor += host.getAtIndex(JAVA_DOUBLE, at + b);
+                    }
+                    sum += tensor;
                 }
                 return sum;
             }
@@ -509,8 +618,7 @@ public final class CudaBackend implements Backend {
             kernels.launch("all_finite_f32", stream, Kernels.blocksFor(x.size()), px, x.size(), flag);
             try (Arena a = Arena.ofConfined()) {
                 MemorySegment host = a.allocate(JAVA_INT);
-                driver.copyDeviceToHost(host, flag, 4, stream);
-                driver.streamSynchronize(stream);
+                readBack(host, flag, 4);
                 return host.get(JAVA_INT, 0) == 0;
             }
         } finally {
@@ -684,11 +792,13 @@ public final class CudaBackend implements Backend {
         if (ids.length == 0) {
             return;
         }
-        long dIds = uploadInts(ids);
+        RowScatter scatter = RowScatter.of(ids);
+        long plan = uploadInts(scatter.packed());
         try {
-            kernels.launch("embedding_backward_f32", stream, Kernels.blocksFor(h), g, dIds, d, ids.length, h);
+            kernels.launch("embedding_backward_f32", stream, Kernels.blocksFor((long) scatter.rows().length * h), g,
+                    plan, d, scatter.rows().length, h);
         } finally {
-            allocator.release(dIds);
+            allocator.release(plan);
         }
     }
 
@@ -869,7 +979,7 @@ public final class CudaBackend implements Backend {
             // P from the saved log-sum-exps.
             batchedGemm(qh, false, kh, true, probs, bh, n, n, d, scale, 0f);
             kernels.launch("attn_probs_from_lse", stream, Kernels.blocksFor((long) bh * n * n), probs, pl, (long) bh * n,
-                    n, n, window);
+                    n, n, 0, window);
             // dV = P^T dO (per query head, then summed over each kv head's group).
             batchedGemm(probs, true, gh, false, grad, bh, n, d, n, 1f, 0f);
             kernels.launch("attn_group_sum_add", stream, Kernels.blocksFor((long) batch * n * kvHeads * d), grad, pdv,
@@ -941,8 +1051,7 @@ public final class CudaBackend implements Backend {
             kernels.launch("cross_entropy_f32", stream, rows, pz, dTargets, pdz, losses, vocab, gradScale, IGNORE_INDEX);
             try (Arena a = Arena.ofConfined()) {
                 MemorySegment host = a.allocate(JAVA_DOUBLE, rows);
-                driver.copyDeviceToHost(host, losses, 8L * rows, stream);
-                driver.streamSynchronize(stream);
+                readBack(host, losses, 8L * rows);
                 double total = 0;
                 for (int i = 0; i < rows; i++) {
                     total += host.getAtIndex(JAVA_DOUBLE, i);
@@ -977,18 +1086,18 @@ public final class CudaBackend implements Backend {
             return;
         }
         op.set("close");
-        if (boundThread != Thread.currentThread()) {
-            driver.setCurrent(context);
-        }
-        try {
-            driver.streamSynchronize(stream);
-        } finally {
-            closed = true;
-            kernels.close();
-            blas.close();
-            allocator.close();
-            driver.streamDestroy(stream);
-            driver.primaryContextRelease(device);
-        }
+        // Every step runs even when one fails; the first failure (typically the kernel error the synchronisation
+        // reports) is the one thrown.
+        Cleanup cleanup = new Cleanup();
+        cleanup.run(() -> {
+            if (boundThread != Thread.currentThread()) {
+                driver.setCurrent(context);
+                boundThread = Thread.currentThread();
+            }
+        });
+        cleanup.run(() -> driver.streamSynchronize(stream));
+        closed = true;
+        release(cleanup, kernels, blas, allocator, stream);
+        cleanup.finish();
     }
 }

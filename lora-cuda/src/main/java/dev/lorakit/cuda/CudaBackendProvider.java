@@ -64,7 +64,13 @@ public final class CudaBackendProvider implements BackendProvider {
                 return new Availability(false, name + " has compute capability " + major + "." + minor
                         + "; the CUDA backend needs 8.0 or newer.");
             }
-            for (var need : List.of(Map.entry("cuBLAS", CuBlas.SONAMES), Map.entry("NVRTC", Nvrtc.SONAMES))) {
+            int version = driver.driverVersion();
+            Optional<String> tooOld = CudaDriver.unsupported(version);
+            if (tooOld.isPresent()) {
+                return new Availability(false, tooOld.get());
+            }
+            for (var need : List.of(Map.entry("cuBLAS", CuBlas.sonames(version)),
+                    Map.entry("NVRTC", Nvrtc.sonames(version)))) {
                 if (NativeLibrary.open(need.getValue(), env, new ArrayList<>()).isEmpty()) {
                     return new Availability(false, "the GPU " + name + " is present but " + need.getKey() + " ("
                             + String.join(" or ", need.getValue()) + ") was not found; set LORAKIT_CUDA_LIB or "

@@ -45,6 +45,9 @@ final class CudaDriver {
     private final MethodHandle cuDevicePrimaryCtxRetain;
     private final MethodHandle cuDevicePrimaryCtxRelease;
     private final MethodHandle cuCtxSetCurrent;
+    // Queries only the tests use; optional, so a driver without them (the simulator's) still runs the backend.
+    private final MethodHandle cuCtxGetCurrent;
+    private final MethodHandle cuDevicePrimaryCtxGetState;
     private final MethodHandle cuMemAlloc;
     private final MethodHandle cuMemFree;
     private final MethodHandle cuMemcpyHtoDAsync;
@@ -86,6 +89,9 @@ final class CudaDriver {
                 "cuDevicePrimaryCtxRetain");
         cuDevicePrimaryCtxRelease = lib.bind(I_I, "cuDevicePrimaryCtxRelease_v2", "cuDevicePrimaryCtxRelease");
         cuCtxSetCurrent = lib.bind(I_P, "cuCtxSetCurrent");
+        cuCtxGetCurrent = lib.bindOptional(I_P, "cuCtxGetCurrent");
+        cuDevicePrimaryCtxGetState = lib.bindOptional(FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS),
+                "cuDevicePrimaryCtxGetState");
         cuMemAlloc = lib.bind(FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG), "cuMemAlloc_v2");
         cuMemFree = lib.bind(FunctionDescriptor.of(JAVA_INT, JAVA_LONG), "cuMemFree_v2");
         cuMemcpyHtoDAsync = lib.bind(FunctionDescriptor.of(JAVA_INT, JAVA_LONG, ADDRESS, JAVA_LONG, ADDRESS),
@@ -168,6 +174,19 @@ final class CudaDriver {
         }
     }
 
+    /**
+     * Why a driver reporting {@code version} cannot run lorakit (one sentence), or empty when it can: the CUDA
+     * libraries lorakit loads need a driver for CUDA 12 or newer.
+     */
+    static java.util.Optional<String> unsupported(int version) {
+        if (version >= NativeLibrary.CUDA_MAJORS.getLast() * 1000) {
+            return java.util.Optional.empty();
+        }
+        return java.util.Optional.of("The NVIDIA driver supports CUDA " + version / 1000 + "." + version % 1000 / 10
+                + "; lorakit needs a driver for CUDA " + NativeLibrary.CUDA_MAJORS.getLast() + ".0 or newer.");
+    }
+
+    /** {@code cuDriverGetVersion}: 1000 * major + 10 * minor of the newest CUDA the driver supports. */
     int driverVersion() {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment v = a.allocate(JAVA_INT);
@@ -241,6 +260,35 @@ final class CudaDriver {
     void primaryContextRelease(int device) {
         try {
             check((int) cuDevicePrimaryCtxRelease.invokeExact(device), "cuDevicePrimaryCtxRelease_v2");
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** The calling thread's current context; empty when the driver cannot say. */
+    java.util.Optional<MemorySegment> current() {
+        if (cuCtxGetCurrent == null) {
+            return java.util.Optional.empty();
+        }
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment ctx = a.allocate(ADDRESS);
+            check((int) cuCtxGetCurrent.invokeExact(ctx), "cuCtxGetCurrent");
+            return java.util.Optional.of(ctx.get(ADDRESS, 0));
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** Whether the device's primary context is retained by anyone; empty when the driver cannot say. */
+    java.util.Optional<Boolean> primaryContextActive(int device) {
+        if (cuDevicePrimaryCtxGetState == null) {
+            return java.util.Optional.empty();
+        }
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment flags = a.allocate(JAVA_INT);
+            MemorySegment active = a.allocate(JAVA_INT);
+            check((int) cuDevicePrimaryCtxGetState.invokeExact(device, flags, active), "cuDevicePrimaryCtxGetState");
+            return java.util.Optional.of(active.get(JAVA_INT, 0) != 0);
         } catch (Throwable t) {
             throw rethrow(t);
         }

@@ -25,6 +25,7 @@ final class DeviceAllocator implements AutoCloseable {
     private long bytesInUse;
     private long bytesCached;
     private long peakBytesInUse;
+    private long largestRequest;
 
     DeviceAllocator(DeviceMemory memory) {
         this.memory = memory;
@@ -41,6 +42,7 @@ final class DeviceAllocator implements AutoCloseable {
             throw new IllegalArgumentException(op + ": cannot allocate " + bytes + " bytes.");
         }
         long size = roundUp(bytes);
+        largestRequest = Math.max(largestRequest, bytes);
         ArrayDeque<Long> bucket = free.get(size);
         long p;
         if (bucket != null && !bucket.isEmpty()) {
@@ -97,8 +99,14 @@ final class DeviceAllocator implements AutoCloseable {
         return peakBytesInUse;
     }
 
+    /** The largest single request since the last {@link #resetPeak} (tells which buffers an op made). */
+    long largestRequest() {
+        return largestRequest;
+    }
+
     void resetPeak() {
         peakBytesInUse = bytesInUse;
+        largestRequest = 0;
     }
 
     long bytesCached() {

@@ -11,9 +11,10 @@ import java.util.List;
  * row's log-sum-exp, backward that recomputes the probabilities from it, both without a {@code [seq, seq]}
  * matrix. The block and tile sizes here are the kernels'; the tests' plain-Java twin of the kernels uses them too.
  *
- * <p>Taken when every operand is F32, or every operand is BF16 (lse F32 always), and the head width is at most
- * {@link #MAX_HEAD_DIM}; the backend's cuBLAS path handles the rest, and everything when the system property
- * {@value #PROPERTY} is {@code gemm} (to compare the two).
+ * <p>Taken when q, k, v and out are all F32 or all BF16, lse and (in the backward) every gradient are F32 (what
+ * the bf16 decoder holds: bf16 activations, f32 gradients), and the head width is at most {@link #MAX_HEAD_DIM};
+ * the backend's cuBLAS path handles the rest, and everything when the system property {@value #PROPERTY} is
+ * {@code gemm} (to compare the two).
  */
 final class FlashAttention {
 
@@ -66,6 +67,16 @@ final class FlashAttention {
         return (rows + ROWS - 1) / ROWS;
     }
 
+    /** Whether every tensor is F32. */
+    private static boolean allF32(Tensor... ts) {
+        for (Tensor t : ts) {
+            if (t.dtype() != DType.F32) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /** The dtype the kernels run on, or null when the operands do not fit them. */
     private static String suffix(Tensor... ts) {
         DType first = ts[0].dtype();
@@ -103,8 +114,8 @@ final class FlashAttention {
     /** Runs the backward (whole sequences, {@code +=} into the gradients) when it applies; says whether it did. */
     boolean backward(Tensor dOut, Tensor q, Tensor k, Tensor v, Tensor out, Tensor lse, Tensor dq, Tensor dk,
             Tensor dv, int batch, int n, int heads, int kvHeads, int d, int window) {
-        String t = suffix(dOut, q, k, v, out, dq, dk, dv);
-        if (!enabled || t == null || cap(d) == 0 || lse.dtype() != DType.F32) {
+        String t = suffix(q, k, v, out);
+        if (!enabled || t == null || cap(d) == 0 || !allF32(lse, dOut, dq, dk, dv)) {
             return false;
         }
         long rows = (long) batch * heads * n;

@@ -37,6 +37,7 @@ final class Kernels implements AutoCloseable {
     private final String nvrtcVersion;
     private final Map<String, MemorySegment> modules = new HashMap<>();
     private final Map<String, MemorySegment> functions = new HashMap<>();
+    private final Map<String, Long> launches = new HashMap<>();
 
     Kernels(CudaDriver driver, Nvrtc nvrtc, KernelCache cache, int ccMajor, int ccMinor) {
         this.driver = driver;
@@ -172,6 +173,12 @@ final class Kernels implements AutoCloseable {
             // cuLaunchKernel copies the argument values before it returns, so the arena may close right after.
             driver.launchKernel(fn, (int) gridX, gridY, gridZ, threads, 1, 1, 0, stream, params, kernel);
         }
+        launches.merge(kernel, 1L, Long::sum);
+    }
+
+    /** How many times each entry point has been launched, so tests can tell which path an op took. */
+    Map<String, Long> launchCounts() {
+        return Map.copyOf(launches);
     }
 
     @Override

@@ -18,8 +18,9 @@ import java.util.Optional;
  * One opened shared library (libcuda, libcublas, libnvrtc) and the downcall handles bound from it. The search
  * order is: {@code $LORAKIT_CUDA_LIB} (a folder), {@code $CUDA_HOME/lib64} and {@code targets/x86_64-linux/lib},
  * {@code /usr/local/cuda/lib64}, {@code /usr/local/cuda/targets/x86_64-linux/lib}, then the plain soname through
- * the dynamic loader's own path and cache. For each folder every soname is tried in order, so a newer major
- * version ({@code .13}) wins over an older one ({@code .12}).
+ * the dynamic loader's own path and cache. Every folder is tried for one soname before the next soname, so a
+ * newer major version ({@code .13}) wins over an older one ({@code .12}); which majors are tried at all depends on
+ * the driver ({@link #sonamesFor}).
  */
 final class NativeLibrary {
 
@@ -27,10 +28,47 @@ final class NativeLibrary {
 
     final String soname;
     private final SymbolLookup lookup;
+    private final Path folder;
 
-    private NativeLibrary(String soname, SymbolLookup lookup) {
+    private NativeLibrary(String soname, SymbolLookup lookup, Path folder) {
         this.soname = soname;
         this.lookup = lookup;
+        this.folder = folder;
+    }
+
+    /** The folder the library was opened from; empty when the dynamic loader found it by soname. */
+    Optional<Path> folder() {
+        return Optional.ofNullable(folder);
+    }
+
+    /**
+     * Loads {@code file} for the rest of the process, so that a library which later asks the loader for it by soname
+     * (as NVRTC does for its builtins) gets this copy; false when there is no such file or it does not load.
+     */
+    static boolean preload(Path file) {
+        if (!Files.isRegularFile(file)) {
+            return false;
+        }
+        try {
+            SymbolLookup.libraryLookup(file, Arena.global());
+            return true;
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
+    }
+
+    /** The CUDA major versions whose libraries lorakit can use, newest first. */
+    static final List<Integer> CUDA_MAJORS = List.of(13, 12);
+
+    /**
+     * The sonames of {@code stem} (e.g. {@code libcublas.so}) that a driver reporting {@code driverVersion}
+     * ({@code cuDriverGetVersion}: 1000 * major + 10 * minor) can run, newest first. A library needs a driver of at
+     * least its own major version, so a CUDA 12 driver gets only {@code .12}, even where {@code .13} is installed
+     * beside it; a 13 driver runs either and prefers {@code .13}. Empty for a driver older than 12.
+     */
+    static List<String> sonamesFor(String stem, int driverVersion) {
+        int driverMajor = driverVersion / 1000;
+        return CUDA_MAJORS.stream().filter(m -> m <= driverMajor).map(m -> stem + "." + m).toList();
     }
 
     /** The folders to look in, in order, for the given environment. */
@@ -61,7 +99,7 @@ final class NativeLibrary {
                 Path file = folder.resolve(soname);
                 if (Files.exists(file)) {
                     try {
-                        return Optional.of(new NativeLibrary(soname, SymbolLookup.libraryLookup(file, Arena.global())));
+                        return Optional.of(new NativeLibrary(soname, SymbolLookup.libraryLookup(file, Arena.global()), folder));
                     } catch (IllegalArgumentException e) {
                         tried.add(file + " (" + e.getMessage() + ")");
                     }
@@ -71,7 +109,7 @@ final class NativeLibrary {
             }
             try {
                 // The loader's own search: LD_LIBRARY_PATH, the ld.so cache, the default folders.
-                return Optional.of(new NativeLibrary(soname, SymbolLookup.libraryLookup(soname, Arena.global())));
+                return Optional.of(new NativeLibrary(soname, SymbolLookup.libraryLookup(soname, Arena.global()), null));
             } catch (IllegalArgumentException e) {
                 tried.add(soname + " via the dynamic loader");
             }

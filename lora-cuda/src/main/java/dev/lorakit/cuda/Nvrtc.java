@@ -11,12 +11,15 @@ import java.lang.invoke.MethodHandle;
 import java.util.List;
 
 /**
- * NVRTC (libnvrtc.so.13, else .12): compiles CUDA C++ source to a CUBIN for one real architecture, which the
+ * NVRTC (libnvrtc.so.13, else .12, as the driver allows): compiles CUDA C++ source to a CUBIN for one real architecture, which the
  * driver loads without a further JIT step. It needs no GPU, only the library.
  */
 final class Nvrtc {
 
-    static final List<String> SONAMES = List.of("libnvrtc.so.13", "libnvrtc.so.12");
+    /** The sonames to try under a driver of {@code driverVersion} (see {@link NativeLibrary#sonamesFor}). */
+    static List<String> sonames(int driverVersion) {
+        return NativeLibrary.sonamesFor("libnvrtc.so", driverVersion);
+    }
 
     static final int NVRTC_SUCCESS = 0;
 
@@ -29,6 +32,7 @@ final class Nvrtc {
     private final MethodHandle getLog;
     private final MethodHandle destroyProgram;
     private final MethodHandle errorString;
+    private final String versionText;
 
     Nvrtc(NativeLibrary lib) {
         version = lib.bind(FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS), "nvrtcVersion");
@@ -42,6 +46,16 @@ final class Nvrtc {
         getLog = lib.bind(FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS), "nvrtcGetProgramLog");
         destroyProgram = lib.bind(FunctionDescriptor.of(JAVA_INT, ADDRESS), "nvrtcDestroyProgram");
         errorString = lib.bind(FunctionDescriptor.of(ADDRESS, JAVA_INT), "nvrtcGetErrorString");
+        versionText = queryVersion();
+        // NVRTC dlopen()s libnvrtc-builtins.so.<major>.<minor> by soname on its first compile; from a folder outside
+        // the loader's path (LORAKIT_CUDA_LIB, CUDA_HOME) that fails with NVRTC_ERROR_BUILTIN_OPERATION_FAILURE.
+        // Loaded here first, from the same folder, the loader hands NVRTC this copy.
+        lib.folder().ifPresent(folder -> NativeLibrary.preload(builtins(folder, versionText)));
+    }
+
+    /** The builtins library NVRTC {@code version} ("13.0") loads, in {@code folder}. */
+    static java.nio.file.Path builtins(java.nio.file.Path folder, String version) {
+        return folder.resolve("libnvrtc-builtins.so." + version);
     }
 
     private String describe(int result) {
@@ -60,6 +74,10 @@ final class Nvrtc {
 
     /** {@code "13.0"}. */
     String version() {
+        return versionText;
+    }
+
+    private String queryVersion() {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment major = a.allocate(JAVA_INT);
             MemorySegment minor = a.allocate(JAVA_INT);

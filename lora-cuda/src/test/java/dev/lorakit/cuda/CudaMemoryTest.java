@@ -48,12 +48,16 @@ class CudaMemoryTest {
     void anImpossibleAllocationFailsWithRequestedAndFreeBytes() {
         Gpu.assumeAvailable("the CUDA out-of-memory test");
         try (CudaBackend be = new CudaBackend()) {
-            long total = be.memoryInfo()[1];
-            CudaException e = assertThrows(CudaException.class,
-                    () -> be.zeros(DType.F32, Shape.of((int) Math.min(Integer.MAX_VALUE, total / 4 + 1), 2)));
+            // More than the whole card, whatever its size (an 80 or 141 GB card grants any request under that).
+            long total = be.totalMemory();
+            int cols = 1 << 16;
+            Shape tooBig = Shape.of(Math.toIntExact(total / (4L * cols) + 1), cols);
+            assertTrue(4 * tooBig.size() > total, tooBig + " of F32 must exceed " + total + " bytes");
+            CudaException e = assertThrows(CudaException.class, () -> be.zeros(DType.F32, tooBig));
             String m = e.getMessage();
             System.err.println(m);
             assertTrue(m.startsWith("Out of GPU memory in zeros: it asked for ") && m.contains(" are free "), m);
+            assertTrue(m.contains("(" + 4 * tooBig.size() + " bytes)"), "the request is named in bytes: " + m);
         }
     }
 }

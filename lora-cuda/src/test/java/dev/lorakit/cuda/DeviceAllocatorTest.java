@@ -107,4 +107,19 @@ class DeviceAllocatorTest {
             assertTrue(m.endsWith(".") && !m.matches("(?s).*\\.\\s+[A-Z].*"), "one sentence: " + m);
         }
     }
+
+    @Test
+    void theLargestRequestIsKeptUntilThePeakIsReset() {
+        DeviceAllocator a = new DeviceAllocator(new FakeMemory(64L << 20));
+        long p = a.allocate(3000, "x");
+        a.release(a.allocate(5L << 20, "y"));
+        a.allocate(100, "z");
+        assertEquals(5L << 20, a.largestRequest(), "the request, not its rounded block");
+        a.resetPeak();
+        assertEquals(0, a.largestRequest());
+        a.release(p);
+        a.allocate(700, "w");
+        assertEquals(700, a.largestRequest());
+        a.close();
+    }
 }

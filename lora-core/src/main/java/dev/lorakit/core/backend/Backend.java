@@ -4,6 +4,7 @@ import dev.lorakit.core.tensor.DType;
 import dev.lorakit.core.tensor.Precision;
 import dev.lorakit.core.tensor.Shape;
 import dev.lorakit.core.tensor.Tensor;
+import java.util.List;
 
 /**
  * Everything a LLaMA/Mistral decoder needs to run forward, backward and AdamW, and nothing more. The model
@@ -91,6 +92,19 @@ public interface Backend extends AutoCloseable {
 
     /** The sum of the squares of the elements, accumulated in double (for gradient norms). */
     double sumOfSquares(Tensor x);
+
+    /**
+     * The sum of the squares of every element of every tensor, accumulated in double: {@link #sumOfSquares(Tensor)}
+     * of each, added in order. A device backend reads the result back once for the whole list (a gradient norm
+     * over hundreds of LoRA matrices), so this is the call for many tensors.
+     */
+    default double sumOfSquares(List<Tensor> xs) {
+        double sum = 0;
+        for (Tensor x : xs) {
+            sum += sumOfSquares(x);
+        }
+        return sum;
+    }
 
     /** {@code true} when every element is finite. */
     boolean allFinite(Tensor x);

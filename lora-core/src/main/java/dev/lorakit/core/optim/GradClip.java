@@ -9,13 +9,9 @@ public final class GradClip {
     private GradClip() {
     }
 
-    /** The L2 norm of all gradients together. */
+    /** The L2 norm of all gradients together (one read-back for all of them on a device backend). */
     public static double globalNorm(Backend backend, List<Parameter> params) {
-        double sum = 0;
-        for (Parameter p : params) {
-            sum += backend.sumOfSquares(p.grad());
-        }
-        return Math.sqrt(sum);
+        return Math.sqrt(backend.sumOfSquares(params.stream().map(Parameter::grad).toList()));
     }
 
     /**

@@ -54,6 +54,8 @@ class OptimTest {
         assertArrayEquals(new float[] {3, 0}, BE.download(a.grad()));
         assertEquals(5.0, GradClip.clip(BE, ps, 1.0), 1e-12);
         assertEquals(1.0, GradClip.globalNorm(BE, ps), 1e-6);
+        assertEquals(BE.sumOfSquares(a.grad()) + BE.sumOfSquares(b.grad()), BE.sumOfSquares(List.of(a.grad(), b.grad())));
+        assertEquals(0.0, BE.sumOfSquares(List.of()));
         assertArrayEquals(new float[] {0.8f}, BE.download(b.grad()), 1e-6f);
     }
 

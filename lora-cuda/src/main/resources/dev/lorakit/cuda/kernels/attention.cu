@@ -118,13 +118,14 @@ extern "C" __global__ void attn_softmax(float* scores, float* lse, int n, int ke
     }
 }
 
-// The backward's probabilities from saved log-sum-exps: p = exp(s - lse[row]) where visible, else 0.
+// The backward's probabilities from saved log-sum-exps: p = exp(s - lse[row]) where visible, else 0. Query t of
+// each row block sits at position + t, as in attn_softmax.
 extern "C" __global__ void attn_probs_from_lse(float* scores, const float* lse, long long rows, int n, int keys,
-        int window) {
+        int position, int window) {
     LK_FOR(i, rows * keys) {
         long long row = i / keys;
         int j = (int) (i % keys);
-        int pos = (int) (row % n);
+        int pos = position + (int) (row % n);
         scores[i] = attn_visible(j, pos, window) ? (float) exp((double) scores[i] - (double) lse[row]) : 0.0f;
     }
 }

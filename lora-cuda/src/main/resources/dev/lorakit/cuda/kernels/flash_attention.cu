@@ -1,7 +1,9 @@
 // Fused attention, flash-attention style: causal, grouped-query heads, optional sliding window, any head width up
 // to 256. No [seq, seq] matrix is ever in memory: the forward streams key tiles through shared memory with an
 // online softmax and writes, besides the output, each query row's log-sum-exp; the backward recomputes the
-// probabilities from it. Inputs are fp32 or bf16 (converted on load), all arithmetic is fp32.
+// probabilities from it. Inputs are fp32 or bf16 (converted on load), all arithmetic is fp32. The backward reads
+// q, k, v and out in their dtype (T) and the gradients dout, dq, dk, dv in fp32 (G), which is what the bf16
+// decoder holds: bf16 activations, fp32 gradients.
 //
 // Layout of the work (FlashAttention.java and its plain-Java twin in the tests use the same constants):
 //   - a block has 128 threads = 32 rows x 4 threads; the 4 threads of a row ("quad") split the head width
@@ -133,8 +135,8 @@ __device__ __forceinline__ void fa_forward(const T* q, const T* k, const T* v, T
 }
 
 // D[b, h, t] = sum_e dO[b*n+t, h*d+e] * O[b*n+t, h*d+e], one FMA chain in element order.
-template <typename T>
-__device__ __forceinline__ void fa_row_dot(const T* dout, const T* out, float* dsum, int batch, int n, int heads,
+template <typename T, typename G>
+__device__ __forceinline__ void fa_row_dot(const G* dout, const T* out, float* dsum, int batch, int n, int heads,
         int d) {
     long long rows = (long long) batch * heads * n;
     LK_FOR(r, rows) {
@@ -151,9 +153,9 @@ __device__ __forceinline__ void fa_row_dot(const T* dout, const T* out, float* d
     }
 }
 
-template <typename T, int DCAP>
-__device__ __forceinline__ void fa_backward_dkdv(const T* dout, const T* q, const T* k, const T* v, const float* lse,
-        const float* dsum, T* dk, T* dv, int n, int heads, int kv_heads, int d, int window, float scale) {
+template <typename T, typename G, int DCAP>
+__device__ __forceinline__ void fa_backward_dkdv(const G* dout, const T* q, const T* k, const T* v, const float* lse,
+        const float* dsum, G* dk, G* dv, int n, int heads, int kv_heads, int d, int window, float scale) {
     const int C = DCAP / FA_TPR;
     const int BQ = FaTile<DCAP>::KEYS;
     __shared__ float qs[BQ][DCAP];
@@ -240,9 +242,9 @@ __device__ __forceinline__ void fa_backward_dkdv(const T* dout, const T* q, cons
     }
 }
 
-template <typename T, int DCAP>
-__device__ __forceinline__ void fa_backward_dq(const T* dout, const T* q, const T* k, const T* v, const float* lse,
-        const float* dsum, T* dq, int n, int heads, int kv_heads, int d, int window, float scale) {
+template <typename T, typename G, int DCAP>
+__device__ __forceinline__ void fa_backward_dq(const G* dout, const T* q, const T* k, const T* v, const float* lse,
+        const float* dsum, G* dq, int n, int heads, int kv_heads, int d, int window, float scale) {
     const int C = DCAP / FA_TPR;
     const int BK = FaTile<DCAP>::KEYS;
     __shared__ float ks[BK][DCAP];
@@ -317,37 +319,38 @@ __device__ __forceinline__ void fa_backward_dq(const T* dout, const T* q, const 
     }
 }
 
-#define FA_ENTRY_POINTS(NAME, T, DCAP)                                                                              \
+// NAME: the kernels' suffix; T: the dtype of q, k, v and out; G: the dtype of the gradients (fp32 for both).
+#define FA_ENTRY_POINTS(NAME, T, G, DCAP)                                                                           \
     extern "C" __global__ void __launch_bounds__(FA_THREADS) flash_attn_fwd_##NAME##_d##DCAP(const T* q,          \
             const T* k, const T* v, T* out, float* lse, int n, int capacity, int heads, int kv_heads, int d,       \
             int position, int kv_length, int window, float scale) {                                                \
         fa_forward<T, DCAP>(q, k, v, out, lse, n, capacity, heads, kv_heads, d, position, kv_length, window,      \
                 scale);                                                                                           \
     }                                                                                                             \
-    extern "C" __global__ void __launch_bounds__(FA_THREADS) flash_attn_bwd_dkdv_##NAME##_d##DCAP(const T* dout,  \
-            const T* q, const T* k, const T* v, const float* lse, const float* dsum, T* dk, T* dv, int n,          \
+    extern "C" __global__ void __launch_bounds__(FA_THREADS) flash_attn_bwd_dkdv_##NAME##_d##DCAP(const G* dout,  \
+            const T* q, const T* k, const T* v, const float* lse, const float* dsum, G* dk, G* dv, int n,          \
             int heads, int kv_heads, int d, int window, float scale) {                                             \
-        fa_backward_dkdv<T, DCAP>(dout, q, k, v, lse, dsum, dk, dv, n, heads, kv_heads, d, window, scale);        \
+        fa_backward_dkdv<T, G, DCAP>(dout, q, k, v, lse, dsum, dk, dv, n, heads, kv_heads, d, window, scale);     \
     }                                                                                                             \
-    extern "C" __global__ void __launch_bounds__(FA_THREADS) flash_attn_bwd_dq_##NAME##_d##DCAP(const T* dout,    \
-            const T* q, const T* k, const T* v, const float* lse, const float* dsum, T* dq, int n, int heads,      \
+    extern "C" __global__ void __launch_bounds__(FA_THREADS) flash_attn_bwd_dq_##NAME##_d##DCAP(const G* dout,    \
+            const T* q, const T* k, const T* v, const float* lse, const float* dsum, G* dq, int n, int heads,      \
             int kv_heads, int d, int window, float scale) {                                                        \
-        fa_backward_dq<T, DCAP>(dout, q, k, v, lse, dsum, dq, n, heads, kv_heads, d, window, scale);              \
+        fa_backward_dq<T, G, DCAP>(dout, q, k, v, lse, dsum, dq, n, heads, kv_heads, d, window, scale);           \
     }
 
-FA_ENTRY_POINTS(f32, float, 64)
-FA_ENTRY_POINTS(f32, float, 128)
-FA_ENTRY_POINTS(f32, float, 256)
-FA_ENTRY_POINTS(bf16, lk_half, 64)
-FA_ENTRY_POINTS(bf16, lk_half, 128)
-FA_ENTRY_POINTS(bf16, lk_half, 256)
+FA_ENTRY_POINTS(f32, float, float, 64)
+FA_ENTRY_POINTS(f32, float, float, 128)
+FA_ENTRY_POINTS(f32, float, float, 256)
+FA_ENTRY_POINTS(bf16, lk_half, float, 64)
+FA_ENTRY_POINTS(bf16, lk_half, float, 128)
+FA_ENTRY_POINTS(bf16, lk_half, float, 256)
 
 extern "C" __global__ void flash_attn_row_dot_f32(const float* dout, const float* out, float* dsum, int batch, int n,
         int heads, int d) {
-    fa_row_dot<float>(dout, out, dsum, batch, n, heads, d);
+    fa_row_dot<float, float>(dout, out, dsum, batch, n, heads, d);
 }
 
-extern "C" __global__ void flash_attn_row_dot_bf16(const lk_half* dout, const lk_half* out, float* dsum, int batch,
+extern "C" __global__ void flash_attn_row_dot_bf16(const float* dout, const lk_half* out, float* dsum, int batch,
         int n, int heads, int d) {
-    fa_row_dot<lk_half>(dout, out, dsum, batch, n, heads, d);
+    fa_row_dot<lk_half, float>(dout, out, dsum, batch, n, heads, d);
 }
