@@ -55,18 +55,23 @@ public final class Main implements Runnable {
     return cl;
   }
 
-  /** Reads the version Maven wrote into {@code version.properties}. */
+  /** lorakit's version, as Maven wrote it into {@code version.properties}. */
+  static String version() {
+    Properties p = new Properties();
+    try (InputStream in = Main.class.getResourceAsStream("version.properties")) {
+      if (in != null) p.load(in);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return p.getProperty("version", "unknown");
+  }
+
+  /** The version line and the Java running it. */
   static final class Version implements CommandLine.IVersionProvider {
     @Override
     public String[] getVersion() {
-      Properties p = new Properties();
-      try (InputStream in = Main.class.getResourceAsStream("version.properties")) {
-        if (in != null) p.load(in);
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
-      }
       return new String[] {
-        "lorakit " + p.getProperty("version", "unknown"),
+        "lorakit " + version(),
         "Java " + Runtime.version() + " (" + System.getProperty("java.vendor") + ")"
       };
     }
