@@ -3,6 +3,7 @@ package dev.lorakit.cli;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.util.List;
 import java.util.Properties;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -52,6 +53,15 @@ public final class Main implements Runnable {
     CommandLine cl = new CommandLine(new Main());
     cl.setExecutionExceptionHandler(new UserErrors());
     cl.setParameterExceptionHandler(UserErrors::badArguments);
+    CommandLine.IExecutionStrategy run = new CommandLine.RunLast();
+    cl.setExecutionStrategy(parsed -> {
+      try {
+        return run.execute(parsed);
+      } catch (OutOfMemoryError e) {
+        List<CommandLine> chain = parsed.asCommandLineList();
+        return UserErrors.outOfMemory(chain.get(chain.size() - 1));
+      }
+    });
     return cl;
   }
 
