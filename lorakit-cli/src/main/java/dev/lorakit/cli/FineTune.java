@@ -119,6 +119,23 @@ final class FineTune {
       Files.createDirectories(checkpoints);
       TrainingArgs.write(checkpoints.resolve(TrainingArgs.FILE), args);
     }
+    try {
+      return train(model, backend, data, s, out, resume, args, stop, err, terminal, steps, latest);
+    } catch (IOException | RuntimeException | Error e) {
+      if (!resume && Trainer.latestCheckpoint(checkpoints).isEmpty()) {
+        // A new run that failed before its first checkpoint leaves nothing to continue: no run folder behind.
+        out.deleteOwn(CHECKPOINTS, LOG_FILE, CHART_FILE);
+      }
+      throw e;
+    }
+  }
+
+  private static Outcome train(LoadedModel model, Backend backend, TaskExamples data, TrainSettings s,
+      OutputFolder out, boolean resume, ObjectNode args, StopSignal stop, PrintWriter err, boolean terminal, int steps,
+      Optional<Path> latest) throws IOException {
+    List<Example> examples = data.examples();
+    Path checkpoints = out.resolve(CHECKPOINTS);
+    Path log = out.resolve(LOG_FILE);
     LoraConfig config = loraConfig(s, model.folder().path().toAbsolutePath().normalize().toString());
     Decoder decoder = model.decoder();
     LoraSpec spec = LoraSpec.of(config, decoder.config());
