@@ -142,6 +142,9 @@ final class FineTune {
     try (LoraWeights lora = LoraWeights.init(spec, backend, s.seed());
         AdamW optimizer = new AdamW(backend, lora.parameters(),
             new AdamW.Settings(0.9, 0.999, 1e-8, s.weightDecay()))) {
+      long adapterBytes = 4L * lora.parameters().stream().mapToLong(p -> p.value().shape().size()).sum();
+      // Two checkpoints (adapter and both moments) while the older is replaced, and the adapter.
+      out.requireFreeSpace(7 * adapterBytes, "the checkpoints and the adapter");
       decoder.setLora(lora);
       decoder.setCheckpointing(s.activationCheckpointing());
       Trainer.Settings ts = new Trainer.Settings(s.batchSize(), s.gradAccum(), steps,

@@ -82,6 +82,9 @@ final class MergeCommand implements Callable<Integer> {
     try (OutputFolder folder = OutputFolder.claim(out, "--out", "merge", overwrite);
         Backend backend = new CpuBackend();
         LoraWeights lora = LoraWeights.read(adapter, dc, backend)) {
+      long bytes = 0;
+      for (String shard : shards(model)) bytes += Files.size(model.resolve(shard));
+      folder.requireFreeSpace(bytes, "the merged weights");
       // The weights are written aside and renamed into place only when all are complete.
       Path temp = folder.newTemporaryFolder("merge");
       Map<String, LoraWeights.Pair> adapted = new HashMap<>();

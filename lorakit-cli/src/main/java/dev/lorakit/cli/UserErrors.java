@@ -79,7 +79,7 @@ final class UserErrors implements CommandLine.IExecutionExceptionHandler {
 
   /** The exception as a sentence that names the file and says what is wrong with it. */
   static String sentence(Throwable t) {
-    if (t instanceof NoSuchFileException n) return "no such file or folder: " + n.getFile() + ".";
+    if (t instanceof NoSuchFileException n) return "no such file: " + n.getFile() + ".";
     if (t instanceof FileAlreadyExistsException e) return e.getFile() + " already exists.";
     if (t instanceof AccessDeniedException e) return e.getFile() + ": permission denied.";
     if (t instanceof NotDirectoryException e) return e.getFile() + " is not a folder.";

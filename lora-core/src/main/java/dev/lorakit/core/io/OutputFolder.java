@@ -164,6 +164,25 @@ public final class OutputFolder implements AutoCloseable {
     return dir.resolve(name);
   }
 
+  /**
+   * Refuses to start work that will write about {@code bytes} when the folder's file system has less free.
+   *
+   * @param what what will be written, for the message ({@code "the merged weights"})
+   * @throws IOException in one sentence naming the folder, the need and what is free
+   */
+  public void requireFreeSpace(long bytes, String what) throws IOException {
+    long free = Files.getFileStore(dir).getUsableSpace();
+    if (free < bytes) {
+      throw new IOException(option + " " + dir + ": " + what + " need about " + size(bytes) + ", but only "
+          + size(free) + " are free there.");
+    }
+  }
+
+  private static String size(long bytes) {
+    return bytes >= 1L << 30 ? String.format(java.util.Locale.ROOT, "%.1f GB", bytes / 1e9)
+        : String.format(java.util.Locale.ROOT, "%.0f MB", Math.ceil(bytes / 1e6));
+  }
+
   /** Whether the folder held anything besides the marker when it was claimed. */
   public boolean hadContent() {
     return hadContent;
