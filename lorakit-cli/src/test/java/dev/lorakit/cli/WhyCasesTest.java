@@ -25,6 +25,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -36,22 +37,30 @@ import picocli.CommandLine;
  */
 class WhyCasesTest {
 
-  @TempDir Path dir;
-  Path model;
-  Path data;
-  Path adapter;
+  @TempDir static Path dir;
+  static Path model;
+  static Path data;
+  static Path adapter;
+  static Path cleanData;
 
-  @BeforeEach
-  void files() throws IOException {
+  @BeforeAll
+  static void files() throws IOException {
     model = dir.resolve("model");
     new TinyModel(32, 64, 1, 2).write(model, 3, SafeTensorsDtype.F32);
     data = dir.resolve("cases.jsonl");
     CaseFile.write(data, new SyntheticCases(5, 0).generate(8));
     adapter = dir.resolve("adapter");
     assertEquals(0, CliRun.of(train(adapter, "--max-steps", "1")).exitCode());
+    cleanData = dir.resolve("cases.clean");
+    Files.copy(data, cleanData);
   }
 
-  String[] train(Path out, String... more) {
+  @BeforeEach
+  void sameData() throws IOException {
+    Files.copy(cleanData, data, java.nio.file.StandardCopyOption.REPLACE_EXISTING); // one test changes it
+  }
+
+  static String[] train(Path out, String... more) {
     List<String> a = new ArrayList<>(List.of("train", "--model", model.toString(), "--data", data.toString(),
         "--task", "modality", "--out", out.toString(), "--batch-size", "2", "--grad-accum", "1", "--device", "cpu"));
     a.addAll(List.of(more));
@@ -136,7 +145,7 @@ class WhyCasesTest {
   void trainDoesNotOverwriteAFinishedAdapterOrRestartAStoppedRun() throws IOException {
     refused(train(adapter, "--max-steps", "1"), "--out " + adapter, "already holds a training run", "--resume",
         "--overwrite");
-    Path stopped = dir.resolve("stopped");
+    Path stopped = dir.resolve("stopped-run");
     CommandLine cl = Main.commandLine();
     cl.setOut(new PrintWriter(new StringWriter(), true));
     cl.setErr(new PrintWriter(new StringWriter(), true));
@@ -234,7 +243,7 @@ class WhyCasesTest {
 
   @Test
   void resumeRefusesOtherSettingsOrDataNamingTheFirstDifference() throws IOException {
-    Path run = dir.resolve("run");
+    Path run = dir.resolve("run-stopped");
     CommandLine cl = Main.commandLine();
     cl.setOut(new PrintWriter(new StringWriter(), true));
     cl.setErr(new PrintWriter(new StringWriter(), true));
@@ -258,7 +267,7 @@ class WhyCasesTest {
 
   @Test
   void maxStepsBelowTheCheckpointIsASentenceAndAFinishedRunResumedIsANoOp() throws IOException {
-    Path run = dir.resolve("run");
+    Path run = dir.resolve("run-finished");
     assertEquals(0, CliRun.of(train(run, "--max-steps", "3", "--checkpoint-every", "2")).exitCode());
     refused(train(run, "--max-steps", "1", "--resume"), "step 1", "already reached step 3", "--max-steps 3");
     Map<String, String> before = snapshot();
