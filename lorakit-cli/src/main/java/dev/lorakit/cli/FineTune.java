@@ -258,11 +258,12 @@ final class FineTune {
   }
 
   /**
-   * Checks that the run in {@code out} can be continued with {@code args}; true when it is already finished.
+   * Checks that the run in {@code out} can be continued with {@code args} up to step {@code steps} (below 0: not
+   * known yet, and {@code args} has none); true when it is already finished.
    *
    * @throws IllegalArgumentException naming what stands in the way
    */
-  private static boolean checkResume(OutputFolder out, ObjectNode args, Optional<Path> latest, int steps)
+  static boolean checkResume(OutputFolder out, ObjectNode args, Optional<Path> latest, int steps)
       throws IOException {
     boolean finished = Files.isRegularFile(out.resolve(PeftAdapter.WEIGHTS_FILE))
         && Files.isRegularFile(out.resolve(TrainingArgs.FILE));
@@ -278,7 +279,7 @@ final class FineTune {
     }
     ObjectNode saved = TrainingArgs.read(savedFile);
     int reached = finished ? saved.path("steps").asInt() : (int) Trainer.stepOf(latest.get());
-    if (steps < reached) {
+    if (steps >= 0 && steps < reached) {
       throw new IllegalArgumentException("--resume: this run would end at step " + steps + " (--max-steps), but the"
           + " run in " + out + " has already reached step " + reached + "; give --max-steps "
           + saved.path("steps").asInt() + " as the run had.");

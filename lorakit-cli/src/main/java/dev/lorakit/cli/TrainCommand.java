@@ -3,6 +3,7 @@ package dev.lorakit.cli;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.lorakit.core.backend.Backend;
 import dev.lorakit.core.io.OutputFolder;
+import dev.lorakit.core.train.Trainer;
 import dev.lorakit.eval.prompt.PromptTemplates;
 import dev.lorakit.core.tensor.Precision;
 import dev.lorakit.eval.cases.Case;
@@ -170,6 +171,11 @@ final class TrainCommand implements Callable<Integer> {
       if (!resume && !overwrite && FineTune.holdsRun(folder)) {
         throw new IllegalArgumentException("--out " + out + " already holds a training run; continue it with --resume, "
             + "or give --overwrite to start it again (or choose another folder).");
+      }
+      if (resume) {
+        // Before the model is loaded (minutes for a large one): the settings the step count does not depend on.
+        FineTune.checkResume(folder, TrainingArgs.of(model, data, tasks, prompts, settings, p, device, -1),
+            Trainer.latestCheckpoint(folder.resolve(FineTune.CHECKPOINTS)), maxSteps > 0 ? maxSteps : -1);
       }
       try (Backend backend = Cli.backend(device, p, err);
           LoadedModel m = LoadedModel.open(model, backend, p)) {

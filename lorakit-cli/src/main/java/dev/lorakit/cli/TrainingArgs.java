@@ -40,7 +40,7 @@ final class TrainingArgs {
 
   private TrainingArgs() {}
 
-  /** The configuration of a run with these inputs and settings. */
+  /** The configuration of a run with these inputs and settings; {@code steps} below 0: not known yet. */
   static ObjectNode of(Path model, Path data, List<Task> tasks, PromptTemplates templates, TrainSettings s,
       Precision precision, String device, int steps) throws IOException {
     ObjectNode n = JSON.createObjectNode();
@@ -61,7 +61,7 @@ final class TrainingArgs {
     n.put("warmup", s.warmup());
     n.put("epochs", s.epochs());
     n.put("max_steps", s.maxSteps());
-    n.put("steps", steps);
+    if (steps >= 0) n.put("steps", steps);
     n.put("batch_size", s.batchSize());
     n.put("grad_accum", s.gradAccum());
     n.put("max_seq_len", s.maxSeqLen());
