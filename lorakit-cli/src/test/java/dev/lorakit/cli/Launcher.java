@@ -27,6 +27,10 @@ final class Launcher {
   private final Path err;
 
   private Launcher(Map<String, String> env, String umask, Path cwd, String... args) throws IOException {
+    this(env, umask, cwd, null, args);
+  }
+
+  private Launcher(Map<String, String> env, String umask, Path cwd, Path input, String... args) throws IOException {
     command.add("bash");
     command.add("-c");
     command.add((umask == null ? "" : "umask " + umask + "; ") + "exec \"$0\" \"$@\"");
@@ -43,13 +47,18 @@ final class Launcher {
     err = Files.createTempFile("lorakit-err", ".txt");
     pb.redirectOutput(out.toFile());
     pb.redirectError(err.toFile());
-    pb.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+    pb.redirectInput(ProcessBuilder.Redirect.from(input == null ? new java.io.File("/dev/null") : input.toFile()));
     process = pb.start();
   }
 
   /** Starts {@code ./lorakit ARGS} with these extra environment variables. */
   static Launcher start(Map<String, String> env, String... args) throws IOException {
     return new Launcher(env, null, null, args);
+  }
+
+  /** Starts it with {@code input} as its standard input. */
+  static Launcher startWithInput(Path input, String... args) throws IOException {
+    return new Launcher(Map.of(), null, null, input, args);
   }
 
   /** Starts it in the folder {@code cwd}. */

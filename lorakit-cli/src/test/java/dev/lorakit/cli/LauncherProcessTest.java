@@ -86,6 +86,16 @@ class LauncherProcessTest {
   }
 
   @Test
+  void standardInputReachesTheCommand() throws Exception {
+    Path csv = dir.resolve("pairs.csv");
+    Files.writeString(csv, "x,y\n0.62,0.5\n0.85,0.5\n0.45,0.5\n0.9,0.5\n0.72,0.5\n");
+    Launcher.Result r = Launcher.startWithInput(csv, "stats", "wilcoxon", "--alternative", "greater", "--json")
+        .await(60);
+    assertEquals(0, r.status(), r.err());
+    assertEquals("{\"statistic\":14.0,\"pvalue\":0.0625,\"method\":\"exact\",\"n\":5}", r.out().strip());
+  }
+
+  @Test
   void theHeapIsSizedToTheMachineUnlessLorakitJavaOptsSetsIt() throws Exception {
     long machine = ((OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getTotalMemorySize();
     Launcher.Result sized = Launcher.run(60, Map.of("LORAKIT_JAVA_OPTS", "-XshowSettings:vm"), "--version");

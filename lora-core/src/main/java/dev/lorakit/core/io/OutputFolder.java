@@ -58,7 +58,7 @@ public final class OutputFolder implements AutoCloseable {
 
   static {
     // Ctrl-C or SIGTERM: the temporary folders of unfinished work go with the process.
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+    Thread cleanup = new Thread(() -> {
       for (Path p : List.copyOf(LIVE_TEMPS)) {
         try {
           deleteTree(p);
@@ -66,7 +66,12 @@ public final class OutputFolder implements AutoCloseable {
           // the next claim of the folder removes it
         }
       }
-    }, "lorakit-temp-cleanup"));
+    }, "lorakit-temp-cleanup");
+    try {
+      Runtime.getRuntime().addShutdownHook(cleanup);
+    } catch (IllegalStateException exiting) {
+      // Loaded while the JVM exits: the next claim of the folder removes what is left.
+    }
   }
 
   private final Path dir;
