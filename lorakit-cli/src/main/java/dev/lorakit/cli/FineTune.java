@@ -1,23 +1,23 @@
 package dev.lorakit.cli;
 
-import dev.lorakit.eval.report.Charts;
-import dev.lorakit.eval.report.TrainingPoint;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.lorakit.core.backend.Backend;
 import dev.lorakit.core.io.OutputFolder;
-import dev.lorakit.core.lora.PeftAdapter;
-import dev.lorakit.core.train.TrainingDivergedException;
 import dev.lorakit.core.lora.InitLoraWeights;
 import dev.lorakit.core.lora.LoraConfig;
 import dev.lorakit.core.lora.LoraSpec;
 import dev.lorakit.core.lora.LoraWeights;
+import dev.lorakit.core.lora.PeftAdapter;
 import dev.lorakit.core.lora.TargetModules;
 import dev.lorakit.core.nn.Decoder;
 import dev.lorakit.core.optim.AdamW;
 import dev.lorakit.core.optim.LrSchedule;
 import dev.lorakit.core.train.Example;
 import dev.lorakit.core.train.Trainer;
+import dev.lorakit.core.train.TrainingDivergedException;
+import dev.lorakit.eval.report.Charts;
+import dev.lorakit.eval.report.TrainingPoint;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.PrintWriter;

@@ -17,7 +17,6 @@ import java.security.DigestInputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -81,8 +80,7 @@ final class TrainingArgs {
    * and both values; null when they are the same run.
    */
   static String firstDifference(JsonNode saved, JsonNode now) {
-    for (Iterator<Map.Entry<String, JsonNode>> it = now.fields(); it.hasNext(); ) {
-      Map.Entry<String, JsonNode> e = it.next();
+    for (Map.Entry<String, JsonNode> e : now.properties()) {
       String key = e.getKey();
       if (NOT_COMPARED.contains(key)) continue;
       JsonNode was = saved.get(key);
