@@ -122,6 +122,33 @@ class RunFolderTest {
     }
   }
 
+  @Test
+  void everyCommandThatWritesAFolderRefusesSomeoneElsesFolder() throws IOException {
+    Path adapter = dir.resolve("for-merge");
+    assertEquals(0, CliRun.of(train(adapter, "--max-steps", "1")).exitCode());
+    Path theirs = dir.resolve("theirs");
+    Files.createDirectories(theirs.resolve("sub"));
+    Files.writeString(theirs.resolve("thesis.tex"), "t");
+    List<String[]> commands = List.of(
+        train(theirs, "--max-steps", "1"),
+        new String[] {"eval", "--model", model.toString(), "--data", data.toString(), "--task", "modality", "--out",
+            theirs.toString(), "--device", "cpu"},
+        new String[] {"merge", "--model", model.toString(), "--adapter", adapter.toString(), "--out",
+            theirs.toString()},
+        new String[] {"demo", "--out", theirs.toString(), "--cases", "20", "--steps", "1"},
+        new String[] {"make-random-model", "--shape", "tiny", "--out", theirs.toString()});
+    for (String[] c : commands) {
+      CliRun r = CliRun.of(c);
+      assertEquals(Main.USER_ERROR, r.exitCode(), c[0] + ": " + r.err());
+      assertTrue(r.err().startsWith("lorakit " + c[0] + ": --out " + theirs + " already holds files that lorakit did "
+          + "not write"), r.err());
+      try (var files = Files.walk(theirs)) {
+        assertEquals(3, files.count(), c[0] + " left the folder as it was");
+      }
+      assertEquals("t", Files.readString(theirs.resolve("thesis.tex")));
+    }
+  }
+
   private static String[] append(String[] a, String... more) {
     List<String> l = new ArrayList<>(List.of(a));
     l.addAll(List.of(more));
