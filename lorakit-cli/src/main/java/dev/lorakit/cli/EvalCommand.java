@@ -110,6 +110,9 @@ final class EvalCommand implements Callable<Integer> {
     }
     Cli.requireFolder(modelOptions.model, "--model");
     if (modelOptions.adapter != null) Cli.requireFolder(modelOptions.adapter, "--adapter");
+    Cli.requireFile(data, "--data");
+    Cli.requireFile(templates, "--templates");
+    Cli.requireFile(trainingLog, "--training-log");
     List<Case> cases = CaseFile.read(data);
     if (cases.isEmpty()) throw new IllegalArgumentException(data + " holds no cases.");
     PromptTemplates prompts = Cli.templates(templates);

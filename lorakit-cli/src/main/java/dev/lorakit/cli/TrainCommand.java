@@ -163,6 +163,8 @@ final class TrainCommand implements Callable<Integer> {
       throw new IllegalArgumentException("--resume continues the run in --out and --overwrite starts it again; "
           + "give one of them.");
     }
+    Cli.requireFile(data, "--data");
+    Cli.requireFile(templates, "--templates");
     List<Case> cases = CaseFile.read(data);
     PromptTemplates prompts = Cli.templates(templates);
     // The signal is released last, so that on Ctrl-C the folder is closed before the JVM exits.

@@ -149,6 +149,20 @@ class RunFolderTest {
     }
   }
 
+  @Test
+  void aMissingInputIsNamedWithItsOption() {
+    Path missing = dir.resolve("no-such.jsonl");
+    String[] args = train(dir.resolve("never"));
+    args[4] = missing.toString();
+    CliRun r = CliRun.of(args);
+    assertEquals(Main.USER_ERROR, r.exitCode());
+    assertEquals("lorakit train: --data " + missing + ": no such file.", r.err().strip());
+    CliRun m = CliRun.of("eval", "--model", dir.resolve("nothing").toString(), "--data", data.toString(), "--out",
+        dir.resolve("never").toString());
+    assertEquals("lorakit eval: --model " + dir.resolve("nothing") + ": no such folder.", m.err().strip());
+    assertFalse(Files.exists(dir.resolve("never")));
+  }
+
   private static String[] append(String[] a, String... more) {
     List<String> l = new ArrayList<>(List.of(a));
     l.addAll(List.of(more));
