@@ -299,8 +299,9 @@ final class FineTune {
     w = w.replaceFirst("; lower the learning rate or check the data$", "");
     return new IllegalArgumentException("Training diverged at step " + step + ": " + w + "; "
         + (last.isPresent() ? "the last finite checkpoint is " + last.get() + " (step " + Trainer.stepOf(last.get())
-            + ")" : "no checkpoint was written before it")
-        + "; lower --lr (or check the data) and start again with --overwrite.");
+            + "); lower --lr (or check the data) and start again with --overwrite."
+            : "no checkpoint was written before it, and nothing is kept; lower --lr (or check the data) and start "
+                + "again."));
   }
 
   /** Keeps the log lines of steps up to {@code step}; returns the elapsed time and tokens at that step. */

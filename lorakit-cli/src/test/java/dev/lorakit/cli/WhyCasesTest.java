@@ -291,6 +291,22 @@ class WhyCasesTest {
     CliRun s = CliRun.of(train(nan, "--max-steps", "3", "--lr", "1e39", "--warmup", "0"));
     assertOneSentence(s.exitCode(), s.err(), "Training diverged at step 2", "NaN", "no checkpoint was written");
     assertFalse(Files.exists(nan.resolve("adapter_model.safetensors")));
+    // Warmup makes the first steps finite, so there are checkpoints to go back to.
+    Path later = dir.resolve("later");
+    CliRun t = CliRun.of(train(later, "--max-steps", "8", "--lr", "1e39", "--warmup", "8", "--checkpoint-every", "1"));
+    assertOneSentence(t.exitCode(), t.err(), "Training diverged at step", "the last finite checkpoint is "
+        + later.resolve("checkpoints"), "--overwrite");
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("checkpoint-(\\d+)\\.safetensors \\(step (\\d+)\\)")
+        .matcher(t.err());
+    assertTrue(m.find(), t.err());
+    assertEquals(m.group(1), m.group(2));
+    try (var f = dev.lorakit.core.io.SafeTensorsFile.open(later.resolve("checkpoints/checkpoint-" + m.group(1)
+        + ".safetensors"))) {
+      for (String name : f.names()) {
+        for (float v : f.floats(name)) assertTrue(Float.isFinite(v), name);
+      }
+    }
+    assertFalse(Files.exists(later.resolve("adapter_model.safetensors")));
   }
 
   @Test
