@@ -31,9 +31,8 @@ final class ConfigJson {
     try {
       node = new ObjectMapper().readTree(json);
     } catch (JacksonException e) {
-      JsonLocation at = e.getLocation();
-      String where = at == null ? "" : " at line " + at.getLineNr() + ", column " + at.getColumnNr();
-      throw new IllegalArgumentException(source + " is not valid JSON" + where + ": " + e.getOriginalMessage() + ".");
+      throw new IllegalArgumentException(source + " is not valid JSON (" + dev.lorakit.core.io.TextFiles.jsonProblem(e)
+          + ").");
     }
     if (node == null || !node.isObject()) {
       throw new IllegalArgumentException(source + " must hold a JSON object, not " + describe(node) + ".");

@@ -91,7 +91,7 @@ public record ModelConfig(
 
   /** Reads a {@code config.json}; every error names the file and the field. */
   public static ModelConfig read(Path configJson) throws IOException {
-    return parse(Files.readString(configJson, StandardCharsets.UTF_8), configJson.toString());
+    return parse(dev.lorakit.core.io.TextFiles.readUtf8(configJson), configJson.toString());
   }
 
   /** Parses the text of a {@code config.json}; {@code source} names it in errors. */

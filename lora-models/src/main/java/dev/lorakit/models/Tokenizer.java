@@ -46,10 +46,10 @@ public final class Tokenizer implements AutoCloseable {
    */
   public static Tokenizer open(Path tokenizerJson) throws IOException {
     Path file = Files.isDirectory(tokenizerJson) ? tokenizerJson.resolve("tokenizer.json") : tokenizerJson;
-    String json = Files.readString(file, StandardCharsets.UTF_8);
+    String json = dev.lorakit.core.io.TextFiles.readUtf8(file);
     Path config = file.resolveSibling("tokenizer_config.json");
     Optional<String> configJson =
-        Files.isRegularFile(config) ? Optional.of(Files.readString(config, StandardCharsets.UTF_8)) : Optional.empty();
+        Files.isRegularFile(config) ? Optional.of(dev.lorakit.core.io.TextFiles.readUtf8(config)) : Optional.empty();
     return create(json, file.toString(), configJson, config.toString());
   }
 

@@ -60,9 +60,8 @@ final class TokenizerJson {
       }
       return new TokenizerJson(source, root);
     } catch (JacksonException e) {
-      var at = e.getLocation();
-      String where = at == null ? "" : " at line " + at.getLineNr() + ", column " + at.getColumnNr();
-      throw new IllegalArgumentException(source + " is not valid JSON" + where + ": " + e.getOriginalMessage() + ".");
+      throw new IllegalArgumentException(source + " is not valid JSON (" + dev.lorakit.core.io.TextFiles.jsonProblem(e)
+          + ").");
     }
   }
 

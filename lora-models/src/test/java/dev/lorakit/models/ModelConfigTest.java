@@ -265,7 +265,7 @@ class ModelConfigTest {
 
     Files.writeString(file, "{\n  \"model_type\": \"llama\",\n  \"hidden_size\": 64,,\n}");
     e = assertThrows(IllegalArgumentException.class, () -> ModelConfig.read(file));
-    assertTrue(e.getMessage().startsWith(file + " is not valid JSON at line 3"), e.getMessage());
+    assertTrue(e.getMessage().startsWith(file + " is not valid JSON (at line 3"), e.getMessage());
 
     Files.writeString(file, "[1, 2]");
     e = assertThrows(IllegalArgumentException.class, () -> ModelConfig.read(file));

@@ -141,7 +141,7 @@ class TokenizerTest {
     Path broken = dir.resolve("broken.json");
     Files.writeString(broken, "{\"model\": {\"vocab\": {\"a\": 0,}}");
     var e = assertThrows(IllegalArgumentException.class, () -> Tokenizer.open(broken));
-    assertTrue(e.getMessage().startsWith(broken + " is not valid JSON at line 1"), e.getMessage());
+    assertTrue(e.getMessage().startsWith(broken + " is not valid JSON (at line 1"), e.getMessage());
 
     Path notTokenizer = dir.resolve("config.json");
     Files.writeString(notTokenizer, "{\"model_type\": \"llama\"}");

@@ -8,7 +8,6 @@ import dev.lorakit.eval.prompt.PromptTemplates;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
@@ -56,7 +55,6 @@ final class Cli {
     return file == null ? PromptTemplates.defaults() : PromptTemplates.load(file);
   }
 
-  /** Fails with one sentence unless {@code dir} is an existing folder. */
   /** Creates the folder that will hold {@code file} (an output the user named), with one sentence if it cannot. */
   static void createParentFolder(Path file, String option) throws IOException {
     Path parent = file.toAbsolutePath().getParent();
@@ -73,8 +71,16 @@ final class Cli {
     }
   }
 
-  static void requireFolder(Path dir, String option) throws IOException {
-    if (!Files.exists(dir)) throw new NoSuchFileException(dir.toString());
+  /** Fails with one sentence naming the option unless {@code dir} is an existing folder. */
+  static void requireFolder(Path dir, String option) {
+    if (!Files.exists(dir)) throw new IllegalArgumentException(option + " " + dir + ": no such folder.");
     if (!Files.isDirectory(dir)) throw new IllegalArgumentException(option + " " + dir + " is a file, not a folder.");
+  }
+
+  /** Fails with one sentence naming the option unless {@code file} is an existing file (null: not given). */
+  static void requireFile(Path file, String option) {
+    if (file == null) return;
+    if (!Files.exists(file)) throw new IllegalArgumentException(option + " " + file + ": no such file.");
+    if (Files.isDirectory(file)) throw new IllegalArgumentException(option + " " + file + " is a folder, not a file.");
   }
 }

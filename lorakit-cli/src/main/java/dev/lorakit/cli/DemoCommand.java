@@ -1,7 +1,9 @@
 package dev.lorakit.cli;
 
 import dev.lorakit.core.backend.Backend;
+import dev.lorakit.core.io.OutputFolder;
 import dev.lorakit.core.lora.LoraWeights;
+import dev.lorakit.core.tensor.Precision;
 import dev.lorakit.eval.cases.Case;
 import dev.lorakit.eval.cases.CaseFile;
 import dev.lorakit.eval.cases.DatasetSplit;
@@ -12,7 +14,6 @@ import dev.lorakit.eval.prompt.PromptTemplates;
 import dev.lorakit.eval.report.TrainingLog;
 import dev.lorakit.eval.run.Evaluation;
 import dev.lorakit.eval.synth.SyntheticCases;
-import dev.lorakit.core.tensor.Precision;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -82,6 +83,11 @@ final class DemoCommand implements Callable<Integer> {
       description = "Longest training example; longer ones are left out (default: ${DEFAULT-VALUE}).")
   int maxSeqLen;
 
+  @Option(names = "--overwrite",
+      description = "Write into an --out that holds files lorakit did not write; only the demo's own files there are "
+          + "replaced (default: ${DEFAULT-VALUE}).")
+  boolean overwrite;
+
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   /** Short prompts: the demo's model reads every token on two CPU cores. */
@@ -101,7 +107,13 @@ final class DemoCommand implements Callable<Integer> {
     boolean terminal = ProgressBar.stderrIsTerminal();
     long start = System.nanoTime();
 
-    java.nio.file.Files.createDirectories(out);
+    try (OutputFolder folder = OutputFolder.claim(out, "--out", "demo", overwrite)) {
+      return run(folder, o, err, terminal, start);
+    }
+  }
+
+  private int run(OutputFolder folder, PrintWriter o, PrintWriter err, boolean terminal, long start)
+      throws IOException {
     List<Case> all = new SyntheticCases(seed, SyntheticCases.DEFAULT_NOISE).generate(cases);
     DatasetSplit split = DatasetSplit.stratifiedByModality(all, new SplitFractions(0.8, 0, 0.2), seed);
     CaseFile.write(out.resolve("cases.jsonl"), all);
@@ -122,12 +134,14 @@ final class DemoCommand implements Callable<Integer> {
         LoadedModel model = LoadedModel.open(baseDir, backend, p)) {
       TaskExamples examples = TaskExamples.of(split.train(), tasks, templates, model.tokenizer(), maxSeqLen);
       Path adapterDir = out.resolve("adapter");
-      StopSignal stop = StopSignal.onInterrupt();
       FineTune.Outcome trained;
-      try {
-        trained = FineTune.run(model, backend, examples, settings, adapterDir, false, stop, err, terminal);
-      } finally {
-        stop.settle();
+      // Everything in the demo's folder is the demo's: its adapter folder is replaced without asking.
+      try (StopSignal stop = StopSignal.onInterrupt();
+          OutputFolder adapterFolder = OutputFolder.claim(adapterDir, "--out", "train", true)) {
+        trained = FineTune.run(model, backend, examples, settings, adapterFolder, false,
+            TrainingArgs.of(baseDir, out.resolve("train.jsonl"), tasks, templates, settings, p, device,
+                settings.steps(examples.examples().size())),
+            stop, err, terminal);
       }
       if (trained.stopped()) return 130;
       o.printf(Locale.ROOT, "trained %d steps on %d examples (%d longer than %d tokens left out) in %.1f s, "
@@ -137,9 +151,10 @@ final class DemoCommand implements Callable<Integer> {
       long evalStart = System.nanoTime();
       Path report = out.resolve("report");
       Evaluation.Result result;
-      try (LoraWeights adapter = LoraWeights.read(adapterDir, model.decoderConfig(), backend)) {
+      try (LoraWeights adapter = LoraWeights.read(adapterDir, model.decoderConfig(), backend);
+          OutputFolder reportFolder = OutputFolder.claim(report, "--out", "eval", true)) {
         result = StudyRun.evaluate(model, adapter, split.test(), tasks, templates, Evaluation.defaultMaxNewTokens(),
-            seed, report, "lorakit demo: tiny random base model vs LoRA on synthetic cases",
+            seed, reportFolder, "lorakit demo: tiny random base model vs LoRA on synthetic cases",
             TrainingLog.read(adapterDir.resolve(FineTune.LOG_FILE)), err, terminal);
       }
       double evalSeconds = (System.nanoTime() - evalStart) / 1e9;

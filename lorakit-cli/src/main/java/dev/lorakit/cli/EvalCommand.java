@@ -4,11 +4,13 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.lorakit.core.backend.Backend;
+import dev.lorakit.core.io.OutputFolder;
 import dev.lorakit.core.lora.LoraWeights;
 import dev.lorakit.eval.cases.Case;
 import dev.lorakit.eval.cases.CaseFile;
 import dev.lorakit.eval.cases.Task;
 import dev.lorakit.eval.metrics.TaskScore;
+import dev.lorakit.eval.prompt.PromptTemplates;
 import dev.lorakit.eval.report.TrainingLog;
 import dev.lorakit.eval.report.TrainingPoint;
 import dev.lorakit.eval.run.Evaluation;
@@ -18,6 +20,7 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Locale;
@@ -73,6 +76,21 @@ final class EvalCommand implements Callable<Integer> {
       description = "Seed of the bootstrap and the review sheet's order (default: ${DEFAULT-VALUE}).")
   long seed;
 
+  @Option(names = "--skip-too-long",
+      description = "Leave out the cases whose prompt and answer do not fit in the model's context, instead of "
+          + "refusing to start (default: ${DEFAULT-VALUE}).")
+  boolean skipTooLong;
+
+  @Option(names = "--resume",
+      description = "Continue an interrupted evaluation into the same --out: the answers it made (kept in "
+          + AnswerJournal.FILE + ") are reused (default: ${DEFAULT-VALUE}).")
+  boolean resume;
+
+  @Option(names = "--overwrite",
+      description = "Write into an --out that holds files lorakit did not write; only eval's own files there are "
+          + "replaced (default: ${DEFAULT-VALUE}).")
+  boolean overwrite;
+
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   @Override
@@ -80,37 +98,89 @@ final class EvalCommand implements Callable<Integer> {
     PrintWriter o = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
     List<Task> tasks = Cli.tasks(task);
+    Cli.precision(modelOptions.precision);
     if (compareBase && modelOptions.adapter == null) {
       throw new IllegalArgumentException("--compare-base needs --adapter (the tuned model to compare with the base).");
     }
-    List<Case> cases = CaseFile.read(data);
-    if (cases.isEmpty()) throw new IllegalArgumentException(data + " holds no cases.");
     Map<Task, Integer> limits = Evaluation.defaultMaxNewTokens();
     if (maxNewTokens != null) {
       if (maxNewTokens < 1) throw new IllegalArgumentException("--max-new-tokens must be at least 1.");
       limits = new EnumMap<>(Task.class);
       for (Task t : Task.values()) limits.put(t, maxNewTokens);
     }
-    try (Backend backend = modelOptions.backend(err);
+    Cli.requireFolder(modelOptions.model, "--model");
+    if (modelOptions.adapter != null) Cli.requireFolder(modelOptions.adapter, "--adapter");
+    Cli.requireFile(data, "--data");
+    Cli.requireFile(templates, "--templates");
+    Cli.requireFile(trainingLog, "--training-log");
+    List<Case> cases = CaseFile.read(data);
+    if (cases.isEmpty()) throw new IllegalArgumentException(data + " holds no cases.");
+    PromptTemplates prompts = Cli.templates(templates);
+    // Everything a user can get wrong is checked before the first answer: the folder first, the model next.
+    try (OutputFolder folder = OutputFolder.claim(out, "--out", "eval", overwrite);
+        Backend backend = modelOptions.backend(err);
         LoadedModel m = modelOptions.open(backend);
         LoraWeights adapter = modelOptions.adapter(m, backend)) {
+      cases = fitting(cases, tasks, prompts, limits, m, err);
+      String models = modelOptions.model.toAbsolutePath().normalize()
+          + (modelOptions.adapter == null ? "" : " with " + modelOptions.adapter.toAbsolutePath().normalize());
       boolean terminal = ProgressBar.stderrIsTerminal();
-      if (compareBase) {
-        Evaluation.Result r = StudyRun.evaluate(m, adapter, cases, tasks, Cli.templates(templates), limits, seed, out,
-            "lorakit eval: " + modelOptions.model.getFileName() + " vs " + modelOptions.adapter.getFileName(),
-            training(), err, terminal);
-        o.print(StudyTable.format(r.comparisons()));
-        o.printf("%nReport: %s%n", out.resolve("report.md"));
-      } else {
-        if (adapter != null) m.decoder().setLora(adapter);
-        Evaluation.Result r = StudyRun.evaluate(m, null, cases, tasks, Cli.templates(templates), limits, seed, out,
-            "", List.of(), err, terminal);
-        m.decoder().setLora(null);
-        writeSingle(r, new Bootstrap(Bootstrap.DEFAULT_RESAMPLES, seed), o);
+      try (AnswerJournal journal = AnswerJournal.open(folder.resolve(AnswerJournal.FILE), resume, models)) {
+        if (compareBase) {
+          Evaluation.Result r = StudyRun.evaluate(m, adapter, cases, tasks, prompts, limits, seed, folder,
+              "lorakit eval: " + modelOptions.model.getFileName() + " vs " + modelOptions.adapter.getFileName(),
+              training(), journal, err, terminal);
+          o.print(StudyTable.format(r.comparisons()));
+          o.printf("%nReport: %s%n", out.resolve("report.md"));
+        } else {
+          if (adapter != null) m.decoder().setLora(adapter);
+          Evaluation.Result r = StudyRun.evaluate(m, null, cases, tasks, prompts, limits, seed, folder,
+              "", List.of(), journal, err, terminal);
+          m.decoder().setLora(null);
+          writeSingle(r, new Bootstrap(Bootstrap.DEFAULT_RESAMPLES, seed), o);
+        }
+        if (journal.reused() > 0) err.printf(Locale.ROOT, "Reused %d answers of the interrupted evaluation.%n",
+            journal.reused());
+        journal.finished();
       }
       o.flush();
       return 0;
     }
+  }
+
+  /**
+   * The cases whose every prompt and answer fit in the model's context; the others are named and refused, or left
+   * out with {@code --skip-too-long}.
+   */
+  private List<Case> fitting(List<Case> cases, List<Task> tasks, PromptTemplates prompts, Map<Task, Integer> limits,
+      LoadedModel m, PrintWriter err) {
+    int context = m.decoderConfig().maxPositions();
+    List<Case> fit = new ArrayList<>();
+    List<String> tooLong = new ArrayList<>();
+    for (Case c : cases) {
+      boolean ok = true;
+      for (Task t : tasks) {
+        int length = m.tokenizer().encode(prompts.prompt(t, c.diagnosis())).length + limits.get(t);
+        if (length > context) ok = false;
+      }
+      if (ok) fit.add(c);
+      else tooLong.add(c.id());
+    }
+    if (tooLong.isEmpty()) return cases;
+    String ids = String.join(", ", tooLong.subList(0, Math.min(10, tooLong.size())))
+        + (tooLong.size() > 10 ? " and " + (tooLong.size() - 10) + " more" : "");
+    if (!skipTooLong) {
+      throw new IllegalArgumentException("--data " + data + ": " + tooLong.size() + " case(s) do not fit in the model's"
+          + " context of " + context + " tokens with their answers (" + ids + "); shorten them, lower "
+          + "--max-new-tokens, or give --skip-too-long to leave them out.");
+    }
+    if (fit.isEmpty()) {
+      throw new IllegalArgumentException("--data " + data + ": no case fits in the model's context of " + context
+          + " tokens with its answers.");
+    }
+    err.printf(Locale.ROOT, "Left out %d case(s) longer than the context of %d tokens: %s.%n", tooLong.size(), context,
+        ids);
+    return fit;
   }
 
   private List<TrainingPoint> training() throws IOException {
@@ -121,7 +191,6 @@ final class EvalCommand implements Callable<Integer> {
   /** One model's scores: printed, and written as answers.jsonl and scores.json. */
   private void writeSingle(Evaluation.Result r, Bootstrap bootstrap, PrintWriter o) throws IOException {
     ObjectMapper json = new ObjectMapper();
-    Files.createDirectories(out);
     StringBuilder answers = new StringBuilder();
     ObjectNode scores = json.createObjectNode();
     o.printf("%-9s %4s  %-24s %s%n", "task", "n", "accuracy [95% CI]", "secondary");

@@ -1,20 +1,23 @@
 package dev.lorakit.cli;
 
-import dev.lorakit.eval.report.Charts;
-import dev.lorakit.eval.report.TrainingPoint;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.lorakit.core.backend.Backend;
+import dev.lorakit.core.io.OutputFolder;
 import dev.lorakit.core.lora.InitLoraWeights;
 import dev.lorakit.core.lora.LoraConfig;
 import dev.lorakit.core.lora.LoraSpec;
 import dev.lorakit.core.lora.LoraWeights;
+import dev.lorakit.core.lora.PeftAdapter;
 import dev.lorakit.core.lora.TargetModules;
 import dev.lorakit.core.nn.Decoder;
 import dev.lorakit.core.optim.AdamW;
 import dev.lorakit.core.optim.LrSchedule;
 import dev.lorakit.core.train.Example;
 import dev.lorakit.core.train.Trainer;
+import dev.lorakit.core.train.TrainingDivergedException;
+import dev.lorakit.eval.report.Charts;
+import dev.lorakit.eval.report.TrainingPoint;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -59,8 +62,10 @@ final class FineTune {
    * @param tokens    tokens processed in this run
    * @param stopped   whether it was stopped before the end
    * @param skipped   examples left out for length
+   * @param alreadyFinished resumed a run that had already ended: nothing was done
    */
-  record Outcome(int steps, double lastLoss, double seconds, long tokens, boolean stopped, int skipped) {}
+  record Outcome(int steps, double lastLoss, double seconds, long tokens, boolean stopped, int skipped,
+      boolean alreadyFinished) {}
 
   /** The run stopped at a step boundary on request. */
   static final class Stopped extends RuntimeException {
@@ -80,13 +85,17 @@ final class FineTune {
   }
 
   /**
-   * Trains a new adapter on {@code model} (which must carry none) and writes it into {@code out}.
+   * Trains an adapter on {@code model} (which must carry none) in the run folder {@code out}: a new run, which
+   * replaces the folder's own earlier run files, or with {@code resume} the continuation of the run there, which must
+   * have the configuration {@code args} (see {@link TrainingArgs}).
    *
    * @param err     where progress goes
    * @param stop    raised to stop at the next step boundary
+   * @throws IllegalArgumentException in one sentence when the run cannot be resumed with these settings, or when
+   *                                  training diverges (naming the step and the last finite checkpoint)
    */
-  static Outcome run(LoadedModel model, Backend backend, TaskExamples data, TrainSettings s, Path out, boolean resume,
-      StopSignal stop, PrintWriter err, boolean terminal) throws IOException {
+  static Outcome run(LoadedModel model, Backend backend, TaskExamples data, TrainSettings s, OutputFolder out,
+      boolean resume, ObjectNode args, StopSignal stop, PrintWriter err, boolean terminal) throws IOException {
     List<Example> examples = data.examples();
     if (examples.isEmpty()) {
       throw new IllegalArgumentException("No training example fits in --max-seq-len " + s.maxSeqLen()
@@ -96,16 +105,46 @@ final class FineTune {
       throw new IllegalArgumentException("There are " + examples.size() + " training examples, fewer than one batch of "
           + s.batchSize() + "; lower --batch-size.");
     }
-    Files.createDirectories(out);
+    Path checkpoints = out.resolve(CHECKPOINTS);
+    Path log = out.resolve(LOG_FILE);
+    int steps = args.path("steps").asInt();
+    Optional<Path> latest = Trainer.latestCheckpoint(checkpoints);
+    if (resume) {
+      if (checkResume(out, args, latest, steps)) {
+        return new Outcome(steps, Double.NaN, 0, 0, false, data.skipped(), true);
+      }
+    } else {
+      out.deleteOwn(CHECKPOINTS, LOG_FILE, CHART_FILE, TrainingArgs.FILE, PeftAdapter.CONFIG_FILE,
+          PeftAdapter.WEIGHTS_FILE);
+      Files.createDirectories(checkpoints);
+      TrainingArgs.write(checkpoints.resolve(TrainingArgs.FILE), args);
+    }
+    try {
+      return train(model, backend, data, s, out, resume, args, stop, err, terminal, steps, latest);
+    } catch (IOException | RuntimeException | Error e) {
+      if (!resume && Trainer.latestCheckpoint(checkpoints).isEmpty()) {
+        // A new run that failed before its first checkpoint leaves nothing to continue: no run folder behind.
+        out.deleteOwn(CHECKPOINTS, LOG_FILE, CHART_FILE);
+      }
+      throw e;
+    }
+  }
+
+  private static Outcome train(LoadedModel model, Backend backend, TaskExamples data, TrainSettings s,
+      OutputFolder out, boolean resume, ObjectNode args, StopSignal stop, PrintWriter err, boolean terminal, int steps,
+      Optional<Path> latest) throws IOException {
+    List<Example> examples = data.examples();
     Path checkpoints = out.resolve(CHECKPOINTS);
     Path log = out.resolve(LOG_FILE);
     LoraConfig config = loraConfig(s, model.folder().path().toAbsolutePath().normalize().toString());
     Decoder decoder = model.decoder();
     LoraSpec spec = LoraSpec.of(config, decoder.config());
-    int steps = s.steps(examples.size());
     try (LoraWeights lora = LoraWeights.init(spec, backend, s.seed());
         AdamW optimizer = new AdamW(backend, lora.parameters(),
             new AdamW.Settings(0.9, 0.999, 1e-8, s.weightDecay()))) {
+      long adapterBytes = 4L * lora.parameters().stream().mapToLong(p -> p.value().shape().size()).sum();
+      // Two checkpoints (adapter and both moments) while the older is replaced, and the adapter.
+      out.requireFreeSpace(7 * adapterBytes, "the checkpoints and the adapter");
       decoder.setLora(lora);
       decoder.setCheckpointing(s.activationCheckpointing());
       Trainer.Settings ts = new Trainer.Settings(s.batchSize(), s.gradAccum(), steps,
@@ -116,87 +155,153 @@ final class FineTune {
       double previousElapsed = 0;
       long previousTokens = 0;
       if (resume) {
-        Optional<Path> latest = Trainer.latestCheckpoint(checkpoints);
-        if (latest.isEmpty()) {
-          throw new IllegalArgumentException("--resume was given but " + checkpoints + " holds no checkpoint.");
-        }
         trainer.loadCheckpoint(latest.get());
         double[] kept = keepLogUpTo(log, optimizer.stepCount(), curve);
         previousElapsed = kept[0];
         previousTokens = (long) kept[1];
         err.println("Resuming from " + latest.get() + " (step " + optimizer.stepCount() + " of " + steps + ").");
-      } else {
-        deleteCheckpoints(checkpoints);
-        Files.deleteIfExists(log);
       }
       int startStep = optimizer.stepCount();
+      int perStep = s.batchSize() * s.gradAccum();
       ProgressBar bar = new ProgressBar(err, terminal, "train", 10);
       long start = System.nanoTime();
       long[] tokens = {0};
       double[] last = {Double.NaN};
-      boolean stopped = false;
-      try (BufferedWriter logOut = Files.newBufferedWriter(log, StandardCharsets.UTF_8, StandardOpenOption.CREATE,
-          StandardOpenOption.APPEND)) {
-        final double elapsedBefore = previousElapsed;
-        final long tokensBefore = previousTokens;
-        trainer.train(m -> {
-          tokens[0] += m.tokens();
-          last[0] = m.loss();
-          double elapsed = elapsedBefore + (System.nanoTime() - start) / 1e9;
-          ObjectNode line = JSON.createObjectNode();
-          line.put("step", m.step());
-          if (Double.isFinite(m.loss()) && Double.isFinite(m.gradNorm())) {
-            curve.add(new double[] {m.step(), m.loss()});
-            line.put("loss", m.loss());
-            line.put("grad_norm", m.gradNorm());
-          } else { // a step skipped by --skip-nonfinite: JSON has no NaN
-            line.putNull("loss");
-            line.putNull("grad_norm");
-            line.put("skipped", true);
-          }
-          line.put("lr", m.lr());
-          line.put("tokens", tokensBefore + tokens[0]);
-          line.put("elapsed", Math.round(elapsed * 1000) / 1000.0);
-          try {
-            logOut.write(line.toString());
-            logOut.newLine();
-            logOut.flush();
-            pruneCheckpoints(checkpoints);
-          } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
-          }
-          double tps = tokens[0] / Math.max(1e-9, (System.nanoTime() - start) / 1e9);
-          bar.update(m.step() - startStep, steps - startStep, String.format(Locale.ROOT,
-              "step %d/%d loss %.4f lr %.2e %.0f tok/s", m.step(), steps, m.loss(), m.lr(), tps));
-          if (stop.requested() && m.step() < steps) {
+      boolean stopped = stop.exiting(); // Ctrl-C while the model was loading
+      if (!stopped) {
+        try (BufferedWriter logOut = Files.newBufferedWriter(log, StandardCharsets.UTF_8, StandardOpenOption.CREATE,
+            StandardOpenOption.APPEND)) {
+          final double elapsedBefore = previousElapsed;
+          final long tokensBefore = previousTokens;
+          trainer.train(m -> {
+            tokens[0] += m.tokens();
+            last[0] = m.loss();
+            double elapsed = elapsedBefore + (System.nanoTime() - start) / 1e9;
+            ObjectNode line = JSON.createObjectNode();
+            line.put("step", m.step());
+            if (Double.isFinite(m.loss()) && Double.isFinite(m.gradNorm())) {
+              curve.add(new double[] {m.step(), m.loss()});
+              line.put("loss", m.loss());
+              line.put("grad_norm", m.gradNorm());
+            } else { // a step skipped by --skip-nonfinite: JSON has no NaN
+              line.putNull("loss");
+              line.putNull("grad_norm");
+              line.put("skipped", true);
+            }
+            line.put("lr", m.lr());
+            line.put("tokens", tokensBefore + tokens[0]);
+            line.put("elapsed", Math.round(elapsed * 1000) / 1000.0);
             try {
-              trainer.saveCheckpoint(checkpoints.resolve("checkpoint-" + m.step() + ".safetensors"));
+              logOut.write(line.toString());
+              logOut.newLine();
+              logOut.flush();
               pruneCheckpoints(checkpoints);
             } catch (IOException e) {
               throw new java.io.UncheckedIOException(e);
             }
-            throw new Stopped();
-          }
-        });
-      } catch (Stopped e) {
-        stopped = true;
-      } catch (java.io.UncheckedIOException e) {
-        throw e.getCause();
+            double tps = tokens[0] / Math.max(1e-9, (System.nanoTime() - start) / 1e9);
+            bar.update(m.step() - startStep, steps - startStep, String.format(Locale.ROOT,
+                "step %d/%d, %d examples seen (epoch %.2f), loss %.4f, lr %.2e, %.0f tok/s", m.step(), steps,
+                (long) m.step() * perStep, (double) m.step() * perStep / examples.size(), m.loss(), m.lr(), tps));
+            if (stop.requested() && m.step() < steps) {
+              try {
+                trainer.saveCheckpoint(checkpoints.resolve("checkpoint-" + m.step() + ".safetensors"));
+                pruneCheckpoints(checkpoints);
+              } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+              }
+              throw new Stopped();
+            }
+          });
+        } catch (Stopped e) {
+          stopped = true;
+        } catch (java.io.UncheckedIOException e) {
+          throw e.getCause();
+        } catch (TrainingDivergedException e) {
+          throw diverged(e.step(), e.getMessage(), checkpoints);
+        }
       }
       double seconds = (System.nanoTime() - start) / 1e9;
-      if (!curve.isEmpty()) Charts.lossCurve(out.resolve(CHART_FILE),
-          curve.stream().map(p -> new TrainingPoint((long) p[0], p[1])).toList());
+      if (!curve.isEmpty() && !stop.exiting()) {
+        // Not while the JVM exits: the charting library may not start then.
+        Charts.lossCurve(out.resolve(CHART_FILE),
+            curve.stream().map(p -> new TrainingPoint((long) p[0], p[1])).toList());
+      }
       if (stopped) {
-        err.println("Stopped at step " + optimizer.stepCount() + " of " + steps + "; the checkpoint is in "
-            + checkpoints + ". Run the same command with --resume to continue.");
+        Optional<Path> at = Trainer.latestCheckpoint(checkpoints);
+        if (at.isEmpty()) out.deleteOwn(CHECKPOINTS, LOG_FILE); // nothing to continue: leave no run behind
+        err.println(optimizer.stepCount() == 0 || at.isEmpty()
+            ? "Stopped before the first step; nothing was trained."
+            : "Stopped at step " + optimizer.stepCount() + " of " + steps + "; checkpoint " + at.get()
+                + "; continue with the same command and --resume.");
+        err.flush();
       } else {
-        lora.save(out);
+        try {
+          lora.save(out.path());
+        } catch (IllegalArgumentException e) {
+          throw diverged(optimizer.stepCount(), "the adapter after step " + optimizer.stepCount() + " is not finite ("
+              + e.getMessage().replaceAll("\\.$", "") + "); it was not written", checkpoints);
+        }
+        TrainingArgs.write(out.resolve(TrainingArgs.FILE), args);
       }
       decoder.setLora(null);
-      return new Outcome(optimizer.stepCount(), last[0], seconds, tokens[0], stopped, data.skipped());
+      return new Outcome(optimizer.stepCount(), last[0], seconds, tokens[0], stopped, data.skipped(), false);
     } finally {
       decoder.setLora(null);
     }
+  }
+
+  /** Whether {@code out} holds a run: a checkpoint, a training log or an adapter. */
+  static boolean holdsRun(OutputFolder out) throws IOException {
+    return Trainer.latestCheckpoint(out.resolve(CHECKPOINTS)).isPresent() || Files.exists(out.resolve(LOG_FILE))
+        || Files.exists(out.resolve(PeftAdapter.WEIGHTS_FILE));
+  }
+
+  /**
+   * Checks that the run in {@code out} can be continued with {@code args} up to step {@code steps} (below 0: not
+   * known yet, and {@code args} has none); true when it is already finished.
+   *
+   * @throws IllegalArgumentException naming what stands in the way
+   */
+  static boolean checkResume(OutputFolder out, ObjectNode args, Optional<Path> latest, int steps)
+      throws IOException {
+    boolean finished = Files.isRegularFile(out.resolve(PeftAdapter.WEIGHTS_FILE))
+        && Files.isRegularFile(out.resolve(TrainingArgs.FILE));
+    Path savedFile = latest.isPresent() && !finished ? out.resolve(CHECKPOINTS).resolve(TrainingArgs.FILE)
+        : out.resolve(TrainingArgs.FILE);
+    if (latest.isEmpty() && !finished) {
+      throw new IllegalArgumentException("--resume was given but " + out + " holds no checkpoint to continue; "
+          + "leave out --resume to start a run there.");
+    }
+    if (!Files.isRegularFile(savedFile)) {
+      throw new IllegalArgumentException("--resume: the checkpoint in " + out + " has no " + TrainingArgs.FILE
+          + " (an older lorakit wrote it), so it cannot be checked to be this run; start again with --overwrite.");
+    }
+    ObjectNode saved = TrainingArgs.read(savedFile);
+    int reached = finished ? saved.path("steps").asInt() : (int) Trainer.stepOf(latest.get());
+    if (steps >= 0 && steps < reached) {
+      throw new IllegalArgumentException("--resume: this run would end at step " + steps + " (--max-steps), but the"
+          + " run in " + out + " has already reached step " + reached + "; give --max-steps "
+          + saved.path("steps").asInt() + " as the run had.");
+    }
+    String difference = TrainingArgs.firstDifference(saved, args);
+    if (difference != null) {
+      throw new IllegalArgumentException("--resume: the run in " + out + " was made with other settings: "
+          + difference + "; resume it with its own options, or start again with --overwrite.");
+    }
+    return finished;
+  }
+
+  /** The sentence for a run that diverged at {@code step}, naming the last finite checkpoint. */
+  private static IllegalArgumentException diverged(int step, String what, Path checkpoints) throws IOException {
+    Optional<Path> last = Trainer.latestCheckpoint(checkpoints);
+    String w = what.replaceAll("\\.$", "").replaceFirst("^Training (stopped|diverged) (at|by) step \\d+: ", "");
+    w = w.replaceFirst("; lower the learning rate or check the data$", "");
+    return new IllegalArgumentException("Training diverged at step " + step + ": " + w + "; "
+        + (last.isPresent() ? "the last finite checkpoint is " + last.get() + " (step " + Trainer.stepOf(last.get())
+            + "); lower --lr (or check the data) and start again with --overwrite."
+            : "no checkpoint was written before it, and nothing is kept; lower --lr (or check the data) and start "
+                + "again."));
   }
 
   /** Keeps the log lines of steps up to {@code step}; returns the elapsed time and tokens at that step. */
@@ -228,15 +333,6 @@ final class FineTune {
         if (name.startsWith("checkpoint-") && name.endsWith(".safetensors") && !p.equals(latest.get())) {
           Files.deleteIfExists(p);
         }
-      }
-    }
-  }
-
-  private static void deleteCheckpoints(Path dir) throws IOException {
-    if (!Files.isDirectory(dir)) return;
-    try (Stream<Path> files = Files.list(dir)) {
-      for (Path p : files.toList()) {
-        if (p.getFileName().toString().startsWith("checkpoint-")) Files.deleteIfExists(p);
       }
     }
   }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.lorakit.core.backend.Backend;
 import dev.lorakit.core.backend.CpuBackend;
+import dev.lorakit.core.io.OutputFolder;
 import dev.lorakit.core.io.SafeTensors;
 import dev.lorakit.core.io.SafeTensorsFile;
 import dev.lorakit.core.io.SafeTensorsWriter;
@@ -18,14 +19,12 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.stream.Stream;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -40,7 +39,7 @@ import picocli.CommandLine.Option;
             + "writes a model folder that transformers and lorakit load without the adapter.",
         "The weights are sharded as the input's are: one model.safetensors, or the same shards with the same "
             + "model.safetensors.index.json; each tensor keeps its dtype. config.json and the tokenizer files are "
-            + "copied. The folder appears complete or not at all."})
+            + "copied. The files are written aside and renamed into place only when all are complete; other files in the folder are left alone."})
 final class MergeCommand implements Callable<Integer> {
 
   /** Files copied unchanged when present. */
@@ -54,8 +53,13 @@ final class MergeCommand implements Callable<Integer> {
   Path adapter;
 
   @Option(names = "--out", required = true, paramLabel = "DIR",
-      description = "The merged model folder to create; it must not exist yet (or be empty).")
+      description = "The merged model folder to write: a new or empty folder, or an earlier merge's output.")
   Path out;
+
+  @Option(names = "--overwrite",
+      description = "Write into an --out that holds files lorakit did not write; only the merge's own files there are "
+          + "replaced (default: ${DEFAULT-VALUE}).")
+  boolean overwrite;
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
@@ -64,23 +68,23 @@ final class MergeCommand implements Callable<Integer> {
     PrintWriter o = spec.commandLine().getOut();
     Cli.requireFolder(model, "--model");
     Cli.requireFolder(adapter, "--adapter");
-    if (Files.exists(out) && (!Files.isDirectory(out) || !isEmpty(out))) {
-      throw new IllegalArgumentException("--out " + out + " already exists and is not an empty folder.");
-    }
-    if (Files.isDirectory(out) && Files.isSameFile(out, model)) {
-      throw new IllegalArgumentException("--out must not be the model folder itself.");
+    if (Files.isDirectory(out) && (Files.isSameFile(out, model) || Files.isSameFile(out, adapter))) {
+      throw new IllegalArgumentException("--out must not be the model or adapter folder itself.");
     }
     long start = System.nanoTime();
     DecoderConfig dc;
     try (ModelFolder folder = ModelFolder.open(model)) {
       dc = folder.decoderConfig();
     }
-    Path target = out.toAbsolutePath().normalize();
-    Files.createDirectories(target.getParent());
-    Path temp = Files.createTempDirectory(target.getParent(), "." + target.getFileName() + ".merging-");
     int merged;
-    try (Backend backend = new CpuBackend();
+    try (OutputFolder folder = OutputFolder.claim(out, "--out", "merge", overwrite);
+        Backend backend = new CpuBackend();
         LoraWeights lora = LoraWeights.read(adapter, dc, backend)) {
+      long bytes = 0;
+      for (String shard : shards(model)) bytes += Files.size(model.resolve(shard));
+      folder.requireFreeSpace(bytes, "the merged weights");
+      // The weights are written aside and renamed into place only when all are complete.
+      Path temp = folder.newTemporaryFolder("merge");
       Map<String, LoraWeights.Pair> adapted = new HashMap<>();
       for (LoraWeights.Pair p : lora.pairs()) {
         adapted.put("model.layers." + p.layer() + "." + p.target().modulePath() + ".weight", p);
@@ -95,11 +99,7 @@ final class MergeCommand implements Callable<Integer> {
       for (String name : COPIED) {
         if (Files.isRegularFile(model.resolve(name))) Files.copy(model.resolve(name), temp.resolve(name));
       }
-      if (Files.isDirectory(target)) Files.delete(target);
-      Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
-    } catch (IOException | RuntimeException e) {
-      deleteTree(temp);
-      throw e;
+      folder.adopt(temp);
     }
     o.printf("Merged %d adapted projections into %s in %.1f s.%n", merged, out, (System.nanoTime() - start) / 1e9);
     o.flush();
@@ -143,19 +143,6 @@ final class MergeCommand implements Callable<Integer> {
         }
       }
       w.write(outFile);
-    }
-  }
-
-  private static boolean isEmpty(Path dir) throws IOException {
-    try (Stream<Path> s = Files.list(dir)) {
-      return s.findAny().isEmpty();
-    }
-  }
-
-  private static void deleteTree(Path dir) throws IOException {
-    if (!Files.exists(dir)) return;
-    try (Stream<Path> s = Files.walk(dir)) {
-      for (Path p : s.sorted((a, b) -> b.getNameCount() - a.getNameCount()).toList()) Files.deleteIfExists(p);
     }
   }
 }

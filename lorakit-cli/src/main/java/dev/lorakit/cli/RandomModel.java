@@ -1,6 +1,7 @@
 package dev.lorakit.cli;
 
 import dev.lorakit.core.backend.CpuBackend;
+import dev.lorakit.core.io.OutputFolder;
 import dev.lorakit.core.io.SafeTensors;
 import dev.lorakit.core.io.SafeTensorsDtype;
 import dev.lorakit.core.io.SafeTensorsWriter;
@@ -16,17 +17,13 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.util.Comparator;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.stream.IntStream;
-import java.util.stream.Stream;
 
 /**
  * A LLaMA-architecture model with random weights, written as a Hugging Face model folder, with a PEFT adapter whose
@@ -123,13 +120,8 @@ record RandomModel(String name, int vocab, int hidden, int intermediate, int lay
     }
     shards.add(current);
     Map<String, String> weightMap = new LinkedHashMap<>();
-    Path target = dir.toAbsolutePath().normalize();
-    if (Files.exists(target) && (!Files.isDirectory(target) || !isEmpty(target))) {
-      throw new IllegalArgumentException("--out " + dir + " already exists and is not an empty folder.");
-    }
-    Files.createDirectories(target.getParent());
-    Path temp = Files.createTempDirectory(target.getParent(), "." + target.getFileName() + ".writing-");
-    try {
+    try (OutputFolder folder = OutputFolder.claim(dir, "--out", "make-random-model", false)) {
+      Path temp = folder.newTemporaryFolder("model");
       for (int s = 0; s < shards.size(); s++) {
         String file = shards.size() == 1 ? SafeTensors.SINGLE_FILE
             : String.format(Locale.ROOT, "model-%05d-of-%05d.safetensors", s + 1, shards.size());
@@ -148,19 +140,7 @@ record RandomModel(String name, int vocab, int hidden, int intermediate, int lay
         TinyModel.writeText(temp.resolve(SafeTensors.INDEX_FILE), index.toString());
       }
       TinyModel.writeText(temp.resolve("config.json"), configJson());
-      if (Files.isDirectory(target)) Files.delete(target);
-      Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
-    } catch (IOException | RuntimeException e) {
-      try (Stream<Path> files = Files.walk(temp)) {
-        for (Path p : files.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
-      }
-      throw e;
-    }
-  }
-
-  private static boolean isEmpty(Path dir) throws IOException {
-    try (Stream<Path> s = Files.list(dir)) {
-      return s.findAny().isEmpty();
+      folder.adopt(temp);
     }
   }
 
@@ -213,8 +193,9 @@ record RandomModel(String name, int vocab, int hidden, int intermediate, int lay
     LoraConfig base = LoraConfig.of(r, 2.0 * r, 0, new TargetModules.Names(TARGETS));
     LoraConfig config = new LoraConfig(r, 2.0 * r, 0, base.targetModules(), null, false, "none", null, null, null,
         null, null, InitLoraWeights.RANDOM, "CAUSAL_LM", null, "LORA", false, null, false, null);
-    try (CpuBackend cpu = new CpuBackend(); LoraWeights w = LoraWeights.init(LoraSpec.of(config, model), cpu, seed)) {
-      w.save(dir);
+    try (OutputFolder folder = OutputFolder.claim(dir, "--adapter-out", "make-random-model", false);
+        CpuBackend cpu = new CpuBackend(); LoraWeights w = LoraWeights.init(LoraSpec.of(config, model), cpu, seed)) {
+      w.save(folder.path());
     }
   }
 

@@ -352,7 +352,7 @@ final class ReferenceVerifier {
             }
             return n;
         } catch (JsonProcessingException e) {
-            throw new IOException(file + " is not valid JSON (" + e.getOriginalMessage() + ").", e);
+            throw new IOException(file + " is not valid JSON (" + dev.lorakit.core.io.TextFiles.jsonProblem(e) + ").", e);
         }
     }
 

@@ -6,12 +6,15 @@ import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * A request to stop training at the next step boundary. {@link #onInterrupt} asks for it on Ctrl-C (a shutdown
- * hook) and holds the JVM until the run has written its checkpoint; tests call {@link #request} directly.
+ * hook) and holds the JVM until the run has written its checkpoint; tests call {@link #request} directly. Always
+ * used in try-with-resources: {@link #close} lets a pending exit proceed, whatever ended the run (an exception
+ * included), so that an exit never waits for a run that is over.
  */
-final class StopSignal {
+final class StopSignal implements AutoCloseable {
 
   private final AtomicBoolean requested = new AtomicBoolean();
   private final CountDownLatch settled = new CountDownLatch(1);
+  private Thread hook;
 
   /** A signal nothing will raise unless {@link #request} is called. */
   static StopSignal manual() {
@@ -29,12 +32,14 @@ final class StopSignal {
         Thread.currentThread().interrupt();
       }
     }, "lorakit-stop");
-    Runtime.getRuntime().addShutdownHook(hook);
-    s.hook = hook;
+    try {
+      Runtime.getRuntime().addShutdownHook(hook);
+      s.hook = hook;
+    } catch (IllegalStateException shuttingDown) {
+      s.request(); // Ctrl-C came before the hook: stop at once
+    }
     return s;
   }
-
-  private Thread hook;
 
   void request() {
     requested.set(true);
@@ -44,8 +49,14 @@ final class StopSignal {
     return requested.get();
   }
 
+  /** Whether the JVM is exiting (Ctrl-C or SIGTERM), not just a test's request. */
+  boolean exiting() {
+    return hook != null && requested.get();
+  }
+
   /** The run is over (finished, stopped with its checkpoint written, or failed): an exit may proceed. */
-  void settle() {
+  @Override
+  public void close() {
     settled.countDown();
     if (hook != null && !requested.get()) {
       try {

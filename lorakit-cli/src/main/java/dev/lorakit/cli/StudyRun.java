@@ -1,5 +1,6 @@
 package dev.lorakit.cli;
 
+import dev.lorakit.core.io.OutputFolder;
 import dev.lorakit.core.lora.LoraWeights;
 import dev.lorakit.core.nn.Decoder;
 import dev.lorakit.eval.cases.Case;
@@ -9,6 +10,7 @@ import dev.lorakit.eval.report.ReportWriter;
 import dev.lorakit.eval.report.ReviewItem;
 import dev.lorakit.eval.report.StudyReport;
 import dev.lorakit.eval.report.TrainingPoint;
+import dev.lorakit.eval.run.AnswerGenerator;
 import dev.lorakit.eval.run.DecoderAnswerGenerator;
 import dev.lorakit.eval.run.Evaluation;
 import dev.lorakit.eval.stats.Bootstrap;
@@ -29,12 +31,20 @@ final class StudyRun {
   private StudyRun() {}
 
   /**
-   * Evaluates {@code model} without and, when {@code adapter} is not null, with the adapter; writes {@code report}
-   * (when there is a comparison) and returns the result.
+   * Evaluates {@code model} without and, when {@code adapter} is not null, with the adapter; writes the report's
+   * files into {@code report} (when there is a comparison) and returns the result.
    */
   static Evaluation.Result evaluate(LoadedModel model, LoraWeights adapter, List<Case> test, List<Task> tasks,
-      PromptTemplates templates, Map<Task, Integer> maxNewTokens, long seed, Path report, String title,
+      PromptTemplates templates, Map<Task, Integer> maxNewTokens, long seed, OutputFolder report, String title,
       List<TrainingPoint> training, PrintWriter err, boolean terminal) throws IOException {
+    return evaluate(model, adapter, test, tasks, templates, maxNewTokens, seed, report, title, training, null, err,
+        terminal);
+  }
+
+  /** As above, every answer going through {@code journal} (when not null) as it is made. */
+  static Evaluation.Result evaluate(LoadedModel model, LoraWeights adapter, List<Case> test, List<Task> tasks,
+      PromptTemplates templates, Map<Task, Integer> maxNewTokens, long seed, OutputFolder report, String title,
+      List<TrainingPoint> training, AnswerJournal journal, PrintWriter err, boolean terminal) throws IOException {
     Decoder base = model.decoder();
     try (Decoder tuned = adapter == null ? null : new Decoder(base.config(), base.weights(), base.backend(),
         base.precision())) {
@@ -42,13 +52,22 @@ final class StudyRun {
       ProgressBar bar = new ProgressBar(err, terminal, "eval ", 10);
       long start = System.nanoTime();
       Evaluation evaluation = new Evaluation(templates, maxNewTokens, new Bootstrap(Bootstrap.DEFAULT_RESAMPLES, seed));
-      Evaluation.Result result = evaluation.run(test, tasks, new DecoderAnswerGenerator(base, model.tokenizer()),
-          tuned == null ? null : new DecoderAnswerGenerator(tuned, model.tokenizer()),
+      AnswerGenerator baseAnswers = new DecoderAnswerGenerator(base, model.tokenizer());
+      AnswerGenerator tunedAnswers = tuned == null ? null : new DecoderAnswerGenerator(tuned, model.tokenizer());
+      if (journal != null) {
+        baseAnswers = journal.wrap(tuned == null && adapter == null && base.lora() != null ? "adapted" : "base",
+            baseAnswers);
+        if (tunedAnswers != null) tunedAnswers = journal.wrap("tuned", tunedAnswers);
+      }
+      Evaluation.Result result = evaluation.run(test, tasks, baseAnswers, tunedAnswers,
           (done, total) -> bar.update(done, total, String.format(Locale.ROOT, "answers, %.1f/s",
               done / Math.max(1e-9, (System.nanoTime() - start) / 1e9))));
       if (!result.comparisons().isEmpty()) {
-        ReportWriter.write(report, new StudyReport(title, "base", "LoRA", result.comparisons(), training,
-            reviewItems(test, result), seed));
+        // Written aside, then each file renamed into the folder: whatever else the folder holds stays.
+        Path temp = report.newTemporaryFolder("report");
+        ReportWriter.write(temp.resolve("report"), new StudyReport(title, "base", "LoRA", result.comparisons(),
+            training, reviewItems(test, result), seed));
+        report.adopt(temp.resolve("report"));
       }
       return result;
     }

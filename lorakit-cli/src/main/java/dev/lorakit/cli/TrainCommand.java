@@ -1,10 +1,14 @@
 package dev.lorakit.cli;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.lorakit.core.backend.Backend;
+import dev.lorakit.core.io.OutputFolder;
 import dev.lorakit.core.tensor.Precision;
+import dev.lorakit.core.train.Trainer;
 import dev.lorakit.eval.cases.Case;
 import dev.lorakit.eval.cases.CaseFile;
 import dev.lorakit.eval.cases.Task;
+import dev.lorakit.eval.prompt.PromptTemplates;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -24,8 +28,9 @@ import picocli.CommandLine.Option;
         "Trains a LoRA adapter for the radiation-oncology tasks on a case file (JSONL: id, diagnosis, regimen, "
             + "modality, icd10) and writes a PEFT adapter folder.",
         "OUT gets adapter_config.json and adapter_model.safetensors at the end, training_log.jsonl (one line per "
-            + "step: step, loss, lr, grad_norm, tokens, elapsed), loss.png and checkpoints/. Ctrl-C stops at the "
-            + "next step boundary with a checkpoint; the same command with --resume continues."})
+            + "step: step, loss, lr, grad_norm, tokens, elapsed), loss.png, training_args.json (the run's whole "
+            + "configuration) and checkpoints/. Ctrl-C stops at the next step boundary with a checkpoint; the same "
+            + "command with --resume continues, and refuses other data or settings."})
 final class TrainCommand implements Callable<Integer> {
 
   @Option(names = "--model", required = true, paramLabel = "DIR",
@@ -124,6 +129,11 @@ final class TrainCommand implements Callable<Integer> {
   @Option(names = "--resume", description = "Continue from the latest checkpoint in OUT/checkpoints (default: ${DEFAULT-VALUE}).")
   boolean resume;
 
+  @Option(names = "--overwrite",
+      description = "Start again in an --out that holds a run (or files lorakit did not write); only lorakit's own "
+          + "files there are replaced (default: ${DEFAULT-VALUE}).")
+  boolean overwrite;
+
   @Option(names = "--skip-nonfinite",
       description = "Skip a step whose loss or gradient is not finite (its update is dropped) instead of stopping "
           + "the run (default: ${DEFAULT-VALUE}).")
@@ -144,32 +154,56 @@ final class TrainCommand implements Callable<Integer> {
     PrintWriter o = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
     List<Task> tasks = Cli.tasks(task);
+    Precision p = Cli.precision(precision);
     Cli.requireFolder(model, "--model");
     TrainSettings settings = new TrainSettings(loraR, loraAlpha, loraDropout, targetModules, useRslora, lr, schedule,
         warmup, epochs, maxSteps, batchSize, gradAccum, maxSeqLen, seed, checkpointEvery, activationCheckpointing,
         weightDecay, maxGradNorm, skipNonFinite);
+    if (resume && overwrite) {
+      throw new IllegalArgumentException("--resume continues the run in --out and --overwrite starts it again; "
+          + "give one of them.");
+    }
+    Cli.requireFile(data, "--data");
+    Cli.requireFile(templates, "--templates");
     List<Case> cases = CaseFile.read(data);
-    StopSignal signal = stop != null ? stop : StopSignal.onInterrupt();
-    Precision p = Cli.precision(precision);
-    try (Backend backend = Cli.backend(device, p, err);
-        LoadedModel m = LoadedModel.open(model, backend, p)) {
-      TaskExamples examples = TaskExamples.of(cases, tasks, Cli.templates(templates), m.tokenizer(), maxSeqLen);
-      if (examples.skipped() > 0) {
-        err.printf(Locale.ROOT, "Left out %d of %d examples longer than --max-seq-len %d.%n", examples.skipped(),
-            examples.skipped() + examples.examples().size(), maxSeqLen);
+    PromptTemplates prompts = Cli.templates(templates);
+    // The signal is released last, so that on Ctrl-C the folder is closed before the JVM exits.
+    try (StopSignal signal = stop != null ? stop : StopSignal.onInterrupt();
+        OutputFolder folder = OutputFolder.claim(out, "--out", "train", overwrite)) {
+      if (!resume && !overwrite && FineTune.holdsRun(folder)) {
+        throw new IllegalArgumentException("--out " + out + " already holds a training run; continue it with --resume, "
+            + "or give --overwrite to start it again (or choose another folder).");
       }
-      FineTune.Outcome r = FineTune.run(m, backend, examples, settings, out, resume, signal, err,
-          ProgressBar.stderrIsTerminal());
-      if (r.stopped()) return 130;
-      o.printf(Locale.ROOT, "Trained %d steps (%s) on %d examples in %.1f s, %.0f tokens/s, last loss %.4f.%n",
-          r.steps(), String.join(",", tasks.stream().map(Task::answerField).toList()), examples.examples().size(),
-          r.seconds(), r.tokens() / Math.max(1e-9, r.seconds()), r.lastLoss());
-      o.printf("Adapter: %s (training log %s, loss curve %s).%n", out, out.resolve(FineTune.LOG_FILE),
-          out.resolve(FineTune.CHART_FILE));
-      o.flush();
-      return 0;
-    } finally {
-      signal.settle();
+      if (resume) {
+        // Before the model is loaded (minutes for a large one): the settings the step count does not depend on.
+        FineTune.checkResume(folder, TrainingArgs.of(model, data, tasks, prompts, settings, p, device, -1),
+            Trainer.latestCheckpoint(folder.resolve(FineTune.CHECKPOINTS)), maxSteps > 0 ? maxSteps : -1);
+      }
+      try (Backend backend = Cli.backend(device, p, err);
+          LoadedModel m = LoadedModel.open(model, backend, p)) {
+        TaskExamples examples = TaskExamples.of(cases, tasks, prompts, m.tokenizer(), maxSeqLen);
+        if (examples.skipped() > 0) {
+          err.printf(Locale.ROOT, "Left out %d of %d examples longer than --max-seq-len %d.%n", examples.skipped(),
+              examples.skipped() + examples.examples().size(), maxSeqLen);
+        }
+        ObjectNode args = TrainingArgs.of(model, data, tasks, prompts, settings, p, device,
+            settings.steps(examples.examples().size()));
+        FineTune.Outcome r = FineTune.run(m, backend, examples, settings, folder, resume, args, signal, err,
+            ProgressBar.stderrIsTerminal());
+        if (r.stopped()) return 130;
+        if (r.alreadyFinished()) {
+          o.printf(Locale.ROOT, "The run in %s is already finished (%d steps); nothing to do.%n", out, r.steps());
+          o.flush();
+          return 0;
+        }
+        o.printf(Locale.ROOT, "Trained %d steps (%s) on %d examples in %.1f s, %.0f tokens/s, last loss %.4f.%n",
+            r.steps(), String.join(",", tasks.stream().map(Task::answerField).toList()), examples.examples().size(),
+            r.seconds(), r.tokens() / Math.max(1e-9, r.seconds()), r.lastLoss());
+        o.printf("Adapter: %s (training log %s, loss curve %s, configuration %s).%n", out,
+            out.resolve(FineTune.LOG_FILE), out.resolve(FineTune.CHART_FILE), out.resolve(TrainingArgs.FILE));
+        o.flush();
+        return 0;
+      }
     }
   }
 }

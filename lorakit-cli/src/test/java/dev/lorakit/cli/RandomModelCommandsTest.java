@@ -206,10 +206,14 @@ class RandomModelCommandsTest {
     assertEquals(2, shape.exitCode());
     assertTrue(shape.err().contains("--shape is \"llama-70b\", expected llama-1b or tiny."), shape.err());
     assertEquals(0, make(tmp, 0).exitCode());
-    CliRun again = make(tmp, 0);
+    assertEquals(0, make(tmp, 0).exitCode(), "its own earlier output is replaced");
+    Files.createDirectories(tmp.resolve("theirs/base"));
+    Files.writeString(tmp.resolve("theirs/base/notes.txt"), "mine");
+    CliRun again = make(tmp.resolve("theirs"), 0);
     assertEquals(2, again.exitCode());
-    assertTrue(again.err().contains("--out " + tmp.resolve("base") + " already exists and is not an empty folder."),
-        again.err());
+    assertTrue(again.err().contains("--out " + tmp.resolve("theirs/base")
+        + " already holds files that lorakit did not write"), again.err());
+    assertEquals("mine", Files.readString(tmp.resolve("theirs/base/notes.txt")));
     CliRun seq = CliRun.of("make-random-model", "--shape", "tiny", "--out", tmp.resolve("y").toString(),
         "--batch-out", tmp.resolve("y.safetensors").toString(), "--seq", "1");
     assertEquals(2, seq.exitCode());

@@ -4,10 +4,14 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.util.HexFormat;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.regex.Pattern;
 
 /**
  * A file written under a temporary name in its target's folder and renamed into place only when complete, so
@@ -43,13 +47,29 @@ public final class AtomicFile implements AutoCloseable {
         if (Files.isDirectory(absolute)) {
             throw new IOException("Cannot write " + target + ": a folder of that name exists.");
         }
-        Path temporary = Files.createTempFile(folder, "." + absolute.getFileName() + ".", ".tmp");
-        try {
-            return new AtomicFile(absolute, temporary, FileChannel.open(temporary, StandardOpenOption.WRITE));
-        } catch (IOException | RuntimeException e) {
-            Files.deleteIfExists(temporary);
-            throw e;
+        // Not Files.createTempFile: it makes the file 0600 whatever the umask, and the rename would keep that.
+        for (int attempt = 0; ; attempt++) {
+            Path temporary = folder.resolve("." + absolute.getFileName() + TEMP_INFIX
+                    + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextInt()) + ".tmp");
+            FileChannel channel;
+            try {
+                channel = FileChannel.open(temporary, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+            } catch (FileAlreadyExistsException e) {
+                if (attempt > 100) {
+                    throw e;
+                }
+                continue;
+            }
+            return new AtomicFile(absolute, temporary, channel);
         }
+    }
+
+    private static final String TEMP_INFIX = ".lorakit-";
+    private static final Pattern TEMP_NAME = Pattern.compile("\\..+\\.lorakit-[0-9a-f]{8}\\.tmp");
+
+    /** Whether {@code fileName} is the name of a temporary file of this class (left behind by a killed process). */
+    public static boolean isTemporaryName(String fileName) {
+        return TEMP_NAME.matcher(fileName).matches();
     }
 
     /** Where the bytes go until the file is published. */
@@ -112,7 +132,7 @@ public final class AtomicFile implements AutoCloseable {
 
     // A rename is durable only once the folder's entry is on disk. Some platforms cannot open a folder for
     // syncing; there the rename is as durable as the platform makes it.
-    private static void syncFolder(Path folder) {
+    static void syncFolder(Path folder) {
         try (FileChannel dir = FileChannel.open(folder, StandardOpenOption.READ)) {
             dir.force(true);
         } catch (IOException | UnsupportedOperationException e) {

@@ -84,7 +84,7 @@ record SafeTensorsHeader(Map<String, String> metadata, Map<String, TensorInfo> t
         } catch (SafeTensorsException e) {
             throw e;
         } catch (JsonProcessingException e) {
-            throw new SafeTensorsException(fileName + ": the header is not valid JSON (" + e.getOriginalMessage()
+            throw new SafeTensorsException(fileName + ": the header is not valid JSON (" + TextFiles.jsonProblem(e)
                     + " at line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr() + ").", e);
         } catch (IOException e) {
             throw new SafeTensorsException(fileName + ": the header could not be parsed as JSON (" + e.getMessage() + ").", e);

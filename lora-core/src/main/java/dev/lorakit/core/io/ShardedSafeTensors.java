@@ -52,7 +52,7 @@ public final class ShardedSafeTensors implements TensorSource {
         try {
             root = JSON.readTree(indexJson.toFile());
         } catch (JsonProcessingException e) {
-            throw new SafeTensorsException(indexJson + " is not valid JSON (" + e.getOriginalMessage() + ").", e);
+            throw new SafeTensorsException(indexJson + " is not valid JSON (" + TextFiles.jsonProblem(e) + ").", e);
         }
         if (root == null || !root.isObject()) {
             throw new SafeTensorsException(indexJson + " is not a JSON object with a \"weight_map\".");

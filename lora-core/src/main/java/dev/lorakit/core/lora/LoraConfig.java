@@ -468,7 +468,7 @@ public record LoraConfig(
         try {
             root = JSON.readTree(file.toFile());
         } catch (JsonProcessingException e) {
-            throw new IOException(file + " is not valid JSON (" + e.getOriginalMessage() + ").", e);
+            throw new IOException(file + " is not valid JSON (" + dev.lorakit.core.io.TextFiles.jsonProblem(e) + ").", e);
         }
         if (!(root instanceof ObjectNode object)) {
             throw new IOException(file + " is not a JSON object.");

@@ -136,6 +136,14 @@ public record PeftAdapter(LoraConfig config, Map<String, AdapterTensor> tensors)
             throw new IllegalArgumentException("Tensor \"" + name + "\" adapts module " + module
                     + ", which the config's target_modules / layers_to_transform do not select.");
         }
+        // An adapter with NaN or infinity makes every answer empty: never written, never loaded.
+        float[] v = t.values();
+        for (int i = 0; i < v.length; i++) {
+            if (!Float.isFinite(v[i])) {
+                throw new IllegalArgumentException("Tensor \"" + name + "\" holds a non-finite value (" + v[i]
+                        + " at index " + i + ").");
+            }
+        }
     }
 
     /**

@@ -163,7 +163,7 @@ public final class Trainer {
                 skipped++;
                 optimizer.setStepCount(step + 1);
             } else {
-                throw new IllegalStateException("Training stopped at step " + (step + 1) + ": the loss is " + loss
+                throw new TrainingDivergedException(step + 1, "Training stopped at step " + (step + 1) + ": the loss is " + loss
                         + " and the gradient norm " + norm + "; lower the learning rate or check the data.");
             }
             double seconds = (System.nanoTime() - start) / 1e9;
@@ -247,11 +247,24 @@ public final class Trainer {
                 .metadata("lorakit.seed", Long.toString(settings.seed()));
         for (Parameter p : lora.parameters()) {
             AdamW.Moments m = optimizer.moments().get(p.name());
-            w.addFloats(p.name(), shape(p.value()), be.download(p.value()), SafeTensorsDtype.F32);
-            w.addFloats(p.name() + ".exp_avg", shape(p.value()), be.download(m.m()), SafeTensorsDtype.F32);
-            w.addFloats(p.name() + ".exp_avg_sq", shape(p.value()), be.download(m.v()), SafeTensorsDtype.F32);
+            w.addFloats(p.name(), shape(p.value()), finite(p.name(), be.download(p.value())), SafeTensorsDtype.F32);
+            w.addFloats(p.name() + ".exp_avg", shape(p.value()), finite(p.name() + ".exp_avg", be.download(m.m())),
+                    SafeTensorsDtype.F32);
+            w.addFloats(p.name() + ".exp_avg_sq", shape(p.value()),
+                    finite(p.name() + ".exp_avg_sq", be.download(m.v())), SafeTensorsDtype.F32);
         }
         w.write(file);
+    }
+
+    /** {@code values}, unless one is NaN or infinite: a checkpoint is a point to go back to, so it must be finite. */
+    private float[] finite(String name, float[] values) {
+        for (float v : values) {
+            if (!Float.isFinite(v)) {
+                throw new TrainingDivergedException(optimizer.stepCount(), "Training diverged by step "
+                        + optimizer.stepCount() + ": \"" + name + "\" holds a non-finite value (" + v + ").");
+            }
+        }
+        return values;
     }
 
     /** Restores the adapter, the moments and the step from a checkpoint written by {@link #saveCheckpoint}. */
@@ -288,7 +301,8 @@ public final class Trainer {
         }
     }
 
-    private static long stepOf(Path p) {
+    /** The step in a checkpoint's file name ({@code checkpoint-STEP.safetensors}), or -1 for another name. */
+    public static long stepOf(Path p) {
         Matcher m = CHECKPOINT.matcher(p.getFileName().toString());
         return m.matches() ? Long.parseLong(m.group(1)) : -1;
     }

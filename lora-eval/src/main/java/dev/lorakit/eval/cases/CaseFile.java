@@ -98,7 +98,7 @@ public final class CaseFile {
     try {
       node = JSON.readTree(line);
     } catch (JsonProcessingException e) {
-      problems.add(where + "not valid JSON (" + e.getOriginalMessage() + ").");
+      problems.add(where + "not valid JSON (" + dev.lorakit.core.io.TextFiles.jsonProblem(e) + ").");
       return null;
     }
     if (!(node instanceof ObjectNode obj)) {

@@ -39,7 +39,7 @@ public final class AnswerFile {
         try {
           node = JSON.readTree(line);
         } catch (JsonProcessingException e) {
-          throw new IllegalArgumentException(where + ": not valid JSON (" + e.getOriginalMessage() + ").");
+          throw new IllegalArgumentException(where + ": not valid JSON (" + dev.lorakit.core.io.TextFiles.jsonProblem(e) + ").");
         }
         if (node == null || !node.isObject()) throw new IllegalArgumentException(where + ": expected a JSON object.");
         JsonNode id = node.get("id");

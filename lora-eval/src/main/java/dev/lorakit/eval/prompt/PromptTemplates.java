@@ -56,7 +56,7 @@ public final class PromptTemplates {
    *     text, a template without {@value PromptTemplate#PLACEHOLDER}, or a file that does not parse
    */
   public static PromptTemplates load(Path file) throws IOException {
-    String text = Files.readString(file, StandardCharsets.UTF_8);
+    String text = dev.lorakit.core.io.TextFiles.readUtf8(file);
     Map<String, String> entries = file.toString().endsWith(".properties") ? properties(text) : json(file, text);
     PromptTemplates result = defaults();
     for (Map.Entry<String, String> e : entries.entrySet()) {
@@ -90,7 +90,7 @@ public final class PromptTemplates {
     try {
       root = new ObjectMapper().readTree(text);
     } catch (JsonProcessingException e) {
-      throw new IllegalArgumentException(file + " is not valid JSON (" + e.getOriginalMessage() + ").");
+      throw new IllegalArgumentException(file + " is not valid JSON (" + dev.lorakit.core.io.TextFiles.jsonProblem(e) + ").");
     }
     if (root == null || !root.isObject()) {
       throw new IllegalArgumentException(file + ": expected a JSON object with keys regimen, modality and icd10.");

@@ -34,7 +34,7 @@ public final class TrainingLog {
         try {
           n = JSON.readTree(line);
         } catch (JsonProcessingException e) {
-          throw new IllegalArgumentException(file + ":" + lineNo + ": not valid JSON (" + e.getOriginalMessage() + ").");
+          throw new IllegalArgumentException(file + ":" + lineNo + ": not valid JSON (" + dev.lorakit.core.io.TextFiles.jsonProblem(e) + ").");
         }
         if (n == null || !n.isObject()) throw new IllegalArgumentException(file + ":" + lineNo + ": expected a JSON object.");
         if (!n.has("loss") || n.get("loss").isNull()) continue; // no loss, or a skipped step

@@ -1,0 +1,24 @@
+package dev.lorakit.core.train;
+
+/**
+ * Training produced a non-finite loss, gradient or weight: the run cannot go on, and nothing non-finite was
+ * written (checkpoints and adapters are checked before they are saved).
+ */
+public final class TrainingDivergedException extends IllegalStateException {
+
+    private final int step;
+
+    /**
+     * @param step    the step (1-based) at which it happened
+     * @param message one sentence saying what was not finite
+     */
+    public TrainingDivergedException(int step, String message) {
+        super(message);
+        this.step = step;
+    }
+
+    /** The step (1-based) at which training diverged. */
+    public int step() {
+        return step;
+    }
+}
