@@ -83,8 +83,12 @@ final class EvalCommand implements Callable<Integer> {
     if (compareBase && modelOptions.adapter == null) {
       throw new IllegalArgumentException("--compare-base needs --adapter (the tuned model to compare with the base).");
     }
-    List<Case> cases = CaseFile.read(data);
-    if (cases.isEmpty()) throw new IllegalArgumentException(data + " holds no cases.");
+    CaseFile.Contents contents = CaseFile.readToAnswer(data, tasks);
+    List<Case> cases = contents.cases();
+    if (!contents.labelled() && compareBase) {
+      throw new IllegalArgumentException("--compare-base scores answers against references, but " + data
+          + " holds none; leave --compare-base out to only write the answers.");
+    }
     Map<Task, Integer> limits = Evaluation.defaultMaxNewTokens();
     if (maxNewTokens != null) {
       if (maxNewTokens < 1) throw new IllegalArgumentException("--max-new-tokens must be at least 1.");
@@ -95,7 +99,11 @@ final class EvalCommand implements Callable<Integer> {
         LoadedModel m = modelOptions.open(backend);
         LoraWeights adapter = modelOptions.adapter(m, backend)) {
       boolean terminal = ProgressBar.stderrIsTerminal();
-      if (compareBase) {
+      if (!contents.labelled()) {
+        if (adapter != null) m.decoder().setLora(adapter);
+        AnswerOutput.answerOnly(m, cases, tasks, Cli.templates(templates), limits, seed, data, out, o, err, terminal);
+        m.decoder().setLora(null);
+      } else if (compareBase) {
         Evaluation.Result r = StudyRun.evaluate(m, adapter, cases, tasks, Cli.templates(templates), limits, seed, out,
             "lorakit eval: " + modelOptions.model.getFileName() + " vs " + modelOptions.adapter.getFileName(),
             training(), err, terminal);
@@ -122,7 +130,6 @@ final class EvalCommand implements Callable<Integer> {
   private void writeSingle(Evaluation.Result r, Bootstrap bootstrap, PrintWriter o) throws IOException {
     ObjectMapper json = new ObjectMapper();
     Files.createDirectories(out);
-    StringBuilder answers = new StringBuilder();
     ObjectNode scores = json.createObjectNode();
     o.printf("%-9s %4s  %-24s %s%n", "task", "n", "accuracy [95% CI]", "secondary");
     for (Evaluation.TaskAnswers a : r.base()) {
@@ -148,15 +155,8 @@ final class EvalCommand implements Callable<Integer> {
               s.prf().macro().recall(), s.prf().macro().f1());
       o.printf(Locale.ROOT, "%-9s %4d  %.3f [%.3f, %.3f]     %s%n", a.task().answerField(), s.n(), acc.estimate(),
           acc.lower(), acc.upper(), secondary);
-      for (Map.Entry<String, String> e : a.answers().entrySet()) {
-        ObjectNode line = json.createObjectNode();
-        line.put("id", e.getKey());
-        line.put("task", a.task().answerField());
-        line.put("answer", e.getValue());
-        answers.append(line).append('\n');
-      }
     }
-    TinyModel.writeText(out.resolve("answers.jsonl"), answers.toString());
+    TinyModel.writeText(out.resolve(AnswerOutput.FILE), AnswerOutput.jsonl(r.base(), null));
     TinyModel.writeText(out.resolve("scores.json"), json.writerWithDefaultPrettyPrinter().writeValueAsString(scores) + "\n");
     o.printf("%nAnswers: %s; scores: %s%n", out.resolve("answers.jsonl"), out.resolve("scores.json"));
   }

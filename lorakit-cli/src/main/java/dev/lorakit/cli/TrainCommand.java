@@ -148,7 +148,7 @@ final class TrainCommand implements Callable<Integer> {
     TrainSettings settings = new TrainSettings(loraR, loraAlpha, loraDropout, targetModules, useRslora, lr, schedule,
         warmup, epochs, maxSteps, batchSize, gradAccum, maxSeqLen, seed, checkpointEvery, activationCheckpointing,
         weightDecay, maxGradNorm, skipNonFinite);
-    List<Case> cases = CaseFile.read(data);
+    List<Case> cases = CaseFile.read(data, tasks); // only the trained tasks' answers are needed
     StopSignal signal = stop != null ? stop : StopSignal.onInterrupt();
     Precision p = Cli.precision(precision);
     try (Backend backend = Cli.backend(device, p, err);
