@@ -55,6 +55,23 @@ public final class ChatTemplate {
     public Rendered {
       assistant = List.copyOf(assistant);
     }
+
+    /**
+     * Which tokens of {@code pieces} (the encoding of {@link #text}) the assistant wrote: those whose characters all
+     * lie inside one assistant turn. A token that reaches across a turn's edge (a space the template puts after
+     * EOS, merged with the next turn's first letter) belongs to what follows, not to the reply.
+     */
+    public boolean[] assistantTokens(Tokenizer.Pieces pieces) {
+      boolean[] mask = new boolean[pieces.ids().length];
+      for (int t = 0; t < mask.length; t++) {
+        for (Span s : assistant) {
+          if (pieces.starts()[t] >= s.start() && pieces.ends()[t] <= s.end() && pieces.ends()[t] > s.start()) {
+            mask[t] = true;
+          }
+        }
+      }
+      return mask;
+    }
   }
 
   /** The file name transformers gives a chat template saved on its own. */

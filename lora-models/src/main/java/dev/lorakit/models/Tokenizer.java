@@ -132,8 +132,9 @@ public final class Tokenizer implements AutoCloseable {
    *
    * @param ids    the ids
    * @param starts for each id, the index in the text ({@link String} index) of its first character
+   * @param ends   for each id, the index just after its last character
    */
-  public record Pieces(int[] ids, int[] starts) {}
+  public record Pieces(int[] ids, int[] starts, int[] ends) {}
 
   /**
    * The ids of {@code text}, with no BOS added (text that spells one, as a chat template writes it, gives one), and
@@ -145,14 +146,17 @@ public final class Tokenizer implements AutoCloseable {
     CharSpan[] spans = e.getCharTokenSpans();
     int[] out = new int[ids.length];
     int[] starts = new int[ids.length];
+    int[] ends = new int[ids.length];
     int previous = 0;
     for (int i = 0; i < ids.length; i++) {
       out[i] = Math.toIntExact(ids[i]);
-      // The Rust library counts Unicode code points; Java strings count UTF-16 units.
+      // The Rust library counts Unicode code points; Java strings count UTF-16 units. A token with no place in
+      // the text (none so far) is put, empty, where the previous one ended.
       starts[i] = spans[i] == null ? previous : text.offsetByCodePoints(0, spans[i].getStart());
-      previous = starts[i];
+      ends[i] = spans[i] == null ? previous : text.offsetByCodePoints(0, spans[i].getEnd());
+      previous = ends[i];
     }
-    return new Pieces(out, starts);
+    return new Pieces(out, starts, ends);
   }
 
   /** The text of {@code ids}, leaving out special tokens (BOS, EOS, ...). */

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.lorakit.models.ChatTemplate.Message;
-import dev.lorakit.models.ChatTemplate.Span;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -100,14 +99,11 @@ class ChatTemplateTest {
   /** The learned tokens of {@code r} encoded with {@code t}: text of each run of learned tokens. */
   static List<String> learned(Tokenizer t, ChatTemplate.Rendered r, int[] idsOut) {
     Tokenizer.Pieces p = t.encodeWithOffsets(r.text());
+    boolean[] mask = r.assistantTokens(p);
     List<String> runs = new ArrayList<>();
     List<Integer> run = new ArrayList<>();
     for (int i = 0; i <= p.ids().length; i++) {
-      boolean in = false;
-      if (i < p.ids().length) {
-        for (Span s : r.assistant()) in |= p.starts()[i] >= s.start() && p.starts()[i] < s.end();
-      }
-      if (in) {
+      if (i < p.ids().length && mask[i]) {
         run.add(p.ids()[i]);
       } else if (!run.isEmpty()) {
         runs.add(t.decode(run.stream().mapToInt(Integer::intValue).toArray(), false));

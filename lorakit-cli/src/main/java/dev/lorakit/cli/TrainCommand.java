@@ -2,8 +2,6 @@ package dev.lorakit.cli;
 
 import dev.lorakit.core.backend.Backend;
 import dev.lorakit.core.tensor.Precision;
-import dev.lorakit.eval.cases.Case;
-import dev.lorakit.eval.cases.CaseFile;
 import dev.lorakit.eval.cases.Task;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -22,7 +20,7 @@ import picocli.CommandLine.Option;
     sortOptions = false,
     description = {
         "Trains a LoRA adapter for the radiation-oncology tasks on a case file (JSONL: id, diagnosis, regimen, "
-            + "modality, icd10) and writes a PEFT adapter folder.",
+            + "modality, icd10), or on instruction or chat data, and writes a PEFT adapter folder.",
         "OUT gets adapter_config.json and adapter_model.safetensors at the end, training_log.jsonl (one line per "
             + "step: step, loss, lr, grad_norm, tokens, elapsed), loss.png and checkpoints/. Ctrl-C stops at the "
             + "next step boundary with a checkpoint; the same command with --resume continues."})
@@ -32,11 +30,24 @@ final class TrainCommand implements Callable<Integer> {
       description = "The base model: a Hugging Face folder with config.json, *.safetensors and tokenizer.json.")
   Path model;
 
-  @Option(names = "--data", required = true, paramLabel = "FILE", description = "Training cases, JSONL.")
+  @Option(names = "--data", required = true, paramLabel = "FILE",
+      description = "Training data, JSONL: cases, instruction pairs or chat conversations (see --data-format).")
   Path data;
 
+  @Option(names = "--data-format", defaultValue = "auto", paramLabel = "FORMAT",
+      description = "cases {id, diagnosis, regimen, modality, icd10}, instruction {prompt, completion} or Alpaca's "
+          + "{instruction, input, output}, chat {messages: [{role, content}]} rendered with the model's chat template, "
+          + "or auto: told by the first line's fields (default: ${DEFAULT-VALUE}).")
+  String dataFormat;
+
+  @Option(names = "--chat-template", paramLabel = "FILE",
+      description = "For chat data: a tokenizer_config.json with a chat_template, or a Jinja file (default: the "
+          + "model folder's).")
+  Path chatTemplate;
+
   @Option(names = "--task", defaultValue = "all", paramLabel = "TASK",
-      description = "regimen, modality, icd10 or all (one example per case and task) (default: ${DEFAULT-VALUE}).")
+      description = "For cases: regimen, modality, icd10 or all (one example per case and task); a case needs only "
+          + "the answers of the tasks trained (default: ${DEFAULT-VALUE}).")
   String task;
 
   @Option(names = "--out", required = true, paramLabel = "DIR", description = "The adapter folder to write.")
@@ -148,12 +159,12 @@ final class TrainCommand implements Callable<Integer> {
     TrainSettings settings = new TrainSettings(loraR, loraAlpha, loraDropout, targetModules, useRslora, lr, schedule,
         warmup, epochs, maxSteps, batchSize, gradAccum, maxSeqLen, seed, checkpointEvery, activationCheckpointing,
         weightDecay, maxGradNorm, skipNonFinite);
-    List<Case> cases = CaseFile.read(data, tasks); // only the trained tasks' answers are needed
+    TrainingData trainingData = TrainingData.read(data, dataFormat, tasks, model, chatTemplate);
     StopSignal signal = stop != null ? stop : StopSignal.onInterrupt();
     Precision p = Cli.precision(precision);
     try (Backend backend = Cli.backend(device, p, err);
         LoadedModel m = LoadedModel.open(model, backend, p)) {
-      TaskExamples examples = TaskExamples.of(cases, tasks, Cli.templates(templates), m.tokenizer(), maxSeqLen);
+      TaskExamples examples = trainingData.examples(tasks, Cli.templates(templates), m.tokenizer(), maxSeqLen);
       if (examples.skipped() > 0) {
         err.printf(Locale.ROOT, "Left out %d of %d examples longer than --max-seq-len %d.%n", examples.skipped(),
             examples.skipped() + examples.examples().size(), maxSeqLen);
@@ -162,7 +173,7 @@ final class TrainCommand implements Callable<Integer> {
           ProgressBar.stderrIsTerminal());
       if (r.stopped()) return 130;
       o.printf(Locale.ROOT, "Trained %d steps (%s) on %d examples in %.1f s, %.0f tokens/s, last loss %.4f.%n",
-          r.steps(), String.join(",", tasks.stream().map(Task::answerField).toList()), examples.examples().size(),
+          r.steps(), trainingData.describe(tasks), examples.examples().size(),
           r.seconds(), r.tokens() / Math.max(1e-9, r.seconds()), r.lastLoss());
       o.printf("Adapter: %s (training log %s, loss curve %s).%n", out, out.resolve(FineTune.LOG_FILE),
           out.resolve(FineTune.CHART_FILE));
