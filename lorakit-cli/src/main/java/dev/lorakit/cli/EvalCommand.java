@@ -10,7 +10,6 @@ import dev.lorakit.eval.cases.CaseFile;
 import dev.lorakit.eval.cases.Task;
 import dev.lorakit.eval.metrics.TaskScore;
 import dev.lorakit.eval.report.TrainingLog;
-import dev.lorakit.eval.report.TrainingPoint;
 import dev.lorakit.eval.run.Evaluation;
 import dev.lorakit.eval.stats.Bootstrap;
 import dev.lorakit.eval.stats.ConfidenceInterval;
@@ -104,26 +103,25 @@ final class EvalCommand implements Callable<Integer> {
         AnswerOutput.answerOnly(m, cases, tasks, Cli.templates(templates), limits, seed, data, out, o, err, terminal);
         m.decoder().setLora(null);
       } else if (compareBase) {
+        Path log = trainingLog != null ? trainingLog : modelOptions.adapter.resolve(FineTune.LOG_FILE);
+        boolean hasLog = Files.isRegularFile(log);
         Evaluation.Result r = StudyRun.evaluate(m, adapter, cases, tasks, Cli.templates(templates), limits, seed, out,
             "lorakit eval: " + modelOptions.model.getFileName() + " vs " + modelOptions.adapter.getFileName(),
-            training(), err, terminal);
-        o.print(StudyTable.format(r.comparisons()));
+            hasLog ? TrainingLog.read(log) : List.of(), hasLog ? TrainingLog.readValidation(log) : List.of(),
+            new Provenance().models(modelOptions.model, modelOptions.adapter).data("test data", data)
+                .prompts(templates, limits, tasks).finish(seed), err, terminal);
+        o.print(StudyTable.format(r.comparisons(), StudyRun.baselines(r, seed)));
         o.printf("%nReport: %s%n", out.resolve("report.md"));
       } else {
         if (adapter != null) m.decoder().setLora(adapter);
         Evaluation.Result r = StudyRun.evaluate(m, null, cases, tasks, Cli.templates(templates), limits, seed, out,
-            "", List.of(), err, terminal);
+            "", List.of(), List.of(), Map.of(), err, terminal);
         m.decoder().setLora(null);
         writeSingle(r, new Bootstrap(Bootstrap.DEFAULT_RESAMPLES, seed), o);
       }
       o.flush();
       return 0;
     }
-  }
-
-  private List<TrainingPoint> training() throws IOException {
-    Path log = trainingLog != null ? trainingLog : modelOptions.adapter.resolve(FineTune.LOG_FILE);
-    return Files.isRegularFile(log) ? TrainingLog.read(log) : List.of();
   }
 
   /** One model's scores: printed, and written as answers.jsonl and scores.json. */
@@ -155,6 +153,7 @@ final class EvalCommand implements Callable<Integer> {
               s.prf().macro().recall(), s.prf().macro().f1());
       o.printf(Locale.ROOT, "%-9s %4d  %.3f [%.3f, %.3f]     %s%n", a.task().answerField(), s.n(), acc.estimate(),
           acc.lower(), acc.upper(), secondary);
+      StudyTable.baselineAndWarning(s, bootstrap, t, o);
     }
     TinyModel.writeText(out.resolve(AnswerOutput.FILE), AnswerOutput.jsonl(r.base(), null));
     TinyModel.writeText(out.resolve("scores.json"), json.writerWithDefaultPrettyPrinter().writeValueAsString(scores) + "\n");

@@ -1,9 +1,5 @@
 package dev.lorakit.cli;
 
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
-import java.util.Properties;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -59,14 +55,8 @@ public final class Main implements Runnable {
   static final class Version implements CommandLine.IVersionProvider {
     @Override
     public String[] getVersion() {
-      Properties p = new Properties();
-      try (InputStream in = Main.class.getResourceAsStream("version.properties")) {
-        if (in != null) p.load(in);
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
-      }
       return new String[] {
-        "lorakit " + p.getProperty("version", "unknown"),
+        "lorakit " + Provenance.version(),
         "Java " + Runtime.version() + " (" + System.getProperty("java.vendor") + ")"
       };
     }

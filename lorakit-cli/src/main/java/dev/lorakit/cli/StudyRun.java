@@ -5,6 +5,7 @@ import dev.lorakit.core.nn.Decoder;
 import dev.lorakit.eval.cases.Case;
 import dev.lorakit.eval.cases.Task;
 import dev.lorakit.eval.prompt.PromptTemplates;
+import dev.lorakit.eval.report.Baseline;
 import dev.lorakit.eval.report.ReportWriter;
 import dev.lorakit.eval.report.ReviewItem;
 import dev.lorakit.eval.report.StudyReport;
@@ -30,11 +31,13 @@ final class StudyRun {
 
   /**
    * Evaluates {@code model} without and, when {@code adapter} is not null, with the adapter; writes {@code report}
-   * (when there is a comparison) and returns the result.
+   * (when there is a comparison: with the constant-answer baselines, {@code provenance} and both models' answers in
+   * {@value AnswerOutput#FILE}) and returns the result.
    */
   static Evaluation.Result evaluate(LoadedModel model, LoraWeights adapter, List<Case> test, List<Task> tasks,
       PromptTemplates templates, Map<Task, Integer> maxNewTokens, long seed, Path report, String title,
-      List<TrainingPoint> training, PrintWriter err, boolean terminal) throws IOException {
+      List<TrainingPoint> training, List<TrainingPoint> validation, Map<String, String> provenance, PrintWriter err,
+      boolean terminal) throws IOException {
     Decoder base = model.decoder();
     try (Decoder tuned = adapter == null ? null : new Decoder(base.config(), base.weights(), base.backend(),
         base.precision())) {
@@ -47,11 +50,19 @@ final class StudyRun {
           (done, total) -> bar.update(done, total, String.format(Locale.ROOT, "answers, %.1f/s",
               done / Math.max(1e-9, (System.nanoTime() - start) / 1e9))));
       if (!result.comparisons().isEmpty()) {
-        ReportWriter.write(report, new StudyReport(title, "base", "LoRA", result.comparisons(), training,
-            reviewItems(test, result), seed));
+        ReportWriter.write(report, new StudyReport(title, "base", "LoRA", result.comparisons(), training, validation,
+            reviewItems(test, result), seed, baselines(result, seed), provenance));
+        TinyModel.writeText(report.resolve(AnswerOutput.FILE),
+            AnswerOutput.jsonl(result.base(), "base") + AnswerOutput.jsonl(result.tuned(), "LoRA"));
       }
       return result;
     }
+  }
+
+  /** Per task, what answering every case with the commonest reference scores (see {@link Baseline}). */
+  static List<Baseline> baselines(Evaluation.Result r, long seed) {
+    Bootstrap bootstrap = new Bootstrap(Bootstrap.DEFAULT_RESAMPLES, seed);
+    return r.base().stream().filter(a -> a.score() != null).map(a -> Baseline.of(a.score(), bootstrap)).toList();
   }
 
   private static List<ReviewItem> reviewItems(List<Case> test, Evaluation.Result r) {

@@ -64,7 +64,10 @@ public final class AnswerFile {
         if (value == null && node.path("task").isTextual() && node.has("answer")) { // lorakit eval's answers.jsonl
           if (!node.path("task").asText().equals(field)) continue;
           String of = node.path("model").isTextual() ? node.get("model").asText() : null;
-          if (of != null) models.add(of);
+          if (of != null && models.add(of) && model == null && models.size() > 1) {
+            throw new IllegalArgumentException(file + " holds the " + field + " answers of "
+                + String.join(" and ", models) + "; choose one with --answers-of.");
+          }
           if (model != null && !model.equals(of)) continue;
           value = node.get("answer");
         }
@@ -75,10 +78,6 @@ public final class AnswerFile {
         if (answers.containsKey(key)) throw new IllegalArgumentException(where + ": id \"" + key + "\" appears twice.");
         answers.put(key, value.isNull() ? null : value.asText());
       }
-    }
-    if (model == null && models.size() > 1) {
-      throw new IllegalArgumentException(file + " holds the " + field + " answers of " + String.join(" and ", models)
-          + "; choose one with --answers-of.");
     }
     if (model != null && answers.isEmpty()) {
       throw new IllegalArgumentException(file + " holds no " + field + " answers of '" + model + "'"
