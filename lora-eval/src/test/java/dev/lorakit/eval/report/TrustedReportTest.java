@@ -63,7 +63,7 @@ class TrustedReportTest {
     TaskScore[] m = modality(n);
     TaskComparison c = TaskComparison.of(m[0], m[1], BOOTSTRAP);
     List<TrainingPoint> loss = new ArrayList<>();
-    for (int s = 1; s <= 10_000; s += 10) loss.add(new TrainingPoint(s, 2 + Math.sin(s)));
+    for (int s = 1; s <= 10_000; s += 100) loss.add(new TrainingPoint(s, 2 + Math.sin(s)));
     return new StudyReport("Study", "base", "LoRA", List.of(c), loss, List.of(new TrainingPoint(5000, 2.1)), List.of(), 1,
         List.of(Baseline.of(m[0], BOOTSTRAP)), provenance);
   }
