@@ -14,6 +14,7 @@ import java.util.Locale;
 import java.util.Map;
 import dev.lorakit.eval.stats.ConfidenceInterval;
 import org.knowm.xchart.XYSeries;
+import org.knowm.xchart.AnnotationText;
 import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.HeatMapChart;
 import org.knowm.xchart.HeatMapChartBuilder;
@@ -88,12 +89,12 @@ public final class Charts {
         whisker.setMarker(SeriesMarkers.NONE).setLineColor(model.getValue()).setShowInLegend(false);
       }
     }
-    chart.getStyler().setxAxisTickLabelsFormattingFunction(x -> {
-      long i = Math.round(x);
-      return Math.abs(x - i) < 1e-6 && i >= 0 && i < tasks.size()
-          ? tasks.get((int) i).task() + " (" + tasks.get((int) i).metric() + ")" : "";
-    });
-    chart.getStyler().setXAxisMin(-0.5).setXAxisMax(tasks.size() - 0.5).setYAxisMin(0.0).setYAxisMax(1.0)
+    // Task names above their groups: the axis' own ticks need not fall on the groups' centres.
+    for (int i = 0; i < tasks.size(); i++) {
+      chart.addAnnotation(new AnnotationText(tasks.get(i).task() + " (" + tasks.get(i).metric() + ")", i, 1.05, false));
+    }
+    chart.getStyler().setXAxisTicksVisible(false);
+    chart.getStyler().setXAxisMin(-0.5).setXAxisMax(tasks.size() - 0.5).setYAxisMin(0.0).setYAxisMax(1.1)
         .setLegendVisible(true).setChartBackgroundColor(Color.WHITE);
     save(chart, file);
   }
@@ -121,6 +122,7 @@ public final class Charts {
     ConfusionCells cells = confusionCells(m);
     chart.addSeries("count", m.columnLabels(), cells.rowLabelsBottomUp(), cells.cells());
     chart.getStyler().setShowValue(true).setHeatMapValueDecimalPattern("#0");
+    chart.getStyler().setDecimalPattern("#0"); // the colour legend's counts too
     // White for empty cells up to dark blue for the largest count, so the diagonal stands out.
     chart.getStyler().setRangeColors(new Color[] {Color.WHITE, new Color(0x9e, 0xca, 0xe1), new Color(0x08, 0x30, 0x6b)});
     chart.getStyler().setChartBackgroundColor(Color.WHITE);
@@ -135,7 +137,7 @@ public final class Charts {
   }
 
   /**
-   * Training loss against step: each step's loss faintly, its exponential moving average ({@link #smooth}) boldly,
+   * Training loss against step: each step's loss faintly, its moving average ({@link #smooth}) boldly,
    * and the validation loss (when there is any) as dots; replaces {@code file} atomically.
    */
   public static void lossCurve(Path file, List<TrainingPoint> points, List<TrainingPoint> validation)
@@ -157,16 +159,19 @@ public final class Charts {
   }
 
   /**
-   * An exponential moving average, debiased as TensorBoard's smoothing is (so the first values are not pulled
-   * towards zero); the weight grows with the number of points, from none for 10 points to 0.95 for 200 or more.
+   * A centred moving average over about a fiftieth of the run on each side (none for fewer than 25 points): it
+   * follows the trend without the lag of an exponential average, which draws an early, steep descent above the
+   * losses it summarises. At the ends the window holds the points there are.
    */
   static double[] smooth(double[] y) {
-    double weight = Math.max(0, Math.min(0.95, 1 - 10.0 / Math.max(1, y.length)));
+    int half = (int) Math.round(y.length / 50.0);
     double[] out = new double[y.length];
-    double average = 0;
     for (int i = 0; i < y.length; i++) {
-      average = weight * average + (1 - weight) * y[i];
-      out[i] = average / (1 - Math.pow(weight, i + 1));
+      int from = Math.max(0, i - half);
+      int to = Math.min(y.length - 1, i + half);
+      double sum = 0;
+      for (int j = from; j <= to; j++) sum += y[j];
+      out[i] = sum / (to - from + 1);
     }
     return out;
   }
