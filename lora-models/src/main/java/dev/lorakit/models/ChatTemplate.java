@@ -78,7 +78,6 @@ public final class ChatTemplate {
   public static final String JINJA_FILE = "chat_template.jinja";
 
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static final ThreadLocal<String> RAISED = new ThreadLocal<>();
   private static final Jinjava JINJA = jinjava();
 
   private final String template;
@@ -116,10 +115,19 @@ public final class ChatTemplate {
     return j;
   }
 
-  /** What {@code raise_exception(message)} does inside a template: stops the rendering with that message. */
+  /**
+   * What {@code raise_exception(message)} does inside a template: stops the rendering with that message. Public
+   * only because the template engine calls it by reflection.
+   */
   public static String raise(Object message) {
-    RAISED.set(String.valueOf(message));
-    throw new IllegalArgumentException(String.valueOf(message));
+    throw new Raised(String.valueOf(message));
+  }
+
+  /** A template's own refusal, found again among the causes of the engine's error. */
+  private static final class Raised extends RuntimeException {
+    Raised(String message) {
+      super(message, null, false, false);
+    }
   }
 
   /**
@@ -220,25 +228,25 @@ public final class ChatTemplate {
     context.put("bos_token", bosToken);
     context.put("eos_token", eosToken);
     context.put("add_generation_prompt", addGenerationPrompt);
-    RAISED.remove();
     RenderResult r;
     try {
       r = JINJA.renderForResult(template, context);
     } catch (RuntimeException e) {
-      throw failure(e.getMessage());
-    }
-    String raised = RAISED.get();
-    RAISED.remove();
-    if (raised != null) {
-      throw new IllegalArgumentException("the chat template of " + source + " refuses the conversation: " + raised);
+      throw failure(e, e.getMessage());
     }
     for (TemplateError e : r.getErrors()) {
-      if (e.getSeverity() == TemplateError.ErrorType.FATAL) throw failure(e.getMessage());
+      if (e.getSeverity() == TemplateError.ErrorType.FATAL) throw failure(e.getException(), e.getMessage());
     }
     return r.getOutput();
   }
 
-  private IllegalArgumentException failure(String why) {
+  private IllegalArgumentException failure(Throwable e, String why) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof Raised) {
+        return new IllegalArgumentException("the chat template of " + source + " refuses the conversation: "
+            + t.getMessage());
+      }
+    }
     return new IllegalArgumentException("the chat template of " + source + " cannot be rendered: " + why);
   }
 

@@ -89,6 +89,9 @@ class ChatTemplateTest {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> counting.renderForTraining(TALK));
     assertEquals("the chat template of counting.jinja does not write a conversation prefix by prefix, so the "
         + "assistant's turns cannot be found in it.", e.getMessage());
+    ChatTemplate broken = new ChatTemplate("{% for m in messages %}{{ m['content'] }}", "<s>", "</s>", "broken.jinja");
+    assertTrue(assertThrows(IllegalArgumentException.class, () -> broken.render(TALK, false)).getMessage()
+        .startsWith("the chat template of broken.jinja cannot be rendered: "));
     assertEquals(Optional.empty(), ChatTemplate.of(dir));
     Files.writeString(dir.resolve("tokenizer_config.json"), "{\"chat_template\": [{\"name\": \"tool_use\", \"template\": "
         + "\"x\"}, {\"name\": \"default\", \"template\": \"{{ bos_token }}{{ messages[0]['content'] }}\"}], "
