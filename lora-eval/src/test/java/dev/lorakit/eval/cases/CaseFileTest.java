@@ -234,4 +234,13 @@ class CaseFileTest {
     assertTrue(assertThrows(InvalidCaseFileException.class, () -> CaseFile.read(bad, List.of(Task.MODALITY)))
         .problems().get(0).contains("field 'icd10' is 'X'"));
   }
+
+  @Test
+  void splittingAndSummarisingNameTheCaseThatLacksWhatTheyCount() {
+    List<Case> cases = List.of(new Case("a", "d", "r", Modality.PHOTON, "C61"), Case.unlabelled("b", "d"));
+    assertEquals("cannot split by modality: case 'b' has none.", assertThrows(IllegalArgumentException.class,
+        () -> DatasetSplit.stratifiedByModality(cases, new SplitFractions(0.5, 0, 0.5), 1)).getMessage());
+    assertEquals("cannot summarise case 'b': it lacks its modality or code.",
+        assertThrows(IllegalArgumentException.class, () -> CaseSummary.of(cases)).getMessage());
+  }
 }
