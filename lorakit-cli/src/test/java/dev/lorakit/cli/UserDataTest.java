@@ -51,7 +51,7 @@ class UserDataTest {
 
     Path out = dir.resolve("unlabelled-eval");
     CliRun e = CliRun.of("eval", "--model", model.toString(), "--data", patients.toString(), "--task", "all",
-        "--out", out.toString(), "--device", "cpu");
+        "--out", out.toString(), "--device", "cpu", "--max-new-tokens", "4");
     assertEquals(0, e.exitCode(), e.err());
     assertTrue(e.out().contains("patients.jsonl has no reference answers, so nothing is scored"), e.out());
     List<String> answers = Files.readAllLines(out.resolve("answers.jsonl"));
