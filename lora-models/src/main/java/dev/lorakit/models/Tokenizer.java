@@ -1,6 +1,8 @@
 package dev.lorakit.models;
 
+import ai.djl.huggingface.tokenizers.Encoding;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
+import ai.djl.huggingface.tokenizers.jni.CharSpan;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -123,6 +125,38 @@ public final class Tokenizer implements AutoCloseable {
     if (addBos) out[0] = specialTokens.bos();
     for (int i = 0; i < ids.length; i++) out[i + offset] = Math.toIntExact(ids[i]);
     return out;
+  }
+
+  /**
+   * Token ids with where each token begins in the text.
+   *
+   * @param ids    the ids
+   * @param starts for each id, the index in the text ({@link String} index) of its first character
+   * @param ends   for each id, the index just after its last character
+   */
+  public record Pieces(int[] ids, int[] starts, int[] ends) {}
+
+  /**
+   * The ids of {@code text}, with no BOS added (text that spells one, as a chat template writes it, gives one), and
+   * where each token begins in {@code text}: what it takes to tell which tokens come from which part of a text.
+   */
+  public Pieces encodeWithOffsets(String text) {
+    Encoding e = hf.encode(text, false, false);
+    long[] ids = e.getIds();
+    CharSpan[] spans = e.getCharTokenSpans();
+    int[] out = new int[ids.length];
+    int[] starts = new int[ids.length];
+    int[] ends = new int[ids.length];
+    int previous = 0;
+    for (int i = 0; i < ids.length; i++) {
+      out[i] = Math.toIntExact(ids[i]);
+      // The Rust library counts Unicode code points; Java strings count UTF-16 units. A token with no place in
+      // the text (none so far) is put, empty, where the previous one ended.
+      starts[i] = spans[i] == null ? previous : text.offsetByCodePoints(0, spans[i].getStart());
+      ends[i] = spans[i] == null ? previous : text.offsetByCodePoints(0, spans[i].getEnd());
+      previous = ends[i];
+    }
+    return new Pieces(out, starts, ends);
   }
 
   /** The text of {@code ids}, leaving out special tokens (BOS, EOS, ...). */

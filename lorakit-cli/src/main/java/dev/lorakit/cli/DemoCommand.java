@@ -153,14 +153,19 @@ final class DemoCommand implements Callable<Integer> {
       Evaluation.Result result;
       try (LoraWeights adapter = LoraWeights.read(adapterDir, model.decoderConfig(), backend);
           OutputFolder reportFolder = OutputFolder.claim(report, "--out", "eval", true)) {
+        Path log = adapterDir.resolve(FineTune.LOG_FILE);
         result = StudyRun.evaluate(model, adapter, split.test(), tasks, templates, Evaluation.defaultMaxNewTokens(),
-            seed, reportFolder, "lorakit demo: tiny random base model vs LoRA on synthetic cases",
-            TrainingLog.read(adapterDir.resolve(FineTune.LOG_FILE)), err, terminal);
+            seed, reportFolder, "lorakit demo: tiny random base model vs LoRA on synthetic cases", TrainingLog.read(log),
+            TrainingLog.readValidation(log), new Provenance().models(baseDir, adapterDir)
+                .data("training data", out.resolve("train.jsonl")).data("test data", out.resolve("test.jsonl"))
+                .put("training", String.format(Locale.ROOT, "%d steps of %d examples, lr %s cosine, max %d tokens",
+                    steps, batchSize, lr, maxSeqLen))
+                .prompts(null, Evaluation.defaultMaxNewTokens(), tasks).finish(seed), null, err, terminal);
       }
       double evalSeconds = (System.nanoTime() - evalStart) / 1e9;
       o.printf(Locale.ROOT, "evaluated %d held-out cases x %d tasks x 2 models in %.1f s%n%n", split.test().size(),
           tasks.size(), evalSeconds);
-      o.print(StudyTable.format(result.comparisons()));
+      o.print(StudyTable.format(result.comparisons(), StudyRun.baselines(result, seed)));
       o.printf(Locale.ROOT, "%nreport:  %s%nadapter: %s%nmodel:   %s%ntotal:   %.1f s%n", report.resolve("report.md"),
           adapterDir, baseDir, (System.nanoTime() - start) / 1e9);
       o.flush();

@@ -12,7 +12,6 @@ import dev.lorakit.eval.cases.Task;
 import dev.lorakit.eval.metrics.TaskScore;
 import dev.lorakit.eval.prompt.PromptTemplates;
 import dev.lorakit.eval.report.TrainingLog;
-import dev.lorakit.eval.report.TrainingPoint;
 import dev.lorakit.eval.run.Evaluation;
 import dev.lorakit.eval.stats.Bootstrap;
 import dev.lorakit.eval.stats.ConfidenceInterval;
@@ -113,8 +112,13 @@ final class EvalCommand implements Callable<Integer> {
     Cli.requireFile(data, "--data");
     Cli.requireFile(templates, "--templates");
     Cli.requireFile(trainingLog, "--training-log");
-    List<Case> cases = CaseFile.read(data);
+    CaseFile.Contents contents = CaseFile.readToAnswer(data, tasks);
+    List<Case> cases = contents.cases();
     if (cases.isEmpty()) throw new IllegalArgumentException(data + " holds no cases.");
+    if (!contents.labelled() && compareBase) {
+      throw new IllegalArgumentException("--compare-base scores answers against references, but " + data
+          + " holds none; leave --compare-base out to only write the answers.");
+    }
     PromptTemplates prompts = Cli.templates(templates);
     // Everything a user can get wrong is checked before the first answer: the folder first, the model next.
     try (OutputFolder folder = OutputFolder.claim(out, "--out", "eval", overwrite);
@@ -126,16 +130,24 @@ final class EvalCommand implements Callable<Integer> {
           + (modelOptions.adapter == null ? "" : " with " + modelOptions.adapter.toAbsolutePath().normalize());
       boolean terminal = ProgressBar.stderrIsTerminal();
       try (AnswerJournal journal = AnswerJournal.open(folder.resolve(AnswerJournal.FILE), resume, models)) {
-        if (compareBase) {
+        if (!contents.labelled()) {
+          if (adapter != null) m.decoder().setLora(adapter);
+          AnswerOutput.answerOnly(m, cases, tasks, prompts, limits, seed, data, out, journal, o, err, terminal);
+          m.decoder().setLora(null);
+        } else if (compareBase) {
+          Path log = trainingLog != null ? trainingLog : modelOptions.adapter.resolve(FineTune.LOG_FILE);
+          boolean hasLog = Files.isRegularFile(log);
           Evaluation.Result r = StudyRun.evaluate(m, adapter, cases, tasks, prompts, limits, seed, folder,
               "lorakit eval: " + modelOptions.model.getFileName() + " vs " + modelOptions.adapter.getFileName(),
-              training(), journal, err, terminal);
-          o.print(StudyTable.format(r.comparisons()));
+              hasLog ? TrainingLog.read(log) : List.of(), hasLog ? TrainingLog.readValidation(log) : List.of(),
+              new Provenance().models(modelOptions.model, modelOptions.adapter).data("test data", data)
+                  .prompts(templates, limits, tasks).finish(seed), journal, err, terminal);
+          o.print(StudyTable.format(r.comparisons(), StudyRun.baselines(r, seed)));
           o.printf("%nReport: %s%n", out.resolve("report.md"));
         } else {
           if (adapter != null) m.decoder().setLora(adapter);
           Evaluation.Result r = StudyRun.evaluate(m, null, cases, tasks, prompts, limits, seed, folder,
-              "", List.of(), journal, err, terminal);
+              "", List.of(), List.of(), Map.of(), journal, err, terminal);
           m.decoder().setLora(null);
           writeSingle(r, new Bootstrap(Bootstrap.DEFAULT_RESAMPLES, seed), o);
         }
@@ -183,15 +195,9 @@ final class EvalCommand implements Callable<Integer> {
     return fit;
   }
 
-  private List<TrainingPoint> training() throws IOException {
-    Path log = trainingLog != null ? trainingLog : modelOptions.adapter.resolve(FineTune.LOG_FILE);
-    return Files.isRegularFile(log) ? TrainingLog.read(log) : List.of();
-  }
-
   /** One model's scores: printed, and written as answers.jsonl and scores.json. */
   private void writeSingle(Evaluation.Result r, Bootstrap bootstrap, PrintWriter o) throws IOException {
     ObjectMapper json = new ObjectMapper();
-    StringBuilder answers = new StringBuilder();
     ObjectNode scores = json.createObjectNode();
     o.printf("%-9s %4s  %-24s %s%n", "task", "n", "accuracy [95% CI]", "secondary");
     for (Evaluation.TaskAnswers a : r.base()) {
@@ -217,15 +223,9 @@ final class EvalCommand implements Callable<Integer> {
               s.prf().macro().recall(), s.prf().macro().f1());
       o.printf(Locale.ROOT, "%-9s %4d  %.3f [%.3f, %.3f]     %s%n", a.task().answerField(), s.n(), acc.estimate(),
           acc.lower(), acc.upper(), secondary);
-      for (Map.Entry<String, String> e : a.answers().entrySet()) {
-        ObjectNode line = json.createObjectNode();
-        line.put("id", e.getKey());
-        line.put("task", a.task().answerField());
-        line.put("answer", e.getValue());
-        answers.append(line).append('\n');
-      }
+      StudyTable.baselineAndWarning(s, bootstrap, t, o);
     }
-    TinyModel.writeText(out.resolve("answers.jsonl"), answers.toString());
+    TinyModel.writeText(out.resolve(AnswerOutput.FILE), AnswerOutput.jsonl(r.base(), null));
     TinyModel.writeText(out.resolve("scores.json"), json.writerWithDefaultPrettyPrinter().writeValueAsString(scores) + "\n");
     o.printf("%nAnswers: %s; scores: %s%n", out.resolve("answers.jsonl"), out.resolve("scores.json"));
   }

@@ -44,7 +44,7 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--prompt", required = true, paramLabel = "TEXT", description = "The prompt (or diagnosis, with --task).")
     String prompt;
 
-    @Option(names = "--case-file", required = true, paramLabel = "FILE", description = "Cases (JSONL) to answer.")
+    @Option(names = "--case-file", required = true, paramLabel = "FILE", description = "Cases (JSONL) to answer: {id, diagnosis} is enough.")
     Path caseFile;
   }
 
@@ -87,7 +87,7 @@ final class GenerateCommand implements Callable<Integer> {
     if (maxNewTokens != null && maxNewTokens < 1) throw new IllegalArgumentException("--max-new-tokens must be at least 1.");
     Sampler.Settings sampling = new Sampler.Settings(temperature, topK, topP, seed);
     PromptTemplates prompts = Cli.templates(templates);
-    List<Case> cases = input.caseFile == null ? List.of() : CaseFile.read(input.caseFile);
+    List<Case> cases = input.caseFile == null ? List.of() : CaseFile.read(input.caseFile, List.of()); // answers not needed
     try (Backend backend = modelOptions.backend(err);
         LoadedModel m = modelOptions.open(backend);
         LoraWeights adapter = modelOptions.adapter(m, backend)) {

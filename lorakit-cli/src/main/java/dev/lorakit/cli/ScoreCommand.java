@@ -24,7 +24,8 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     description = {
       "Scores predictions against references: accuracy, ROUGE-1, per-class and averaged precision/recall/F1.",
-      "Both files are JSONL, one {\"id\", \"<task>\"} object per line, matched by id."
+      "Both files are JSONL, one {\"id\", \"<task>\"} object per line, matched by id; a case file serves as "
+          + "references, and the answers.jsonl of eval as predictions."
     })
 final class ScoreCommand implements Runnable {
 
@@ -39,6 +40,10 @@ final class ScoreCommand implements Runnable {
   @Option(names = "--predictions", required = true, paramLabel = "P.jsonl", description = "Predicted answers.")
   Path predictions;
 
+  @Option(names = "--answers-of", paramLabel = "MODEL",
+      description = "With the answers.jsonl of eval --compare-base: which model's answers to score (base or LoRA).")
+  String answersOf;
+
   @Option(names = "--stemmer", description = "Porter-stem tokens for ROUGE-1 (rouge-score's use_stemmer).")
   boolean stemmer;
 
@@ -51,7 +56,7 @@ final class ScoreCommand implements Runnable {
     TaskScore s;
     try {
       Map<String, String> ref = AnswerFile.read(references, t.answerField());
-      Map<String, String> pred = AnswerFile.read(predictions, t.answerField());
+      Map<String, String> pred = AnswerFile.read(predictions, t.answerField(), answersOf);
       s = new TaskScorer(t, stemmer).score(ref, pred);
     } catch (IOException e) {
       throw new UncheckedIOException(e);

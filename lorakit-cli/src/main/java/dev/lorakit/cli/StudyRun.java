@@ -6,6 +6,7 @@ import dev.lorakit.core.nn.Decoder;
 import dev.lorakit.eval.cases.Case;
 import dev.lorakit.eval.cases.Task;
 import dev.lorakit.eval.prompt.PromptTemplates;
+import dev.lorakit.eval.report.Baseline;
 import dev.lorakit.eval.report.ReportWriter;
 import dev.lorakit.eval.report.ReviewItem;
 import dev.lorakit.eval.report.StudyReport;
@@ -31,20 +32,15 @@ final class StudyRun {
   private StudyRun() {}
 
   /**
-   * Evaluates {@code model} without and, when {@code adapter} is not null, with the adapter; writes the report's
-   * files into {@code report} (when there is a comparison) and returns the result.
+   * Evaluates {@code model} without and, when {@code adapter} is not null, with the adapter, every answer going
+   * through {@code journal} (when not null) as it is made; when there is a comparison, writes the report's files into
+   * {@code report} (with the constant-answer baselines, {@code provenance} and both models' answers in
+   * {@value AnswerOutput#FILE}) and returns the result.
    */
   static Evaluation.Result evaluate(LoadedModel model, LoraWeights adapter, List<Case> test, List<Task> tasks,
       PromptTemplates templates, Map<Task, Integer> maxNewTokens, long seed, OutputFolder report, String title,
-      List<TrainingPoint> training, PrintWriter err, boolean terminal) throws IOException {
-    return evaluate(model, adapter, test, tasks, templates, maxNewTokens, seed, report, title, training, null, err,
-        terminal);
-  }
-
-  /** As above, every answer going through {@code journal} (when not null) as it is made. */
-  static Evaluation.Result evaluate(LoadedModel model, LoraWeights adapter, List<Case> test, List<Task> tasks,
-      PromptTemplates templates, Map<Task, Integer> maxNewTokens, long seed, OutputFolder report, String title,
-      List<TrainingPoint> training, AnswerJournal journal, PrintWriter err, boolean terminal) throws IOException {
+      List<TrainingPoint> training, List<TrainingPoint> validation, Map<String, String> provenance,
+      AnswerJournal journal, PrintWriter err, boolean terminal) throws IOException {
     Decoder base = model.decoder();
     try (Decoder tuned = adapter == null ? null : new Decoder(base.config(), base.weights(), base.backend(),
         base.precision())) {
@@ -64,13 +60,21 @@ final class StudyRun {
               done / Math.max(1e-9, (System.nanoTime() - start) / 1e9))));
       if (!result.comparisons().isEmpty()) {
         // Written aside, then each file renamed into the folder: whatever else the folder holds stays.
-        Path temp = report.newTemporaryFolder("report");
-        ReportWriter.write(temp.resolve("report"), new StudyReport(title, "base", "LoRA", result.comparisons(),
-            training, reviewItems(test, result), seed));
-        report.adopt(temp.resolve("report"));
+        Path temp = report.newTemporaryFolder("report").resolve("report");
+        ReportWriter.write(temp, new StudyReport(title, "base", "LoRA", result.comparisons(), training, validation,
+            reviewItems(test, result), seed, baselines(result, seed), provenance));
+        TinyModel.writeText(temp.resolve(AnswerOutput.FILE),
+            AnswerOutput.jsonl(result.base(), "base") + AnswerOutput.jsonl(result.tuned(), "LoRA"));
+        report.adopt(temp);
       }
       return result;
     }
+  }
+
+  /** Per task, what answering every case with the commonest reference scores (see {@link Baseline}). */
+  static List<Baseline> baselines(Evaluation.Result r, long seed) {
+    Bootstrap bootstrap = new Bootstrap(Bootstrap.DEFAULT_RESAMPLES, seed);
+    return r.base().stream().filter(a -> a.score() != null).map(a -> Baseline.of(a.score(), bootstrap)).toList();
   }
 
   private static List<ReviewItem> reviewItems(List<Case> test, Evaluation.Result r) {

@@ -23,21 +23,22 @@ record TaskExamples(List<Example> examples, int skipped) {
       int maxSeqLen) {
     List<Example> out = new ArrayList<>();
     int skipped = 0;
-    int eos = tokenizer.specialTokens().eos();
     for (Case c : cases) {
       for (Task task : tasks) {
-        PromptPair pair = templates.pair(c, task);
-        int[] prompt = tokenizer.encode(pair.prompt());
-        int[] answer = tokenizer.encodeNoBos(pair.completion());
-        int[] completion = java.util.Arrays.copyOf(answer, answer.length + 1);
-        completion[answer.length] = eos;
-        if (prompt.length + completion.length > maxSeqLen) {
-          skipped++;
-          continue;
-        }
-        out.add(Example.promptCompletion(prompt, completion));
+        Example e = example(templates.pair(c, task), tokenizer, maxSeqLen);
+        if (e == null) skipped++;
+        else out.add(e);
       }
     }
     return new TaskExamples(out, skipped);
+  }
+
+  /** The prompt with BOS, then the completion and EOS, only those learned; null when longer than {@code maxSeqLen}. */
+  static Example example(PromptPair pair, Tokenizer tokenizer, int maxSeqLen) {
+    int[] prompt = tokenizer.encode(pair.prompt());
+    int[] answer = tokenizer.encodeNoBos(pair.completion());
+    int[] completion = java.util.Arrays.copyOf(answer, answer.length + 1);
+    completion[answer.length] = tokenizer.specialTokens().eos();
+    return prompt.length + completion.length > maxSeqLen ? null : Example.promptCompletion(prompt, completion);
   }
 }

@@ -5,8 +5,6 @@ import dev.lorakit.core.backend.Backend;
 import dev.lorakit.core.io.OutputFolder;
 import dev.lorakit.core.tensor.Precision;
 import dev.lorakit.core.train.Trainer;
-import dev.lorakit.eval.cases.Case;
-import dev.lorakit.eval.cases.CaseFile;
 import dev.lorakit.eval.cases.Task;
 import dev.lorakit.eval.prompt.PromptTemplates;
 import java.io.IOException;
@@ -26,7 +24,7 @@ import picocli.CommandLine.Option;
     sortOptions = false,
     description = {
         "Trains a LoRA adapter for the radiation-oncology tasks on a case file (JSONL: id, diagnosis, regimen, "
-            + "modality, icd10) and writes a PEFT adapter folder.",
+            + "modality, icd10), or on instruction or chat data, and writes a PEFT adapter folder.",
         "OUT gets adapter_config.json and adapter_model.safetensors at the end, training_log.jsonl (one line per "
             + "step: step, loss, lr, grad_norm, tokens, elapsed), loss.png, training_args.json (the run's whole "
             + "configuration) and checkpoints/. Ctrl-C stops at the next step boundary with a checkpoint; the same "
@@ -37,11 +35,24 @@ final class TrainCommand implements Callable<Integer> {
       description = "The base model: a Hugging Face folder with config.json, *.safetensors and tokenizer.json.")
   Path model;
 
-  @Option(names = "--data", required = true, paramLabel = "FILE", description = "Training cases, JSONL.")
+  @Option(names = "--data", required = true, paramLabel = "FILE",
+      description = "Training data, JSONL: cases, instruction pairs or chat conversations (see --data-format).")
   Path data;
 
+  @Option(names = "--data-format", defaultValue = "auto", paramLabel = "FORMAT",
+      description = "cases {id, diagnosis, regimen, modality, icd10}, instruction {prompt, completion} or Alpaca's "
+          + "{instruction, input, output}, chat {messages: [{role, content}]} rendered with the model's chat template, "
+          + "or auto: told by the first line's fields (default: ${DEFAULT-VALUE}).")
+  String dataFormat;
+
+  @Option(names = "--chat-template", paramLabel = "FILE",
+      description = "For chat data: a tokenizer_config.json with a chat_template, or a Jinja file (default: the "
+          + "model folder's).")
+  Path chatTemplate;
+
   @Option(names = "--task", defaultValue = "all", paramLabel = "TASK",
-      description = "regimen, modality, icd10 or all (one example per case and task) (default: ${DEFAULT-VALUE}).")
+      description = "For cases: regimen, modality, icd10 or all (one example per case and task); a case needs only "
+          + "the answers of the tasks trained (default: ${DEFAULT-VALUE}).")
   String task;
 
   @Option(names = "--out", required = true, paramLabel = "DIR", description = "The adapter folder to write.")
@@ -165,7 +176,7 @@ final class TrainCommand implements Callable<Integer> {
     }
     Cli.requireFile(data, "--data");
     Cli.requireFile(templates, "--templates");
-    List<Case> cases = CaseFile.read(data);
+    TrainingData trainingData = TrainingData.read(data, dataFormat, tasks, model, chatTemplate);
     PromptTemplates prompts = Cli.templates(templates);
     // The signal is released last, so that on Ctrl-C the folder is closed before the JVM exits.
     try (StopSignal signal = stop != null ? stop : StopSignal.onInterrupt();
@@ -176,17 +187,17 @@ final class TrainCommand implements Callable<Integer> {
       }
       if (resume) {
         // Before the model is loaded (minutes for a large one): the settings the step count does not depend on.
-        FineTune.checkResume(folder, TrainingArgs.of(model, data, tasks, prompts, settings, p, device, -1),
+        FineTune.checkResume(folder, runArgs(trainingData, tasks, prompts, settings, p, -1),
             Trainer.latestCheckpoint(folder.resolve(FineTune.CHECKPOINTS)), maxSteps > 0 ? maxSteps : -1);
       }
       try (Backend backend = Cli.backend(device, p, err);
           LoadedModel m = LoadedModel.open(model, backend, p)) {
-        TaskExamples examples = TaskExamples.of(cases, tasks, prompts, m.tokenizer(), maxSeqLen);
+        TaskExamples examples = trainingData.examples(tasks, prompts, m.tokenizer(), maxSeqLen);
         if (examples.skipped() > 0) {
           err.printf(Locale.ROOT, "Left out %d of %d examples longer than --max-seq-len %d.%n", examples.skipped(),
               examples.skipped() + examples.examples().size(), maxSeqLen);
         }
-        ObjectNode args = TrainingArgs.of(model, data, tasks, prompts, settings, p, device,
+        ObjectNode args = runArgs(trainingData, tasks, prompts, settings, p,
             settings.steps(examples.examples().size()));
         FineTune.Outcome r = FineTune.run(m, backend, examples, settings, folder, resume, args, signal, err,
             ProgressBar.stderrIsTerminal());
@@ -197,7 +208,7 @@ final class TrainCommand implements Callable<Integer> {
           return 0;
         }
         o.printf(Locale.ROOT, "Trained %d steps (%s) on %d examples in %.1f s, %.0f tokens/s, last loss %.4f.%n",
-            r.steps(), String.join(",", tasks.stream().map(Task::answerField).toList()), examples.examples().size(),
+            r.steps(), trainingData.describe(tasks), examples.examples().size(),
             r.seconds(), r.tokens() / Math.max(1e-9, r.seconds()), r.lastLoss());
         o.printf("Adapter: %s (training log %s, loss curve %s, configuration %s).%n", out,
             out.resolve(FineTune.LOG_FILE), out.resolve(FineTune.CHART_FILE), out.resolve(TrainingArgs.FILE));
@@ -205,5 +216,14 @@ final class TrainCommand implements Callable<Integer> {
         return 0;
       }
     }
+  }
+
+  /** {@link TrainingArgs} of this run, with the data's format (and the chat template given, if any). */
+  private ObjectNode runArgs(TrainingData trainingData, List<Task> tasks, PromptTemplates prompts,
+      TrainSettings settings, Precision p, int steps) throws IOException {
+    ObjectNode args = TrainingArgs.of(model, data, tasks, prompts, settings, p, device, steps);
+    args.put("data_format", trainingData.format().name().toLowerCase(Locale.ROOT));
+    if (chatTemplate != null) args.put("chat_template_sha256", TrainingArgs.sha256(chatTemplate));
+    return args;
   }
 }

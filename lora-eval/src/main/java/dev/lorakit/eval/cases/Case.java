@@ -4,18 +4,20 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 
 /**
- * One patient case: the diagnostic details and the three reference answers. This is one line of a case
+ * One patient case: the diagnostic details and up to three reference answers. This is one line of a case
  * file ({@link CaseFile}): {@code {"id", "diagnosis", "regimen", "modality", "icd10"}}. Any further fields
  * of the line are kept, in their order, in {@code extra} and written back unchanged.
  *
+ * <p>A reference answer is null where the case has none: an unlabelled patient ({@code {"id", "diagnosis"}})
+ * to be answered, or a case labelled for some tasks only ({@link #has}).
+ *
  * @param id unique within a dataset
  * @param diagnosis the patient's diagnostic details, the model's input
- * @param regimen the treatment regimen as free text
- * @param modality the treatment modality
- * @param icd10 the ICD-10 code in canonical form (see {@link Icd10#canonical})
+ * @param regimen the treatment regimen as free text, or null
+ * @param modality the treatment modality, or null
+ * @param icd10 the ICD-10 code in canonical form (see {@link Icd10#canonical}), or null
  * @param extra further JSON fields: String, Number, Boolean, null, List or Map values
  */
 public record Case(
@@ -27,14 +29,14 @@ public record Case(
   public Case {
     requireText(id, "id");
     requireText(diagnosis, "diagnosis");
-    requireText(regimen, "regimen");
-    Objects.requireNonNull(modality, "modality");
-    requireText(icd10, "icd10");
-    String canonical = Icd10.canonical(icd10).orElseThrow(() -> new IllegalArgumentException(
-        "case " + id + ": icd10 '" + icd10 + "' is not an ICD-10 code such as C50.911 or C61."));
-    if (!canonical.equals(icd10)) {
-      throw new IllegalArgumentException(
-          "case " + id + ": icd10 '" + icd10 + "' is not in canonical form, expected " + canonical + ".");
+    if (regimen != null) requireText(regimen, "regimen");
+    if (icd10 != null) {
+      String canonical = Icd10.canonical(icd10).orElseThrow(() -> new IllegalArgumentException(
+          "case " + id + ": icd10 '" + icd10 + "' is not an ICD-10 code such as C50.911 or C61."));
+      if (!canonical.equals(icd10)) {
+        throw new IllegalArgumentException(
+            "case " + id + ": icd10 '" + icd10 + "' is not in canonical form, expected " + canonical + ".");
+      }
     }
     for (String f : extra.keySet()) {
       if (FIELDS.contains(f)) throw new IllegalArgumentException("case " + id + ": extra field '" + f + "' clashes.");
@@ -45,6 +47,20 @@ public record Case(
   /** A case without extra fields. */
   public Case(String id, String diagnosis, String regimen, Modality modality, String icd10) {
     this(id, diagnosis, regimen, modality, icd10, Map.of());
+  }
+
+  /** An unlabelled case: the diagnosis alone, to be answered. */
+  public static Case unlabelled(String id, String diagnosis) {
+    return new Case(id, diagnosis, null, null, null, Map.of());
+  }
+
+  /** Whether this case holds the reference answer of {@code task}. */
+  public boolean has(Task task) {
+    return switch (task) {
+      case REGIMEN -> regimen != null;
+      case MODALITY -> modality != null;
+      case ICD10 -> icd10 != null;
+    };
   }
 
   private static void requireText(String value, String field) {

@@ -26,6 +26,7 @@ import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -58,15 +59,81 @@ public final class CaseFile {
   private CaseFile() {}
 
   /**
-   * Reads every case of {@code file}, in file order.
+   * Reads every case of {@code file}, in file order; every case must hold all three reference answers.
    *
    * @throws InvalidCaseFileException listing every bad line (file, line number, field, what was expected)
    * @throws IOException if the file cannot be read or is not UTF-8 text
    */
   public static List<Case> read(Path file) throws IOException {
-    String name = file.getFileName() == null ? file.toString() : file.getFileName().toString();
-    List<Case> cases = new ArrayList<>();
+    return read(file, EnumSet.allOf(Task.class));
+  }
+
+  /**
+   * Reads every case of {@code file}, in file order; every case must hold the reference answers of {@code answers}
+   * (e.g. only the modality for training on that task). Other answer fields may be left out; where given they
+   * are checked all the same.
+   *
+   * @throws InvalidCaseFileException listing every bad line (file, line number, field, what was expected)
+   * @throws IOException if the file cannot be read or is not UTF-8 text
+   */
+  public static List<Case> read(Path file, Collection<Task> answers) throws IOException {
     List<String> problems = new ArrayList<>();
+    List<Case> cases = new ArrayList<>();
+    for (Line l : lines(file, answers, problems)) cases.add(l.c());
+    if (!problems.isEmpty()) throw new InvalidCaseFileException(name(file), problems);
+    if (cases.isEmpty()) throw new IllegalArgumentException(file + " holds no cases.");
+    return cases;
+  }
+
+  /**
+   * Cases to be answered for some tasks.
+   *
+   * @param cases    the cases, in file order
+   * @param labelled whether they hold the reference answers of the tasks (then the answers can be scored); when
+   *                 not, no case holds any of them
+   */
+  public record Contents(List<Case> cases, boolean labelled) {
+    public Contents {
+      cases = List.copyOf(cases);
+    }
+  }
+
+  /**
+   * Reads cases to be answered for {@code tasks}: either every case holds those tasks' reference answers, or none
+   * holds any of them (unlabelled patients, {@code {"id", "diagnosis"}}). The first case decides which; a later one
+   * that differs is a bad line.
+   *
+   * @throws InvalidCaseFileException listing every bad line
+   * @throws IOException if the file cannot be read or is not UTF-8 text
+   */
+  public static Contents readToAnswer(Path file, Collection<Task> tasks) throws IOException {
+    List<String> problems = new ArrayList<>();
+    List<Line> lines = lines(file, List.of(), problems);
+    boolean labelled = !lines.isEmpty() && tasks.stream().anyMatch(lines.get(0).c()::has);
+    List<Case> cases = new ArrayList<>();
+    for (Line l : lines) {
+      for (Task t : tasks) {
+        if (labelled && !l.c().has(t)) {
+          problems.add(name(file) + " line " + l.number() + ": field '" + t.answerField() + "' is missing, though line "
+              + lines.get(0).number() + " has reference answers; give every case its answers, or none.");
+        } else if (!labelled && l.c().has(t)) {
+          problems.add(name(file) + " line " + l.number() + ": field '" + t.answerField() + "' is given, though line "
+              + lines.get(0).number() + " has no reference answers; give every case its answers, or none.");
+        }
+      }
+      cases.add(l.c());
+    }
+    if (!problems.isEmpty()) throw new InvalidCaseFileException(name(file), problems);
+    if (cases.isEmpty()) throw new IllegalArgumentException(file + " holds no cases.");
+    return new Contents(cases, labelled);
+  }
+
+  private record Line(int number, Case c) {}
+
+  /** The good lines of {@code file}; a sentence in {@code problems} for each bad one. */
+  private static List<Line> lines(Path file, Collection<Task> answers, List<String> problems) throws IOException {
+    String name = name(file);
+    List<Line> cases = new ArrayList<>();
     Map<String, Integer> lineOfId = new HashMap<>();
     try (BufferedReader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
       int lineNo = 0;
@@ -76,24 +143,34 @@ public final class CaseFile {
         if (line.isBlank()) continue;
         String where = name + " line " + lineNo + ": ";
         List<String> lineProblems = new ArrayList<>();
-        Case c = parseLine(line, where, lineProblems);
+        Case c = parseLine(line, where, answers, lineProblems);
         if (c != null) {
           Integer first = lineOfId.putIfAbsent(c.id(), lineNo);
           if (first != null) lineProblems.add(where + "id '" + c.id() + "' is already used on line " + first + ".");
-          else cases.add(c);
+          else cases.add(new Line(lineNo, c));
         }
         problems.addAll(lineProblems);
       }
     } catch (CharacterCodingException e) {
       throw new IOException(file + " is not UTF-8 text.", e);
     }
-    if (!problems.isEmpty()) throw new InvalidCaseFileException(name, problems);
-    if (cases.isEmpty()) throw new IllegalArgumentException(file + " holds no cases.");
     return cases;
   }
 
-  /** Parses one non-blank line; adds a sentence to {@code problems} for each bad field; null if any. */
+  private static String name(Path file) {
+    return file.getFileName() == null ? file.toString() : file.getFileName().toString();
+  }
+
+  /** Parses one non-blank line with all three answers required; see {@link #parseLine(String, String, Collection, List)}. */
   static Case parseLine(String line, String where, List<String> problems) {
+    return parseLine(line, where, EnumSet.allOf(Task.class), problems);
+  }
+
+  /**
+   * Parses one non-blank line whose answers for {@code answers} are required (the others may be absent or null);
+   * adds a sentence to {@code problems} for each bad field; null if any.
+   */
+  static Case parseLine(String line, String where, Collection<Task> answers, List<String> problems) {
     JsonNode node;
     try {
       node = JSON.readTree(line);
@@ -108,9 +185,9 @@ public final class CaseFile {
     }
     int before = problems.size();
     String id = id(obj.get("id"), where, problems);
-    String diagnosis = text(obj, "diagnosis", where, problems);
-    String regimen = text(obj, "regimen", where, problems);
-    String modalityText = text(obj, "modality", where, problems);
+    String diagnosis = text(obj, "diagnosis", true, where, problems);
+    String regimen = text(obj, "regimen", answers.contains(Task.REGIMEN), where, problems);
+    String modalityText = text(obj, "modality", answers.contains(Task.MODALITY), where, problems);
     Modality modality = null;
     if (modalityText != null) {
       modality = Modality.fromWireName(modalityText).orElse(null);
@@ -118,7 +195,7 @@ public final class CaseFile {
         problems.add(where + "field 'modality' is " + quote(modalityText) + ", expected " + Modality.wireNames() + ".");
       }
     }
-    String codeText = text(obj, "icd10", where, problems);
+    String codeText = text(obj, "icd10", answers.contains(Task.ICD10), where, problems);
     String icd10 = null;
     if (codeText != null) {
       icd10 = Icd10.canonical(codeText).orElse(null);
@@ -147,10 +224,10 @@ public final class CaseFile {
     return null;
   }
 
-  private static String text(ObjectNode obj, String field, String where, List<String> problems) {
+  private static String text(ObjectNode obj, String field, boolean required, String where, List<String> problems) {
     JsonNode v = obj.get(field);
     if (v == null || v.isNull()) {
-      problems.add(where + "field '" + field + "' is missing.");
+      if (required) problems.add(where + "field '" + field + "' is missing.");
     } else if (!v.isTextual() || v.asText().isBlank()) {
       problems.add(where + "field '" + field + "' is " + describe(v) + ", expected non-empty text.");
     } else {
@@ -186,7 +263,7 @@ public final class CaseFile {
 
   /**
    * Writes {@code cases} to {@code file}, one JSON object per line with the fields in the order id,
-   * diagnosis, regimen, modality, icd10, then the extra fields. Atomic: either the whole new file is there
+   * diagnosis, regimen, modality, icd10 (those the case has), then the extra fields. Atomic: either the whole new file is there
    * afterwards or the old one (if any) is untouched.
    *
    * @throws IllegalArgumentException if two cases share an id
@@ -225,9 +302,10 @@ public final class CaseFile {
     g.writeStartObject();
     g.writeStringField("id", c.id());
     g.writeStringField("diagnosis", c.diagnosis());
-    g.writeStringField("regimen", c.regimen());
-    g.writeStringField("modality", c.modality().wireName());
-    g.writeStringField("icd10", c.icd10());
+    // An answer the case does not have is left out, so an unlabelled case stays {"id", "diagnosis"}.
+    if (c.regimen() != null) g.writeStringField("regimen", c.regimen());
+    if (c.modality() != null) g.writeStringField("modality", c.modality().wireName());
+    if (c.icd10() != null) g.writeStringField("icd10", c.icd10());
     for (Map.Entry<String, Object> e : c.extra().entrySet()) {
       g.writeFieldName(e.getKey());
       JSON.writeValue(g, e.getValue());

@@ -24,13 +24,20 @@ public record CaseSummary(int cases, Map<Modality, Integer> modalities, Map<Stri
     sites = Collections.unmodifiableMap(new TreeMap<>(sites));
   }
 
-  /** Counts {@code cases}. */
+  /**
+   * Counts {@code cases}.
+   *
+   * @throws IllegalArgumentException if a case lacks its modality or ICD-10 code
+   */
   public static CaseSummary of(Collection<Case> cases) {
     Map<Modality, Integer> modalities = new EnumMap<>(Modality.class);
     for (Modality m : Modality.values()) modalities.put(m, 0);
     Map<String, Integer> codes = new TreeMap<>();
     Map<String, Integer> sites = new TreeMap<>();
     for (Case c : cases) {
+      if (!c.has(Task.MODALITY) || !c.has(Task.ICD10)) {
+        throw new IllegalArgumentException("cannot summarise case '" + c.id() + "': it lacks its modality or code.");
+      }
       modalities.merge(c.modality(), 1, Integer::sum);
       codes.merge(c.icd10(), 1, Integer::sum);
       sites.merge(CancerSites.of(c.icd10()), 1, Integer::sum);

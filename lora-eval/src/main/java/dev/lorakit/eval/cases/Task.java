@@ -20,8 +20,13 @@ public enum Task {
     return answerField;
   }
 
-  /** This task's reference answer for {@code c}, as text (the modality as its wire name). */
+  /**
+   * This task's reference answer for {@code c}, as text (the modality as its wire name).
+   *
+   * @throws IllegalArgumentException if {@code c} has none ({@link Case#has})
+   */
   public String answer(Case c) {
+    if (!c.has(this)) throw new IllegalArgumentException("case " + c.id() + " has no " + answerField + ".");
     return switch (this) {
       case REGIMEN -> c.regimen();
       case MODALITY -> c.modality().wireName();

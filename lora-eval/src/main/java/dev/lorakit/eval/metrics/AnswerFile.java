@@ -14,7 +14,9 @@ import java.util.Map;
 
 /**
  * Reads a JSONL file of answers, one object {@code {"id": ..., "<field>": ...}} per line (other fields are
- * ignored, blank lines skipped). Every mistake is reported with the file and line number.
+ * ignored, blank lines skipped), or the {@code answers.jsonl} that {@code lorakit eval} writes, one
+ * {@code {"id", "task", "answer"}} per case and task (with {@code "model"} when two models answered): then the
+ * lines of the task named {@code field} are read. Every mistake is reported with the file and line number.
  */
 public final class AnswerFile {
 
@@ -28,7 +30,19 @@ public final class AnswerFile {
    *     repeats an id
    */
   public static Map<String, String> read(Path file, String field) throws IOException {
+    return read(file, field, null);
+  }
+
+  /**
+   * As {@link #read(Path, String)}; in an evaluation's answers of two models, only those of {@code model} (null
+   * where there is one model).
+   *
+   * @throws IllegalArgumentException also when the file holds the answers of several models and {@code model} is
+   *     null, or none of {@code model}
+   */
+  public static Map<String, String> read(Path file, String field, String model) throws IOException {
     Map<String, String> answers = new LinkedHashMap<>();
+    java.util.Set<String> models = new java.util.LinkedHashSet<>();
     try (BufferedReader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
       int lineNo = 0;
       for (String line; (line = r.readLine()) != null; ) {
@@ -47,6 +61,16 @@ public final class AnswerFile {
           throw new IllegalArgumentException(where + ": expected a string or integer field \"id\".");
         }
         JsonNode value = node.get(field);
+        if (value == null && node.path("task").isTextual() && node.has("answer")) { // lorakit eval's answers.jsonl
+          if (!node.path("task").asText().equals(field)) continue;
+          String of = node.path("model").isTextual() ? node.get("model").asText() : null;
+          if (of != null && models.add(of) && model == null && models.size() > 1) {
+            throw new IllegalArgumentException(file + " holds the " + field + " answers of "
+                + String.join(" and ", models) + "; choose one with --answers-of.");
+          }
+          if (model != null && !model.equals(of)) continue;
+          value = node.get("answer");
+        }
         if (value == null || !(value.isTextual() || value.isNull())) {
           throw new IllegalArgumentException(where + ": expected a string field \"" + field + "\".");
         }
@@ -54,6 +78,10 @@ public final class AnswerFile {
         if (answers.containsKey(key)) throw new IllegalArgumentException(where + ": id \"" + key + "\" appears twice.");
         answers.put(key, value.isNull() ? null : value.asText());
       }
+    }
+    if (model != null && answers.isEmpty()) {
+      throw new IllegalArgumentException(file + " holds no " + field + " answers of '" + model + "'"
+          + (models.isEmpty() ? "." : "; it has " + String.join(" and ", models) + "."));
     }
     return Collections.unmodifiableMap(answers);
   }

@@ -41,7 +41,8 @@ public final class ReportWriter {
     AtomicFolder.writeString(folder.resolve("report.md"), markdown(report));
     ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
     AtomicFolder.writeString(folder.resolve("report.json"), json.writeValueAsString(json(report, json)) + "\n");
-    Charts.metricBars(folder.resolve("metrics.png"), report.tasks(), report.baseModel(), report.tunedModel());
+    Charts.metricBars(folder.resolve("metrics.png"), report.tasks(), report.baselines(), report.baseModel(),
+        report.tunedModel());
     for (TaskComparison t : report.tasks()) {
       if (t.baseConfusion() != null) {
         Charts.confusion(folder.resolve("confusion_" + t.task() + "_base.png"), t.baseConfusion(),
@@ -52,7 +53,9 @@ public final class ReportWriter {
             t.task() + ": " + report.tunedModel());
       }
     }
-    if (!report.training().isEmpty()) Charts.lossCurve(folder.resolve("loss.png"), report.training());
+    if (!report.training().isEmpty()) {
+      Charts.lossCurve(folder.resolve("loss.png"), report.training(), report.validation());
+    }
     if (!report.review().isEmpty()) ClinicianReview.write(folder, report.review(), report.seed());
   }
 
@@ -70,6 +73,27 @@ public final class ReportWriter {
     }
     b.append("\nIntervals: percentile bootstrap of the mean over cases. Wilcoxon: signed-rank test on the per-case ")
         .append("differences tuned − base, one-sided (scipy's conventions; method shown in report.json).\n");
+    for (TaskComparison t : r.tasks()) {
+      String warning = fewCasesWarning(t.task(), t.base().length);
+      if (warning != null) b.append("\n**Warning:** ").append(warning).append('\n');
+    }
+    if (!r.baselines().isEmpty()) {
+      b.append("\n## Baseline: one answer for every case\n\n")
+          .append("The reference answer met most often among these test cases, given for all of them (majority class, ")
+          .append("most frequent code, template regimen). Base and tuned mean something only above it.\n\n")
+          .append("| task | constant answer | metric | score (95% CI) | macro P/R/F1 |\n| --- | --- | --- | --- | --- |\n");
+      for (Baseline x : r.baselines()) {
+        b.append("| ").append(x.task()).append(" | ").append(x.answer().replace("|", "\\|")).append(" | ")
+            .append(x.metric()).append(" | ").append(ci(x.ci())).append(" | ")
+            .append(x.prf() == null ? "" : f(x.prf().precision()) + " / " + f(x.prf().recall()) + " / " + f(x.prf().f1()))
+            .append(" |\n");
+      }
+    }
+    if (!r.provenance().isEmpty()) {
+      b.append("\n## How this report was made\n\n| | |\n| --- | --- |\n");
+      r.provenance().forEach((k, v) -> b.append("| ").append(k).append(" | ").append(v.replace("|", "\\|"))
+          .append(" |\n"));
+    }
     if (!r.training().isEmpty()) b.append("\n![training loss](loss.png)\n");
     b.append("\n![base vs tuned](metrics.png)\n");
     for (TaskComparison t : r.tasks()) {
@@ -84,6 +108,16 @@ public final class ReportWriter {
           .append(ClinicianReview.KEY).append("`.\n");
     }
     return b.toString();
+  }
+
+  /** Fewer cases than this give a bootstrap interval too coarse to trust. */
+  public static final int FEW_CASES = 10;
+
+  /** A sentence warning that a task's interval rests on too few cases, or null when it does not. */
+  public static String fewCasesWarning(String task, int n) {
+    if (n >= FEW_CASES) return null;
+    return task + " has only " + n + (n == 1 ? " case" : " cases") + " (fewer than " + FEW_CASES + "): its "
+        + "interval is degenerate or nearly so, and its p-value says little.";
   }
 
   private static String secondary(TaskComparison t) {
@@ -118,6 +152,17 @@ public final class ReportWriter {
     o.put("title", r.title());
     o.put("base_model", r.baseModel());
     o.put("tuned_model", r.tunedModel());
+    ObjectNode provenance = o.putObject("provenance");
+    r.provenance().forEach(provenance::put);
+    ArrayNode baselines = o.putArray("baselines");
+    for (Baseline x : r.baselines()) {
+      ObjectNode n = baselines.addObject();
+      n.put("task", x.task());
+      n.put("metric", x.metric());
+      n.put("answer", x.answer());
+      ci(n.putObject("score"), x.ci());
+      if (x.prf() != null) prf(n.putObject("macro"), x.prf());
+    }
     ArrayNode tasks = o.putArray("tasks");
     for (TaskComparison t : r.tasks()) {
       ObjectNode n = tasks.addObject();

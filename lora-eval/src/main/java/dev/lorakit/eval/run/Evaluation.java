@@ -46,7 +46,7 @@ public record Evaluation(PromptTemplates templates, Map<Task, Integer> maxNewTok
    *
    * @param task    the task
    * @param answers case id to answer text, in case order
-   * @param score   the scores
+   * @param score   the scores; null when the cases hold no reference answers ({@link #answerOnly})
    */
   public record TaskAnswers(Task task, Map<String, String> answers, TaskScore score) {
   }
@@ -108,20 +108,44 @@ public record Evaluation(PromptTemplates templates, Map<Task, Integer> maxNewTok
     return new Result(baseAnswers, tunedAnswers, comparisons);
   }
 
+  /**
+   * Only asks {@code model} about {@code cases}, which need no reference answers (unlabelled patients): the
+   * answers come back unscored.
+   *
+   * @throws IllegalArgumentException when there are no cases or tasks
+   */
+  public List<TaskAnswers> answerOnly(List<Case> cases, List<Task> tasks, AnswerGenerator model, Progress progress) {
+    if (cases.isEmpty() || tasks.isEmpty()) {
+      throw new IllegalArgumentException("An evaluation needs at least one test case and one task.");
+    }
+    int[] done = {0};
+    List<TaskAnswers> out = new ArrayList<>();
+    for (Task task : tasks) {
+      out.add(new TaskAnswers(task, answers(task, cases, model, progress, done, cases.size() * tasks.size()), null));
+    }
+    return out;
+  }
+
   private TaskAnswers answer(Task task, List<Case> cases, AnswerGenerator model, Progress progress, int[] done,
       int total) {
-    int limit = maxNewTokens.getOrDefault(task, defaultMaxNewTokens().get(task));
     Map<String, String> references = new LinkedHashMap<>();
+    for (Case c : cases) references.put(c.id(), task.answer(c));
+    Map<String, String> answers = answers(task, cases, model, progress, done, total);
+    TaskScore score = new TaskScorer(task, false).score(references, answers);
+    return new TaskAnswers(task, answers, score);
+  }
+
+  private Map<String, String> answers(Task task, List<Case> cases, AnswerGenerator model, Progress progress,
+      int[] done, int total) {
+    int limit = maxNewTokens.getOrDefault(task, defaultMaxNewTokens().get(task));
     Map<String, String> answers = new LinkedHashMap<>();
     for (Case c : cases) {
-      references.put(c.id(), task.answer(c));
       answers.put(c.id(), model.answer(templates.prompt(task, c.diagnosis()), limit));
       done[0]++;
       if (progress != null) {
         progress.update(done[0], total);
       }
     }
-    TaskScore score = new TaskScorer(task, false).score(references, answers);
-    return new TaskAnswers(task, answers, score);
+    return answers;
   }
 }

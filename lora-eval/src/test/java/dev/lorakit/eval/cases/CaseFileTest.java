@@ -184,4 +184,63 @@ class CaseFileTest {
     assertThrows(IllegalArgumentException.class,
         () -> new Case("a", "d", "r", Modality.PHOTON, "C61", Map.of("modality", "x")));
   }
+
+  @Test
+  void unlabelledCasesAreReadWithoutAnswersAndWrittenBackAsIdAndDiagnosis() throws IOException {
+    Path p = file("patients.jsonl", "{\"id\": \"p1\", \"diagnosis\": \"Prostate cancer.\"}",
+        "{\"id\": 2, \"diagnosis\": \"Breast cancer.\", \"ward\": \"B\"}");
+    CaseFile.Contents c = CaseFile.readToAnswer(p, List.of(Task.MODALITY, Task.ICD10));
+    assertFalse(c.labelled());
+    assertEquals(List.of("p1", "2"), c.cases().stream().map(Case::id).toList());
+    assertFalse(c.cases().get(0).has(Task.MODALITY));
+    assertThrows(IllegalArgumentException.class, () -> Task.MODALITY.answer(c.cases().get(0)));
+    Path out = dir.resolve("out.jsonl");
+    CaseFile.write(out, c.cases());
+    assertEquals("{\"id\":\"2\",\"diagnosis\":\"Breast cancer.\",\"ward\":\"B\"}",
+        Files.readAllLines(out).get(1));
+    InvalidCaseFileException e = assertThrows(InvalidCaseFileException.class, () -> CaseFile.read(p));
+    assertEquals("patients.jsonl line 1: field 'regimen' is missing.", e.problems().get(0));
+  }
+
+  @Test
+  void labelledCasesMustAllHoldTheAnswersOfTheTasksAsked() throws IOException {
+    Path p = file("mixed.jsonl", line("a", "photon", "C61"), "{\"id\": \"b\", \"diagnosis\": \"d\"}",
+        "{\"id\": \"c\", \"diagnosis\": \"d\", \"modality\": \"proton\"}");
+    InvalidCaseFileException e = assertThrows(InvalidCaseFileException.class,
+        () -> CaseFile.readToAnswer(p, List.of(Task.MODALITY, Task.ICD10)));
+    assertEquals(List.of("mixed.jsonl line 2: field 'modality' is missing, though line 1 has reference answers; "
+            + "give every case its answers, or none.",
+        "mixed.jsonl line 2: field 'icd10' is missing, though line 1 has reference answers; give every case its "
+            + "answers, or none.",
+        "mixed.jsonl line 3: field 'icd10' is missing, though line 1 has reference answers; give every case its "
+            + "answers, or none."), e.problems());
+    assertThrows(InvalidCaseFileException.class, () -> CaseFile.readToAnswer(
+        file("late.jsonl", "{\"id\": \"b\", \"diagnosis\": \"d\"}", line("a", "photon", "C61")), List.of(Task.ICD10)));
+    CaseFile.Contents answered = CaseFile.readToAnswer(file("some.jsonl", line("a", "photon", "C61"),
+        "{\"id\": \"c\", \"diagnosis\": \"d\", \"modality\": \"proton\"}"), List.of(Task.MODALITY));
+    assertTrue(answered.labelled(), "line 2 carries the one answer asked for");
+  }
+
+  @Test
+  void aSingleTaskNeedsOnlyItsOwnAnswerButOtherAnswersGivenAreStillChecked() throws IOException {
+    Path p = file("modality-only.jsonl", "{\"id\": \"a\", \"diagnosis\": \"d\", \"modality\": \"Proton\"}",
+        "{\"id\": \"b\", \"diagnosis\": \"d\", \"modality\": \"photon\", \"icd10\": null}");
+    List<Case> cases = CaseFile.read(p, List.of(Task.MODALITY));
+    assertEquals(List.of(Modality.PROTON, Modality.PHOTON), cases.stream().map(Case::modality).toList());
+    InvalidCaseFileException e = assertThrows(InvalidCaseFileException.class, () -> CaseFile.read(p, List.of(Task.ICD10)));
+    assertEquals(List.of("modality-only.jsonl line 1: field 'icd10' is missing.",
+        "modality-only.jsonl line 2: field 'icd10' is missing."), e.problems());
+    Path bad = file("bad-extra.jsonl", "{\"id\": \"a\", \"diagnosis\": \"d\", \"modality\": \"photon\", \"icd10\": \"X\"}");
+    assertTrue(assertThrows(InvalidCaseFileException.class, () -> CaseFile.read(bad, List.of(Task.MODALITY)))
+        .problems().get(0).contains("field 'icd10' is 'X'"));
+  }
+
+  @Test
+  void splittingAndSummarisingNameTheCaseThatLacksWhatTheyCount() {
+    List<Case> cases = List.of(new Case("a", "d", "r", Modality.PHOTON, "C61"), Case.unlabelled("b", "d"));
+    assertEquals("cannot split by modality: case 'b' has none.", assertThrows(IllegalArgumentException.class,
+        () -> DatasetSplit.stratifiedByModality(cases, new SplitFractions(0.5, 0, 0.5), 1)).getMessage());
+    assertEquals("cannot summarise case 'b': it lacks its modality or code.",
+        assertThrows(IllegalArgumentException.class, () -> CaseSummary.of(cases)).getMessage());
+  }
 }
