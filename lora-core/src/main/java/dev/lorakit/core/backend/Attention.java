@@ -3,7 +3,9 @@ package dev.lorakit.core.backend;
 /**
  * Causal grouped-query attention with an optional sliding window, one (batch row, head) pair per task. The
  * forward keeps only each query's log-sum-exp; the backward recomputes the probabilities from it (as flash
- * attention does), so no {@code [seq, seq]} matrix is ever stored. Exponentials and their sums are in double.
+ * attention does), so no {@code [seq, seq]} matrix is ever stored. Each query's exponentials are one vectorised pass
+ * over its row of scores ({@link VectorKernels#expShifted}: within 1.5 ulps, summed in double by blocks), the same
+ * arithmetic whether the query comes alone (a decoding step) or with a whole sequence.
  */
 final class Attention {
 
@@ -22,7 +24,7 @@ final class Attention {
         int kvRow = kvHeads * d;
         float scale = (float) (1.0 / Math.sqrt(d));
         par.forRange(batch * heads, 1, (from, to) -> {
-            double[] w = new double[kvLength];
+            float[] w = new float[kvLength];
             for (int task = from; task < to; task++) {
                 int b = task / heads;
                 int h = task % heads;
@@ -32,16 +34,11 @@ final class Attention {
                     int lo = firstKey(pos, window);
                     int hi = Math.min(pos, kvLength - 1);
                     int qo = (b * n + t) * qRow + h * d;
-                    double max = Double.NEGATIVE_INFINITY;
                     for (int j = lo; j <= hi; j++) {
                         w[j] = scale * VectorKernels.dot(q, qo, k, (b * capacity + j) * kvRow + kvh * d, d);
-                        max = Math.max(max, w[j]);
                     }
-                    double sum = 0;
-                    for (int j = lo; j <= hi; j++) {
-                        w[j] = Math.exp(w[j] - max);
-                        sum += w[j];
-                    }
+                    float max = VectorKernels.max(w, lo, hi - lo + 1);
+                    double sum = VectorKernels.expShifted(w, lo, hi - lo + 1, max, w, lo);
                     java.util.Arrays.fill(out, qo, qo + d, 0f);
                     for (int j = lo; j <= hi; j++) {
                         VectorKernels.axpy((float) (w[j] / sum), v, (b * capacity + j) * kvRow + kvh * d, out, qo, d);
@@ -75,12 +72,14 @@ final class Attention {
                     for (int t = 0; t < n; t++) {
                         int lo = firstKey(t, window);
                         int qo = (b * n + t) * qRow + h * d;
-                        double l = lse[(b * heads + h) * n + t];
+                        float l = lse[(b * heads + h) * n + t];
                         float rowDot = VectorKernels.dot(dOut, qo, out, qo, d);
                         for (int j = lo; j <= t; j++) {
-                            int ko = (b * n + j) * kvRow + kvo;
-                            p[j] = (float) Math.exp(scale * VectorKernels.dot(q, qo, k, ko, d) - l);
-                            float dp = VectorKernels.dot(dOut, qo, v, ko, d);
+                            p[j] = scale * VectorKernels.dot(q, qo, k, (b * n + j) * kvRow + kvo, d);
+                        }
+                        VectorKernels.expShifted(p, lo, t - lo + 1, l, p, lo);
+                        for (int j = lo; j <= t; j++) {
+                            float dp = VectorKernels.dot(dOut, qo, v, (b * n + j) * kvRow + kvo, d);
                             ds[j] = p[j] * (dp - rowDot);
                         }
                         for (int j = lo; j <= t; j++) {
