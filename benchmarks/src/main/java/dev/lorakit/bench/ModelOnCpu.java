@@ -103,14 +103,14 @@ public final class ModelOnCpu {
             System.out.printf(Locale.ROOT, "prompt of %d tokens: %.2f s (%.2f tokens/s)%n", prompt, promptSeconds,
                     prompt / promptSeconds);
             double[] step = new double[tokens - 1];
-            double cpu0 = cpuSeconds();
+            double cpu0 = TrainStep.cpuSeconds();
             for (int t = 0; t < tokens - 1; t++) {
                 long s = System.nanoTime();
                 next = argmax(be.download(d.forwardCachedLast(new int[] {next}, 1, cache)));
                 step[t] = (System.nanoTime() - s) * 1e-9;
                 System.out.printf(Locale.ROOT, "  token %d: %.3f s%n", t + 2, step[t]);
             }
-            double cpu = cpuSeconds() - cpu0;
+            double cpu = TrainStep.cpuSeconds() - cpu0;
             double total = java.util.Arrays.stream(step).sum();
             java.util.Arrays.sort(step);
             System.out.printf(Locale.ROOT, "generation: %d tokens after the first in %.2f s: %.2f tokens/s (median "
@@ -148,7 +148,7 @@ public final class ModelOnCpu {
             d.setTraining(true);
             for (int s = 0; s <= steps; s++) {
                 long t0 = System.nanoTime();
-                double cpu0 = cpuSeconds();
+                double cpu0 = TrainStep.cpuSeconds();
                 lora.zeroGrad();
                 Activations a = d.forward(ids, batch);
                 double loss = d.backward(a, targets, 1f / counted) / counted;
@@ -156,19 +156,10 @@ public final class ModelOnCpu {
                 double seconds = (System.nanoTime() - t0) * 1e-9;
                 System.out.printf(Locale.ROOT, "%s LoRA step (r 8, all projections, %d x %d tokens): loss %.4f, %.2f s,"
                         + " %.1f tokens/s; %.1f CPU seconds%n", s == 0 ? "warm-up" : "timed", batch, seq, loss, seconds,
-                        ids.length / seconds, cpuSeconds() - cpu0);
+                        ids.length / seconds, TrainStep.cpuSeconds() - cpu0);
             }
             d.setLora(null);
         }
-    }
-
-    /**
-     * CPU time of the whole process so far: on a machine shared with other work, wall time per token says how much of
-     * the cores this process got as much as how fast it is; CPU time per token does not.
-     */
-    private static double cpuSeconds() {
-        return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
-                .getOperatingSystemMXBean()).getProcessCpuTime() * 1e-9;
     }
 
     /** The resident set (all, mapped files, anonymous, peak) and the used heap. */

@@ -75,6 +75,7 @@ public final class TrainStep {
                 c.layers(), c.heads(), c.vocab(), setup.rank(), setup.batch(), setup.seq(), setup.tokens());
         StepFlops flops = StepFlops.of(setup);
         double[] seconds = new double[steps];
+        double[] cpu = new double[steps];
         TimedBackend be = new TimedBackend(new CpuBackend(threads));
         try (be; DemoModel model = new DemoModel(setup, be, 42)) {
             for (int s = 0; s < warmup; s++) {
@@ -86,9 +87,12 @@ public final class TrainStep {
             be.reset();
             for (int s = 0; s < steps; s++) {
                 long t0 = System.nanoTime();
+                double c0 = cpuSeconds();
                 double loss = model.step(warmup + s);
                 seconds[s] = (System.nanoTime() - t0) * 1e-9;
-                System.out.printf(Locale.ROOT, "step %d: loss %.4f, %.3f s%n", s + 1, loss, seconds[s]);
+                cpu[s] = cpuSeconds() - c0;
+                System.out.printf(Locale.ROOT, "step %d: loss %.4f, %.3f s (%.3f CPU s)%n", s + 1, loss, seconds[s],
+                        cpu[s]);
             }
         }
         double[] sorted = seconds.clone();
@@ -98,6 +102,10 @@ public final class TrainStep {
         System.out.println();
         System.out.printf(Locale.ROOT, "tokens/s: %.0f (median step %.3f s, best %.3f s, %d steps)%n",
                 setup.tokens() / median, median, sorted[0], steps);
+        double[] cpuSorted = cpu.clone();
+        Arrays.sort(cpuSorted);
+        System.out.printf(Locale.ROOT, "CPU time per step (all threads of the process): median %.3f s, best %.3f s; "
+                + "%.0f tokens per CPU second%n", cpuSorted[steps / 2], cpuSorted[0], setup.tokens() / cpuSorted[steps / 2]);
         System.out.printf(Locale.ROOT, "model FLOPs per step: %.1f GFLOP (linears fwd %.1f + dX %.1f, LoRA %.2f + %.2f, "
                 + "attention %.2f + %.2f)%n", flops.total() / 1e9, flops.baseForward() / 1e9,
                 flops.baseBackward() / 1e9, flops.loraForward() / 1e9, flops.loraBackward() / 1e9,
@@ -121,6 +129,16 @@ public final class TrainStep {
         System.out.println();
         System.out.println(breakdown(be.products(), steps, mean, false));
         return setup.tokens() / median;
+    }
+
+    /**
+     * CPU time of the whole process so far. On a machine shared with other work the wall time of a step says how much
+     * of the cores the process got as much as how fast it is; its CPU time says the second (what the two threads
+     * computed, plus what waiting for each other cost).
+     */
+    static double cpuSeconds() {
+        return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
+                .getOperatingSystemMXBean()).getProcessCpuTime() * 1e-9;
     }
 
     /** Per op: time per step, share of the mean step, calls per step, GFLOP/s where counted. */

@@ -461,12 +461,7 @@ public final class CpuBackend implements Backend {
         float[] o = f32(out, "swiglu out");
         sameSize(gate, up, "swiglu");
         sameSize(gate, out, "swiglu");
-        par.forRange(g.length, 1 << 13, (from, to) -> {
-            for (int i = from; i < to; i++) {
-                double x = g[i];
-                o[i] = (float) (x / (1 + Math.exp(-x)) * u[i]);
-            }
-        });
+        par.forRange(g.length, 1 << 13, (from, to) -> VectorKernels.swiglu(g, u, o, from, to));
     }
 
     @Override
@@ -476,14 +471,7 @@ public final class CpuBackend implements Backend {
         float[] u = f32(up, "swigluBackward up");
         float[] dg = f32(dGate, "swigluBackward dGate");
         float[] du = f32(dUp, "swigluBackward dUp");
-        par.forRange(g.length, 1 << 13, (from, to) -> {
-            for (int i = from; i < to; i++) {
-                double x = g[i];
-                double sig = 1 / (1 + Math.exp(-x));
-                dg[i] += (float) (d[i] * u[i] * sig * (1 + x * (1 - sig)));
-                du[i] += (float) (d[i] * x * sig);
-            }
-        });
+        par.forRange(g.length, 1 << 13, (from, to) -> VectorKernels.swigluBackward(d, g, u, dg, du, from, to));
     }
 
     @Override

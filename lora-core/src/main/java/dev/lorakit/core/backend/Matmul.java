@@ -76,6 +76,11 @@ final class Matmul {
         }
         int k = ak;
         float[] av = floats(ta, "a");
+        if (tc.dtype() != DType.F32) {
+            throw new IllegalArgumentException("matmul: the CPU writes F32 outputs only, and c is " + tc.dtype() + " "
+                    + cs + (tc.isFrozenView() ? ", a read-only view of frozen bf16 weights (an adapter cannot be merged "
+                    + "into them; use fp32)" : "") + ".");
+        }
         float[] cv = tc.floats();
         // Frozen bf16 weights (the usual b) are widened while B is packed, never copied whole.
         boolean bf16 = tb.dtype() == DType.BF16;

@@ -192,4 +192,37 @@ final class VectorKernels {
         }
         return sum;
     }
+
+    // ---- SwiGLU -------------------------------------------------------------------------------------------
+
+    /** {@code 1 / (1 + e^-g)} lane by lane, with {@link #exp}. */
+    private static FloatVector sigmoid(FloatVector g) {
+        return c(1f).div(exp(g.neg()).add(1f));
+    }
+
+    /** {@code o[i] = g[i] sigmoid(g[i]) u[i]} for {@code from <= i < to}; {@code o} may alias an input. */
+    static void swiglu(float[] g, float[] u, float[] o, int from, int to) {
+        for (int i = from; i < to; i += F.length()) {
+            VectorMask<Float> m = F.indexInRange(i, to);
+            FloatVector x = FloatVector.fromArray(F, g, i, m);
+            x.mul(sigmoid(x)).mul(FloatVector.fromArray(F, u, i, m)).intoArray(o, i, m);
+        }
+    }
+
+    /**
+     * The backward of {@link #swiglu}: with {@code s = sigmoid(g)}, {@code dg += d u s (1 + g (1 - s))} and
+     * {@code du += d g s}, for {@code from <= i < to}.
+     */
+    static void swigluBackward(float[] d, float[] g, float[] u, float[] dg, float[] du, int from, int to) {
+        for (int i = from; i < to; i += F.length()) {
+            VectorMask<Float> m = F.indexInRange(i, to);
+            FloatVector x = FloatVector.fromArray(F, g, i, m);
+            FloatVector dy = FloatVector.fromArray(F, d, i, m);
+            FloatVector sig = sigmoid(x);
+            FloatVector xs = x.mul(sig);
+            FloatVector dGate = dy.mul(FloatVector.fromArray(F, u, i, m)).mul(sig.add(xs.sub(xs.mul(sig))));
+            dGate.add(FloatVector.fromArray(F, dg, i, m)).intoArray(dg, i, m);
+            dy.mul(xs).add(FloatVector.fromArray(F, du, i, m)).intoArray(du, i, m);
+        }
+    }
 }

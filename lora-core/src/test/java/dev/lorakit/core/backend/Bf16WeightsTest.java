@@ -122,6 +122,10 @@ class Bf16WeightsTest {
             assertEquals("The tensor [4, 40] is a read-only view of frozen bf16 weights; it cannot be written.",
                     e.getMessage());
             assertThrows(IllegalArgumentException.class, () -> be.frozen(seg, DType.BF16, Shape.of(4, 41)));
+            IllegalArgumentException merge = assertThrows(IllegalArgumentException.class, () -> be.matmul(
+                    be.zeros(DType.F32, Shape.of(4, 2)), false, be.zeros(DType.F32, Shape.of(2, 40)), false, t, 1, 1));
+            assertEquals("matmul: the CPU writes F32 outputs only, and c is BF16 [4, 40], a read-only view of frozen "
+                    + "bf16 weights (an adapter cannot be merged into them; use fp32).", merge.getMessage());
         }
     }
 
