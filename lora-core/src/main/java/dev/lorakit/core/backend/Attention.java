@@ -64,23 +64,32 @@ final class Attention {
         par.forRange(batch * kvHeads, 1, (from, to) -> {
             float[] p = new float[n];
             float[] ds = new float[n];
+            float[] kt = new float[d * n];
+            float[] vt = new float[d * n];
             for (int task = from; task < to; task++) {
                 int b = task / kvHeads;
                 int kvh = task % kvHeads;
                 int kvo = kvh * d;
+                // This head's keys and values transposed, [d, n]: a query's scores against a run of keys are then
+                // d vector FMAs over contiguous lanes, instead of one short dot product (and its lane sum) per key.
+                for (int j = 0; j < n; j++) {
+                    int ko = (b * n + j) * kvRow + kvo;
+                    for (int i = 0; i < d; i++) {
+                        kt[i * n + j] = k[ko + i];
+                        vt[i * n + j] = v[ko + i];
+                    }
+                }
                 for (int h = kvh * group; h < (kvh + 1) * group; h++) {
                     for (int t = 0; t < n; t++) {
                         int lo = firstKey(t, window);
                         int qo = (b * n + t) * qRow + h * d;
                         float l = lse[(b * heads + h) * n + t];
                         float rowDot = VectorKernels.dot(dOut, qo, out, qo, d);
-                        for (int j = lo; j <= t; j++) {
-                            p[j] = scale * VectorKernels.dot(q, qo, k, (b * n + j) * kvRow + kvo, d);
-                        }
+                        VectorKernels.rowTimesColumns(q, qo, kt, n, d, lo, t - lo + 1, scale, p);
                         VectorKernels.expShifted(p, lo, t - lo + 1, l, p, lo);
+                        VectorKernels.rowTimesColumns(dOut, qo, vt, n, d, lo, t - lo + 1, 1f, ds);
                         for (int j = lo; j <= t; j++) {
-                            float dp = VectorKernels.dot(dOut, qo, v, (b * n + j) * kvRow + kvo, d);
-                            ds[j] = p[j] * (dp - rowDot);
+                            ds[j] = p[j] * (ds[j] - rowDot);
                         }
                         for (int j = lo; j <= t; j++) {
                             int ko = (b * n + j) * kvRow + kvo;
