@@ -111,6 +111,17 @@ public final class TimedBackend implements Backend {
     }
 
     @Override
+    public dev.lorakit.core.tensor.DType activations(dev.lorakit.core.tensor.Precision precision) {
+        return inner.activations(precision);
+    }
+
+    @Override
+    public Tensor frozen(java.lang.foreign.MemorySegment bytes, dev.lorakit.core.tensor.DType dtype,
+            dev.lorakit.core.tensor.Shape shape) {
+        return inner.frozen(bytes, dtype, shape);
+    }
+
+    @Override
     public void copyAt(Tensor src, Tensor dst, int batch, int position) {
         long t0 = System.nanoTime();
         inner.copyAt(src, dst, batch, position);

@@ -23,39 +23,51 @@ public final class TrainStep {
     private TrainStep() {
     }
 
-    public static void main(String[] args) throws Exception {
-        int threads = Runtime.getRuntime().availableProcessors();
-        int steps = 5;
-        int warmup = 2;
-        int[] shape = {256, 768, 4, 8, 32000, 8, 8, 256}; // hidden, intermediate, layers, heads, vocab, rank, batch, seq
-        List<String> names = List.of("--hidden", "--intermediate", "--layers", "--heads", "--vocab", "--rank", "--batch",
-                "--seq");
-        for (int i = 0; i < args.length; i++) {
-            String a = args[i];
-            if (i + 1 >= args.length) {
-                throw new IllegalArgumentException("The option " + a + " needs a value.");
-            }
-            int v = Integer.parseInt(args[++i]);
-            switch (a) {
-                case "--threads" -> threads = v;
-                case "--steps" -> steps = v;
-                case "--warmup" -> warmup = v;
-                default -> {
-                    int at = names.indexOf(a);
-                    if (at < 0) {
-                        throw new IllegalArgumentException("Unknown option " + a + "; expected --threads, --steps, "
-                                + "--warmup or one of " + names + ".");
-                    }
-                    shape[at] = v;
+    /** What a run times: the model and step shape, the thread count, the warm-up and timed steps. */
+    record Options(DemoModel.Setup setup, int threads, int warmup, int steps) {
+
+        /** Parses the options above; {@code extra} names further options the caller handles (skipped here). */
+        static Options parse(String[] args, List<String> extra) {
+            int threads = Runtime.getRuntime().availableProcessors();
+            int steps = 5;
+            int warmup = 2;
+            int[] shape = {256, 768, 4, 8, 32000, 8, 8, 256}; // hidden, intermediate, layers, heads, vocab, rank, batch, seq
+            List<String> names = List.of("--hidden", "--intermediate", "--layers", "--heads", "--vocab", "--rank",
+                    "--batch", "--seq");
+            for (int i = 0; i < args.length; i++) {
+                String a = args[i];
+                if (i + 1 >= args.length) {
+                    throw new IllegalArgumentException("The option " + a + " needs a value.");
+                }
+                if (extra.contains(a)) {
+                    i++;
+                    continue;
+                }
+                int at = names.indexOf(a);
+                if (at < 0 && !List.of("--threads", "--steps", "--warmup").contains(a)) {
+                    throw new IllegalArgumentException("Unknown option " + a + "; expected --threads, --steps, "
+                            + "--warmup or one of " + names + (extra.isEmpty() ? "" : " or " + extra) + ".");
+                }
+                int v = Integer.parseInt(args[++i]);
+                switch (a) {
+                    case "--threads" -> threads = v;
+                    case "--steps" -> steps = v;
+                    case "--warmup" -> warmup = v;
+                    default -> shape[at] = v;
                 }
             }
+            return new Options(DemoModel.Setup.of(shape[0], shape[1], shape[2], shape[3], shape[4], shape[5],
+                    shape[6], shape[7]), threads, warmup, steps);
         }
-        DemoModel.Setup setup = DemoModel.Setup.of(shape[0], shape[1], shape[2], shape[3], shape[4], shape[5],
-                shape[6], shape[7]);
-        run(setup, threads, warmup, steps);
     }
 
-    static void run(DemoModel.Setup setup, int threads, int warmup, int steps) throws Exception {
+    public static void main(String[] args) throws Exception {
+        Options o = Options.parse(args, List.of());
+        run(o.setup(), o.threads(), o.warmup(), o.steps());
+    }
+
+    /** Runs and prints the steps; returns the tokens/s of the median step. */
+    static double run(DemoModel.Setup setup, int threads, int warmup, int steps) throws Exception {
         DecoderConfig c = setup.config();
         System.out.println(Environment.describe(threads));
         System.out.printf(Locale.ROOT, "Model: hidden %d, intermediate %d, %d layers, %d heads, vocab %d; LoRA r %d on "
@@ -63,6 +75,7 @@ public final class TrainStep {
                 c.layers(), c.heads(), c.vocab(), setup.rank(), setup.batch(), setup.seq(), setup.tokens());
         StepFlops flops = StepFlops.of(setup);
         double[] seconds = new double[steps];
+        double[] cpu = new double[steps];
         TimedBackend be = new TimedBackend(new CpuBackend(threads));
         try (be; DemoModel model = new DemoModel(setup, be, 42)) {
             for (int s = 0; s < warmup; s++) {
@@ -74,9 +87,12 @@ public final class TrainStep {
             be.reset();
             for (int s = 0; s < steps; s++) {
                 long t0 = System.nanoTime();
+                double c0 = cpuSeconds();
                 double loss = model.step(warmup + s);
                 seconds[s] = (System.nanoTime() - t0) * 1e-9;
-                System.out.printf(Locale.ROOT, "step %d: loss %.4f, %.3f s%n", s + 1, loss, seconds[s]);
+                cpu[s] = cpuSeconds() - c0;
+                System.out.printf(Locale.ROOT, "step %d: loss %.4f, %.3f s (%.3f CPU s)%n", s + 1, loss, seconds[s],
+                        cpu[s]);
             }
         }
         double[] sorted = seconds.clone();
@@ -86,6 +102,10 @@ public final class TrainStep {
         System.out.println();
         System.out.printf(Locale.ROOT, "tokens/s: %.0f (median step %.3f s, best %.3f s, %d steps)%n",
                 setup.tokens() / median, median, sorted[0], steps);
+        double[] cpuSorted = cpu.clone();
+        Arrays.sort(cpuSorted);
+        System.out.printf(Locale.ROOT, "CPU time per step (all threads of the process): median %.3f s, best %.3f s; "
+                + "%.0f tokens per CPU second%n", cpuSorted[steps / 2], cpuSorted[0], setup.tokens() / cpuSorted[steps / 2]);
         System.out.printf(Locale.ROOT, "model FLOPs per step: %.1f GFLOP (linears fwd %.1f + dX %.1f, LoRA %.2f + %.2f, "
                 + "attention %.2f + %.2f)%n", flops.total() / 1e9, flops.baseForward() / 1e9,
                 flops.baseBackward() / 1e9, flops.loraForward() / 1e9, flops.loraBackward() / 1e9,
@@ -108,6 +128,17 @@ public final class TrainStep {
         System.out.println("Matmul by product (m x n x k, layout):");
         System.out.println();
         System.out.println(breakdown(be.products(), steps, mean, false));
+        return setup.tokens() / median;
+    }
+
+    /**
+     * CPU time of the whole process so far. On a machine shared with other work the wall time of a step says how much
+     * of the cores the process got as much as how fast it is; its CPU time says the second (what the two threads
+     * computed, plus what waiting for each other cost).
+     */
+    static double cpuSeconds() {
+        return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
+                .getOperatingSystemMXBean()).getProcessCpuTime() * 1e-9;
     }
 
     /** Per op: time per step, share of the mean step, calls per step, GFLOP/s where counted. */

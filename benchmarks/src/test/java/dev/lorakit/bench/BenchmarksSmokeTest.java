@@ -89,4 +89,28 @@ class BenchmarksSmokeTest {
     void theNumpyScriptIsPackaged() throws Exception {
         assertTrue(GemmVsNumpy.resource("gemm_numpy.py").contains("np.matmul"));
     }
+
+    @Test
+    void theTorchSideIsPackagedAndItsAbsenceIsOneSentence() throws Exception {
+        assertTrue(GemmVsNumpy.resource("train_step_torch.py").contains("peft.get_peft_model"));
+        String missing = TrainStepVsTorch.torchMissing("/nonexistent/python3");
+        assertTrue(missing.startsWith("/nonexistent/python3 could not be started (") && missing.endsWith(
+                "so the PyTorch side is not measured and only lorakit's figure is printed."), missing);
+        assertEquals(missing + "\nlorakit: 1682 tokens/s.",
+                TrainStepVsTorch.summary(1682.4, null, null, missing).replace(System.lineSeparator(), "\n"));
+        assertEquals("lorakit 1682 tokens/s, transformers + PEFT (torch 2) 827 tokens/s: ratio 2.03",
+                TrainStepVsTorch.summary(1682.4, 827.0, "torch 2", null));
+    }
+
+    @Test
+    void trainStepOptionsParseAndLeaveTheCallersOnesAlone() {
+        TrainStep.Options o = TrainStep.Options.parse(new String[] {"--threads", "3", "--python", "py", "--seq", "64"},
+                List.of("--python"));
+        assertEquals(3, o.threads());
+        assertEquals(64, o.setup().seq());
+        assertEquals(256, o.setup().config().hidden());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> TrainStep.Options.parse(new String[] {"--python", "py"}, List.of()));
+        assertTrue(e.getMessage().startsWith("Unknown option --python"), e.getMessage());
+    }
 }

@@ -1,6 +1,7 @@
 package dev.lorakit.models;
 
 import dev.lorakit.core.backend.Backend;
+import dev.lorakit.core.io.SafeTensorsDtype;
 import dev.lorakit.core.io.TensorInfo;
 import dev.lorakit.core.io.TensorSource;
 import dev.lorakit.core.nn.DecoderWeights;
@@ -97,7 +98,9 @@ public final class ModelWeights {
 
   /**
    * Like {@link #toDecoderWeights(Backend)}, but the matrices (embeddings, projections, output head) are rounded to
-   * {@code matrices} (F32 or BF16, say) on upload; the norm weights stay float32.
+   * {@code matrices} (F32 or BF16, say) on upload; the norm weights stay float32. Matrices stored in bf16 and wanted
+   * in bf16 go through {@link Backend#frozen}: on the CPU they stay in the mapped files (no heap), so the weights are
+   * then valid only while the source is open.
    */
   public DecoderWeights toDecoderWeights(Backend backend, DType matrices) throws IOException {
     List<Tensor> uploaded = new ArrayList<>();
@@ -126,7 +129,10 @@ public final class ModelWeights {
 
   private Tensor upload(Backend backend, TensorInfo info, DType dtype, List<Tensor> uploaded) throws IOException {
     int[] dims = Arrays.stream(info.shape()).mapToInt(Math::toIntExact).toArray();
-    Tensor t = backend.upload(source.floats(info.name()), dtype, Shape.of(dims));
+    // Stored as wanted: the backend may compute on the mapped bytes themselves (the CPU does with bf16).
+    Tensor t = info.dtype() == SafeTensorsDtype.BF16 && dtype == DType.BF16
+        ? backend.frozen(source.segment(info.name()), dtype, Shape.of(dims))
+        : backend.upload(source.floats(info.name()), dtype, Shape.of(dims));
     uploaded.add(t);
     return t;
   }

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.lorakit.core.backend.Backend;
 import dev.lorakit.core.backend.CpuBackend;
 import dev.lorakit.core.io.SafeTensorsFile;
 import dev.lorakit.core.io.TensorSource;
@@ -25,7 +26,8 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The bf16 decoder (bf16 weights and activations, fp32 accumulation, fp32 LoRA and AdamW) against the float64 Hugging
- * Face references, on the CPU through a backend that emulates bf16 exactly as the CUDA backend computes it. These are
+ * Face references, on the CPU through a backend that emulates bf16 exactly as the CUDA backend computes it, and the
+ * CPU's own bf16 (bf16 weights only) against the same bounds. These are
  * the bounds {@code lorakit verify-reference --precision bf16} holds the GPU to: logits and losses within 2e-2;
  * gradients and the weights after two AdamW steps within 1e-1, since bf16 rounding of the activations and of the
  * backward's inputs moves gradients by 2-6% (more with longer rows) and AdamW's first steps are nearly sign steps of
@@ -34,19 +36,33 @@ import org.junit.jupiter.params.provider.ValueSource;
 class Bf16ReferenceTest {
 
   private static void within(String fixture, String what, double err, double tol) {
-    System.out.printf("%s bf16 %s %.3e (tolerance %.0e)%n", fixture, what, err, tol);
-    assertTrue(err <= tol, fixture + " bf16 " + what + ": " + err + " > " + tol);
+    System.out.printf("%s %s %.3e (tolerance %.0e)%n", fixture, what, err, tol);
+    assertTrue(err <= tol, fixture + " " + what + ": " + err + " > " + tol);
   }
 
   @ParameterizedTest
   @ValueSource(strings = {"tiny-llama", "tiny-llama-gqa", "tiny-mistral-window", "tiny-llama-tied"})
   void bf16DecoderIsWithinBf16TolerancesOfTheReference(String name) throws IOException {
+    try (CpuBackend cpu = new CpuBackend(2); Bf16EmulatedBackend be = new Bf16EmulatedBackend(cpu)) {
+      check(name, be, "bf16");
+    }
+  }
+
+  /** The CPU's own bf16 (bf16 frozen weights, float32 activations) is held to the same bounds. */
+  @ParameterizedTest
+  @ValueSource(strings = {"tiny-llama", "tiny-llama-gqa", "tiny-mistral-window", "tiny-llama-tied"})
+  void theCpusBf16IsWithinBf16TolerancesOfTheReference(String name) throws IOException {
+    try (CpuBackend cpu = new CpuBackend(2)) {
+      check(name, cpu, "cpu bf16");
+    }
+  }
+
+  private static void check(String name, Backend be, String label) throws IOException {
     Path dir = Fixtures.resource("hf/" + name);
+    String tag = name + " " + label;
     JsonNode run = new ObjectMapper().readTree(dir.resolve("reference.json").toFile());
     JsonNode adamw = run.get("adamw");
-    try (CpuBackend cpu = new CpuBackend(2);
-        Bf16EmulatedBackend be = new Bf16EmulatedBackend(cpu);
-        ModelFolder folder = ModelFolder.open(dir.resolve("base"));
+    try (ModelFolder folder = ModelFolder.open(dir.resolve("base"));
         TensorSource ref = SafeTensorsFile.open(dir.resolve("reference.safetensors"))) {
       DecoderConfig c = folder.decoderConfig();
       DecoderWeights weights = folder.decoderWeights(be, Precision.BF16);
@@ -59,10 +75,10 @@ class Bf16ReferenceTest {
           LoraWeights lora = LoraWeights.read(dir.resolve("adapter_init"), c, be);
           AdamW opt = new AdamW(be, lora.parameters(), new AdamW.Settings(adamw.get("beta1").asDouble(),
               adamw.get("beta2").asDouble(), adamw.get("eps").asDouble(), adamw.get("weight_decay").asDouble()))) {
-        within(name, "base_logits rel L2",
+        within(tag, "base_logits rel L2",
             Errors.relativeL2(be.download(d.forward(ids, batch).logits()), ref.floats("base_logits")), 2e-2);
         double baseLoss = ref.floats("base_loss")[0];
-        within(name, "base_loss rel", Math.abs(CausalLmLoss.loss(d, ids, labels, batch) - baseLoss) / baseLoss, 2e-2);
+        within(tag, "base_loss rel", Math.abs(CausalLmLoss.loss(d, ids, labels, batch) - baseLoss) / baseLoss, 2e-2);
         d.setLora(lora);
         d.setTraining(true);
         int steps = adamw.get("steps").asInt();
@@ -70,13 +86,13 @@ class Bf16ReferenceTest {
           lora.zeroGrad();
           double loss = CausalLmLoss.forwardBackward(d, ids, labels, batch);
           double expected = ref.floats("lora_loss.step" + step)[0];
-          within(name, "lora_loss.step" + step + " rel", Math.abs(loss - expected) / expected, 2e-2);
+          within(tag, "lora_loss.step" + step + " rel", Math.abs(loss - expected) / expected, 2e-2);
           if (step == 0) {
             double worst = 0;
             for (Parameter p : lora.parameters()) {
               worst = Math.max(worst, Errors.relativeL2(be.download(p.grad()), ref.floats("grad." + p.name())));
             }
-            within(name, "grad.* worst rel L2", worst, 1e-1);
+            within(tag, "grad.* worst rel L2", worst, 1e-1);
           }
           opt.step(adamw.get("lr").asDouble());
         }
@@ -84,7 +100,7 @@ class Bf16ReferenceTest {
         for (Parameter p : lora.parameters()) {
           worst = Math.max(worst, Errors.relativeL2(be.download(p.value()), ref.floats("after" + steps + "." + p.name())));
         }
-        within(name, "after" + steps + ".* worst rel L2", worst, 1e-1);
+        within(tag, "after" + steps + ".* worst rel L2", worst, 1e-1);
       } finally {
         weights.close();
       }

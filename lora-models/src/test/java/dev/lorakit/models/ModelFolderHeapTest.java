@@ -3,6 +3,12 @@ package dev.lorakit.models;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.lorakit.core.backend.CpuBackend;
+import dev.lorakit.core.nn.DecoderWeights;
+import dev.lorakit.core.tensor.DType;
+import dev.lorakit.core.tensor.Precision;
+import dev.lorakit.core.tensor.Shape;
+import dev.lorakit.core.tensor.Tensor;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -19,7 +25,10 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Opening a multi-gigabyte checkpoint reads headers only: the weights stay on disk, off the heap. */
+/**
+ * Opening a multi-gigabyte checkpoint reads headers only: the weights stay on disk, off the heap; and so do bf16 weights
+ * used by the CPU's bf16 decoder.
+ */
 class ModelFolderHeapTest {
 
   /** 11 layers of width 2048 in float32: about 2.6 GiB of weights, past the 2^31 bytes a ByteBuffer can map. */
@@ -54,21 +63,58 @@ class ModelFolderHeapTest {
   }
 
   /**
-   * Writes a safetensors header for every tensor the config calls for (float32, in checkpoint order) and
-   * makes the data area a hole by writing only its last byte. Returns the size of the data area.
+   * bf16 weights for a bf16 decoder on the CPU stay in the mapped file: building the decoder's weights from a 1.3 GiB
+   * bf16 checkpoint (2.6 GiB as float32) grows the heap by a few MiB, and the weights compute (an embedding lookup and
+   * a product with the output head read the file's zeros).
    */
+  @Test
+  void bf16WeightsForTheCpusBf16DecoderAreNotCopied(@TempDir Path dir) throws IOException {
+    Files.writeString(dir.resolve("config.json"), CONFIG.replace("float32", "bfloat16"));
+    long dataBytes = writeSparseCheckpoint(dir.resolve("model.safetensors"),
+        ModelConfig.parse(CONFIG, "config.json"), "BF16", 2);
+    MemoryMXBean memory = ManagementFactory.getMemoryMXBean();
+    try (CpuBackend cpu = new CpuBackend(2); ModelFolder folder = ModelFolder.open(dir)) {
+      System.gc();
+      long before = memory.getHeapMemoryUsage().getUsed();
+      DecoderWeights w = folder.decoderWeights(cpu, Precision.BF16);
+      System.gc();
+      long grown = memory.getHeapMemoryUsage().getUsed() - before;
+      System.err.printf("bf16 decoder weights of a %.2f GiB bf16 checkpoint (%.2f GiB as float32) grew the used heap "
+          + "by %.2f MiB%n", dataBytes / (double) (1L << 30), 2 * dataBytes / (double) (1L << 30),
+          grown / (double) (1L << 20));
+      assertTrue(grown < 64L << 20, "used heap grew by " + grown + " bytes");
+      assertEquals(DType.BF16, w.lmHead().dtype());
+      Tensor x = cpu.zeros(DType.F32, Shape.of(1, 2048));
+      cpu.embedding(w.embed(), new int[] {31999}, x);
+      cpu.fill(x, 1f);
+      Tensor logits = cpu.zeros(DType.F32, Shape.of(1, 32000));
+      cpu.fill(logits, Float.NaN);
+      cpu.matmul(x, false, w.lmHead(), true, logits, 1, 0);
+      assertEquals(0f, cpu.download(logits)[31999]);
+      w.close();
+    }
+  }
+
   private static long writeSparseCheckpoint(Path file, ModelConfig config) throws IOException {
+    return writeSparseCheckpoint(file, config, "F32", 4);
+  }
+
+  /**
+   * Writes a safetensors header for every tensor the config calls for ({@code dtype} of {@code size} bytes, in
+   * checkpoint order) and makes the data area a hole by writing only its last byte. Returns the size of the data area.
+   */
+  private static long writeSparseCheckpoint(Path file, ModelConfig config, String dtype, int size) throws IOException {
     StringBuilder header = new StringBuilder("{\"__metadata__\":{\"format\":\"pt\"}");
     long offset = 0;
     for (Map.Entry<String, WeightMap.Expected> e : WeightMap.expected(config).entrySet()) {
       long[] shape = e.getValue().shape();
-      long bytes = 4;
+      long bytes = size;
       StringBuilder dims = new StringBuilder();
       for (long d : shape) {
         bytes *= d;
         dims.append(dims.isEmpty() ? "" : ",").append(d);
       }
-      header.append(",\"").append(e.getKey()).append("\":{\"dtype\":\"F32\",\"shape\":[").append(dims)
+      header.append(",\"").append(e.getKey()).append("\":{\"dtype\":\"").append(dtype).append("\",\"shape\":[").append(dims)
           .append("],\"data_offsets\":[").append(offset).append(',').append(offset + bytes).append("]}");
       offset += bytes;
     }

@@ -64,7 +64,7 @@ final class DemoCommand implements Callable<Integer> {
   String device;
 
   @Option(names = "--precision", defaultValue = "fp32", paramLabel = "P",
-      description = "fp32, or bf16 on a GPU (frozen weights and activations in bfloat16) (default: ${DEFAULT-VALUE}).")
+      description = "fp32, or bf16 (frozen weights in bfloat16; on a GPU the activations too) (default: ${DEFAULT-VALUE}).")
   String precision;
 
   @Option(names = "--lr", defaultValue = "1e-2", paramLabel = "LR",

@@ -58,7 +58,7 @@ final class LoraGradsCommand implements Callable<Integer> {
   String device;
 
   @Option(names = "--precision", defaultValue = "fp32", paramLabel = "P",
-      description = "fp32, or bf16 on a GPU (default: ${DEFAULT-VALUE}).")
+      description = "fp32, or bf16 (frozen weights in bfloat16; on a GPU the activations too) (default: ${DEFAULT-VALUE}).")
   String precision;
 
   @Spec CommandSpec spec;

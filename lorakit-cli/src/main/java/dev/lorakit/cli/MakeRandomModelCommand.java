@@ -30,7 +30,8 @@ import picocli.CommandLine.Spec;
 final class MakeRandomModelCommand implements Callable<Integer> {
 
   @Option(names = "--shape", defaultValue = "llama-1b", paramLabel = "NAME",
-      description = "llama-1b (hidden 2048, 16 layers, 16 heads, MLP 5632, vocab 32000; 1.0e9 parameters) or tiny"
+      description = "llama-1b (hidden 2048, 16 layers, 16 heads, MLP 5632, vocab 32000; 1.0e9 parameters), llama2-7b"
+          + " (LLaMA-2-7B's shape: hidden 4096, 32 layers, 32 heads, MLP 11008; 6.7e9 parameters, 13.5 GB) or tiny"
           + " (hidden 64, 2 layers, 4 heads on 2 key/value heads, MLP 160, vocab 512) (default: ${DEFAULT-VALUE}).")
   String shape;
 

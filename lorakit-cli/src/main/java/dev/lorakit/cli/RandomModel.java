@@ -48,6 +48,7 @@ record RandomModel(String name, int vocab, int hidden, int intermediate, int lay
   /** The shapes {@code --shape} names. */
   static final List<RandomModel> SHAPES = List.of(
       new RandomModel("llama-1b", 32000, 2048, 5632, 16, 16, 16),
+      new RandomModel("llama2-7b", 32000, 4096, 11008, 32, 32, 32),
       new RandomModel("tiny", 512, 64, 160, 2, 4, 2));
 
   static final List<String> TARGETS = List.of("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj",

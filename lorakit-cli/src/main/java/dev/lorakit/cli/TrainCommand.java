@@ -130,7 +130,7 @@ final class TrainCommand implements Callable<Integer> {
   String device;
 
   @Option(names = "--precision", defaultValue = "fp32", paramLabel = "P",
-      description = "fp32, or bf16 on a GPU (frozen weights and activations in bfloat16) (default: ${DEFAULT-VALUE}).")
+      description = "fp32, or bf16 (frozen weights in bfloat16; on a GPU the activations too) (default: ${DEFAULT-VALUE}).")
   String precision;
 
   @Option(names = "--checkpoint-every", defaultValue = "100", paramLabel = "STEPS",

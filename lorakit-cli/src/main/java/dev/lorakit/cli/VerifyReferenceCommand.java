@@ -36,7 +36,7 @@ final class VerifyReferenceCommand implements Callable<Integer> {
   Path dir;
 
   @Option(names = "--precision", paramLabel = "P", defaultValue = "fp32",
-      description = "fp32 (default) or bf16 (a GPU's bf16 weights and activations): the precision computed in and "
+      description = "fp32 (default) or bf16 (bf16 weights; on a GPU bf16 activations too): the precision computed in and "
           + "the tolerances it is held to.")
   String precision;
 

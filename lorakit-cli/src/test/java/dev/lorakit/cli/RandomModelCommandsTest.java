@@ -204,7 +204,7 @@ class RandomModelCommandsTest {
   void userErrorsAreOneSentence() throws Exception {
     CliRun shape = CliRun.of("make-random-model", "--shape", "llama-70b", "--out", tmp.resolve("x").toString());
     assertEquals(2, shape.exitCode());
-    assertTrue(shape.err().contains("--shape is \"llama-70b\", expected llama-1b or tiny."), shape.err());
+    assertTrue(shape.err().contains("--shape is \"llama-70b\", expected llama-1b or llama2-7b or tiny."), shape.err());
     assertEquals(0, make(tmp, 0).exitCode());
     assertEquals(0, make(tmp, 0).exitCode(), "its own earlier output is replaced");
     Files.createDirectories(tmp.resolve("theirs/base"));

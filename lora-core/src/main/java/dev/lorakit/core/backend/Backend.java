@@ -1,9 +1,13 @@
 package dev.lorakit.core.backend;
 
 import dev.lorakit.core.tensor.DType;
+import dev.lorakit.core.tensor.HalfPrecision;
 import dev.lorakit.core.tensor.Precision;
 import dev.lorakit.core.tensor.Shape;
 import dev.lorakit.core.tensor.Tensor;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
 import java.util.List;
 
 /**
@@ -41,10 +45,50 @@ public interface Backend extends AutoCloseable {
      * {@code x} or {@code out} in {@link #rmsNorm}; BF16 {@code x} in {@link #rope}; BF16 {@code q, k, v, out} in
      * {@link #attention} and {@link #attentionBackward} (F32 gradients); BF16 {@code gate, up, out} in
      * {@link #swiglu} and BF16 {@code gate, up} in {@link #swigluBackward}; BF16 {@code x, out} in {@link #dropout};
-     * BF16 in {@link #copyAt} (both the same dtype). Reductions and statistics stay F32 or wider.
+     * BF16 in {@link #copyAt} (both the same dtype). Reductions and statistics stay F32 or wider. A backend whose
+     * {@link #activations activations} in bf16 stay F32 (the CPU) needs less: BF16 weights as the {@code b} operand of
+     * {@link #matmul} beside an F32 {@code a} and {@code c} (the F32 operand is not rounded) and a BF16 table in
+     * {@link #embedding}.
      */
     default boolean supports(Precision precision) {
         return precision == Precision.FP32;
+    }
+
+    /**
+     * The dtype a decoder computing in {@code precision} keeps its activations in here: by default
+     * {@link Precision#activations()}. The CPU keeps them F32 in every precision (bf16 there means bf16 frozen weights
+     * widened inside the products), because its arithmetic is float32 anyway and rounding the activations would only
+     * lose accuracy.
+     */
+    default DType activations(Precision precision) {
+        return precision.activations();
+    }
+
+    /**
+     * A frozen (read-only) tensor of {@code dtype} holding the little-endian elements in {@code bytes}, such as a
+     * weight read from a memory-mapped checkpoint. A backend may keep {@code bytes} as the tensor's storage instead of
+     * copying it (the CPU does for BF16, so a bf16 checkpoint's weights cost no heap), so they must stay valid and
+     * unchanged while the tensor is in use, and readable from any thread (a shared arena's, as a mapped file's are). By default the values are widened and {@link #upload uploaded}.
+     */
+    default Tensor frozen(MemorySegment bytes, DType dtype, Shape shape) {
+        if (bytes.byteSize() != shape.size() * dtype.bytes()) {
+            throw new IllegalArgumentException(bytes.byteSize() + " bytes do not hold a " + dtype + " " + shape
+                    + " tensor.");
+        }
+        float[] values = new float[Math.toIntExact(shape.size())];
+        for (int i = 0; i < values.length; i++) {
+            values[i] = switch (dtype) {
+                case F32 -> bytes.getAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), i);
+                case BF16 -> HalfPrecision.bf16ToFloat(half(bytes, i));
+                case F16 -> HalfPrecision.f16ToFloat(half(bytes, i));
+            };
+        }
+        return upload(values, dtype, shape);
+    }
+
+    /** Element {@code i} of little-endian 16-bit values at any alignment. */
+    private static short half(MemorySegment bytes, long i) {
+        return bytes.getAtIndex(ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), i);
     }
 
     // ---- memory ------------------------------------------------------------------------------------------

@@ -1,12 +1,17 @@
 package dev.lorakit.core.backend;
 
 import dev.lorakit.core.tensor.DType;
+import dev.lorakit.core.tensor.Precision;
 import dev.lorakit.core.tensor.Shape;
 import dev.lorakit.core.tensor.Tensor;
+import java.lang.foreign.MemorySegment;
 
 /**
  * The reference backend: float32 arithmetic on the Java heap, Vector API inner loops, work split over a fixed
- * thread pool. BF16/F16 tensors are storage only here; {@link #copy} widens them to F32 for compute.
+ * thread pool. BF16/F16 tensors are storage; {@link #copy} widens them to F32. In {@link Precision#BF16} the frozen
+ * weights stay bf16 (a {@link #frozen} bf16 tensor reads them straight from the memory-mapped checkpoint) and are
+ * widened to float32 where they are used: while the matrix product packs its {@code b} operand, and in the embedding
+ * lookup. Activations, LoRA, gradients and the optimizer stay float32.
  */
 public final class CpuBackend implements Backend {
 
@@ -30,6 +35,27 @@ public final class CpuBackend implements Backend {
     @Override
     public String name() {
         return "cpu (" + par.threads() + " threads, " + VectorKernels.F.vectorBitSize() + "-bit vectors)";
+    }
+
+    /** fp32, and bf16 as frozen bf16 weights with float32 activations (see {@link #activations}). */
+    @Override
+    public boolean supports(Precision precision) {
+        return true;
+    }
+
+    /** F32 in every precision: the arithmetic is float32, so rounding the activations would only lose accuracy. */
+    @Override
+    public DType activations(Precision precision) {
+        return DType.F32;
+    }
+
+    /** A BF16 tensor keeps {@code bytes} as its storage (no copy; read-only); other dtypes are copied. */
+    @Override
+    public Tensor frozen(MemorySegment bytes, DType dtype, Shape shape) {
+        if (dtype != DType.BF16) {
+            return Backend.super.frozen(bytes, dtype, shape);
+        }
+        return new CpuTensor(this, shape, bytes);
     }
 
     private CpuTensor cpu(Tensor t, String what) {
@@ -97,7 +123,11 @@ public final class CpuBackend implements Backend {
         if (s.dtype() == DType.F32 && d.dtype() == DType.F32) {
             System.arraycopy(s.floats(), 0, d.floats(), 0, s.length());
         } else if (s.dtype() == d.dtype()) {
-            System.arraycopy(s.halves(), 0, d.halves(), 0, s.length());
+            MemorySegment.copy(s.halfSegment(), 0, MemorySegment.ofArray(d.halves()), 0, 2L * s.length());
+        } else if (s.dtype() == DType.BF16 && d.dtype() == DType.F32) {
+            MemorySegment from = s.halfSegment();
+            float[] to = d.floats();
+            par.forRange(s.length(), 1 << 14, (lo, hi) -> Bf16Lanes.widen(from, lo, to, lo, hi - lo));
         } else {
             par.forRange(s.length(), 1 << 14, (from, to) -> {
                 for (int i = from; i < to; i++) {
@@ -129,10 +159,11 @@ public final class CpuBackend implements Backend {
         CpuTensor d = cpu(dst, "copyColumns destination");
         long srcWidth = columnsCheck(src, srcCol, dst, dstCol, rows, cols);
         long dstWidth = dst.size() / rows;
-        Object from = s.dtype() == DType.F32 ? s.floats() : s.halves();
-        Object to = d.dtype() == DType.F32 ? d.floats() : d.halves();
+        MemorySegment from = s.dtype() == DType.F32 ? MemorySegment.ofArray(s.floats()) : s.halfSegment();
+        MemorySegment to = d.dtype() == DType.F32 ? MemorySegment.ofArray(d.floats()) : MemorySegment.ofArray(d.halves());
+        long bytes = s.dtype().bytes();
         for (int i = 0; i < rows; i++) {
-            System.arraycopy(from, (int) (i * srcWidth + srcCol), to, (int) (i * dstWidth + dstCol), cols);
+            MemorySegment.copy(from, (i * srcWidth + srcCol) * bytes, to, (i * dstWidth + dstCol) * bytes, cols * bytes);
         }
     }
 
@@ -264,10 +295,13 @@ public final class CpuBackend implements Backend {
             throw new IllegalArgumentException("embedding: " + ids.length + " ids do not fill " + out.shape() + ".");
         }
         OpArguments.tokenIds(ids, vocab);
+        MemorySegment bf16 = tab.dtype() == DType.BF16 ? tab.halfSegment() : null;
         par.forRange(ids.length, 16, (from, to) -> {
             for (int t = from; t < to; t++) {
                 if (tab.dtype() == DType.F32) {
                     System.arraycopy(tab.floats(), ids[t] * h, o, t * h, h);
+                } else if (bf16 != null) {
+                    Bf16Lanes.widen(bf16, (long) ids[t] * h, o, t * h, h);
                 } else {
                     for (int i = 0; i < h; i++) {
                         o[t * h + i] = tab.get(ids[t] * h + i);
@@ -427,12 +461,7 @@ public final class CpuBackend implements Backend {
         float[] o = f32(out, "swiglu out");
         sameSize(gate, up, "swiglu");
         sameSize(gate, out, "swiglu");
-        par.forRange(g.length, 1 << 13, (from, to) -> {
-            for (int i = from; i < to; i++) {
-                double x = g[i];
-                o[i] = (float) (x / (1 + Math.exp(-x)) * u[i]);
-            }
-        });
+        par.forRange(g.length, 1 << 13, (from, to) -> VectorKernels.swiglu(g, u, o, from, to));
     }
 
     @Override
@@ -442,14 +471,7 @@ public final class CpuBackend implements Backend {
         float[] u = f32(up, "swigluBackward up");
         float[] dg = f32(dGate, "swigluBackward dGate");
         float[] du = f32(dUp, "swigluBackward dUp");
-        par.forRange(g.length, 1 << 13, (from, to) -> {
-            for (int i = from; i < to; i++) {
-                double x = g[i];
-                double sig = 1 / (1 + Math.exp(-x));
-                dg[i] += (float) (d[i] * u[i] * sig * (1 + x * (1 - sig)));
-                du[i] += (float) (d[i] * x * sig);
-            }
-        });
+        par.forRange(g.length, 1 << 13, (from, to) -> VectorKernels.swigluBackward(d, g, u, dg, du, from, to));
     }
 
     @Override
@@ -460,6 +482,9 @@ public final class CpuBackend implements Backend {
         int rows = logits.shape().rows();
         OpArguments.crossEntropy(logits, targets, dLogits);
         double[] losses = new double[rows];
+        // Per row: the max, then one pass that writes e^(z - max) straight into dLogits and sums it, then the scale
+        // to gradScale * softmax in place (the row, 128 KB over 32000 entries, is still in L2). One exponential per
+        // logit, vectorised (VectorKernels.exp).
         par.forRange(rows, 1, (from, to) -> {
             for (int row = from; row < to; row++) {
                 int off = row * vocab;
@@ -470,21 +495,13 @@ public final class CpuBackend implements Backend {
                     }
                     continue;
                 }
-                double max = Double.NEGATIVE_INFINITY;
-                for (int i = 0; i < vocab; i++) {
-                    max = Math.max(max, z[off + i]);
-                }
-                double sum = 0;
-                for (int i = 0; i < vocab; i++) {
-                    sum += Math.exp(z[off + i] - max);
-                }
-                double logSum = max + Math.log(sum);
-                losses[row] = logSum - z[off + target];
+                float max = VectorKernels.max(z, off, vocab);
+                float zTarget = z[off + target];
+                double sum = VectorKernels.expShifted(z, off, vocab, max, dz, off);
+                losses[row] = max + Math.log(sum) - zTarget;
                 if (dz != null) {
-                    for (int i = 0; i < vocab; i++) {
-                        double p = Math.exp(z[off + i] - logSum);
-                        dz[off + i] = (float) (gradScale * (p - (i == target ? 1 : 0)));
-                    }
+                    VectorKernels.scale((float) (gradScale / sum), dz, off, vocab);
+                    dz[off + target] -= gradScale;
                 }
             }
         });

@@ -1,5 +1,6 @@
 package dev.lorakit.core.backend;
 
+import dev.lorakit.core.tensor.DType;
 import dev.lorakit.core.tensor.Shape;
 
 /**
@@ -38,6 +39,23 @@ final class Matmul {
         return p;
     }
 
+    /**
+     * The float values of an operand: an F32 tensor's own array, or a BF16 one widened into a new array (a bf16
+     * {@code a} is rare: the decoder's bf16 tensors are frozen weights, which it passes as {@code b}).
+     */
+    private static float[] floats(CpuTensor t, String which) {
+        return switch (t.dtype()) {
+            case F32 -> t.floats();
+            case BF16 -> {
+                float[] wide = new float[t.length()];
+                Bf16Lanes.widen(t.halfSegment(), 0, wide, 0, wide.length);
+                yield wide;
+            }
+            case F16 -> throw new IllegalArgumentException("matmul: " + which + " is F16 " + t.shape()
+                    + "; the CPU multiplies F32 and BF16 tensors only (convert it with copy()).");
+        };
+    }
+
     void run(CpuTensor ta, boolean transA, CpuTensor tb, boolean transB, CpuTensor tc, float alpha, float beta) {
         Shape cs = tc.shape();
         if (cs.rank() < 2) {
@@ -57,16 +75,24 @@ final class Matmul {
                     + ", b " + tb.shape() + (transB ? "^T" : "") + ", c " + cs + ".");
         }
         int k = ak;
-        float[] av = ta.floats();
-        float[] bv = tb.floats();
+        float[] av = floats(ta, "a");
+        if (tc.dtype() != DType.F32) {
+            throw new IllegalArgumentException("matmul: the CPU writes F32 outputs only, and c is " + tc.dtype() + " "
+                    + cs + (tc.isFrozenView() ? ", a read-only view of frozen bf16 weights (an adapter cannot be merged "
+                    + "into them; use fp32)" : "") + ".");
+        }
         float[] cv = tc.floats();
+        // Frozen bf16 weights (the usual b) are widened while B is packed, never copied whole.
+        boolean bf16 = tb.dtype() == DType.BF16;
+        float[] bv = bf16 ? null : floats(tb, "b");
+        java.lang.foreign.MemorySegment bh = bf16 ? tb.halfSegment() : null;
         int aStride = a.count == 1 ? 0 : m * k;
         int bStride = b.count == 1 ? 0 : k * n;
         for (int p = 0; p < batch; p++) {
             PackedGemm.View av2 = transA ? new PackedGemm.View(av, p * aStride, 1, m)
                     : new PackedGemm.View(av, p * aStride, k, 1);
-            PackedGemm.View bv2 = transB ? new PackedGemm.View(bv, p * bStride, 1, k)
-                    : new PackedGemm.View(bv, p * bStride, n, 1);
+            PackedGemm.View bv2 = transB ? new PackedGemm.View(bv, bh, p * bStride, 1, k)
+                    : new PackedGemm.View(bv, bh, p * bStride, n, 1);
             gemm.multiply(av2, bv2, cv, p * m * n, m, n, k, alpha, beta);
         }
     }

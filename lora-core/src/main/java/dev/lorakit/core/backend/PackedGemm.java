@@ -1,5 +1,6 @@
 package dev.lorakit.core.backend;
 
+import java.lang.foreign.MemorySegment;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
@@ -14,6 +15,9 @@ import jdk.incubator.vector.VectorSpecies;
  * walks {@code KC} steps of rank-1 updates. Packing copies each operand into the exact order the kernel reads it,
  * which is what makes the three layouts ({@code A B}, {@code A B^T}, {@code A^T B}) equally fast: only the packing
  * loops differ. Partial tiles at the edges are packed with zero padding and written back through masks.
+ *
+ * <p>B may be bfloat16 (frozen weights, possibly memory-mapped): packing widens it, exactly, into the same float
+ * panels, so the kernel and every element's arithmetic are those of the float32 product of the widened values.
  *
  * <p>Determinism: every element of C is the same sum in the same order whatever the thread count: for each
  * {@code KC} block in turn, a register accumulation over that block's {@code k} in ascending order, then one
@@ -53,16 +57,25 @@ final class PackedGemm {
     private static final int BLEND = 1;
     private static final int ADD = 2;
 
+    /** The gather offsets that pack a transposed B from {@link Workspace#wide}, whose rows are KC apart. */
+    private static final int[] WIDE_MAP = gatherMap(NR, NR, KC);
+
     /**
      * Where the operand's element {@code (row, col)} of {@code op(X)} lives: {@code data[offset + row * rowStride
-     * + col * colStride]}. A stored matrix read as is has {@code colStride == 1}; read transposed, {@code
-     * rowStride == 1}.
+     * + col * colStride]}, or the same element of {@code bf16} (little-endian bfloat16, B only) when that is not
+     * null. A stored matrix read as is has {@code colStride == 1}; read transposed, {@code rowStride == 1}.
      */
-    record View(float[] data, int offset, int rowStride, int colStride) {
+    record View(float[] data, MemorySegment bf16, int offset, int rowStride, int colStride) {
+        View(float[] data, int offset, int rowStride, int colStride) {
+            this(data, null, offset, rowStride, colStride);
+        }
     }
 
-    /** What one task needs of its own: an A block and a scratch tile for the edges. */
-    private record Workspace(float[] a, float[] tile) {
+    /**
+     * What one task needs of its own: an A block, a scratch tile for the edges, one packed sliver of B (a thin
+     * product of bf16 weights packs its B a sliver at a time) and room to widen NR rows of a transposed bf16 B.
+     */
+    private record Workspace(float[] a, float[] tile, float[] b, float[] wide) {
     }
 
     private final Parallel par;
@@ -88,7 +101,7 @@ final class PackedGemm {
         }
         if (m < THIN_ROWS) {
             multiplyThin(a, b, c, co, m, n, k, alpha, beta);
-        } else if (n < NR && m >= NR) {
+        } else if (n < NR && m >= NR && b.bf16() == null) {
             // A narrow C (a LoRA rank's worth of columns) would fill a fraction of each tile's NR columns; its
             // transpose C^T = B^T A^T fills MR rows instead. Each element is still the same sum in the same order.
             multiply(transpose(b), transpose(a), c, co, n, m, k, 1, n, alpha, beta);
@@ -98,7 +111,7 @@ final class PackedGemm {
     }
 
     private static View transpose(View v) {
-        return new View(v.data(), v.offset(), v.colStride(), v.rowStride());
+        return new View(v.data(), v.bf16(), v.offset(), v.colStride(), v.rowStride());
     }
 
     /** The product with C's element {@code (i, j)} at {@code c[co + i * cRow + j * cCol]}. */
@@ -106,7 +119,7 @@ final class PackedGemm {
             float beta) {
         boolean serial = par.threads() == 1;
         int[] aMap = a.colStride() == 1 ? gatherMap(GATHER_COLUMNS * MR, MR, a.rowStride()) : null;
-        int[] bMap = b.rowStride() == 1 ? gatherMap(NR, NR, b.colStride()) : null;
+        int[] bMap = b.rowStride() == 1 && b.bf16() == null ? gatherMap(NR, NR, b.colStride()) : null;
         for (int jc = 0; jc < n; jc += NC) {
             int nc = Math.min(NC, n - jc);
             int nPanels = Math.ceilDiv(nc, NR);
@@ -116,7 +129,13 @@ final class PackedGemm {
                 float[] bp = panel(nPanels * NR * kc);
                 int j0 = jc;
                 int p0 = pc;
-                Parallel.Range packB = (from, to) -> packB(b, bMap, p0, kc, j0, n, from, to, bp);
+                Parallel.Range packB = (from, to) -> {
+                    Workspace ws = b.bf16() == null ? null : workspace();
+                    packB(b, bMap, p0, kc, j0, n, from, to, 0, bp, ws == null ? null : ws.wide);
+                    if (ws != null) {
+                        spare.offer(ws);
+                    }
+                };
                 if (serial || (long) nPanels * NR * kc < SERIAL_PACK) {
                     packB.run(0, nPanels);
                 } else {
@@ -178,28 +197,40 @@ final class PackedGemm {
 
     private Workspace workspace() {
         Workspace ws = spare.poll();
-        return ws != null ? ws : new Workspace(new float[MC * KC], new float[MR * NR]);
+        return ws != null ? ws : new Workspace(new float[MC * KC], new float[MR * NR], new float[NR * KC],
+                new float[NR * KC]);
     }
 
     /**
      * A product of fewer than {@link #THIN_ROWS} rows (a decoding step: one token per sequence). Packing would copy
      * all of B to use it once or twice; instead each row streams B, NR columns at a time, with the kernel's
      * arithmetic exactly: per element one FMA chain over each KC block in ascending k, then the same merge. So a
-     * row of C comes out bit for bit the same whether it is computed alone or in a tall product.
+     * row of C comes out bit for bit the same whether it is computed alone or in a tall product. A bf16 B is
+     * the exception to streaming: each sliver is widened and packed as for a tall product (into the task's own
+     * buffer), then streamed from there.
      */
     private void multiplyThin(View a, View b, float[] c, int co, int m, int n, int k, float alpha, float beta) {
         int panels = Math.ceilDiv(n, NR);
-        int[] bMap = b.colStride() != 1 ? gatherMap(NR, NR, b.colStride()) : null;
+        boolean bf16 = b.bf16() != null;
+        int[] bMap = b.colStride() != 1 && !bf16 ? gatherMap(NR, NR, b.colStride()) : null;
         Parallel.Range body = (from, to) -> {
             Workspace ws = workspace();
+            View packed = new View(ws.b, 0, NR, 1);
             for (int q = from; q < to; q++) {
                 int j = q * NR;
                 int width = Math.min(NR, n - j);
                 for (int pc = 0; pc < k; pc += KC) {
                     int kc = Math.min(KC, k - pc);
                     int mode = pc > 0 ? ADD : beta == 0f ? SET : BLEND;
+                    if (bf16) {
+                        packB(b, null, pc, kc, 0, n, q, q + 1, q, ws.b, ws.wide);
+                    }
                     for (int i = 0; i < m; i++) {
-                        thinKernel(a, i, pc, kc, b, bMap, j, width, ws.tile);
+                        if (bf16) {
+                            thinKernel(a, i, pc, kc, packed, null, 0, 0, width, ws.tile);
+                        } else {
+                            thinKernel(a, i, pc, kc, b, bMap, pc, j, width, ws.tile);
+                        }
                         merge(ws.tile, c, co + i * n + j, n, 1, 1, width, mode, alpha, beta);
                     }
                 }
@@ -215,15 +246,16 @@ final class PackedGemm {
 
     /**
      * Row {@code i} of {@code op(A)} times columns {@code j .. j+width} of {@code op(B)} over the depth block {@code
-     * [pc, pc+kc)}, into {@code tile[0 .. NR)}: the kernel's FMA chain for a single row, reading B where it lies.
+     * [pc, pc+kc)} of A, whose rows start at row {@code bRow} of {@code op(B)}, into {@code tile[0 .. NR)}: the
+     * kernel's FMA chain for a single row, reading B where it lies.
      */
-    private static void thinKernel(View a, int i, int pc, int kc, View b, int[] bMap, int j, int width,
+    private static void thinKernel(View a, int i, int pc, int kc, View b, int[] bMap, int bRow, int j, int width,
             float[] tile) {
         float[] av = a.data();
         float[] bv = b.data();
         int ao = a.offset() + i * a.rowStride() + pc * a.colStride();
         int as = a.colStride();
-        int bo = b.offset() + pc * b.rowStride() + j * b.colStride();
+        int bo = b.offset() + bRow * b.rowStride() + j * b.colStride();
         int bs = b.rowStride();
         FloatVector acc0 = FloatVector.zero(F);
         FloatVector acc1 = FloatVector.zero(F);
@@ -337,10 +369,16 @@ final class PackedGemm {
 
     /**
      * Copies {@code op(B)[p0 .. p0+kc)} of the column panels {@code q0 .. q1-1} (panel q holds columns {@code j0 +
-     * q NR ..}, none at or past {@code n}) into {@code dst}: panel q at {@code q NR kc}, for each {@code p} its NR
-     * values of row {@code p}, zero past {@code n}.
+     * q NR ..}, none at or past {@code n}) into {@code dst}: panel q at {@code (q - dq) NR kc}, for each {@code p}
+     * its NR values of row {@code p}, zero past {@code n}. A bf16 B is widened on the way ({@code wide}: NR x KC
+     * floats of scratch for a transposed one).
      */
-    private static void packB(View b, int[] map, int p0, int kc, int j0, int n, int q0, int q1, float[] dst) {
+    private static void packB(View b, int[] map, int p0, int kc, int j0, int n, int q0, int q1, int dq, float[] dst,
+            float[] wide) {
+        if (b.bf16() != null) {
+            packBf16(b, p0, kc, j0, n, q0, q1, dq, dst, wide);
+            return;
+        }
         float[] src = b.data();
         int rs = b.rowStride();
         int cs = b.colStride();
@@ -350,7 +388,7 @@ final class PackedGemm {
                 int s = b.offset() + (p0 + p) * rs + j0;
                 for (int q = q0; q < q1; q++) {
                     int width = Math.min(NR, n - j0 - q * NR);
-                    int o = q * NR * kc + p * NR;
+                    int o = (q - dq) * NR * kc + p * NR;
                     int at = s + q * NR;
                     if (width == NR) {
                         FloatVector.fromArray(F, src, at).intoArray(dst, o);
@@ -366,7 +404,7 @@ final class PackedGemm {
         // op(B) = B^T: each column of op(B) is a stored row; gather one value from each of NR rows per step.
         for (int q = q0; q < q1; q++) {
             int width = Math.min(NR, n - j0 - q * NR);
-            int d = q * NR * kc;
+            int d = (q - dq) * NR * kc;
             int s = b.offset() + (j0 + q * NR) * cs + p0 * rs;
             if (width == NR) {
                 for (int p = 0; p < kc; p++) {
@@ -379,6 +417,57 @@ final class PackedGemm {
             for (int p = 0; p < kc; p++) {
                 for (int col = 0; col < NR; col++) {
                     dst[d + p * NR + col] = col < width ? src[s + col * cs + p * rs] : 0f;
+                }
+            }
+        }
+    }
+
+    /**
+     * {@link #packB} for a bf16 B. Stored as is ({@code op(B) = B}), each stored row is widened straight into the
+     * panels. Transposed (a weight {@code W [n, k]} in {@code x W^T}), a panel's NR stored rows are first widened,
+     * front to back, into {@code wide} (rows KC apart), then gathered from there into panel order as a float B is.
+     */
+    private static void packBf16(View b, int p0, int kc, int j0, int n, int q0, int q1, int dq, float[] dst,
+            float[] wide) {
+        MemorySegment src = b.bf16();
+        long rs = b.rowStride();
+        long cs = b.colStride();
+        if (cs == 1) {
+            for (int p = 0; p < kc; p++) {
+                long s = b.offset() + (p0 + p) * rs + j0;
+                for (int q = q0; q < q1; q++) {
+                    int width = Math.min(NR, n - j0 - q * NR);
+                    int o = (q - dq) * NR * kc + p * NR;
+                    long at = s + (long) q * NR;
+                    if (width == NR) {
+                        Bf16Lanes.load(src, at).intoArray(dst, o);
+                        Bf16Lanes.load(src, at + L).intoArray(dst, o + L);
+                    } else {
+                        Bf16Lanes.load(src, at, Math.min(width, L)).intoArray(dst, o);
+                        Bf16Lanes.load(src, at + L, Math.max(width - L, 0)).intoArray(dst, o + L);
+                    }
+                }
+            }
+            return;
+        }
+        for (int q = q0; q < q1; q++) {
+            int width = Math.min(NR, n - j0 - q * NR);
+            int d = (q - dq) * NR * kc;
+            long s = b.offset() + (j0 + (long) q * NR) * cs + p0 * rs;
+            for (int col = 0; col < width; col++) {
+                Bf16Lanes.widen(src, s + col * cs, wide, col * KC, kc);
+            }
+            if (width == NR) {
+                for (int p = 0; p < kc; p++) {
+                    int o = d + p * NR;
+                    FloatVector.fromArray(F, wide, p, WIDE_MAP, 0).intoArray(dst, o);
+                    FloatVector.fromArray(F, wide, p, WIDE_MAP, L).intoArray(dst, o + L);
+                }
+                continue;
+            }
+            for (int p = 0; p < kc; p++) {
+                for (int col = 0; col < NR; col++) {
+                    dst[d + p * NR + col] = col < width ? wide[col * KC + p] : 0f;
                 }
             }
         }

@@ -20,10 +20,11 @@ import java.util.Map;
  *                  -> down -> +x ] x layers -> RMSNorm -> lm_head -> logits
  * </pre>
  *
- * <p>The {@link Precision} is chosen when the decoder is built. In {@link Precision#BF16} the activations that feed
- * the matrix products (the normed inputs, q, k, v, the attention output, gate, up and their product) are bfloat16,
- * while the residual stream, the final norm, the logits, the loss and every gradient stay float32; the weights are
- * expected in {@link Precision#weights()} (norm weights float32). The model code is the same for both.
+ * <p>The {@link Precision} is chosen when the decoder is built. In {@link Precision#BF16} the weights are expected in
+ * {@link Precision#weights()} (norm weights float32) and, on a backend whose {@link Backend#activations activations}
+ * are bf16 (a GPU), the activations that feed the matrix products (the normed inputs, q, k, v, the attention output,
+ * gate, up and their product) are bfloat16, while the residual stream, the final norm, the logits, the loss and every
+ * gradient stay float32. On the CPU only the frozen weights are bf16. The model code is the same for all.
  *
  * <p>Not thread-safe: one pass at a time.
  */
@@ -52,8 +53,7 @@ public final class Decoder implements AutoCloseable {
     /**
      * A decoder over {@code weights} computing in {@code precision} on {@code backend}.
      *
-     * @throws IllegalArgumentException when the backend cannot compute in that precision (the CPU computes in
-     *                                  float32 only)
+     * @throws IllegalArgumentException when the backend cannot compute in that precision
      */
     public Decoder(DecoderConfig config, DecoderWeights weights, Backend backend, Precision precision) {
         if (weights.layers().size() != config.layers()) {
@@ -62,7 +62,7 @@ public final class Decoder implements AutoCloseable {
         }
         if (!backend.supports(precision)) {
             throw new IllegalArgumentException("The " + backend.name() + " backend cannot compute in " + precision.label()
-                    + "; it computes in fp32 only (use fp32, or a GPU for bf16).");
+                    + "; use fp32.");
         }
         this.config = config;
         this.weights = weights;
@@ -73,6 +73,11 @@ public final class Decoder implements AutoCloseable {
     /** The precision it computes in. */
     public Precision precision() {
         return precision;
+    }
+
+    /** The dtype of the activations it saves between matrix products (and of a KV cache for it). */
+    public DType activations() {
+        return be.activations(precision);
     }
 
     /** The shape of the model. */
@@ -638,8 +643,7 @@ public final class Decoder implements AutoCloseable {
         String key = batch + "x" + seq + (ckpt ? "c" : "");
         Activations a = buffers.remove(key);
         if (a == null) {
-            a = new Activations(be, config, batch, seq, lora == null ? null : lora.spec(), ckpt,
-                    precision.activations());
+            a = new Activations(be, config, batch, seq, lora == null ? null : lora.spec(), ckpt, activations());
         }
         buffers.put(key, a);
         // Keep the few most recent shapes (training, a prompt, one-token steps); free the rest.

@@ -32,7 +32,7 @@ public final class Generator {
         int[] out = Arrays.copyOf(prompt, prompt.length + maxNewTokens);
         int length = prompt.length;
         try (KvCache cache = new KvCache(decoder.config(), decoder.backend(), 1, prompt.length + maxNewTokens,
-                decoder.precision().activations())) {
+                decoder.activations())) {
             int[] input = prompt;
             while (length < out.length) {
                 float[] logits = decoder.backend().download(decoder.forwardCachedLast(input, 1, cache));

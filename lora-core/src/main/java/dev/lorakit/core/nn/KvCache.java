@@ -24,7 +24,7 @@ public final class KvCache implements AutoCloseable {
 
     /**
      * Room for {@code capacity} positions of {@code batch} sequences in {@code dtype}: the decoder's activation dtype
-     * ({@code decoder.precision().activations()}), since the cache holds its keys and values as computed.
+     * ({@code decoder.activations()}), since the cache holds its keys and values as computed.
      */
     public KvCache(DecoderConfig config, Backend backend, int batch, int capacity, DType dtype) {
         if (batch < 1 || capacity < 1) {

@@ -12,8 +12,9 @@ public enum Precision {
     /** Everything float32: what the CPU computes, and the GPU's reference mode. */
     FP32(DType.F32, DType.F32),
     /**
-     * Frozen base matrices (projections, embeddings, output head) and the activations between the matrix products in
-     * bfloat16; the residual stream, norm weights, logits and gradients float32. GPU only.
+     * Frozen base matrices (projections, embeddings, output head) in bfloat16. On a GPU the activations between the
+     * matrix products are bfloat16 too (the residual stream, norm weights, logits and gradients float32); on the CPU
+     * they stay float32 and the bf16 weights, memory-mapped from the checkpoint, are widened inside the products.
      */
     BF16(DType.BF16, DType.BF16);
 
@@ -30,7 +31,10 @@ public enum Precision {
         return weights;
     }
 
-    /** The dtype of the activations saved between matrix products. */
+    /**
+     * The dtype of the activations saved between matrix products where the backend keeps them in this precision (a
+     * GPU); see {@code Backend.activations}, which the decoder asks.
+     */
     public DType activations() {
         return activations;
     }

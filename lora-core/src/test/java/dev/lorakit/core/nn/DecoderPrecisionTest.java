@@ -21,7 +21,8 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * The decoder's precision choice: the CPU refuses bf16 in one sentence; on a backend that emulates bf16 the same model
+ * The decoder's precision choice: the CPU's bf16 is the float32 model of the bf16 weights; on a backend that emulates
+ * a GPU's bf16 (activations too) the same model
  * code runs the bf16 path (every op sees the dtypes the Backend contract allows) and stays within bf16 tolerances of
  * the float32 decoder.
  */
@@ -70,17 +71,63 @@ class DecoderPrecisionTest {
         return out;
     }
 
-    @Test
-    void theCpuRefusesBf16InOneSentence() {
-        DecoderWeights w = Synthetic.weights(C, CPU, 1);
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> new Decoder(C, w, CPU, Precision.BF16));
-        assertEquals("The " + CPU.name() + " backend cannot compute in bf16; it computes in fp32 only (use fp32, or a "
-                + "GPU for bf16).", e.getMessage());
-        try (Decoder d = new Decoder(C, w, CPU)) {
-            assertEquals(Precision.FP32, d.precision());
+    /** The matrices of {@code w} widened back to float32 on the CPU (the norms are shared). */
+    private static DecoderWeights widened(DecoderWeights w) {
+        List<LayerWeights> layers = new ArrayList<>();
+        for (LayerWeights l : w.layers()) {
+            layers.add(new LayerWeights(l.attnNorm(), f32(l.q()), f32(l.k()), f32(l.v()), f32(l.o()), l.mlpNorm(),
+                    f32(l.gate()), f32(l.up()), f32(l.down())));
         }
-        w.close();
+        Tensor embed = f32(w.embed());
+        return new DecoderWeights(embed, layers, w.norm(), w.lmHead() == w.embed() ? embed : f32(w.lmHead()));
+    }
+
+    private static Tensor f32(Tensor t) {
+        Tensor out = CPU.zeros(DType.F32, t.shape());
+        CPU.copy(t, out);
+        return out;
+    }
+
+    @Test
+    void theCpuInBf16ComputesTheFloat32ModelOfTheBf16WeightsExactly() {
+        // bf16 on the CPU: bf16 frozen weights widened inside the products, float32 everything else. Widening is
+        // exact, so the logits, loss, LoRA gradients and cached decoding are those of the float32 decoder over the
+        // widened weights, bit for bit.
+        Random rnd = new Random(13);
+        int[] ids = Synthetic.tokens(rnd, BATCH * SEQ, C.vocab());
+        int[] labels = labels(rnd);
+        var spec = Synthetic.spec(C, 3, 6, 0, false, Synthetic.ALL);
+        DecoderWeights w32 = Synthetic.weights(C, CPU, 8);
+        DecoderWeights w16 = toBf16(w32, CPU);
+        DecoderWeights wide = widened(w16);
+        try (LoraWeights loraA = Synthetic.lora(spec, CPU, 5);
+                LoraWeights loraB = Synthetic.lora(spec, CPU, 5);
+                Decoder bf16 = new Decoder(C, w16, CPU, Precision.BF16);
+                Decoder fp32 = new Decoder(C, wide, CPU)) {
+            assertEquals(DType.F32, bf16.activations());
+            assertEquals(DType.BF16, w16.layers().get(0).q().dtype());
+            assertArrayEquals(CPU.download(fp32.forward(ids, BATCH).logits()),
+                    CPU.download(bf16.forward(ids, BATCH).logits()));
+            bf16.setLora(loraA);
+            fp32.setLora(loraB);
+            bf16.setTraining(true);
+            fp32.setTraining(true);
+            assertEquals(CausalLmLoss.forwardBackward(fp32, ids, labels, BATCH),
+                    CausalLmLoss.forwardBackward(bf16, ids, labels, BATCH));
+            List<float[]> gA = grads(CPU, loraA);
+            List<float[]> gB = grads(CPU, loraB);
+            for (int i = 0; i < gA.size(); i++) {
+                assertArrayEquals(gB.get(i), gA.get(i), loraA.parameters().get(i).name());
+            }
+            bf16.setTraining(false);
+            fp32.setTraining(false);
+            int[] prompt = {1, 2, 3};
+            assertArrayEquals(new Generator(fp32).generate(prompt, 5, -1, Sampler.Settings.greedy()),
+                    new Generator(bf16).generate(prompt, 5, -1, Sampler.Settings.greedy()));
+        }
+        w32.close();
+        w16.close();
+        wide.close();
     }
 
     @Test
