@@ -1,17 +1,15 @@
 package dev.lorakit.eval.report;
 
+import dev.lorakit.core.io.OutputFolder;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
-import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.BasicFileAttributes;
 
 /**
  * Writes a folder so that readers never see it half-written: everything goes into a temporary folder beside
@@ -80,21 +78,8 @@ final class AtomicFolder {
   }
 
   private static void deleteTree(Path root) {
-    if (!Files.exists(root)) return;
     try {
-      Files.walkFileTree(root, new SimpleFileVisitor<>() {
-        @Override
-        public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-          Files.delete(file);
-          return FileVisitResult.CONTINUE;
-        }
-
-        @Override
-        public FileVisitResult postVisitDirectory(Path dir, IOException exc) throws IOException {
-          Files.delete(dir);
-          return FileVisitResult.CONTINUE;
-        }
-      });
+      OutputFolder.deleteTree(root);
     } catch (IOException e) {
       throw new UncheckedIOException("could not remove the temporary folder " + root, e);
     }
