@@ -475,6 +475,7 @@ inline int run_block(const lksim_launch* launch, const lksim_kernel_desc* kernel
             }
             for (unsigned i = 0; i < b.n; i++) {
                 if (fibers[i].state == AT_WARP) {
+                    try_complete_warp(&b, &fibers[i]);  // names a lane that returned, if that is the cause
                     fail(&b, "%s: deadlock: thread %u waits at a warp collective that lanes of its warp never reach (%u "
                          "threads wait at __syncthreads)", kernel->name, i, at_barrier);
                     break;
