@@ -129,8 +129,22 @@ Alloc* find(uintptr_t p, size_t n) {
     return p >= it->first && p + n <= it->first + a->size ? a : nullptr;
 }
 
+const unsigned char* guard_pattern() {
+    static unsigned char* p = [] {
+        unsigned char* b = new unsigned char[2 * kGuard];
+        memset(b, kGuardByte, 2 * kGuard);
+        return b;
+    }();
+    return p;
+}
+
 bool guards_intact(const Alloc& a, uintptr_t user, std::string* what) {
     const unsigned char* front = (const unsigned char*) a.base;
+    const unsigned char* tail = (const unsigned char*) user + a.size;
+    size_t tail_len = a.span - kGuard - a.size;
+    if (memcmp(front, guard_pattern(), kGuard) == 0 && memcmp(tail, guard_pattern(), tail_len) == 0) {
+        return true;
+    }
     for (size_t i = 0; i < kGuard; i++) {
         if (front[i] != kGuardByte) {
             char at[32];
@@ -140,8 +154,6 @@ bool guards_intact(const Alloc& a, uintptr_t user, std::string* what) {
             return false;
         }
     }
-    const unsigned char* tail = (const unsigned char*) user + a.size;
-    size_t tail_len = a.span - kGuard - a.size;
     for (size_t i = tail_len; i-- > 0;) {
         if (tail[i] != kGuardByte) {
             *what = "wrote past the end of a " + std::to_string(a.size) + "-byte allocation (up to byte "
@@ -224,20 +236,28 @@ void work(Job* job, Worker* w) {
     }
 }
 
+// The calling thread runs blocks itself; for grids of a few blocks and more, LORAKIT_CUDASIM_THREADS - 1 helper
+// threads join it (waking a thread costs more than a small kernel).
 class Pool {
 public:
     void run(Job* job) {
+        static thread_local Worker own;
+        unsigned helpers = job->blocks >= 4 ? pool_threads - 1 : 0;
         std::unique_lock<std::mutex> g(m_);
-        if (workers_.empty()) {
-            for (unsigned i = 0; i < pool_threads; i++) {
-                workers_.emplace_back([this] { loop(); });
-                workers_.back().detach();
-            }
+        while (workers_.size() < helpers) {
+            workers_.emplace_back([this] { loop(); });
+            workers_.back().detach();
         }
-        job_ = job;
-        busy_ = (unsigned) workers_.size();
-        generation_++;
-        wake_.notify_all();
+        if (helpers > 0) {
+            job_ = job;
+            busy_ = helpers;
+            wanted_ = helpers;
+            generation_++;
+            wake_.notify_all();
+        }
+        g.unlock();
+        work(job, &own);
+        g.lock();
         done_.wait(g, [this] { return busy_ == 0; });
         job_ = nullptr;
     }
@@ -248,8 +268,9 @@ private:
         uint64_t seen = 0;
         std::unique_lock<std::mutex> g(m_);
         for (;;) {
-            wake_.wait(g, [&] { return generation_ != seen; });
+            wake_.wait(g, [&] { return generation_ != seen && wanted_ > 0; });
             seen = generation_;
+            wanted_--;
             Job* job = job_;
             g.unlock();
             work(job, &w);
@@ -266,6 +287,7 @@ private:
     std::vector<std::thread> workers_;
     Job* job_ = nullptr;
     unsigned busy_ = 0;
+    unsigned wanted_ = 0;
     uint64_t generation_ = 0;
 };
 
@@ -1015,10 +1037,22 @@ CUresult CUDAAPI cuLaunchKernel(CUfunction f, unsigned int gx, unsigned int gy, 
         fail_sticky(CUDA_ERROR_LAUNCH_FAILED, "kernel " + kernel + where + " failed: " + job.err);
         return CUDA_SUCCESS;  // as on the hardware, the failure shows at the next call
     }
-    for (auto& e : allocations) {
+    // The guard zones of every allocation the kernel was given a pointer into (a kernel reaches memory only
+    // through its arguments); scanning every allocation after every launch would cost more than most kernels.
+    for (int p = 0; p < f->desc->param_count; p++) {
+        if (f->desc->param_sizes[p] != 8) {
+            continue;
+        }
+        uint64_t v;
+        memcpy(&v, job.launch.params[p], 8);
+        auto it = allocations.upper_bound((uintptr_t) v);
+        if (it == allocations.begin()) {
+            continue;
+        }
+        --it;
         std::string what;
-        if (!guards_intact(e.second, e.first, &what)) {
-            restore_guards(e.second, e.first);
+        if (v <= it->first + it->second.size && !guards_intact(it->second, it->first, &what)) {
+            restore_guards(it->second, it->first);
             fail_sticky(CUDA_ERROR_ILLEGAL_ADDRESS, "kernel " + kernel + where + " " + what);
             break;
         }

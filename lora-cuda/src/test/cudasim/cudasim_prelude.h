@@ -73,6 +73,7 @@ struct Block {
     unsigned n;
     void* scheduler_sp;
     uint64_t rng;
+    unsigned waiting[32];  // lanes of each warp that wait at a warp collective
     bool failed;
     char* err;
     size_t err_len;
@@ -401,6 +402,7 @@ inline void try_complete_warp(Block* b, Fiber* f) {
             b->fibers[base + l].state = RUNNABLE;
         }
     }
+    b->waiting[base / 32] -= (unsigned) __builtin_popcount(mask);
 }
 
 inline int run_block(const lksim_launch* launch, const lksim_kernel_desc* kernel, unsigned bx, unsigned by,
@@ -414,6 +416,7 @@ inline int run_block(const lksim_launch* launch, const lksim_kernel_desc* kernel
     b.n = launch->block[0] * launch->block[1] * launch->block[2];
     b.rng = seed;
     b.failed = false;
+    memset(b.waiting, 0, sizeof b.waiting);
     b.err = err;
     b.err_len = err_len;
     if (b.n > launch->stack_count) {
@@ -497,7 +500,7 @@ inline int run_block(const lksim_launch* launch, const lksim_kernel_desc* kernel
             lksim_switch(&b.scheduler_sp, f->sp);
             if (f->state == DONE) {
                 done++;
-            } else if (f->state == AT_WARP) {
+            } else if (f->state == AT_WARP && ++b.waiting[f->linear / 32] >= (unsigned) __builtin_popcount(f->mask)) {
                 try_complete_warp(&b, f);
             }
         }
