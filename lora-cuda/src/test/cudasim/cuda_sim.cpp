@@ -183,13 +183,22 @@ struct Job {
 };
 
 struct Worker {
+    char* raw = nullptr;
     char* stacks = nullptr;
     std::vector<char> shared;
+    Worker(const Worker&) = delete;
+    Worker& operator=(const Worker&) = delete;
+    ~Worker() {
+        if (raw != nullptr) {
+            munmap(raw, (size_t) LKSIM_STACK_SIZE * 1025);
+        }
+    }
     Worker() {
         size_t bytes = (size_t) LKSIM_STACK_SIZE * 1025;
-        char* raw = (char*) mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+        raw = (char*) mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
                 -1, 0);
         if (raw == MAP_FAILED) {
+            raw = nullptr;
             return;
         }
         stacks = (char*) (((uintptr_t) raw + LKSIM_STACK_SIZE - 1) & ~(uintptr_t) (LKSIM_STACK_SIZE - 1));

@@ -74,6 +74,7 @@ struct Block {
     void* scheduler_sp;
     uint64_t rng;
     unsigned waiting[32];  // lanes of each warp that wait at a warp collective
+    unsigned arrived;      // threads that met at the last __syncthreads (those that returned are not counted)
     bool failed;
     char* err;
     size_t err_len;
@@ -468,6 +469,7 @@ inline int run_block(const lksim_launch* launch, const lksim_kernel_desc* kernel
                 count += fibers[i].state == AT_BARRIER && fibers[i].predicate != 0;
             }
             if (at_warp == 0 && at_barrier > 0) {
+                b.arrived = at_barrier;
                 for (unsigned i = 0; i < b.n; i++) {
                     if (fibers[i].state == AT_BARRIER) {
                         fibers[i].state = RUNNABLE;
@@ -577,7 +579,7 @@ extern "C" __attribute__((visibility("default"))) int lksim_run_block(const lksi
 // ---- synchronisation and warp collectives ---------------------------------------------------------------------
 inline void __syncthreads() { lksim::barrier(1); }
 inline int __syncthreads_count(int p) { return lksim::barrier(p); }
-inline int __syncthreads_and(int p) { return lksim::barrier(p) == (int) lksim::self()->block->n; }
+inline int __syncthreads_and(int p) { return lksim::barrier(p) == (int) lksim::self()->block->arrived; }
 inline int __syncthreads_or(int p) { return lksim::barrier(p) != 0; }
 inline void __syncwarp(unsigned mask = 0xffffffffu) { lksim::warp_op(lksim::OP_SYNCWARP, mask, 0, 0, 32); }
 

@@ -57,6 +57,23 @@ class CudaSimulatorTest {
             }
             """;
 
+    /** Every warp collective, with widths below 32 too; out[lane * 8 + k] is the k-th result of a lane. */
+    private static final String COLLECTIVES = """
+            extern "C" __global__ void collectives(float* out) {
+                int lane = threadIdx.x;
+                float v = (float) (lane * lane);
+                float* o = out + lane * 8;
+                o[0] = __shfl_sync(0xffffffffu, v, 5);
+                o[1] = __shfl_sync(0xffffffffu, v, lane + 3, 8);
+                o[2] = __shfl_up_sync(0xffffffffu, v, 2, 16);
+                o[3] = __shfl_down_sync(0xffffffffu, v, 3);
+                o[4] = __shfl_xor_sync(0xffffffffu, v, 6);
+                o[5] = (float) __popc(__ballot_sync(0xffffffffu, lane % 3 == 0));
+                o[6] = (float) __any_sync(0xffffffffu, lane == 17) + 2.0f * __all_sync(0xffffffffu, lane < 31);
+                o[7] = (float) __syncthreads_count(lane < 10);
+            }
+            """;
+
     private static final String BOUNDED = """
             extern "C" __global__ void __launch_bounds__(128) bounded(float* out) {
                 out[threadIdx.x] = 1.0f;
@@ -203,6 +220,34 @@ class CudaSimulatorTest {
             kernels.launch("scale_f32", MemorySegment.NULL, 1, p, 2.0f, 3L);
             assertArrayEquals(new float[] {2, 4, 6}, d.download(p, 3));
         }
+    }
+
+    @Test
+    void warpCollectivesFollowTheirDefinitions() {
+        Gpu.assumeAvailable("the warp collective check");
+        float[] expected = new float[32 * 8];
+        for (int lane = 0; lane < 32; lane++) {
+            int base8 = lane / 8 * 8;
+            int base16 = lane / 16 * 16;
+            expected[lane * 8] = 25;
+            expected[lane * 8 + 1] = square(base8 + (lane + 3) % 8);
+            expected[lane * 8 + 2] = square(lane - 2 >= base16 ? lane - 2 : lane);
+            expected[lane * 8 + 3] = square(lane + 3 < 32 ? lane + 3 : lane);
+            expected[lane * 8 + 4] = square(lane ^ 6);
+            expected[lane * 8 + 5] = 11;
+            expected[lane * 8 + 6] = 1;
+            expected[lane * 8 + 7] = 10;
+        }
+        try (Device d = new Device()) {
+            MemorySegment fn = d.function(COLLECTIVES, "collectives");
+            long p = d.upload(new float[32 * 8]);
+            d.launch(fn, "collectives", 1, 32, 0, p);
+            assertArrayEquals(expected, d.download(p, 32 * 8));
+        }
+    }
+
+    private static float square(int x) {
+        return x * x;
     }
 
     @Test
