@@ -36,7 +36,7 @@ cp "$here/cudasim_prelude.h" "$here/cudasim_abi.h" "$out/include/"
 "${cxx[@]}" -I"$here" "$here/nvrtc_sim.cpp" -o "$out/libnvrtc.so.13" -ldl &
 "${cxx[@]}" "$here/nvrtc_builtins.cpp" -o "$out/libnvrtc-builtins.so.13.0" &
 if (( ${#cublas_sources[@]} > 0 )); then
-  "${cxx[@]}" -I"$here" "${cublas_sources[@]}" -o "$out/libcublas.so.13" &
+  "${cxx[@]}" -I"$here" "${cublas_sources[@]}" -o "$out/libcublas.so.13" -lpthread &
 else
   echo "cudasim: no cuBLAS sources in $here/cublas; lora-cuda will not find libcublas.so.13." >&2
 fi

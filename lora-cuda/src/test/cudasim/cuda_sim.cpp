@@ -5,7 +5,8 @@
 //
 // Environment: LORAKIT_CUDASIM_SEED (the order of threads between synchronisation points; default 1),
 // LORAKIT_CUDASIM_MEMORY (device memory in bytes, or with a K/M/G suffix; default 4G), LORAKIT_CUDASIM_THREADS
-// (OS threads that run blocks; default 2), LORAKIT_CUDASIM_LOG=1 (every launch on stderr).
+// (OS threads that run blocks; default 2), LORAKIT_CUDASIM_LOG (1: every launch on stderr; a path: appended to
+// that file, one line per launch, so a test can see which kernels ran).
 #include <cuda.h>
 #include <dlfcn.h>
 #include <stdio.h>
@@ -64,7 +65,10 @@ thread_local CUcontext current = nullptr;
 size_t total_memory = 4ull << 30;
 size_t used_memory = 0;
 uint64_t seed = 1;
-bool log_launches = false;
+FILE* launch_log = nullptr;
+// For tests that ask what ran (see cudasimLaunchCount below): launches per kernel, the largest allocation.
+std::map<std::string, uint64_t> launch_counts;
+size_t largest_allocation = 0;
 unsigned pool_threads = 2;
 uint64_t launch_count = 0;
 
@@ -427,7 +431,11 @@ CUresult CUDAAPI cuInit(unsigned int flags) {
         const char* t = getenv("LORAKIT_CUDASIM_THREADS");
         pool_threads = t != nullptr && atoi(t) > 0 ? (unsigned) atoi(t) : 2;
         const char* l = getenv("LORAKIT_CUDASIM_LOG");
-        log_launches = l != nullptr && *l != 0 && strcmp(l, "0") != 0;
+        if (l != nullptr && strcmp(l, "1") == 0) {
+            launch_log = stderr;
+        } else if (l != nullptr && *l != 0 && strcmp(l, "0") != 0) {
+            launch_log = fopen(l, "a");
+        }
         initialised = true;
     }
     return CUDA_SUCCESS;
@@ -638,6 +646,7 @@ CUresult CUDAAPI cuMemAlloc(CUdeviceptr* dptr, size_t bytes) {
     memset((void*) user, 0xff, bytes);
     allocations[user] = a;
     used_memory += charged;
+    largest_allocation = bytes > largest_allocation ? bytes : largest_allocation;
     *dptr = (CUdeviceptr) user;
     return CUDA_SUCCESS;
 }
@@ -1026,9 +1035,11 @@ CUresult CUDAAPI cuLaunchKernel(CUfunction f, unsigned int gx, unsigned int gy, 
             // The legacy default stream is fine, too.
         }
         job.launch_no = launch_count++;
-        if (log_launches) {
-            fprintf(stderr, "cudasim: launch %llu %s grid %ux%ux%u block %ux%ux%u shared %u\n",
+        launch_counts[d->name]++;
+        if (launch_log != nullptr) {
+            fprintf(launch_log, "cudasim: launch %llu %s grid %ux%ux%u block %ux%ux%u shared %u\n",
                     (unsigned long long) job.launch_no, d->name, gx, gy, gz, bx, by, bz, shared_bytes);
+            fflush(launch_log);
         }
     }
     job.f = f;
@@ -1067,5 +1078,33 @@ CUresult CUDAAPI cuLaunchKernel(CUfunction f, unsigned int gx, unsigned int gy, 
         }
     }
     return CUDA_SUCCESS;
+}
+
+// ---- the simulator's own calls, for tests (not part of the CUDA API) ----------------------------------------------
+
+// Launches of `kernel` (every kernel when null) since the process started or cudasimResetCounts.
+unsigned long long cudasimLaunchCount(const char* kernel) {
+    std::lock_guard<std::mutex> g(mu);
+    if (kernel == nullptr) {
+        unsigned long long n = 0;
+        for (auto& e : launch_counts) {
+            n += e.second;
+        }
+        return n;
+    }
+    auto it = launch_counts.find(kernel);
+    return it == launch_counts.end() ? 0 : it->second;
+}
+
+// The largest cuMemAlloc request, in bytes, since the process started or cudasimResetCounts.
+unsigned long long cudasimLargestAllocation(void) {
+    std::lock_guard<std::mutex> g(mu);
+    return largest_allocation;
+}
+
+void cudasimResetCounts(void) {
+    std::lock_guard<std::mutex> g(mu);
+    launch_counts.clear();
+    largest_allocation = 0;
 }
 }

@@ -169,6 +169,22 @@ class CudaSimulatorTest {
     }
 
     @Test
+    void theSimulatorCountsLaunchesAndTheLargestAllocation() {
+        Gpu.assumeSimulator("the simulator's counters");
+        try (Device d = new Device()) {
+            MemorySegment fn = d.function(STORE, "store_at");
+            Gpu.Counts.reset();
+            long p = d.upload(new float[1000]);
+            d.launch(fn, "store_at", 1, 32, 0, p, 3);
+            d.launch(fn, "store_at", 1, 32, 0, p, 4);
+            assertEquals(2, Gpu.Counts.launches("store_at"));
+            assertEquals(0, Gpu.Counts.launches("rotate"));
+            assertEquals(2, Gpu.Counts.launches(null));
+            assertEquals(4000, Gpu.Counts.largestAllocation());
+        }
+    }
+
+    @Test
     void anOutOfBoundsWriteFailsTheNextCallNamingTheKernel() {
         Gpu.assumeSimulator("the out-of-bounds check");
         try (Device d = new Device()) {
