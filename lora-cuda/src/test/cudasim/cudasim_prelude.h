@@ -75,6 +75,9 @@ struct Block {
     uint64_t rng;
     unsigned waiting[32];  // lanes of each warp that wait at a warp collective
     unsigned arrived;      // threads that met at the last __syncthreads (those that returned are not counted)
+    unsigned* queue;       // runnable fibers, in the order they will run (each at most once)
+    unsigned head;
+    unsigned queued;
     bool failed;
     char* err;
     size_t err_len;
@@ -333,7 +336,7 @@ inline uint64_t warp_op(int op, unsigned mask, uint64_t value, int arg, int widt
 }
 
 // Completes the warp collective that `f` waits at when every lane named in its mask has arrived at the same one.
-inline void try_complete_warp(Block* b, Fiber* f) {
+inline bool try_complete_warp(Block* b, Fiber* f) {
     unsigned base = f->linear & ~31u;
     unsigned mask = f->mask;
     for (unsigned l = 0; l < 32; l++) {
@@ -343,27 +346,27 @@ inline void try_complete_warp(Block* b, Fiber* f) {
         if (base + l >= b->n) {
             fail(b, "%s: a warp collective's mask names lane %u of warp %u, which this block does not have", b->kernel->name,
                     l, base / 32);
-            return;
+            return false;
         }
         Fiber* g = &b->fibers[base + l];
         if (g->state == DONE) {
             fail(b, "%s: a warp collective waits for lane %u of warp %u, which has already returned", b->kernel->name, l,
                     base / 32);
-            return;
+            return false;
         }
         if (g->state != AT_WARP) {
-            return;  // not there yet
+            return false;  // not there yet
         }
         if (g->mask != mask || g->op != f->op) {
             fail(b, "%s: lanes of warp %u (lane %u among them) meet at different warp collectives", b->kernel->name,
                     base / 32, l);
-            return;
+            return false;
         }
     }
     if (!(mask >> (f->linear & 31u) & 1u)) {
         fail(b, "%s: lane %u of warp %u runs a warp collective whose mask leaves it out", b->kernel->name,
                 f->linear & 31u, base / 32);
-        return;
+        return false;
     }
     uint64_t ballot = 0;
     for (unsigned l = 0; l < 32; l++) {
@@ -393,7 +396,7 @@ inline void try_complete_warp(Block* b, Fiber* f) {
         } else {
             if (src > 31 || !(mask >> src & 1u)) {
                 fail(b, "%s: lane %u of warp %u reads, with a shuffle, a lane outside the mask", b->kernel->name, l, base / 32);
-                return;
+                return false;
             }
             g->result = b->fibers[base + src].value;
         }
@@ -404,6 +407,20 @@ inline void try_complete_warp(Block* b, Fiber* f) {
         }
     }
     b->waiting[base / 32] -= (unsigned) __builtin_popcount(mask);
+    return true;
+}
+
+// Appends fibers that became runnable to the run queue, in an order drawn from the block's seed.
+inline void enqueue_shuffled(Block* b, unsigned* ids, unsigned m) {
+    for (unsigned i = m; i > 1; i--) {
+        unsigned j = (unsigned) (((next_random(&b->rng) >> 32) * i) >> 32);
+        unsigned t = ids[i - 1];
+        ids[i - 1] = ids[j];
+        ids[j] = t;
+    }
+    for (unsigned i = 0; i < m; i++) {
+        b->queue[(b->head + b->queued++) & 1023u] = ids[i];
+    }
 }
 
 inline int run_block(const lksim_launch* launch, const lksim_kernel_desc* kernel, unsigned bx, unsigned by,
@@ -451,15 +468,17 @@ inline int run_block(const lksim_launch* launch, const lksim_kernel_desc* kernel
         s[8] = (uint64_t) (uintptr_t) &lksim_fiber_trampoline;
         f->sp = s;
     }
+    unsigned ids[1024];
+    for (unsigned i = 0; i < b.n; i++) {
+        ids[i] = i;
+    }
+    b.queue = order;
+    b.head = 0;
+    b.queued = 0;
+    enqueue_shuffled(&b, ids, b.n);
     unsigned done = 0;
     while (done < b.n && !b.failed) {
-        unsigned m = 0;
-        for (unsigned i = 0; i < b.n; i++) {
-            if (fibers[i].state == RUNNABLE) {
-                order[m++] = i;
-            }
-        }
-        if (m == 0) {
+        if (b.queued == 0) {
             // Everyone waits. A block barrier completes when every thread that has not returned is at it (returned
             // threads count as arrived, as on the hardware); anything else is a deadlock.
             unsigned at_barrier = 0, at_warp = 0, count = 0;
@@ -470,12 +489,15 @@ inline int run_block(const lksim_launch* launch, const lksim_kernel_desc* kernel
             }
             if (at_warp == 0 && at_barrier > 0) {
                 b.arrived = at_barrier;
+                unsigned m = 0;
                 for (unsigned i = 0; i < b.n; i++) {
                     if (fibers[i].state == AT_BARRIER) {
                         fibers[i].state = RUNNABLE;
                         fibers[i].result = count;
+                        ids[m++] = i;
                     }
                 }
+                enqueue_shuffled(&b, ids, m);
                 continue;
             }
             for (unsigned i = 0; i < b.n; i++) {
@@ -488,23 +510,22 @@ inline int run_block(const lksim_launch* launch, const lksim_kernel_desc* kernel
             }
             break;
         }
-        for (unsigned i = m; i > 1; i--) {
-            unsigned j = (unsigned) (next_random(&b.rng) % i);
-            unsigned t = order[i - 1];
-            order[i - 1] = order[j];
-            order[j] = t;
-        }
-        for (unsigned k = 0; k < m && !b.failed; k++) {
-            Fiber* f = &fibers[order[k]];
-            if (f->state != RUNNABLE) {
-                continue;
+        Fiber* f = &fibers[order[b.head]];
+        b.head = (b.head + 1) & 1023u;
+        b.queued--;
+        lksim_switch(&b.scheduler_sp, f->sp);
+        if (f->state == DONE) {
+            done++;
+        } else if (f->state == AT_WARP && ++b.waiting[f->linear / 32] >= (unsigned) __builtin_popcount(f->mask)
+                && try_complete_warp(&b, f)) {
+            unsigned m = 0;
+            unsigned base = f->linear & ~31u;
+            for (unsigned l = 0; l < 32; l++) {
+                if (f->mask >> l & 1u) {
+                    ids[m++] = base + l;
+                }
             }
-            lksim_switch(&b.scheduler_sp, f->sp);
-            if (f->state == DONE) {
-                done++;
-            } else if (f->state == AT_WARP && ++b.waiting[f->linear / 32] >= (unsigned) __builtin_popcount(f->mask)) {
-                try_complete_warp(&b, f);
-            }
+            enqueue_shuffled(&b, ids, m);
         }
     }
     return b.failed ? 1 : 0;
