@@ -246,9 +246,9 @@ inline void __threadfence_block() { __atomic_thread_fence(__ATOMIC_SEQ_CST); }
 // ---- fibers ----------------------------------------------------------------------------------------------------
 namespace lksim {
 
-// Saves the callee-saved registers and the FP control words on the current stack, stores the stack pointer in
-// *save and continues on the stack `load` (x86-64 System V). Far cheaper than swapcontext, which makes a
-// system call per switch.
+// Saves the callee-saved registers on the current stack, stores the stack pointer in *save and continues on the
+// stack `load` (x86-64 System V). Far cheaper than swapcontext, which makes a system call per switch. The FP
+// control words are left alone: all fibers of a block share the thread's rounding mode, which no kernel changes.
 extern "C" void lksim_switch(void** save, void* load);
 extern "C" void lksim_fiber_trampoline();
 asm(R"(
@@ -263,14 +263,8 @@ lksim_switch:
     pushq %r13
     pushq %r14
     pushq %r15
-    subq $16, %rsp
-    stmxcsr 8(%rsp)
-    fnstcw (%rsp)
     movq %rsp, (%rdi)
     movq %rsi, %rsp
-    ldmxcsr 8(%rsp)
-    fldcw (%rsp)
-    addq $16, %rsp
     popq %r15
     popq %r14
     popq %r13
@@ -453,19 +447,17 @@ inline int run_block(const lksim_launch* launch, const lksim_kernel_desc* kernel
         *(Fiber**) (stack + LKSIM_GUARD_PAGE) = f;
         f->tid = {i % b.bdim.x, (i / b.bdim.x) % b.bdim.y, i / (b.bdim.x * b.bdim.y)};
         f->state = RUNNABLE;
-        // Initial frame for lksim_switch: FP control words, r15..rbp, then the trampoline as return address;
-        // the trampoline calls fiber_main(f) (r12 = argument, r13 = function) on a 16-byte aligned stack.
+        // Initial frame for lksim_switch: r15..rbp, then the trampoline as return address; the trampoline calls
+        // fiber_main(f) (r12 = argument, r13 = function) on a 16-byte aligned stack.
         uintptr_t top = (uintptr_t) (stack + LKSIM_STACK_SIZE);
-        uint64_t* s = (uint64_t*) (top - 16 - 72);
-        s[0] = 0x037f;       // x87 control word
-        s[1] = 0x1f80;       // MXCSR
-        s[2] = 0;            // r15
-        s[3] = 0;            // r14
-        s[4] = (uint64_t) (uintptr_t) &fiber_main;  // r13
-        s[5] = (uint64_t) (uintptr_t) f;            // r12
-        s[6] = 0;            // rbx
-        s[7] = 0;            // rbp
-        s[8] = (uint64_t) (uintptr_t) &lksim_fiber_trampoline;
+        uint64_t* s = (uint64_t*) (top - 16 - 56);
+        s[0] = 0;            // r15
+        s[1] = 0;            // r14
+        s[2] = (uint64_t) (uintptr_t) &fiber_main;  // r13
+        s[3] = (uint64_t) (uintptr_t) f;            // r12
+        s[4] = 0;            // rbx
+        s[5] = 0;            // rbp
+        s[6] = (uint64_t) (uintptr_t) &lksim_fiber_trampoline;
         f->sp = s;
     }
     unsigned ids[1024];

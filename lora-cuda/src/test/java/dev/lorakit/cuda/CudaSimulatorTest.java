@@ -218,7 +218,7 @@ class CudaSimulatorTest {
 
     @Test
     void anArgumentOfTheWrongTypeIsRefusedNamingTheParameter(@TempDir Path cache) {
-        Gpu.assumeAvailable("the kernel argument check");
+        Gpu.assumeKernels("the kernel argument check");
         try (Device d = new Device(); Kernels kernels = new Kernels(d.driver, d.nvrtc, new KernelCache(cache),
                 d.ccMajor, d.ccMinor)) {
             long p = d.upload(new float[] {1, 2, 3});
@@ -240,7 +240,7 @@ class CudaSimulatorTest {
 
     @Test
     void warpCollectivesFollowTheirDefinitions() {
-        Gpu.assumeAvailable("the warp collective check");
+        Gpu.assumeKernels("the warp collective check");
         float[] expected = new float[32 * 8];
         for (int lane = 0; lane < 32; lane++) {
             int base8 = lane / 8 * 8;
@@ -268,7 +268,7 @@ class CudaSimulatorTest {
 
     @Test
     void launchesBeyondTheDevicesLimitsAreRefusedAsTheDriverDoes() {
-        Gpu.assumeAvailable("the launch limit check");
+        Gpu.assumeKernels("the launch limit check");
         try (Device d = new Device()) {
             MemorySegment fn = d.function(BOUNDED, "bounded");
             long p = d.upload(new float[2048]);
@@ -287,7 +287,7 @@ class CudaSimulatorTest {
 
     @Test
     void aCompileErrorComesBackWithItsLine() {
-        Gpu.assumeAvailable("the compile error check");
+        Gpu.assumeKernels("the compile error check");
         try (Device d = new Device()) {
             CudaException e = assertThrows(CudaException.class,
                     () -> d.function("extern \"C\" __global__ void broken(float* out) {\n    out[0] = undeclared;\n}\n",

@@ -38,9 +38,15 @@ final class Gpu {
         return lib != null && !lib.isBlank() && Files.isRegularFile(Path.of(lib, "include", "cudasim_prelude.h"));
     }
 
+    /** Skips visibly unless there is a GPU or the simulator, with its driver and NVRTC (cuBLAS is not needed). */
+    static void assumeKernels(String test) {
+        if (!simulated()) {
+            assumeAvailable(test);
+        }
+    }
+
     /** Skips visibly unless the CUDA simulator is in use (for checks of the simulator itself). */
     static void assumeSimulator(String test) {
-        assumeAvailable(test);
         if (!simulated()) {
             String reason = "Skipping " + test + ": it checks the CUDA simulator, and LORAKIT_CUDA_LIB does not name it.";
             System.err.println(reason);
