@@ -15,9 +15,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Planted bugs that the GPU checks must catch: a missing barrier and an out-of-bounds write (which only the CUDA
- * simulator is sure to show, so those two run on it alone), a kernel argument of the wrong type, launches beyond the
- * device's limits and a compile error (which a real GPU reports the same way).
+ * Planted bugs that the GPU checks must catch: a missing barrier, an out-of-bounds write and a warp collective that
+ * lanes never reach (which only the CUDA simulator is sure to show, so those run on it alone), a kernel argument of
+ * the wrong type, launches beyond the device's limits and a compile error (which a real GPU reports the same way);
+ * and the semantics the kernels rely on (warp collectives, dynamic shared memory), which hold on a GPU too.
  */
 class CudaSimulatorTest {
 
@@ -35,6 +36,17 @@ class CudaSimulatorTest {
                     __syncthreads();
                 }
                 out[blockIdx.x * 256 + t] = tile[(t + 1) % 256];
+            }
+            """;
+
+    /** Reverses each block's 256 elements through dynamic shared memory. */
+    private static final String REVERSE = """
+            extern "C" __global__ void reverse(const float* in, float* out) {
+                extern __shared__ float tile[];
+                int t = threadIdx.x;
+                tile[t] = in[blockIdx.x * 256 + t];
+                __syncthreads();
+                out[blockIdx.x * 256 + t] = tile[255 - t];
             }
             """;
 
@@ -165,6 +177,25 @@ class CudaSimulatorTest {
             }
             System.out.println("without the barrier " + wrong + " of " + n + " threads read a stale element");
             assertTrue(wrong > n / 10, "without the barrier only " + wrong + " of " + n + " reads were stale");
+        }
+    }
+
+    @Test
+    void dynamicSharedMemoryIsEachBlocksOwn() {
+        Gpu.assumeKernels("the dynamic shared memory check");
+        int n = 3 * 256;
+        float[] in = new float[n];
+        float[] expected = new float[n];
+        for (int i = 0; i < n; i++) {
+            in[i] = i;
+            expected[i] = i / 256 * 256 + 255 - i % 256;
+        }
+        try (Device d = new Device()) {
+            MemorySegment fn = d.function(REVERSE, "reverse");
+            long src = d.upload(in);
+            long dst = d.upload(new float[n]);
+            d.launch(fn, "reverse", 3, 256, 256 * 4, src, dst);
+            assertArrayEquals(expected, d.download(dst, n));
         }
     }
 
