@@ -99,10 +99,37 @@ inline Fiber* self() {
 #define gridDim (lksim::self()->block->gdim)
 #define warpSize 32
 
+// ---- vector types and cache-hinted loads ----------------------------------------------------------------------
+struct __align__(8) float2 { float x, y; };
+struct __align__(16) float4 { float x, y, z, w; };
+struct __align__(8) int2 { int x, y; };
+struct __align__(16) int4 { int x, y, z, w; };
+struct __align__(8) uint2 { unsigned int x, y; };
+struct __align__(16) uint4 { unsigned int x, y, z, w; };
+inline float2 make_float2(float x, float y) { return {x, y}; }
+inline float4 make_float4(float x, float y, float z, float w) { return {x, y, z, w}; }
+inline int2 make_int2(int x, int y) { return {x, y}; }
+inline int4 make_int4(int x, int y, int z, int w) { return {x, y, z, w}; }
+inline uint2 make_uint2(unsigned int x, unsigned int y) { return {x, y}; }
+inline uint4 make_uint4(unsigned int x, unsigned int y, unsigned int z, unsigned int w) { return {x, y, z, w}; }
+inline dim3 make_dim3(unsigned int x, unsigned int y, unsigned int z) { return {x, y, z}; }
+template <typename T>
+inline T __ldg(const T* p) { return *p; }
+template <typename T>
+inline T __ldcg(const T* p) { return *p; }
+template <typename T>
+inline T __ldcs(const T* p) { return *p; }
+template <typename T>
+inline void __stcg(T* p, T v) { *p = v; }
+template <typename T>
+inline void __stcs(T* p, T v) { *p = v; }
+
 // ---- 16-bit floats ----------------------------------------------------------------------------------------------
 namespace lksim {
 inline float f16_bits_to_float(unsigned short h) {
-    return (float) (*(const _Float16*) &h);
+    _Float16 f;
+    memcpy(&f, &h, 2);
+    return (float) f;
 }
 inline unsigned short float_to_f16_bits(float f) {
     _Float16 h = (_Float16) f;  // round to nearest, ties to even
