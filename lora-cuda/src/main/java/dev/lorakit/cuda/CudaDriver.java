@@ -69,6 +69,7 @@ final class CudaDriver {
     private final MethodHandle cuModuleGetFunction;
     private final MethodHandle cuModuleUnload;
     private final MethodHandle cuLaunchKernel;
+    private final MethodHandle cuFuncGetParamInfo;
     private final MethodHandle cuGetErrorName;
     private final MethodHandle cuGetErrorString;
 
@@ -124,6 +125,9 @@ final class CudaDriver {
         cuModuleUnload = lib.bind(I_P, "cuModuleUnload");
         cuLaunchKernel = lib.bind(FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT,
                 JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, ADDRESS), "cuLaunchKernel");
+        // CUDA 12.4 on; without it kernel arguments go unchecked, as before.
+        cuFuncGetParamInfo = lib.bindOptional(FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS, ADDRESS),
+                "cuFuncGetParamInfo");
         cuGetErrorName = lib.bind(FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS), "cuGetErrorName");
         cuGetErrorString = lib.bind(FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS), "cuGetErrorString");
     }
@@ -483,6 +487,28 @@ final class CudaDriver {
     void moduleUnload(MemorySegment module) {
         try {
             check((int) cuModuleUnload.invokeExact(module), "cuModuleUnload");
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /**
+     * The size in bytes of each parameter of {@code function}, from its own signature ({@code cuFuncGetParamInfo});
+     * null when the driver predates that call.
+     */
+    long[] parameterSizes(MemorySegment function) {
+        if (cuFuncGetParamInfo == null) {
+            return null;
+        }
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment offset = a.allocate(JAVA_LONG);
+            MemorySegment size = a.allocate(JAVA_LONG);
+            java.util.List<Long> sizes = new java.util.ArrayList<>();
+            // The driver answers CUDA_ERROR_INVALID_VALUE for the first index past the last parameter.
+            while ((int) cuFuncGetParamInfo.invokeExact(function, (long) sizes.size(), offset, size) == CUDA_SUCCESS) {
+                sizes.add(size.get(JAVA_LONG, 0));
+            }
+            return sizes.stream().mapToLong(Long::longValue).toArray();
         } catch (Throwable t) {
             throw rethrow(t);
         }

@@ -38,6 +38,7 @@ final class Kernels implements AutoCloseable {
     private final Map<String, MemorySegment> modules = new HashMap<>();
     private final Map<String, MemorySegment> functions = new HashMap<>();
     private final Map<String, Long> launches = new HashMap<>();
+    private final Map<String, long[]> parameterSizes = new HashMap<>();
 
     Kernels(CudaDriver driver, Nvrtc nvrtc, KernelCache cache, int ccMajor, int ccMinor) {
         this.driver = driver;
@@ -156,20 +157,9 @@ final class Kernels implements AutoCloseable {
                     + " blocks exceeds the device's limits.");
         }
         MemorySegment fn = function(kernel);
+        checkArguments(kernel, fn, args);
         try (Arena a = Arena.ofConfined()) {
-            MemorySegment params = a.allocate(ADDRESS, args.length);
-            for (int i = 0; i < args.length; i++) {
-                MemorySegment value = switch (args[i]) {
-                    case Integer v -> a.allocateFrom(JAVA_INT, v);
-                    case Long v -> a.allocateFrom(JAVA_LONG, v);
-                    case Float v -> a.allocateFrom(JAVA_FLOAT, v);
-                    case Double v -> a.allocateFrom(JAVA_DOUBLE, v);
-                    case Byte v -> a.allocateFrom(JAVA_BYTE, v);
-                    default -> throw new IllegalArgumentException(kernel + ": argument " + i + " has unsupported type "
-                            + args[i].getClass().getSimpleName() + ".");
-                };
-                params.setAtIndex(ADDRESS, i, value);
-            }
+            MemorySegment params = arguments(a, kernel, args);
             // cuLaunchKernel copies the argument values before it returns, so the arena may close right after.
             driver.launchKernel(fn, (int) gridX, gridY, gridZ, threads, 1, 1, 0, stream, params, kernel);
         }
@@ -181,6 +171,54 @@ final class Kernels implements AutoCloseable {
         return Map.copyOf(launches);
     }
 
+    /** The {@code kernelParams} array for {@code args} (see the class comment for the Java types), in {@code a}. */
+    static MemorySegment arguments(Arena a, String kernel, Object... args) {
+        MemorySegment params = a.allocate(ADDRESS, Math.max(1, args.length));
+        for (int i = 0; i < args.length; i++) {
+            MemorySegment value = switch (args[i]) {
+                case Integer v -> a.allocateFrom(JAVA_INT, v);
+                case Long v -> a.allocateFrom(JAVA_LONG, v);
+                case Float v -> a.allocateFrom(JAVA_FLOAT, v);
+                case Double v -> a.allocateFrom(JAVA_DOUBLE, v);
+                case Byte v -> a.allocateFrom(JAVA_BYTE, v);
+                default -> throw new IllegalArgumentException(kernel + ": argument " + i + " has unsupported type "
+                        + args[i].getClass().getSimpleName() + ".");
+            };
+            params.setAtIndex(ADDRESS, i, value);
+        }
+        return params;
+    }
+
+    /**
+     * The driver reads each argument with the size the kernel declares, so a Java box of another size (an Integer
+     * for a {@code long long}) would pass garbage without any error: refuse it here, naming the parameter.
+     */
+    private void checkArguments(String kernel, MemorySegment fn, Object[] args) {
+        long[] sizes = parameterSizes.computeIfAbsent(kernel, k -> driver.parameterSizes(fn));
+        if (sizes == null) {
+            return;
+        }
+        if (sizes.length != args.length) {
+            throw new IllegalArgumentException(kernel + " takes " + sizes.length + " arguments, not " + args.length
+                    + ".");
+        }
+        for (int i = 0; i < args.length; i++) {
+            long given = switch (args[i]) {
+                case Integer v -> 4;
+                case Long v -> 8;
+                case Float v -> 4;
+                case Double v -> 8;
+                case Byte v -> 1;
+                default -> -1;
+            };
+            if (given > 0 && given != sizes[i]) { // other types are refused when the arguments are packed
+                throw new IllegalArgumentException(kernel + ": argument " + i + " is a " + args[i].getClass()
+                        .getSimpleName() + " of " + given + " bytes, but the kernel's parameter " + i + " takes "
+                        + sizes[i] + " bytes.");
+            }
+        }
+    }
+
     @Override
     public void close() {
         for (MemorySegment m : modules.values()) {
@@ -188,5 +226,6 @@ final class Kernels implements AutoCloseable {
         }
         modules.clear();
         functions.clear();
+        parameterSizes.clear();
     }
 }
