@@ -113,6 +113,13 @@ class TrainValidationTest {
     assertTrue(r.err().contains(String.format(java.util.Locale.ROOT, "val loss %.4f (best %.4f)",
         val.getLast().loss(), best.loss())), r.err());
     assertTrue(Files.isRegularFile(out.resolve("checkpoints/best/adapter_model.safetensors")));
+    // loss.png is the report's chart of both series, the validation drawn.
+    Path both = dir.resolve("both.png");
+    Path trainingOnly = dir.resolve("training-only.png");
+    dev.lorakit.eval.report.Charts.lossCurve(both, TrainingLog.read(out.resolve(FineTune.LOG_FILE)), val);
+    dev.lorakit.eval.report.Charts.lossCurve(trainingOnly, TrainingLog.read(out.resolve(FineTune.LOG_FILE)));
+    assertArrayEquals(Files.readAllBytes(both), Files.readAllBytes(out.resolve(FineTune.CHART_FILE)));
+    assertFalse(java.util.Arrays.equals(Files.readAllBytes(trainingOnly), Files.readAllBytes(both)));
     JsonNode args = TrainingArgs.read(out.resolve(TrainingArgs.FILE));
     assertEquals(0.25, args.path("val_fraction").asDouble());
     assertEquals(4, args.path("eval_every").asInt());
