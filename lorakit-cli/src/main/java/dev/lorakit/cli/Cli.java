@@ -71,6 +71,12 @@ final class Cli {
     }
   }
 
+  /** The first ten of {@code names}, comma-separated, and how many more there are: for a sentence naming them. */
+  static String firstTen(List<String> names) {
+    return String.join(", ", names.subList(0, Math.min(10, names.size())))
+        + (names.size() > 10 ? " and " + (names.size() - 10) + " more" : "");
+  }
+
   /** Fails with one sentence naming the option unless {@code dir} is an existing folder. */
   static void requireFolder(Path dir, String option) {
     if (!Files.exists(dir)) throw new IllegalArgumentException(option + " " + dir + ": no such folder.");

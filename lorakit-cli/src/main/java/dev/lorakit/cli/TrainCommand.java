@@ -230,10 +230,7 @@ final class TrainCommand implements Callable<Integer> {
       try (Backend backend = Cli.backend(device, p, err);
           LoadedModel m = LoadedModel.open(model, backend, p)) {
         TaskExamples examples = trainingData.examples(tasks, prompts, m.tokenizer(), maxSeqLen);
-        if (examples.skipped() > 0) {
-          err.printf(Locale.ROOT, "Left out %d of %d examples longer than --max-seq-len %d.%n", examples.skipped(),
-              examples.skipped() + examples.examples().size(), maxSeqLen);
-        }
+        if (examples.skipped() > 0) err.println(examples.leftOut("examples", maxSeqLen));
         Validation validation = heldOut == null ? null
             : validation(heldOut.examples(tasks, prompts, m.tokenizer(), maxSeqLen), m, validationSettings, err);
         ObjectNode args = runArgs(trainingData, tasks, prompts, settings, validationSettings, p,
@@ -314,10 +311,7 @@ final class TrainCommand implements Callable<Integer> {
   /** The validation of the held-out examples, telling how many were left out for length. */
   private Validation validation(TaskExamples held, LoadedModel m, Validation.Settings settings, PrintWriter err) {
     String what = evalData != null ? "--eval-data " + evalData : "the --val-fraction held-out part of --data";
-    if (held.skipped() > 0) {
-      err.printf(Locale.ROOT, "Left out %d of %d validation examples longer than --max-seq-len %d.%n", held.skipped(),
-          held.skipped() + held.examples().size(), maxSeqLen);
-    }
+    if (held.skipped() > 0) err.println(held.leftOut("validation examples", maxSeqLen));
     if (held.examples().isEmpty()) {
       throw new IllegalArgumentException("No example of " + what + " fits in --max-seq-len " + maxSeqLen
           + " tokens; raise it.");
