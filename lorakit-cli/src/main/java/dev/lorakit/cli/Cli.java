@@ -83,6 +83,18 @@ final class Cli {
     if (!Files.isDirectory(dir)) throw new IllegalArgumentException(option + " " + dir + " is a file, not a folder.");
   }
 
+  /**
+   * Fails with one sentence naming the option when the output file {@code file} exists (or is a folder), unless
+   * {@code overwrite}: a command that writes one file never replaces one by surprise.
+   */
+  static void requireNewFile(Path file, String option, boolean overwrite) {
+    if (Files.isDirectory(file)) throw new IllegalArgumentException(option + " " + file + " is a folder, not a file.");
+    if (Files.exists(file) && !overwrite) {
+      throw new IllegalArgumentException(option + " " + file + " already exists; give --overwrite to replace it, or "
+          + "choose another file.");
+    }
+  }
+
   /** Fails with one sentence naming the option unless {@code file} is an existing file (null: not given). */
   static void requireFile(Path file, String option) {
     if (file == null) return;
