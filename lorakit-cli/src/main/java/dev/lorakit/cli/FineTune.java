@@ -69,11 +69,10 @@ final class FineTune {
    * @param stopped   whether it was stopped before the end
    * @param skipped   examples left out for length
    * @param alreadyFinished resumed a run that had already ended: nothing was done
-   * @param validation the validation's bookkeeping at the end, or null without validation
    * @param stoppedEarly whether early stopping ended the run (a finished run)
    */
   record Outcome(int steps, double lastLoss, double seconds, long tokens, boolean stopped, int skipped,
-      boolean alreadyFinished, Validation validation, boolean stoppedEarly) {}
+      boolean alreadyFinished, boolean stoppedEarly) {}
 
   /** The run stopped at a step boundary on request. */
   static final class Stopped extends RuntimeException {
@@ -128,7 +127,7 @@ final class FineTune {
     Optional<Path> latest = Trainer.latestCheckpoint(checkpoints);
     if (resume) {
       if (checkResume(out, args, latest, steps)) {
-        return new Outcome(steps, Double.NaN, 0, 0, false, data.skipped(), true, null, false);
+        return new Outcome(steps, Double.NaN, 0, 0, false, data.skipped(), true, false);
       }
     } else {
       out.deleteOwn(CHECKPOINTS, LOG_FILE, CHART_FILE, TrainingArgs.FILE, PeftAdapter.CONFIG_FILE,
@@ -293,7 +292,7 @@ final class FineTune {
       }
       decoder.setLora(null);
       return new Outcome(optimizer.stepCount(), last[0], seconds, tokens[0], stopped, data.skipped(), false,
-          validation, stoppedEarly);
+          stoppedEarly);
     } finally {
       decoder.setLora(null);
     }
