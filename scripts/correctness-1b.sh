@@ -60,7 +60,7 @@ echo "== make-random-model $shape (seed $seed)"
 for p in $precisions; do
   echo "== lorakit lora-grads ($device, $p)"
   "${lorakit[@]}" lora-grads --model "$work/base" --adapter "$work/adapter" --batch "$work/batch.safetensors" \
-    --device "$device" --precision "$p" --out "$out/lorakit-$p.safetensors" || exit 1
+    --device "$device" --precision "$p" --out "$out/lorakit-$p.safetensors" --overwrite || exit 1
 done
 
 echo "== transformers + PEFT ($device, $precisions, ${ATTN:-sdpa} attention)"

@@ -71,10 +71,28 @@ final class Cli {
     }
   }
 
+  /** The first ten of {@code names}, comma-separated, and how many more there are: for a sentence naming them. */
+  static String firstTen(List<String> names) {
+    return String.join(", ", names.subList(0, Math.min(10, names.size())))
+        + (names.size() > 10 ? " and " + (names.size() - 10) + " more" : "");
+  }
+
   /** Fails with one sentence naming the option unless {@code dir} is an existing folder. */
   static void requireFolder(Path dir, String option) {
     if (!Files.exists(dir)) throw new IllegalArgumentException(option + " " + dir + ": no such folder.");
     if (!Files.isDirectory(dir)) throw new IllegalArgumentException(option + " " + dir + " is a file, not a folder.");
+  }
+
+  /**
+   * Fails with one sentence naming the option when the output file {@code file} exists (or is a folder), unless
+   * {@code overwrite}: a command that writes one file never replaces one by surprise.
+   */
+  static void requireNewFile(Path file, String option, boolean overwrite) {
+    if (Files.isDirectory(file)) throw new IllegalArgumentException(option + " " + file + " is a folder, not a file.");
+    if (Files.exists(file) && !overwrite) {
+      throw new IllegalArgumentException(option + " " + file + " already exists; give --overwrite to replace it, or "
+          + "choose another file.");
+    }
   }
 
   /** Fails with one sentence naming the option unless {@code file} is an existing file (null: not given). */

@@ -138,7 +138,7 @@ final class DemoCommand implements Callable<Integer> {
       // Everything in the demo's folder is the demo's: its adapter folder is replaced without asking.
       try (StopSignal stop = StopSignal.onInterrupt();
           OutputFolder adapterFolder = OutputFolder.claim(adapterDir, "--out", "train", true)) {
-        trained = FineTune.run(model, backend, examples, settings, adapterFolder, false,
+        trained = FineTune.run(model, backend, examples, null, settings, adapterFolder, false,
             TrainingArgs.of(baseDir, out.resolve("train.jsonl"), tasks, templates, settings, p, device,
                 settings.steps(examples.examples().size())),
             stop, err, terminal);

@@ -179,8 +179,7 @@ final class EvalCommand implements Callable<Integer> {
       else tooLong.add(c.id());
     }
     if (tooLong.isEmpty()) return cases;
-    String ids = String.join(", ", tooLong.subList(0, Math.min(10, tooLong.size())))
-        + (tooLong.size() > 10 ? " and " + (tooLong.size() - 10) + " more" : "");
+    String ids = Cli.firstTen(tooLong);
     if (!skipTooLong) {
       throw new IllegalArgumentException("--data " + data + ": " + tooLong.size() + " case(s) do not fit in the model's"
           + " context of " + context + " tokens with their answers (" + ids + "); shorten them, lower "

@@ -16,6 +16,7 @@ import dev.lorakit.core.optim.LrSchedule;
 import dev.lorakit.core.train.Example;
 import dev.lorakit.core.train.Trainer;
 import dev.lorakit.core.train.TrainingDivergedException;
+import dev.lorakit.core.train.Validation;
 import dev.lorakit.eval.report.Charts;
 import dev.lorakit.eval.report.TrainingPoint;
 import java.io.BufferedWriter;
@@ -37,19 +38,24 @@ import java.util.stream.Stream;
  *
  * <pre>
  * OUT/adapter_config.json, adapter_model.safetensors   the adapter (written at the end)
- * OUT/training_log.jsonl                               one line per step: step, loss, lr, grad_norm, tokens, elapsed
- * OUT/loss.png                                         the loss curve
+ * OUT/training_log.jsonl                               one line per step: step, loss, lr, grad_norm, tokens, elapsed;
+ *                                                      with validation, one line per measurement: step, val_loss
+ * OUT/loss.png                                         the loss curve (and the validation loss)
  * OUT/checkpoints/checkpoint-STEP.safetensors          the latest checkpoint (adapter + AdamW moments)
+ * OUT/checkpoints/best/                                with validation: the adapter of the lowest validation loss
  * </pre>
  *
  * A stop request (Ctrl-C) ends the run at the next step boundary with a checkpoint written; {@code resume}
- * continues from the latest checkpoint, bit for bit as if never stopped.
+ * continues from the latest checkpoint, bit for bit as if never stopped: the validation bookkeeping (best loss, its
+ * step, measurements since) is replayed from the log's validation lines up to the checkpoint. Early stopping ends
+ * the run as finished, with the last step's adapter; the best one stays in {@code checkpoints/best}.
  */
 final class FineTune {
 
   static final String LOG_FILE = "training_log.jsonl";
   static final String CHART_FILE = "loss.png";
   static final String CHECKPOINTS = "checkpoints";
+  static final String BEST = "best";
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -63,13 +69,21 @@ final class FineTune {
    * @param stopped   whether it was stopped before the end
    * @param skipped   examples left out for length
    * @param alreadyFinished resumed a run that had already ended: nothing was done
+   * @param stoppedEarly whether early stopping ended the run (a finished run)
    */
   record Outcome(int steps, double lastLoss, double seconds, long tokens, boolean stopped, int skipped,
-      boolean alreadyFinished) {}
+      boolean alreadyFinished, boolean stoppedEarly) {}
 
   /** The run stopped at a step boundary on request. */
   static final class Stopped extends RuntimeException {
     Stopped() {
+      super(null, null, false, false);
+    }
+  }
+
+  /** Early stopping ended the run at a step boundary. */
+  private static final class StoppedEarly extends RuntimeException {
+    StoppedEarly() {
       super(null, null, false, false);
     }
   }
@@ -89,13 +103,15 @@ final class FineTune {
    * replaces the folder's own earlier run files, or with {@code resume} the continuation of the run there, which must
    * have the configuration {@code args} (see {@link TrainingArgs}).
    *
+   * @param validation measures the held-out loss while training, or null for none
    * @param err     where progress goes
    * @param stop    raised to stop at the next step boundary
    * @throws IllegalArgumentException in one sentence when the run cannot be resumed with these settings, or when
    *                                  training diverges (naming the step and the last finite checkpoint)
    */
-  static Outcome run(LoadedModel model, Backend backend, TaskExamples data, TrainSettings s, OutputFolder out,
-      boolean resume, ObjectNode args, StopSignal stop, PrintWriter err, boolean terminal) throws IOException {
+  static Outcome run(LoadedModel model, Backend backend, TaskExamples data, Validation validation, TrainSettings s,
+      OutputFolder out, boolean resume, ObjectNode args, StopSignal stop, PrintWriter err, boolean terminal)
+      throws IOException {
     List<Example> examples = data.examples();
     if (examples.isEmpty()) {
       throw new IllegalArgumentException("No training example fits in --max-seq-len " + s.maxSeqLen()
@@ -111,7 +127,7 @@ final class FineTune {
     Optional<Path> latest = Trainer.latestCheckpoint(checkpoints);
     if (resume) {
       if (checkResume(out, args, latest, steps)) {
-        return new Outcome(steps, Double.NaN, 0, 0, false, data.skipped(), true);
+        return new Outcome(steps, Double.NaN, 0, 0, false, data.skipped(), true, false);
       }
     } else {
       out.deleteOwn(CHECKPOINTS, LOG_FILE, CHART_FILE, TrainingArgs.FILE, PeftAdapter.CONFIG_FILE,
@@ -120,7 +136,7 @@ final class FineTune {
       TrainingArgs.write(checkpoints.resolve(TrainingArgs.FILE), args);
     }
     try {
-      return train(model, backend, data, s, out, resume, args, stop, err, terminal, steps, latest);
+      return train(model, backend, data, validation, s, out, resume, args, stop, err, terminal, steps, latest);
     } catch (IOException | RuntimeException | Error e) {
       if (!resume && Trainer.latestCheckpoint(checkpoints).isEmpty()) {
         // A new run that failed before its first checkpoint leaves nothing to continue: no run folder behind.
@@ -130,9 +146,9 @@ final class FineTune {
     }
   }
 
-  private static Outcome train(LoadedModel model, Backend backend, TaskExamples data, TrainSettings s,
-      OutputFolder out, boolean resume, ObjectNode args, StopSignal stop, PrintWriter err, boolean terminal, int steps,
-      Optional<Path> latest) throws IOException {
+  private static Outcome train(LoadedModel model, Backend backend, TaskExamples data, Validation validation,
+      TrainSettings s, OutputFolder out, boolean resume, ObjectNode args, StopSignal stop, PrintWriter err,
+      boolean terminal, int steps, Optional<Path> latest) throws IOException {
     List<Example> examples = data.examples();
     Path checkpoints = out.resolve(CHECKPOINTS);
     Path log = out.resolve(LOG_FILE);
@@ -151,14 +167,21 @@ final class FineTune {
           LrSchedule.named(s.schedule(), s.lr(), s.warmup(), steps), s.maxGradNorm(), s.checkpointEvery(), checkpoints,
           s.seed(), model.tokenizer().specialTokens().paddingId());
       Trainer trainer = new Trainer(decoder, lora, optimizer, ts, examples).skipNonFiniteSteps(s.skipNonFinite());
-      List<double[]> curve = new ArrayList<>();
+      List<TrainingPoint> curve = new ArrayList<>();
+      List<TrainingPoint> validationCurve = new ArrayList<>();
+      double[] lastValidation = {Double.NaN};
       double previousElapsed = 0;
       long previousTokens = 0;
       if (resume) {
         trainer.loadCheckpoint(latest.get());
-        double[] kept = keepLogUpTo(log, optimizer.stepCount(), curve);
+        double[] kept = keepLogUpTo(log, optimizer.stepCount(), curve, validationCurve);
         previousElapsed = kept[0];
         previousTokens = (long) kept[1];
+        if (validation != null) {
+          for (TrainingPoint p : validationCurve) validation.record((int) p.step(), p.loss());
+        }
+        if (!validationCurve.isEmpty()) lastValidation[0] = validationCurve.getLast().loss();
+        validationCurve.removeIf(p -> !Double.isFinite(p.loss()));
         err.println("Resuming from " + latest.get() + " (step " + optimizer.stepCount() + " of " + steps + ").");
       }
       int startStep = optimizer.stepCount();
@@ -168,6 +191,7 @@ final class FineTune {
       long[] tokens = {0};
       double[] last = {Double.NaN};
       boolean stopped = stop.exiting(); // Ctrl-C while the model was loading
+      boolean stoppedEarly = false;
       if (!stopped) {
         try (BufferedWriter logOut = Files.newBufferedWriter(log, StandardCharsets.UTF_8, StandardOpenOption.CREATE,
             StandardOpenOption.APPEND)) {
@@ -180,7 +204,7 @@ final class FineTune {
             ObjectNode line = JSON.createObjectNode();
             line.put("step", m.step());
             if (Double.isFinite(m.loss()) && Double.isFinite(m.gradNorm())) {
-              curve.add(new double[] {m.step(), m.loss()});
+              curve.add(new TrainingPoint(m.step(), m.loss()));
               line.put("loss", m.loss());
               line.put("grad_norm", m.gradNorm());
             } else { // a step skipped by --skip-nonfinite: JSON has no NaN
@@ -191,9 +215,26 @@ final class FineTune {
             line.put("lr", m.lr());
             line.put("tokens", tokensBefore + tokens[0]);
             line.put("elapsed", Math.round(elapsed * 1000) / 1000.0);
+            Validation.Outcome measured = null;
             try {
               logOut.write(line.toString());
               logOut.newLine();
+              if (validation != null && validation.due(m.step(), steps)) {
+                // Before the step's checkpoint (written after this listener): a checkpoint's log is complete.
+                measured = validation.measure(decoder, m.step());
+                lastValidation[0] = measured.loss();
+                ObjectNode v = JSON.createObjectNode();
+                v.put("step", m.step());
+                if (Double.isFinite(measured.loss())) {
+                  v.put("val_loss", measured.loss());
+                  validationCurve.add(new TrainingPoint(m.step(), measured.loss()));
+                } else {
+                  v.putNull("val_loss");
+                }
+                logOut.write(v.toString());
+                logOut.newLine();
+                if (measured.improved()) lora.save(checkpoints.resolve(BEST));
+              }
               logOut.flush();
               pruneCheckpoints(checkpoints);
             } catch (IOException e) {
@@ -201,8 +242,12 @@ final class FineTune {
             }
             double tps = tokens[0] / Math.max(1e-9, (System.nanoTime() - start) / 1e9);
             bar.update(m.step() - startStep, steps - startStep, String.format(Locale.ROOT,
-                "step %d/%d, %d examples seen (epoch %.2f), loss %.4f, lr %.2e, %.0f tok/s", m.step(), steps,
-                (long) m.step() * perStep, (double) m.step() * perStep / examples.size(), m.loss(), m.lr(), tps));
+                "step %d/%d, %d examples seen (epoch %.2f), loss %.4f%s, lr %.2e, %.0f tok/s", m.step(), steps,
+                (long) m.step() * perStep, (double) m.step() * perStep / examples.size(), m.loss(),
+                validation == null || validation.bestStep() < 0 ? "" : String.format(Locale.ROOT,
+                    ", val loss %.4f (best %.4f)", lastValidation[0], validation.bestLoss()),
+                m.lr(), tps));
+            if (measured != null && measured.stop() && m.step() < steps) throw new StoppedEarly();
             if (stop.requested() && m.step() < steps) {
               try {
                 trainer.saveCheckpoint(checkpoints.resolve("checkpoint-" + m.step() + ".safetensors"));
@@ -215,6 +260,8 @@ final class FineTune {
           });
         } catch (Stopped e) {
           stopped = true;
+        } catch (StoppedEarly e) {
+          stoppedEarly = true;
         } catch (java.io.UncheckedIOException e) {
           throw e.getCause();
         } catch (TrainingDivergedException e) {
@@ -224,8 +271,7 @@ final class FineTune {
       double seconds = (System.nanoTime() - start) / 1e9;
       if (!curve.isEmpty() && !stop.exiting()) {
         // Not while the JVM exits: the charting library may not start then.
-        Charts.lossCurve(out.resolve(CHART_FILE),
-            curve.stream().map(p -> new TrainingPoint((long) p[0], p[1])).toList());
+        Charts.lossCurve(out.resolve(CHART_FILE), curve, validationCurve);
       }
       if (stopped) {
         Optional<Path> at = Trainer.latestCheckpoint(checkpoints);
@@ -245,7 +291,8 @@ final class FineTune {
         TrainingArgs.write(out.resolve(TrainingArgs.FILE), args);
       }
       decoder.setLora(null);
-      return new Outcome(optimizer.stepCount(), last[0], seconds, tokens[0], stopped, data.skipped(), false);
+      return new Outcome(optimizer.stepCount(), last[0], seconds, tokens[0], stopped, data.skipped(), false,
+          stoppedEarly);
     } finally {
       decoder.setLora(null);
     }
@@ -304,8 +351,12 @@ final class FineTune {
                 + "again."));
   }
 
-  /** Keeps the log lines of steps up to {@code step}; returns the elapsed time and tokens at that step. */
-  private static double[] keepLogUpTo(Path log, int step, List<double[]> curve) throws IOException {
+  /**
+   * Keeps the log lines of steps up to {@code step}, adding their losses to {@code curve} and their validation
+   * losses to {@code validation}; returns the elapsed time and tokens at that step.
+   */
+  private static double[] keepLogUpTo(Path log, int step, List<TrainingPoint> curve, List<TrainingPoint> validation)
+      throws IOException {
     if (!Files.exists(log)) return new double[] {0, 0};
     List<String> kept = new ArrayList<>();
     double[] at = {0, 0};
@@ -314,7 +365,13 @@ final class FineTune {
       var node = JSON.readTree(line);
       if (node.path("step").asInt() <= step) {
         kept.add(line);
-        if (node.path("loss").isNumber()) curve.add(new double[] {node.path("step").asInt(), node.path("loss").asDouble()});
+        if (node.path("loss").isNumber()) curve.add(new TrainingPoint(node.path("step").asInt(), node.path("loss").asDouble()));
+        if (node.has("val_loss")) {
+          // A non-finite measurement is logged as null; it still counted against the patience.
+          validation.add(new TrainingPoint(node.path("step").asInt(),
+              node.path("val_loss").isNumber() ? node.path("val_loss").asDouble() : Double.NaN));
+          continue;
+        }
         at[0] = node.path("elapsed").asDouble();
         at[1] = node.path("tokens").asLong();
       }

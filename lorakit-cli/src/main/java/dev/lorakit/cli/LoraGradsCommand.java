@@ -53,6 +53,9 @@ final class LoraGradsCommand implements Callable<Integer> {
   @Option(names = "--out", required = true, paramLabel = "FILE", description = "The safetensors file to write.")
   Path out;
 
+  @Option(names = "--overwrite", description = "Replace --out if it exists (default: ${DEFAULT-VALUE}).")
+  boolean overwrite;
+
   @Option(names = "--device", defaultValue = "auto", paramLabel = "DEVICE",
       description = "cpu, cuda or auto (default: ${DEFAULT-VALUE}).")
   String device;
@@ -67,6 +70,7 @@ final class LoraGradsCommand implements Callable<Integer> {
   public Integer call() throws IOException {
     Cli.requireFolder(model, "--model");
     Cli.requireFolder(adapter, "--adapter");
+    Cli.requireNewFile(out, "--out", overwrite);
     int[] ids;
     int[] labels;
     int batch;

@@ -10,7 +10,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * used in try-with-resources: {@link #close} lets a pending exit proceed, whatever ended the run (an exception
  * included), so that an exit never waits for a run that is over.
  */
-final class StopSignal implements AutoCloseable {
+class StopSignal implements AutoCloseable { // not final: a test stops at a chosen step
 
   private final AtomicBoolean requested = new AtomicBoolean();
   private final CountDownLatch settled = new CountDownLatch(1);

@@ -34,6 +34,9 @@ final class SynthCommand implements Callable<Integer> {
   @Option(names = "--out", required = true, paramLabel = "FILE", description = "The JSONL file to write (its folder is created if needed).")
   Path out;
 
+  @Option(names = "--overwrite", description = "Replace --out if it exists (default: ${DEFAULT-VALUE}).")
+  boolean overwrite;
+
   @Option(names = "--noise", defaultValue = "0.05", paramLabel = "RATE",
       description = "Label-noise rate, 0 to 1: the share of cases whose plan is swapped for another plausible one "
           + "(default: ${DEFAULT-VALUE}).")
@@ -48,6 +51,7 @@ final class SynthCommand implements Callable<Integer> {
   public Integer call() throws IOException {
     if (n < 1) throw new IllegalArgumentException("--n is " + n + ", expected a whole number of cases of at least 1.");
     if (!(noise >= 0 && noise <= 1)) throw new IllegalArgumentException("--noise is " + noise + ", expected 0 to 1.");
+    Cli.requireNewFile(out, "--out", overwrite);
     long start = System.nanoTime();
     List<Case> cases = new SyntheticCases(seed, noise).generate(n);
     Cli.createParentFolder(out, "--out");

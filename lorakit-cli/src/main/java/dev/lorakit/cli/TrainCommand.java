@@ -5,6 +5,7 @@ import dev.lorakit.core.backend.Backend;
 import dev.lorakit.core.io.OutputFolder;
 import dev.lorakit.core.tensor.Precision;
 import dev.lorakit.core.train.Trainer;
+import dev.lorakit.core.train.Validation;
 import dev.lorakit.eval.cases.Task;
 import dev.lorakit.eval.prompt.PromptTemplates;
 import java.io.IOException;
@@ -28,7 +29,12 @@ import picocli.CommandLine.Option;
         "OUT gets adapter_config.json and adapter_model.safetensors at the end, training_log.jsonl (one line per "
             + "step: step, loss, lr, grad_norm, tokens, elapsed), loss.png, training_args.json (the run's whole "
             + "configuration) and checkpoints/. Ctrl-C stops at the next step boundary with a checkpoint; the same "
-            + "command with --resume continues, and refuses other data or settings."})
+            + "command with --resume continues, and refuses other data or settings.",
+        "With --eval-data or --val-fraction, the mean validation loss per token is measured every --eval-every "
+            + "steps and at the end (no dropout), logged as {step, val_loss} lines, drawn on loss.png and shown in the "
+            + "progress; the adapter of the lowest one is kept in OUT/checkpoints/best, and "
+            + "--early-stopping-patience ends the run after that many measurements without a new lowest. The "
+            + "adapter in OUT is always the last step's."})
 final class TrainCommand implements Callable<Integer> {
 
   @Option(names = "--model", required = true, paramLabel = "DIR",
@@ -155,6 +161,27 @@ final class TrainCommand implements Callable<Integer> {
           + "(default: ${DEFAULT-VALUE}).")
   boolean activationCheckpointing;
 
+  @Option(names = "--eval-data", paramLabel = "FILE",
+      description = "Held-out data to measure the validation loss on while training, in any format --data takes.")
+  Path evalData;
+
+  @Option(names = "--val-fraction", defaultValue = "0", paramLabel = "F",
+      description = "Instead of --eval-data: hold out this fraction of --data's records (cases, pairs or "
+          + "conversations; a split drawn with --seed) for the validation loss; 0 for none (default: ${DEFAULT-VALUE}).")
+  double valFraction;
+
+  @Option(names = "--eval-every", paramLabel = "STEPS",
+      description = "Steps between validation measurements; the last step is always measured (default: "
+          + DEFAULT_EVAL_EVERY + ").")
+  Integer evalEvery;
+
+  @Option(names = "--early-stopping-patience", paramLabel = "K",
+      description = "End the run (as finished) after K validation measurements in a row without a new lowest loss; "
+          + "0 never stops early (default: 0).")
+  Integer earlyStoppingPatience;
+
+  static final int DEFAULT_EVAL_EVERY = 100;
+
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   /** Raised by Ctrl-C unless a test supplies its own. */
@@ -176,7 +203,17 @@ final class TrainCommand implements Callable<Integer> {
     }
     Cli.requireFile(data, "--data");
     Cli.requireFile(templates, "--templates");
+    Validation.Settings validationSettings = validationSettings();
+    Cli.requireFile(evalData, "--eval-data");
     TrainingData trainingData = TrainingData.read(data, dataFormat, tasks, model, chatTemplate);
+    TrainingData heldOut = null;
+    if (evalData != null) {
+      heldOut = TrainingData.read(evalData, dataFormat, tasks, model, chatTemplate);
+    } else if (validationSettings != null) {
+      List<TrainingData> parts = trainingData.split(valFraction, seed);
+      trainingData = parts.get(0);
+      heldOut = parts.get(1);
+    }
     PromptTemplates prompts = Cli.templates(templates);
     // The signal is released last, so that on Ctrl-C the folder is closed before the JVM exits.
     try (StopSignal signal = stop != null ? stop : StopSignal.onInterrupt();
@@ -187,20 +224,19 @@ final class TrainCommand implements Callable<Integer> {
       }
       if (resume) {
         // Before the model is loaded (minutes for a large one): the settings the step count does not depend on.
-        FineTune.checkResume(folder, runArgs(trainingData, tasks, prompts, settings, p, -1),
+        FineTune.checkResume(folder, runArgs(trainingData, tasks, prompts, settings, validationSettings, p, -1),
             Trainer.latestCheckpoint(folder.resolve(FineTune.CHECKPOINTS)), maxSteps > 0 ? maxSteps : -1);
       }
       try (Backend backend = Cli.backend(device, p, err);
           LoadedModel m = LoadedModel.open(model, backend, p)) {
         TaskExamples examples = trainingData.examples(tasks, prompts, m.tokenizer(), maxSeqLen);
-        if (examples.skipped() > 0) {
-          err.printf(Locale.ROOT, "Left out %d of %d examples longer than --max-seq-len %d.%n", examples.skipped(),
-              examples.skipped() + examples.examples().size(), maxSeqLen);
-        }
-        ObjectNode args = runArgs(trainingData, tasks, prompts, settings, p,
+        if (examples.skipped() > 0) err.println(examples.leftOut("examples", maxSeqLen));
+        Validation validation = heldOut == null ? null
+            : validation(heldOut.examples(tasks, prompts, m.tokenizer(), maxSeqLen), m, validationSettings, err);
+        ObjectNode args = runArgs(trainingData, tasks, prompts, settings, validationSettings, p,
             settings.steps(examples.examples().size()));
-        FineTune.Outcome r = FineTune.run(m, backend, examples, settings, folder, resume, args, signal, err,
-            ProgressBar.stderrIsTerminal());
+        FineTune.Outcome r = FineTune.run(m, backend, examples, validation, settings, folder, resume, args, signal,
+            err, ProgressBar.stderrIsTerminal());
         if (r.stopped()) return 130;
         if (r.alreadyFinished()) {
           o.printf(Locale.ROOT, "The run in %s is already finished (%d steps); nothing to do.%n", out, r.steps());
@@ -210,6 +246,17 @@ final class TrainCommand implements Callable<Integer> {
         o.printf(Locale.ROOT, "Trained %d steps (%s) on %d examples in %.1f s, %.0f tokens/s, last loss %.4f.%n",
             r.steps(), trainingData.describe(tasks), examples.examples().size(),
             r.seconds(), r.tokens() / Math.max(1e-9, r.seconds()), r.lastLoss());
+        if (r.stoppedEarly()) {
+          o.printf(Locale.ROOT, "Stopped early at step %d of %d: the validation loss did not go below its lowest, "
+              + "%.4f at step %d, in %d measurements (--early-stopping-patience %d).%n", r.steps(),
+              args.path("steps").asInt(), validation.bestLoss(), validation.bestStep(), validation.sinceBest(),
+              validationSettings.patience());
+        }
+        if (validation != null && validation.bestStep() >= 0) {
+          o.printf(Locale.ROOT, "Lowest validation loss %.4f at step %d; that adapter is in %s.%n",
+              validation.bestLoss(), validation.bestStep(),
+              out.resolve(FineTune.CHECKPOINTS).resolve(FineTune.BEST));
+        }
         o.printf("Adapter: %s (training log %s, loss curve %s, configuration %s).%n", out,
             out.resolve(FineTune.LOG_FILE), out.resolve(FineTune.CHART_FILE), out.resolve(TrainingArgs.FILE));
         o.flush();
@@ -220,10 +267,60 @@ final class TrainCommand implements Callable<Integer> {
 
   /** {@link TrainingArgs} of this run, with the data's format (and the chat template given, if any). */
   private ObjectNode runArgs(TrainingData trainingData, List<Task> tasks, PromptTemplates prompts,
-      TrainSettings settings, Precision p, int steps) throws IOException {
+      TrainSettings settings, Validation.Settings validation, Precision p, int steps) throws IOException {
     ObjectNode args = TrainingArgs.of(model, data, tasks, prompts, settings, p, device, steps);
     args.put("data_format", trainingData.format().name().toLowerCase(Locale.ROOT));
     if (chatTemplate != null) args.put("chat_template_sha256", TrainingArgs.sha256(chatTemplate));
+    if (validation != null) {
+      if (evalData != null) {
+        args.put("eval_data", evalData.toAbsolutePath().normalize().toString());
+        args.put("eval_data_sha256", TrainingArgs.sha256(evalData));
+      } else {
+        args.put("val_fraction", valFraction);
+      }
+      args.put("eval_every", validation.every());
+      args.put("early_stopping_patience", validation.patience());
+    }
     return args;
+  }
+
+  /** The validation options checked together; null when there is no validation. */
+  private Validation.Settings validationSettings() {
+    if (evalData != null && valFraction != 0) {
+      throw new IllegalArgumentException("--eval-data and --val-fraction both name the validation set; give one.");
+    }
+    if (valFraction != 0 && !(valFraction > 0 && valFraction < 1)) {
+      throw new IllegalArgumentException("--val-fraction is " + valFraction + ", expected a fraction between 0 and 1.");
+    }
+    if (evalData == null && valFraction == 0) {
+      if (evalEvery != null || earlyStoppingPatience != null) {
+        throw new IllegalArgumentException((evalEvery != null ? "--eval-every" : "--early-stopping-patience")
+            + " needs a validation set: give --eval-data or --val-fraction.");
+      }
+      return null;
+    }
+    int every = evalEvery != null ? evalEvery : DEFAULT_EVAL_EVERY;
+    int patience = earlyStoppingPatience != null ? earlyStoppingPatience : 0;
+    if (every < 1) throw new IllegalArgumentException("--eval-every is " + every + ", expected at least 1.");
+    if (patience < 0) {
+      throw new IllegalArgumentException("--early-stopping-patience is " + patience + ", expected 0 or more.");
+    }
+    return new Validation.Settings(every, patience);
+  }
+
+  /** The validation of the held-out examples, telling how many were left out for length. */
+  private Validation validation(TaskExamples held, LoadedModel m, Validation.Settings settings, PrintWriter err) {
+    String what = evalData != null ? "--eval-data " + evalData : "the --val-fraction held-out part of --data";
+    if (held.skipped() > 0) err.println(held.leftOut("validation examples", maxSeqLen));
+    if (held.examples().isEmpty()) {
+      throw new IllegalArgumentException("No example of " + what + " fits in --max-seq-len " + maxSeqLen
+          + " tokens; raise it.");
+    }
+    try {
+      return new Validation(held.examples(), batchSize, m.tokenizer().specialTokens().paddingId(), settings);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(what + " has no example with an answer to learn; the validation loss "
+          + "would be empty.");
+    }
   }
 }

@@ -80,6 +80,14 @@ final class TrainingArgs {
    * and both values; null when they are the same run.
    */
   static String firstDifference(JsonNode saved, JsonNode now) {
+    for (Map.Entry<String, JsonNode> e : saved.properties()) {
+      // A setting the run had and this one leaves out (validation, a chat template); "steps" is not known early.
+      String key = e.getKey();
+      if (!now.has(key) && !NOT_COMPARED.contains(key) && !key.equals("steps")) {
+        return key.endsWith("_sha256") ? "--" + key.replace("_sha256", "").replace('_', '-') + " (given then, not now)"
+            : "--" + key.replace('_', '-') + " (" + text(e.getValue()) + " then, nothing now)";
+      }
+    }
     for (Map.Entry<String, JsonNode> e : now.properties()) {
       String key = e.getKey();
       if (NOT_COMPARED.contains(key)) continue;
@@ -88,6 +96,8 @@ final class TrainingArgs {
         String wasText = was == null ? "nothing" : text(was);
         return switch (key) {
           case "data_sha256" -> "the contents of --data (SHA-256 " + shorten(wasText) + " then, "
+              + shorten(text(e.getValue())) + " now)";
+          case "eval_data_sha256" -> "the contents of --eval-data (SHA-256 " + shorten(wasText) + " then, "
               + shorten(text(e.getValue())) + " now)";
           case "templates" -> "the prompt templates (" + wasText + " then, " + text(e.getValue()) + " now)";
           case "steps" -> "the number of steps (" + wasText + " then, " + text(e.getValue()) + " now)";

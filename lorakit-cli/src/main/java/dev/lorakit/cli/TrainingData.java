@@ -2,6 +2,7 @@ package dev.lorakit.cli;
 
 import dev.lorakit.core.backend.Backend;
 import dev.lorakit.core.train.Example;
+import dev.lorakit.core.train.Validation;
 import dev.lorakit.eval.cases.Case;
 import dev.lorakit.eval.cases.CaseFile;
 import dev.lorakit.eval.cases.Task;
@@ -73,6 +74,26 @@ final class TrainingData {
       }
     }
     return out;
+  }
+
+  /**
+   * This data split into the part trained on and a held-out part of {@code fraction} of its records (cases,
+   * pairs or conversations, so that a case's tasks stay together), drawn with {@code seed}: {@code [train, heldOut]}.
+   *
+   * @throws IllegalArgumentException when there are fewer than two records to split
+   */
+  List<TrainingData> split(double fraction, long seed) {
+    int n = cases.size() + pairs.size() + chats.size();
+    if (n < 2) {
+      throw new IllegalArgumentException("--val-fraction needs at least two records in --data to hold some out; "
+          + "there are " + n + ".");
+    }
+    List<List<Case>> c = cases.isEmpty() ? List.of(cases, cases) : Validation.split(cases, fraction, seed);
+    List<List<PromptPair>> p = pairs.isEmpty() ? List.of(pairs, pairs) : Validation.split(pairs, fraction, seed);
+    List<List<ChatTemplate.Rendered>> r = chats.isEmpty() ? List.of(chats, chats)
+        : Validation.split(chats, fraction, seed);
+    return List.of(new TrainingData(format, c.get(0), p.get(0), r.get(0)),
+        new TrainingData(format, c.get(1), p.get(1), r.get(1)));
   }
 
   DataFormat format() {

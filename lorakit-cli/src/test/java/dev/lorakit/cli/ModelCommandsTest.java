@@ -80,6 +80,23 @@ class ModelCommandsTest {
   }
 
   @Test
+  void trainNamesTheCasesItLeavesOutForLength() throws IOException {
+    Path longCases = dir.resolve("with-long.jsonl");
+    List<String> lines = new java.util.ArrayList<>(Files.readAllLines(data));
+    for (String id : List.of("long-a", "long-b")) {
+      lines.add(2, "{\"id\": \"" + id + "\", \"diagnosis\": \"" + "carcinoma ".repeat(300)
+          + "\", \"modality\": \"photon\"}");
+    }
+    Files.write(longCases, lines);
+    String[] args = train(dir.resolve("long-out"), 1);
+    args[java.util.Arrays.asList(args).indexOf(data.toString())] = longCases.toString();
+    CliRun r = CliRun.of(args);
+    assertEquals(0, r.exitCode(), r.err());
+    assertTrue(r.err().contains("Left out 2 of 14 examples longer than --max-seq-len 512 (cases long-b, long-a)."),
+        r.err());
+  }
+
+  @Test
   void aStopEndsAtAStepBoundaryWithACheckpointAndResumeFinishesTheSameRun() throws IOException {
     Path whole = dir.resolve("whole");
     assertEquals(0, CliRun.of(train(whole)).exitCode());

@@ -122,6 +122,16 @@ class RandomModelCommandsTest {
     assertEquals(0, make(tmp, 0).exitCode());
     Path ours = tmp.resolve("g.safetensors");
     assertEquals(0, grads(tmp, tmp.resolve("base"), ours).exitCode());
+    byte[] written = Files.readAllBytes(ours);
+    CliRun again = grads(tmp, tmp.resolve("base"), ours);
+    assertEquals(2, again.exitCode());
+    assertEquals("lorakit lora-grads: --out " + ours + " already exists; give --overwrite to replace it, or choose "
+        + "another file.", again.err().strip());
+    CliRun replaced = CliRun.of("lora-grads", "--model", tmp.resolve("base").toString(), "--adapter",
+        tmp.resolve("adapter").toString(), "--batch", tmp.resolve("batch.safetensors").toString(), "--device", "cpu",
+        "--out", ours.toString(), "--overwrite");
+    assertEquals(0, replaced.exitCode(), replaced.err());
+    assertArrayEquals(written, Files.readAllBytes(ours), "the same gradients again");
     CliRun self = CliRun.of("compare-grads", ours.toString(), ours.toString());
     assertEquals(0, self.exitCode());
     assertTrue(self.out().contains("relative L2 median 0.000e+00, worst 0.000e+00"), self.out());

@@ -79,6 +79,19 @@ class SynthCommandTest {
   }
 
   @Test
+  void anExistingFileIsReplacedOnlyWithOverwrite() throws IOException {
+    Path file = Files.writeString(dir.resolve("mine.jsonl"), "my notes\n");
+    Run r = run("synth", "--n", "5", "--out", file.toString());
+    assertEquals(Main.USER_ERROR, r.status());
+    assertEquals("lorakit synth: --out " + file + " already exists; give --overwrite to replace it, or choose another "
+        + "file.", r.err().strip());
+    assertEquals("my notes\n", Files.readString(file));
+    Run again = run("synth", "--n", "5", "--out", file.toString(), "--overwrite");
+    assertEquals(0, again.status(), again.err());
+    assertEquals(5, CaseFile.read(file).size());
+  }
+
+  @Test
   void theOutputFolderIsCreatedWhenMissing() throws IOException {
     Path inMissingFolder = dir.resolve("data").resolve("more").resolve("cases.jsonl");
     Run r = run("synth", "--n", "5", "--out", inMissingFolder.toString());
@@ -97,6 +110,6 @@ class SynthCommandTest {
     Path folder = Files.createDirectory(dir.resolve("a-folder"));
     Run f = run("synth", "--n", "5", "--out", folder.toString());
     assertEquals(Main.USER_ERROR, f.status());
-    assertEquals("lorakit synth: cannot write " + folder + ": it is a folder.", f.err().strip());
+    assertEquals("lorakit synth: --out " + folder + " is a folder, not a file.", f.err().strip());
   }
 }

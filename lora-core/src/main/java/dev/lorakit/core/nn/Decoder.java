@@ -122,6 +122,11 @@ public final class Decoder implements AutoCloseable {
         this.training = training;
     }
 
+    /** Whether LoRA dropout is applied (see {@link #setTraining}). */
+    public boolean isTraining() {
+        return training;
+    }
+
     /**
      * Activation checkpointing: the forward keeps only each layer's input and the backward recomputes the layer
      * before differentiating it. Same gradients, bit for bit; less memory, one more forward of compute.
