@@ -15,6 +15,11 @@ import java.util.List;
  * the bf16 decoder holds: bf16 activations, f32 gradients), and the head width is at most {@link #MAX_HEAD_DIM};
  * the backend's cuBLAS path handles the rest, and everything when the system property {@value #PROPERTY} is
  * {@code gemm} (to compare the two).
+ *
+ * <p>A BF16 forward with head width 64 or 128 runs on tensor cores ({@code flash_attention_tc.cu}: mma.sync and
+ * ldmatrix, fp32 accumulation) and writes the same out and log-sum-exp, which the backward above consumes; the
+ * property value {@code cuda-cores} keeps every flash kernel on the fp32-arithmetic path, the reference to compare
+ * with.
  */
 final class FlashAttention {
 
@@ -25,6 +30,11 @@ final class FlashAttention {
     static final int THREADS = ROWS * THREADS_PER_ROW;
     static final int MAX_HEAD_DIM = 256;
     static final String PROPERTY = "lorakit.cuda.attention";
+    /** Query rows a block of the tensor-core forward owns (4 warps of 16). */
+    static final int TC_ROWS = 64;
+    static final int TC_THREADS = 128;
+
+    static final List<String> TC_ENTRY_POINTS = List.of("flash_attn_tc_fwd_bf16_d64", "flash_attn_tc_fwd_bf16_d128");
 
     static final List<String> ENTRY_POINTS = entryPoints();
 
@@ -32,12 +42,14 @@ final class FlashAttention {
     private final MemorySegment stream;
     private final DeviceAllocator allocator;
     private final boolean enabled;
+    private final boolean tensorCores;
 
     FlashAttention(Kernels kernels, MemorySegment stream, DeviceAllocator allocator, String mode) {
         this.kernels = kernels;
         this.stream = stream;
         this.allocator = allocator;
         this.enabled = !"gemm".equalsIgnoreCase(mode);
+        this.tensorCores = !"cuda-cores".equalsIgnoreCase(mode);
     }
 
     private static List<String> entryPoints() {
@@ -104,6 +116,12 @@ final class FlashAttention {
         String t = suffix(q, k, v, out);
         if (!enabled || t == null || cap(d) == 0 || (lse != null && lse.dtype() != DType.F32)) {
             return false;
+        }
+        if (tensorCores && t.equals("bf16") && (d == 64 || d == 128)) {
+            kernels.launchGrid("flash_attn_tc_fwd_bf16_d" + d, stream, (n + TC_ROWS - 1) / TC_ROWS, heads, batch,
+                    TC_THREADS, ptr(q), ptr(k), ptr(v), ptr(out), ptr(lse), n, capacity, heads, kvHeads, d, position,
+                    kvLength, window, scale(d));
+            return true;
         }
         kernels.launchGrid("flash_attn_fwd_" + t + "_d" + cap(d), stream, blocks(n), heads, batch, THREADS, ptr(q),
                 ptr(k), ptr(v), ptr(out), ptr(lse), n, capacity, heads, kvHeads, d, position, kvLength, window,
