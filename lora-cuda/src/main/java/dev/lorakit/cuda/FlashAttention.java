@@ -16,10 +16,10 @@ import java.util.List;
  * the backend's cuBLAS path handles the rest, and everything when the system property {@value #PROPERTY} is
  * {@code gemm} (to compare the two).
  *
- * <p>A BF16 forward with head width 64 or 128 runs on tensor cores ({@code flash_attention_tc.cu}: mma.sync and
- * ldmatrix, fp32 accumulation) and writes the same out and log-sum-exp, which the backward above consumes; the
- * property value {@code cuda-cores} keeps every flash kernel on the fp32-arithmetic path, the reference to compare
- * with.
+ * <p>BF16 attention with head width 64 or 128 runs on tensor cores ({@code flash_attention_tc.cu}: mma.sync and
+ * ldmatrix, fp32 accumulation), forward and backward, with the same arguments, outputs and log-sum-exp as the
+ * fp32-arithmetic kernels; the property value {@code cuda-cores} keeps every flash kernel on the fp32-arithmetic
+ * path, the reference to compare with.
  */
 final class FlashAttention {
 
@@ -34,7 +34,9 @@ final class FlashAttention {
     static final int TC_ROWS = 64;
     static final int TC_THREADS = 128;
 
-    static final List<String> TC_ENTRY_POINTS = List.of("flash_attn_tc_fwd_bf16_d64", "flash_attn_tc_fwd_bf16_d128");
+    static final List<String> TC_ENTRY_POINTS = List.of("flash_attn_tc_fwd_bf16_d64", "flash_attn_tc_fwd_bf16_d128",
+            "flash_attn_tc_bwd_dkdv_bf16_d64", "flash_attn_tc_bwd_dkdv_bf16_d128", "flash_attn_tc_bwd_dq_bf16_d64",
+            "flash_attn_tc_bwd_dq_bf16_d128");
 
     static final List<String> ENTRY_POINTS = entryPoints();
 
@@ -117,7 +119,7 @@ final class FlashAttention {
         if (!enabled || t == null || cap(d) == 0 || (lse != null && lse.dtype() != DType.F32)) {
             return false;
         }
-        if (tensorCores && t.equals("bf16") && (d == 64 || d == 128)) {
+        if (onTensorCores(t, d)) {
             kernels.launchGrid("flash_attn_tc_fwd_bf16_d" + d, stream, (n + TC_ROWS - 1) / TC_ROWS, heads, batch,
                     TC_THREADS, ptr(q), ptr(k), ptr(v), ptr(out), ptr(lse), n, capacity, heads, kvHeads, d, position,
                     kvLength, window, scale(d));
@@ -127,6 +129,10 @@ final class FlashAttention {
                 ptr(k), ptr(v), ptr(out), ptr(lse), n, capacity, heads, kvHeads, d, position, kvLength, window,
                 scale(d));
         return true;
+    }
+
+    private boolean onTensorCores(String dtype, int d) {
+        return tensorCores && dtype.equals("bf16") && (d == 64 || d == 128);
     }
 
     /** Runs the backward (whole sequences, {@code +=} into the gradients) when it applies; says whether it did. */
@@ -141,10 +147,14 @@ final class FlashAttention {
         try {
             kernels.launch("flash_attn_row_dot_" + t, stream, Kernels.blocksFor(rows), ptr(dOut), ptr(out), dsum,
                     batch, n, heads, d);
-            String c = t + "_d" + cap(d);
-            kernels.launchGrid("flash_attn_bwd_dkdv_" + c, stream, blocks(n), kvHeads, batch, THREADS, ptr(dOut),
+            boolean tc = onTensorCores(t, d);
+            String prefix = tc ? "flash_attn_tc_bwd_" : "flash_attn_bwd_";
+            String suffix = "_" + t + "_d" + (tc ? d : cap(d));
+            long grid = tc ? (n + TC_ROWS - 1) / TC_ROWS : blocks(n);
+            int threads = tc ? TC_THREADS : THREADS;
+            kernels.launchGrid(prefix + "dkdv" + suffix, stream, grid, kvHeads, batch, threads, ptr(dOut),
                     ptr(q), ptr(k), ptr(v), ptr(lse), dsum, ptr(dk), ptr(dv), n, heads, kvHeads, d, window, scale(d));
-            kernels.launchGrid("flash_attn_bwd_dq_" + c, stream, blocks(n), heads, batch, THREADS, ptr(dOut), ptr(q),
+            kernels.launchGrid(prefix + "dq" + suffix, stream, grid, heads, batch, threads, ptr(dOut), ptr(q),
                     ptr(k), ptr(v), ptr(lse), dsum, ptr(dq), n, heads, kvHeads, d, window, scale(d));
         } finally {
             // Stream order: the next user of this block runs after these kernels.
