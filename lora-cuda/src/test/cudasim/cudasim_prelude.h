@@ -10,6 +10,9 @@
 #ifndef LKSIM_PRELUDE_H
 #define LKSIM_PRELUDE_H
 
+// common.cuh's tensor-core helpers take the simulator's warp-collective implementations below instead of inline PTX.
+#define LK_CUDASIM 1
+
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -45,7 +48,14 @@ struct dim3 {
 namespace lksim {
 
 enum FiberState { RUNNABLE, AT_BARRIER, AT_WARP, DONE };
-enum WarpOp { OP_SHFL, OP_SHFL_UP, OP_SHFL_DOWN, OP_SHFL_XOR, OP_BALLOT, OP_SYNCWARP };
+enum WarpOp { OP_SHFL, OP_SHFL_UP, OP_SHFL_DOWN, OP_SHFL_XOR, OP_BALLOT, OP_SYNCWARP, OP_CALL };
+
+// A warp-wide instruction (mma, ldmatrix): every lane of the warp passes a pointer to its own WarpCall (operands and
+// result slots on its stack); when all 32 have arrived, the scheduler calls `fn` once with all 32, while every lane
+// is parked, so the function reads and writes each lane's registers as the hardware's collective does.
+struct WarpCall {
+    void (*fn)(WarpCall* const* lanes);
+};
 
 struct Block;
 struct Fiber {
@@ -378,7 +388,8 @@ inline bool try_complete_warp(Block* b, Fiber* f) {
         if (g->state != AT_WARP) {
             return false;  // not there yet
         }
-        if (g->mask != mask || g->op != f->op) {
+        if (g->mask != mask || g->op != f->op
+                || (g->op == OP_CALL && ((WarpCall*) (uintptr_t) g->value)->fn != ((WarpCall*) (uintptr_t) f->value)->fn)) {
             fail(b, "%s: lanes of warp %u (lane %u among them) meet at different warp collectives", b->kernel->name,
                     base / 32, l);
             return false;
@@ -388,6 +399,18 @@ inline bool try_complete_warp(Block* b, Fiber* f) {
         fail(b, "%s: lane %u of warp %u runs a warp collective whose mask leaves it out", b->kernel->name,
                 f->linear & 31u, base / 32);
         return false;
+    }
+    if (f->op == OP_CALL) {
+        if (mask != 0xffffffffu) {
+            fail(b, "%s: warp %u runs a .aligned warp-wide instruction without all 32 lanes (lane %u)", b->kernel->name,
+                    base / 32, f->linear & 31u);
+            return false;
+        }
+        WarpCall* lanes[32];
+        for (unsigned l = 0; l < 32; l++) {
+            lanes[l] = (WarpCall*) (uintptr_t) b->fibers[base + l].value;
+        }
+        lanes[0]->fn(lanes);
     }
     uint64_t ballot = 0;
     for (unsigned l = 0; l < 32; l++) {
@@ -412,7 +435,7 @@ inline bool try_complete_warp(Block* b, Fiber* f) {
         }
         if (g->op == OP_BALLOT) {
             g->result = ballot;
-        } else if (g->op == OP_SYNCWARP) {
+        } else if (g->op == OP_SYNCWARP || g->op == OP_CALL) {
             g->result = 0;
         } else {
             if (src > 31 || !(mask >> src & 1u)) {
@@ -652,5 +675,96 @@ inline int __ffs(int x) { return __builtin_ffs(x); }
 
 // Dynamic shared memory (`extern __shared__ T name[];` is rewritten to a pointer to this).
 inline void* __lksim_dynamic_shared() { return lksim::self()->block->launch->dynamic_shared; }
+
+// ---- tensor-core instructions ----------------------------------------------------------------------------------
+// Warp-collective twins of mma.sync.aligned.m16n8k16.row.col.f32.{bf16,f16}.{bf16,f16}.f32 and
+// ldmatrix.sync.aligned.m8n8.{x2,x4}[.trans].shared.b16, with the PTX ISA's fragment layouts. groupID = lane >> 2,
+// threadID_in_group = lane % 4. A (16x16, row): a_i (i = 0..7, two per 32-bit register, low half first) holds
+// row groupID + 8 * ((i >> 1) & 1), column threadID_in_group * 2 + (i & 1) + 8 * (i >= 4). B (16x8, col): b_i
+// (i = 0..3) holds row threadID_in_group * 2 + (i & 1) + 8 * (i >= 2), column groupID. C and D (16x8, fp32): c_i
+// holds row groupID + 8 * (i >= 2), column threadID_in_group * 2 + (i & 1). The products of 16-bit inputs are exact
+// in fp32; the sum runs in fp32 in k order (the hardware's order and intermediate width are its own).
+namespace lksim {
+
+struct MmaCall {
+    WarpCall call;
+    const unsigned* a;
+    const unsigned* b;
+    const float* c;
+    float* d;
+};
+
+inline float half_of(unsigned reg, int i, bool bf16) {
+    unsigned short h = (unsigned short) (i ? reg >> 16 : reg & 0xffffu);
+    return bf16 ? bf16_bits_to_float(h) : f16_bits_to_float(h);
+}
+
+template <bool BF16>
+inline void mma_m16n8k16(WarpCall* const* lanes) {
+    float A[16][16], B[16][8], C[16][8];
+    for (int lane = 0; lane < 32; lane++) {
+        const MmaCall* m = (const MmaCall*) lanes[lane];
+        int g = lane >> 2, t = lane & 3;
+        for (int i = 0; i < 8; i++) {
+            A[g + 8 * ((i >> 1) & 1)][t * 2 + (i & 1) + 8 * (i >= 4)] = half_of(m->a[i >> 1], i & 1, BF16);
+        }
+        for (int i = 0; i < 4; i++) {
+            B[t * 2 + (i & 1) + 8 * (i >= 2)][g] = half_of(m->b[i >> 1], i & 1, BF16);
+            C[g + 8 * (i >= 2)][t * 2 + (i & 1)] = m->c[i];
+        }
+    }
+    for (int lane = 0; lane < 32; lane++) {
+        const MmaCall* m = (const MmaCall*) lanes[lane];
+        int g = lane >> 2, t = lane & 3;
+        for (int i = 0; i < 4; i++) {
+            int row = g + 8 * (i >= 2), col = t * 2 + (i & 1);
+            float s = C[row][col];
+            for (int k = 0; k < 16; k++) {
+                s += A[row][k] * B[k][col];
+            }
+            m->d[i] = s;
+        }
+    }
+}
+
+// ldmatrix: lane 8 * j + r gives the address of row r of matrix j (16 bytes, 8 b16 elements). Without .trans,
+// register j of lane l holds row l / 4, elements 2 * (l % 4) and 2 * (l % 4) + 1 of matrix j (low half first);
+// with .trans, elements (row 2 * (l % 4), column l / 4) and (row 2 * (l % 4) + 1, column l / 4).
+struct LdmatrixCall {
+    WarpCall call;
+    const unsigned short* row;
+    unsigned* r;
+};
+
+template <int N, bool TRANS>
+inline void ldmatrix_m8n8(WarpCall* const* lanes) {
+    for (int lane = 0; lane < 32; lane++) {
+        LdmatrixCall* m = (LdmatrixCall*) lanes[lane];
+        for (int j = 0; j < N; j++) {
+            unsigned short h[2];
+            for (int e = 0; e < 2; e++) {
+                int row = TRANS ? 2 * (lane & 3) + e : lane >> 2;
+                int col = TRANS ? lane >> 2 : 2 * (lane & 3) + e;
+                h[e] = ((const LdmatrixCall*) lanes[8 * j + row])->row[col];
+            }
+            m->r[j] = (unsigned) h[0] | (unsigned) h[1] << 16;
+        }
+    }
+}
+
+}  // namespace lksim
+
+inline void __lksim_mma_m16n8k16(float* d, const unsigned* a, const unsigned* b, const float* c, bool bf16) {
+    lksim::MmaCall m = {{bf16 ? &lksim::mma_m16n8k16<true> : &lksim::mma_m16n8k16<false>}, a, b, c, d};
+    float in[4] = {c[0], c[1], c[2], c[3]};  // d may alias c
+    m.c = in;
+    lksim::warp_op(lksim::OP_CALL, 0xffffffffu, (uint64_t) (uintptr_t) &m, 0, 32);
+}
+
+template <int N, bool TRANS>
+inline void __lksim_ldmatrix(unsigned* r, const void* row) {
+    lksim::LdmatrixCall m = {{&lksim::ldmatrix_m8n8<N, TRANS>}, (const unsigned short*) row, r};
+    lksim::warp_op(lksim::OP_CALL, 0xffffffffu, (uint64_t) (uintptr_t) &m, 0, 32);
+}
 
 #endif

@@ -15,6 +15,11 @@ import java.util.List;
  * the bf16 decoder holds: bf16 activations, f32 gradients), and the head width is at most {@link #MAX_HEAD_DIM};
  * the backend's cuBLAS path handles the rest, and everything when the system property {@value #PROPERTY} is
  * {@code gemm} (to compare the two).
+ *
+ * <p>BF16 attention with head width 64 or 128 runs on tensor cores ({@code flash_attention_tc.cu}: mma.sync and
+ * ldmatrix, fp32 accumulation), forward and backward, with the same arguments, outputs and log-sum-exp as the
+ * fp32-arithmetic kernels; the property value {@code cuda-cores} keeps every flash kernel on the fp32-arithmetic
+ * path, the reference to compare with.
  */
 final class FlashAttention {
 
@@ -25,6 +30,13 @@ final class FlashAttention {
     static final int THREADS = ROWS * THREADS_PER_ROW;
     static final int MAX_HEAD_DIM = 256;
     static final String PROPERTY = "lorakit.cuda.attention";
+    /** Query rows a block of the tensor-core forward owns (4 warps of 16). */
+    static final int TC_ROWS = 64;
+    static final int TC_THREADS = 128;
+
+    static final List<String> TC_ENTRY_POINTS = List.of("flash_attn_tc_fwd_bf16_d64", "flash_attn_tc_fwd_bf16_d128",
+            "flash_attn_tc_bwd_dkdv_bf16_d64", "flash_attn_tc_bwd_dkdv_bf16_d128", "flash_attn_tc_bwd_dq_bf16_d64",
+            "flash_attn_tc_bwd_dq_bf16_d128");
 
     static final List<String> ENTRY_POINTS = entryPoints();
 
@@ -32,12 +44,14 @@ final class FlashAttention {
     private final MemorySegment stream;
     private final DeviceAllocator allocator;
     private final boolean enabled;
+    private final boolean tensorCores;
 
     FlashAttention(Kernels kernels, MemorySegment stream, DeviceAllocator allocator, String mode) {
         this.kernels = kernels;
         this.stream = stream;
         this.allocator = allocator;
         this.enabled = !"gemm".equalsIgnoreCase(mode);
+        this.tensorCores = !"cuda-cores".equalsIgnoreCase(mode);
     }
 
     private static List<String> entryPoints() {
@@ -105,10 +119,20 @@ final class FlashAttention {
         if (!enabled || t == null || cap(d) == 0 || (lse != null && lse.dtype() != DType.F32)) {
             return false;
         }
+        if (onTensorCores(t, d)) {
+            kernels.launchGrid("flash_attn_tc_fwd_bf16_d" + d, stream, (n + TC_ROWS - 1) / TC_ROWS, heads, batch,
+                    TC_THREADS, ptr(q), ptr(k), ptr(v), ptr(out), ptr(lse), n, capacity, heads, kvHeads, d, position,
+                    kvLength, window, scale(d));
+            return true;
+        }
         kernels.launchGrid("flash_attn_fwd_" + t + "_d" + cap(d), stream, blocks(n), heads, batch, THREADS, ptr(q),
                 ptr(k), ptr(v), ptr(out), ptr(lse), n, capacity, heads, kvHeads, d, position, kvLength, window,
                 scale(d));
         return true;
+    }
+
+    private boolean onTensorCores(String dtype, int d) {
+        return tensorCores && dtype.equals("bf16") && (d == 64 || d == 128);
     }
 
     /** Runs the backward (whole sequences, {@code +=} into the gradients) when it applies; says whether it did. */
@@ -123,10 +147,14 @@ final class FlashAttention {
         try {
             kernels.launch("flash_attn_row_dot_" + t, stream, Kernels.blocksFor(rows), ptr(dOut), ptr(out), dsum,
                     batch, n, heads, d);
-            String c = t + "_d" + cap(d);
-            kernels.launchGrid("flash_attn_bwd_dkdv_" + c, stream, blocks(n), kvHeads, batch, THREADS, ptr(dOut),
+            boolean tc = onTensorCores(t, d);
+            String prefix = tc ? "flash_attn_tc_bwd_" : "flash_attn_bwd_";
+            String suffix = "_" + t + "_d" + (tc ? d : cap(d));
+            long grid = tc ? (n + TC_ROWS - 1) / TC_ROWS : blocks(n);
+            int threads = tc ? TC_THREADS : THREADS;
+            kernels.launchGrid(prefix + "dkdv" + suffix, stream, grid, kvHeads, batch, threads, ptr(dOut),
                     ptr(q), ptr(k), ptr(v), ptr(lse), dsum, ptr(dk), ptr(dv), n, heads, kvHeads, d, window, scale(d));
-            kernels.launchGrid("flash_attn_bwd_dq_" + c, stream, blocks(n), heads, batch, THREADS, ptr(dOut), ptr(q),
+            kernels.launchGrid(prefix + "dq" + suffix, stream, grid, heads, batch, threads, ptr(dOut), ptr(q),
                     ptr(k), ptr(v), ptr(lse), dsum, ptr(dq), n, heads, kvHeads, d, window, scale(d));
         } finally {
             // Stream order: the next user of this block runs after these kernels.

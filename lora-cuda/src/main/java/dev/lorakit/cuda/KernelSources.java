@@ -38,6 +38,7 @@ final class KernelSources {
                     "attn_merge_heads", "attn_merge_heads_bf16", "attn_group_sum_add", "attn_softmax",
                     "attn_probs_from_lse", "attn_row_dot", "attn_row_dot_bf16", "attn_dscores")),
             new KernelFile("flash_attention", FlashAttention.ENTRY_POINTS),
+            new KernelFile("flash_attention_tc", FlashAttention.TC_ENTRY_POINTS),
             new KernelFile("swiglu", List.of("swiglu_f32", "swiglu_bf16", "swiglu_backward_f32",
                     "swiglu_backward_bf16")),
             new KernelFile("crossentropy", List.of("cross_entropy_f32")),

@@ -93,7 +93,7 @@ class CudaSimulatorTest {
             """;
 
     /** The driver with device 0's primary context current on this thread, and NVRTC; closing releases the context. */
-    private static final class Device implements AutoCloseable {
+    static final class Device implements AutoCloseable {
         final CudaDriver driver = new CudaDriver(NativeLibrary.require("the NVIDIA CUDA driver", CudaDriver.SONAMES),
                 new OpName());
         final Nvrtc nvrtc = new Nvrtc(NativeLibrary.require("NVRTC", Nvrtc.sonames(driver.driverVersion())));

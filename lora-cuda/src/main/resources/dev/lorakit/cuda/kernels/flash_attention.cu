@@ -35,11 +35,6 @@ __device__ __forceinline__ float fa_quad_sum(float v) {
     return v;
 }
 
-// Key j is visible from query position pos iff j <= pos, j < kv_length and (window 0 or pos - window < j).
-__device__ __forceinline__ bool fa_visible(int j, int pos, int kv_length, int window) {
-    return j <= pos && j < kv_length && (window <= 0 || pos - window < j);
-}
-
 template <int DCAP> struct FaTile { static const int KEYS = DCAP <= 128 ? 32 : 16; };
 
 template <typename T, int DCAP>
