@@ -1,0 +1,66 @@
+package dev.lorakit.cuda;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.lorakit.core.backend.TimedBackend;
+import dev.lorakit.core.lora.LoraConfig;
+import dev.lorakit.core.lora.LoraSpec;
+import dev.lorakit.core.lora.TargetModules;
+import dev.lorakit.core.nn.DecoderConfig;
+import dev.lorakit.core.tensor.Precision;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** bench-train's measurement at a tiny shape: the per-op GPU profile; needs a GPU or the simulator. */
+class TrainBenchTest {
+
+    static final DecoderConfig TINY = new DecoderConfig(256, 64, 128, 2, 4, 2, 16, 10000, 1e-5, 0, false, 256);
+    static final List<String> ALL = List.of("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj");
+
+    static LoraSpec spec(DecoderConfig c) {
+        return LoraSpec.of(LoraConfig.of(4, 8, 0.05, new TargetModules.Names(ALL)), c);
+    }
+
+    @Test
+    void theProfileCountsEveryOpOfTheTimedStepsAndCoversTheStep() {
+        Gpu.assumeAvailable("the bench-train profile test");
+        int steps = 2;
+        int layers = TINY.layers();
+        for (boolean checkpointing : new boolean[] {false, true}) {
+            TrainBench.Result r = TrainBench.run(TINY, spec(TINY), 2, 16, checkpointing, steps, 1, 3, 0, Precision.FP32,
+                    64, true);
+            Map<String, TimedBackend.Tally> ops = r.ops();
+            System.out.println("checkpointing " + checkpointing + ", mean step " + r.stepSeconds() * 1e3 + " ms\n"
+                    + TimedBackend.table(ops, steps, r.stepSeconds(), true));
+            int recompute = checkpointing ? 2 : 1;
+            // One call per layer's forward (twice with checkpointing: the recompute), per backward, per parameter.
+            assertEquals(steps * layers * recompute, ops.get("attention").calls(), "attention");
+            assertEquals(steps * layers, ops.get("attentionBackward").calls(), "attentionBackward");
+            assertEquals(steps * (2 * layers * recompute + 1), ops.get("rmsNorm").calls(), "rmsNorm");
+            assertEquals(steps * (2 * layers + 1), ops.get("rmsNormBackward").calls(), "rmsNormBackward");
+            assertEquals(steps * layers * recompute, ops.get("swiglu").calls(), "swiglu");
+            assertEquals(steps * layers, ops.get("swigluBackward").calls(), "swigluBackward");
+            assertEquals(steps * 2, ops.get("embedding").calls(), "the tokens' rows, and the loss block's rows");
+            assertEquals(steps, ops.get("crossEntropy").calls(), "one loss block per step");
+            assertEquals(steps * 2 * ALL.size() * layers, ops.get("adamW").calls(), "one AdamW per LoRA matrix");
+            assertTrue(ops.get("matmul").flops() > 0 && ops.get("matmul").calls() % steps == 0, "matmul");
+            double opSeconds = ops.values().stream().mapToDouble(TimedBackend.Tally::seconds).sum();
+            double share = opSeconds / (steps * r.stepSeconds());
+            // The ops run on the stream one after another inside the step: their times cannot exceed it, and the
+            // host's work between them (Java, launches) is a small part of it.
+            assertTrue(share > 0.5 && share <= 1.001, "the ops cover " + share + " of the step");
+        }
+    }
+
+    @Test
+    void profilingLeavesTheStepUnchanged() {
+        Gpu.assumeAvailable("the bench-train profile test");
+        TrainBench.Result plain = TrainBench.run(TINY, spec(TINY), 2, 16, false, 1, 1, 5, 0, Precision.FP32, 64, false);
+        TrainBench.Result timed = TrainBench.run(TINY, spec(TINY), 2, 16, false, 1, 1, 5, 0, Precision.FP32, 64, true);
+        assertTrue(plain.ops().isEmpty(), "no profile unless asked");
+        assertEquals(plain.firstLoss(), timed.firstLoss(), 0.0, "the same step, bit for bit");
+        assertEquals(plain.peakBytes(), timed.peakBytes(), "the profile holds no device memory");
+    }
+}
