@@ -184,12 +184,19 @@ public final class TrainBench {
     }
 
     /**
-     * The plan's expected bytes for this run: bf16 weights; activations of 4 bytes (fp32) or 2 (bf16: an estimate,
-     * since the bf16 decoder keeps its residual stream and some gradients in fp32).
+     * The plan's expected peak for this run on this backend: bf16 weights; saved activations of 4 bytes (fp32) or 2
+     * (bf16); and the largest transient block an op takes, a bf16 copy of the largest float32 matrix a product reads
+     * against bf16 weights (a gradient {@code [tokens, intermediate]} against a projection, or a loss block's logits
+     * against the output projection), which {@link CudaBackend#matmul} makes for cuBLAS. The fused attention takes only
+     * a row vector.
      */
     public static TrainingMemory plan(DecoderConfig config, LoraSpec spec, int batch, int seq, boolean checkpointing,
             int lossChunkRows, Precision precision) {
+        long n = (long) batch * seq;
+        long widest = Math.max(config.intermediate(), Math.max(config.hidden(), config.qWidth()));
+        long rows = TrainingMemory.lossBlockRows(n, lossChunkRows).last();
+        long cast = 2 * Math.max(n * widest, rows * config.vocab());
         return TrainingMemory.of(config, spec, batch, seq, checkpointing, 2, precision == Precision.BF16 ? 2 : 4,
-                spec.dropout() > 0, lossChunkRows);
+                spec.dropout() > 0, lossChunkRows).withWorkspace(DeviceAllocator.roundUp(cast));
     }
 }

@@ -12,6 +12,8 @@ import dev.lorakit.core.tensor.Precision;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /** bench-train's measurement at a tiny shape: the per-op GPU profile; needs a GPU or the simulator. */
 class TrainBenchTest {
@@ -51,6 +53,28 @@ class TrainBenchTest {
             // The ops run on the stream one after another inside the step: their times cannot exceed it, and the
             // host's work between them (Java, launches) is a small part of it.
             assertTrue(share > 0.5 && share <= 1.001, "the ops cover " + share + " of the step");
+        }
+    }
+
+    @ParameterizedTest(name = "{0}, checkpointing {1}")
+    @CsvSource({"FP32, false", "FP32, true", "BF16, false", "BF16, true"})
+    void thePlanPredictsTheMeasuredPeakAtTwoShapes(Precision precision, boolean checkpointing) {
+        Gpu.assumeAvailable("the bench-train memory plan test");
+        // Two shapes whose activations outweigh the weights, every buffer under the allocator's 1 MiB fine grain.
+        DecoderConfig wider = new DecoderConfig(384, 96, 256, 3, 6, 3, 16, 10000, 1e-5, 0, false, 256);
+        record Run(DecoderConfig config, int batch, int seq, int lossChunk) {
+        }
+        for (Run r : List.of(new Run(TINY, 4, 128, 128), new Run(wider, 2, 96, 64))) {
+            LoraSpec spec = spec(r.config());
+            TrainBench.Result measured = TrainBench.run(r.config(), spec, r.batch(), r.seq(), checkpointing, 1, 1, 3,
+                    r.lossChunk(), precision, 64, false);
+            long plan = TrainBench.plan(r.config(), spec, r.batch(), r.seq(), checkpointing, r.lossChunk(), precision)
+                    .total();
+            double ratio = (double) plan / measured.peakBytes();
+            System.out.printf("%s, checkpointing %s, hidden %d, %d x %d: plan %d bytes, peak %d bytes, ratio %.4f%n",
+                    precision, checkpointing, r.config().hidden(), r.batch(), r.seq(), plan, measured.peakBytes(), ratio);
+            assertTrue(Math.abs(ratio - 1) <= 0.10, "plan " + plan + " against the measured peak "
+                    + measured.peakBytes() + " (ratio " + ratio + ")");
         }
     }
 
