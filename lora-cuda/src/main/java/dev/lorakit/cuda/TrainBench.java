@@ -185,18 +185,35 @@ public final class TrainBench {
 
     /**
      * The plan's expected peak for this run on this backend: bf16 weights; saved activations of 4 bytes (fp32) or 2
-     * (bf16); and the largest transient block an op takes, a bf16 copy of the largest float32 matrix a product reads
-     * against bf16 weights (a gradient {@code [tokens, intermediate]} against a projection, or a loss block's logits
-     * against the output projection), which {@link CudaBackend#matmul} makes for cuBLAS. The fused attention takes only
-     * a row vector.
+     * (bf16); and the largest transient block an op takes (see {@link #workspace}).
      */
     public static TrainingMemory plan(DecoderConfig config, LoraSpec spec, int batch, int seq, boolean checkpointing,
             int lossChunkRows, Precision precision) {
+        return TrainingMemory.of(config, spec, batch, seq, checkpointing, 2, precision == Precision.BF16 ? 2 : 4,
+                spec.dropout() > 0, lossChunkRows).withWorkspace(workspace(config, batch, seq, lossChunkRows));
+    }
+
+    /**
+     * The largest block one op of a training step takes for its duration: a bf16 copy of the largest float32 matrix a
+     * product reads against bf16 weights (a gradient {@code [tokens, intermediate]} against a projection, or a loss
+     * block's logits against the output projection), which {@link CudaBackend#matmul} makes for cuBLAS; or, where the
+     * fused attention backward does not apply (a head wider than it compiles for), the unfused backward's per-head
+     * copies and its two float32 {@code [batch*heads, seq, seq]} score matrices. The fused backward takes a row vector.
+     */
+    static long workspace(DecoderConfig config, int batch, int seq, int lossChunkRows) {
         long n = (long) batch * seq;
         long widest = Math.max(config.intermediate(), Math.max(config.hidden(), config.qWidth()));
         long rows = TrainingMemory.lossBlockRows(n, lossChunkRows).last();
-        long cast = 2 * Math.max(n * widest, rows * config.vocab());
-        return TrainingMemory.of(config, spec, batch, seq, checkpointing, 2, precision == Precision.BF16 ? 2 : 4,
-                spec.dropout() > 0, lossChunkRows).withWorkspace(DeviceAllocator.roundUp(cast));
+        long cast = DeviceAllocator.roundUp(2 * Math.max(n * widest, rows * config.vocab()));
+        long bh = (long) batch * config.heads();
+        long attention = FlashAttention.cap(config.headDim()) > 0 ? DeviceAllocator.roundUp(4 * bh * seq)
+                : unfusedAttentionBackward(bh, seq, config.headDim());
+        return Math.max(cast, attention);
+    }
+
+    /** The blocks of {@link CudaBackend#attentionBackward}'s unfused path: five per-head copies, P, dS and a row vector. */
+    static long unfusedAttentionBackward(long bh, long seq, long headDim) {
+        return 5 * DeviceAllocator.roundUp(4 * bh * seq * headDim) + 2 * DeviceAllocator.roundUp(4 * bh * seq * seq)
+                + DeviceAllocator.roundUp(4 * bh * seq);
     }
 }

@@ -140,9 +140,9 @@ final class BenchTrainCommand implements Callable<Integer> {
       out.printf(Locale.ROOT, "FLOPs per token  %,d (%dN: forward 2N + input-gradient backward 2N%s; attention not counted)%n",
           flopsPerToken, checkpointing ? 6 : 4, checkpointing ? " + recompute 2N" : "");
       out.printf(Locale.ROOT, "expected memory  %.1f GiB = weights %.1f (bf16) + LoRA with AdamW %.2f + activations %.1f"
-              + " (%s) + scratch %.1f (loss blocks of %d rows: %.2f)%n",
+              + " (%s) + scratch %.1f (loss blocks of %d rows: %.2f) + largest op workspace %.2f%n",
           gib(plan.total()), gib(plan.weights()), gib(plan.lora()), gib(plan.activations()), precision, gib(plan.scratch()),
-          lossChunk, gib(plan.logits()));
+          lossChunk, gib(plan.logits()), gib(plan.workspace()));
       row.put("flops_per_token", flopsPerToken).put("expected_gib", round1(gib(plan.total())));
       out.println("PLAN " + row);
       return 0;
