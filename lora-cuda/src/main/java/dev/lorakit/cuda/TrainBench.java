@@ -82,12 +82,15 @@ public final class TrainBench {
                 d.setCheckpointing(checkpointing);
                 d.setLossChunkRows(lossChunkRows);
                 double[] firstLoss = {Double.NaN};
-                Trainer.Listener first = m -> {
+                Trainer.Listener listener = m -> {
                     if (Double.isNaN(firstLoss[0])) {
                         firstLoss[0] = m.loss();
                     }
+                    if (timed != null) {
+                        timed.settle(); // the step has synchronised (its gradient norm); its events are done
+                    }
                 };
-                train(d, lora, optimizer, batch, warmup, seed, data, first);
+                train(d, lora, optimizer, batch, warmup, seed, data, listener);
                 gpu.synchronize();
                 gpu.allocator().resetPeak();
                 if (timed != null) {
@@ -97,12 +100,7 @@ public final class TrainBench {
                 MemorySegment start = driver.eventCreate();
                 MemorySegment end = driver.eventCreate();
                 driver.eventRecord(start, gpu.stream());
-                train(d, lora, optimizer, batch, warmup + steps, seed, data, m -> {
-                    first.onStep(m);
-                    if (timed != null) {
-                        timed.settle(); // the step has synchronised (its gradient norm); its events are done
-                    }
-                });
+                train(d, lora, optimizer, batch, warmup + steps, seed, data, listener);
                 driver.eventRecord(end, gpu.stream());
                 driver.eventSynchronize(end);
                 double seconds = driver.eventElapsedMillis(start, end) / 1e3 / Math.max(1, steps);
