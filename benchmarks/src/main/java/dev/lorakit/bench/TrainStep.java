@@ -1,12 +1,11 @@
 package dev.lorakit.bench;
 
 import dev.lorakit.core.backend.CpuBackend;
+import dev.lorakit.core.backend.TimedBackend;
 import dev.lorakit.core.nn.DecoderConfig;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 
 /**
  * Times LoRA training steps of the demo model on the CPU backend and prints tokens/s, the achieved GFLOP/s (see
@@ -124,10 +123,10 @@ public final class TrainStep {
         System.out.println();
         double mean = Arrays.stream(seconds).sum() / steps;
         System.out.printf(Locale.ROOT, "Time per op (mean step %.3f s):%n%n", mean);
-        System.out.println(breakdown(be.tallies(), steps, mean, true));
+        System.out.println(TimedBackend.table(be.tallies(), steps, mean, true));
         System.out.println("Matmul by product (m x n x k, layout):");
         System.out.println();
-        System.out.println(breakdown(be.products(), steps, mean, false));
+        System.out.println(TimedBackend.table(be.products(), steps, mean, false));
         return setup.tokens() / median;
     }
 
@@ -139,27 +138,5 @@ public final class TrainStep {
     static double cpuSeconds() {
         return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
                 .getOperatingSystemMXBean()).getProcessCpuTime() * 1e-9;
-    }
-
-    /** Per op: time per step, share of the mean step, calls per step, GFLOP/s where counted. */
-    static String breakdown(Map<String, TimedBackend.Tally> tallies, int steps, double stepSeconds, boolean rest) {
-        List<Map.Entry<String, TimedBackend.Tally>> ops = new ArrayList<>(tallies.entrySet());
-        ops.sort((x, y) -> Long.compare(y.getValue().nanos, x.getValue().nanos));
-        StringBuilder sb = new StringBuilder("| op | ms per step | share of step | calls per step | GFLOP/s |\n"
-                + "|---|---:|---:|---:|---:|\n");
-        double covered = 0;
-        for (Map.Entry<String, TimedBackend.Tally> e : ops) {
-            TimedBackend.Tally t = e.getValue();
-            double perStep = t.seconds() / steps;
-            covered += perStep;
-            sb.append(String.format(Locale.ROOT, "| %s | %.1f | %.1f%% | %d | %s |%n", e.getKey(), perStep * 1e3,
-                    100 * perStep / stepSeconds, t.calls() / steps,
-                    t.flops() > 0 ? String.format(Locale.ROOT, "%.1f", t.flops() / t.seconds() / 1e9) : ""));
-        }
-        if (rest) {
-            sb.append(String.format(Locale.ROOT, "| (outside the backend) | %.1f | %.1f%% | | |%n",
-                    (stepSeconds - covered) * 1e3, 100 * (stepSeconds - covered) / stepSeconds));
-        }
-        return sb.toString();
     }
 }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.lorakit.core.backend.CpuBackend;
+import dev.lorakit.core.backend.TimedBackend;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;

@@ -2,6 +2,7 @@ package dev.lorakit.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.lorakit.core.backend.TimedBackend;
 import dev.lorakit.core.lora.LoraConfig;
 import dev.lorakit.core.lora.LoraSpec;
 import dev.lorakit.core.lora.TargetModules;
@@ -22,7 +23,8 @@ import picocli.CommandLine.Spec;
 /**
  * {@code lorakit bench-train}: LoRA training throughput of a 7B shape with random weights on one GPU, printed as one
  * {@code BENCH {json}} line with the fields of the PEFT baseline script, so that the two compare row by row.
- * {@code --dry-run} prints the plan (parameters, FLOPs per token, expected memory) and needs no GPU.
+ * {@code --dry-run} prints the plan (parameters, FLOPs per token, expected memory) and needs no GPU; {@code --profile}
+ * adds the table of GPU time per op.
  */
 @Command(
     name = "bench-train",
@@ -37,7 +39,8 @@ final class BenchTrainCommand implements Callable<Integer> {
   /** The PEFT baseline's targets. */
   static final List<String> ALL = List.of("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj");
 
-  @Option(names = "--shape", paramLabel = "S", defaultValue = "llama2-7b", description = "llama2-7b (default) or mistral-7b.")
+  @Option(names = "--shape", paramLabel = "S", defaultValue = "llama2-7b",
+      description = "llama2-7b (default), mistral-7b, or tiny (2 layers of width 64, to check the command itself).")
   String shape;
 
   @Option(names = "--targets", paramLabel = "T", defaultValue = "all",
@@ -76,6 +79,10 @@ final class BenchTrainCommand implements Callable<Integer> {
   @Option(names = "--dry-run", description = "Print the plan only; needs no GPU.")
   boolean dryRun;
 
+  @Option(names = "--profile", description = "Also time every op of the timed steps between CUDA events and print"
+      + " a table: calls, GPU time, share of the step, GFLOP/s of the matmuls.")
+  boolean profile;
+
   @Spec CommandSpec spec;
 
   /** The decoder shape of a benchmark name. */
@@ -83,7 +90,9 @@ final class BenchTrainCommand implements Callable<Integer> {
     return switch (name) {
       case "llama2-7b" -> new DecoderConfig(32000, 4096, 11008, 32, 32, 32, 128, 10000, 1e-5, 0, false, 4096);
       case "mistral-7b" -> new DecoderConfig(32000, 4096, 14336, 32, 32, 8, 128, 10000, 1e-5, 4096, false, 32768);
-      default -> throw new IllegalArgumentException("--shape " + name + " is not known; use llama2-7b or mistral-7b.");
+      case "tiny" -> new DecoderConfig(256, 64, 128, 2, 4, 2, 16, 10000, 1e-5, 0, false, 256);
+      default -> throw new IllegalArgumentException("--shape " + name + " is not known; use llama2-7b, mistral-7b or"
+          + " tiny.");
     };
   }
 
@@ -131,9 +140,9 @@ final class BenchTrainCommand implements Callable<Integer> {
       out.printf(Locale.ROOT, "FLOPs per token  %,d (%dN: forward 2N + input-gradient backward 2N%s; attention not counted)%n",
           flopsPerToken, checkpointing ? 6 : 4, checkpointing ? " + recompute 2N" : "");
       out.printf(Locale.ROOT, "expected memory  %.1f GiB = weights %.1f (bf16) + LoRA with AdamW %.2f + activations %.1f"
-              + " (%s) + scratch %.1f (loss blocks of %d rows: %.2f)%n",
+              + " (%s) + scratch %.1f (loss blocks of %d rows: %.2f) + largest op workspace %.2f%n",
           gib(plan.total()), gib(plan.weights()), gib(plan.lora()), gib(plan.activations()), precision, gib(plan.scratch()),
-          lossChunk, gib(plan.logits()));
+          lossChunk, gib(plan.logits()), gib(plan.workspace()));
       row.put("flops_per_token", flopsPerToken).put("expected_gib", round1(gib(plan.total())));
       out.println("PLAN " + row);
       return 0;
@@ -143,14 +152,21 @@ final class BenchTrainCommand implements Callable<Integer> {
       throw new IllegalArgumentException("bench-train needs an NVIDIA GPU (" + gpu.reason()
           + "); --dry-run prints the plan without one.");
     }
-    TrainBench.Result r = TrainBench.run(config, lora, batch, seq, checkpointing, steps, warmup, seed, lossChunk, p);
+    // The peak GEMM of the 7B shapes is PEFT's 8192^3; a small shape gets a small one (a simulator runs it too).
+    int gemmSize = config.hidden() >= 4096 ? 8192 : 256;
+    TrainBench.Result r = TrainBench.run(config, lora, batch, seq, checkpointing, steps, warmup, seed, lossChunk, p,
+        gemmSize, profile);
     double modelTflops = flopsPerToken * r.tokensPerSecond() / 1e12;
     row.put("step_s", Math.round(r.stepSeconds() * 1e4) / 1e4).put("tokens_per_s", Math.round(r.tokensPerSecond()))
         .put("peak_gib", round1(gib(r.peakBytes()))).put("device_used_gib", round1(gib(r.deviceUsedBytes())))
         .put("expected_gib", round1(gib(plan.total()))).put("model_tflops", round1(modelTflops))
-        .put("gemm_bf16_8192_tflops", round1(r.gemmTflops())).put("mfu", Math.round(modelTflops / r.gemmTflops() * 1e3) / 1e3)
+        .put("gemm_bf16_" + gemmSize + "_tflops", round1(r.gemmTflops())).put("mfu", Math.round(modelTflops / r.gemmTflops() * 1e3) / 1e3)
         .put("first_loss", Math.round(r.firstLoss() * 1e4) / 1e4).put("device", r.device());
     out.println("BENCH " + row);
+    if (profile) {
+      out.printf(Locale.ROOT, "%nGPU time per op over %d timed steps (mean step %.2f ms):%n%n", steps, r.stepSeconds() * 1e3);
+      out.print(TimedBackend.table(r.ops(), steps, r.stepSeconds(), true));
+    }
     return 0;
   }
 

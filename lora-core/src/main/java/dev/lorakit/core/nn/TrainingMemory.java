@@ -5,6 +5,8 @@ import dev.lorakit.core.lora.LoraTarget;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.SortedSet;
+import java.util.TreeSet;
 
 /**
  * What one LoRA training step of a {@link Decoder} holds in backend memory, buffer by buffer as the decoder and its
@@ -12,26 +14,37 @@ import java.util.Map;
  * their gradients and AdamW moments, the activations the forward saves for the backward (all layers, or one
  * layer's plus every layer's input with checkpointing), and the gradient scratch the backward reuses from layer to
  * layer. The activation buffers are allocated once per shape and reused every step, so this sum is also the peak,
- * up to the backend's transient per-op workspace (on the GPU: a 16-bit copy of a matmul's F32 operand).
+ * up to the backend's transient per-op {@code workspace} (none on the CPU; see {@link #withWorkspace}).
+ *
+ * <p>Only the matrix-product inputs the forward saves (the normed inputs, q, k, v, the attention output, gate, up and
+ * the SwiGLU output) and the LoRA dropout copies take the activation dtype; the residual stream, the final norm,
+ * the attention residual {@code mid}, the LoRA {@code x A^T} products, every gradient buffer and the loss blocks are
+ * float32 in both precisions (a bf16 step accumulates in float32).
  *
  * @param weights     frozen base weights
  * @param lora        LoRA A and B, their gradients and the two AdamW moments
  * @param activations buffers saved by the forward for the backward
  * @param scratch     gradient and workspace buffers of the backward, the loss blocks' logits and the RoPE tables
  * @param logits      of {@code scratch}: the loss blocks' logits and their hidden-state rows
+ * @param workspace   the largest block the backend takes for the duration of one op on top of the buffers above
  */
-public record TrainingMemory(long weights, long lora, long activations, long scratch, long logits) {
+public record TrainingMemory(long weights, long lora, long activations, long scratch, long logits, long workspace) {
 
-    /** Everything together. */
+    /** Everything together: the step's peak. */
     public long total() {
-        return weights + lora + activations + scratch;
+        return weights + lora + activations + scratch + workspace;
+    }
+
+    /** This plan on a backend whose ops take at most {@code bytes} of transient workspace each. */
+    public TrainingMemory withWorkspace(long bytes) {
+        return new TrainingMemory(weights, lora, activations, scratch, logits, bytes);
     }
 
     /**
      * The plan of a training step over {@code batch x seq} tokens.
      *
      * @param weightBytes     bytes per frozen weight element (2 for bf16, 4 for f32); norms count as f32
-     * @param activationBytes bytes per activation element (4 on the CPU's f32 path)
+     * @param activationBytes bytes per element of the saved matrix-product inputs (4 for fp32, 2 for bf16)
      * @param dropout         whether LoRA dropout runs (training with {@code lora_dropout > 0}): it keeps a
      *                        dropped copy of each distinct LoRA input width
      * @param lossChunkRows   {@link Decoder#setLossChunkRows}; the counted positions are all {@code batch * seq}
@@ -49,55 +62,66 @@ public record TrainingMemory(long weights, long lora, long activations, long scr
         long loraParams = lora == null ? 0 : lora.parameterCount();
         long loraBytes = loraParams * f32 * 4;
 
-        long perLayer = act * n * (3 * h + 2 * c.qWidth() + 2 * c.kvWidth() + 3 * inter) + f32 * n * (2 + c.heads());
+        // norm1, norm2, q, att, k, v, gate, up, act in the activation dtype; mid, the two rstd and lse in f32.
+        long perLayer = act * n * (2 * h + 2 * c.qWidth() + 2 * c.kvWidth() + 3 * inter) + f32 * n * (h + 2 + c.heads());
         long layersKept = checkpointing ? 1 : c.layers();
         long xa = 0;
         Map<String, Long> scratch = new HashMap<>();
         if (lora != null) {
             for (LoraSpec.Module m : lora.modules()) {
-                xa += act * n * m.rank();
-                scratch.put("dXa." + m.rank(), act * n * m.rank());
+                xa += f32 * n * m.rank();
+                scratch.put("dXa." + m.rank(), f32 * n * m.rank());
                 if (dropout) {
                     int in = m.target().in(c);
                     scratch.put("dropout." + in, act * n * in);
-                    scratch.put("loraDx." + in, act * n * in);
+                    scratch.put("loraDx." + in, f32 * n * in);
                 }
             }
         }
         if (lora != null && !dropout) {
             stackedLoraScratch(lora, n, scratch);
         }
-        long activations = act * n * h * (c.layers() + 1) + layersKept * perLayer + xa + act * n * h + f32 * n;
+        // The residual stream (embeddings and every layer's output), the saved layers, x A^T, the final norm and rstd.
+        long activations = f32 * n * h * (c.layers() + 1) + layersKept * perLayer + xa + f32 * n * h + f32 * n;
 
-        scratch.put("dNorm", act * n * h);
-        scratch.put("dRes", act * n * h);
-        scratch.put("dAct", act * n * inter);
-        scratch.put("dGate", act * n * inter);
-        scratch.put("dUp", act * n * inter);
-        scratch.put("dAtt", act * n * c.qWidth());
-        scratch.put("dq", act * n * c.qWidth());
-        scratch.put("dk", act * n * c.kvWidth());
-        scratch.put("dv", act * n * c.kvWidth());
+        scratch.put("dNorm", f32 * n * h);
+        scratch.put("dRes", f32 * n * h);
+        scratch.put("dAct", f32 * n * inter);
+        scratch.put("dGate", f32 * n * inter);
+        scratch.put("dUp", f32 * n * inter);
+        scratch.put("dAtt", f32 * n * c.qWidth());
+        scratch.put("dq", f32 * n * c.qWidth());
+        scratch.put("dk", f32 * n * c.kvWidth());
+        scratch.put("dv", f32 * n * c.kvWidth());
         if (checkpointing) {
-            scratch.put("recomputed", act * n * h);
+            scratch.put("recomputed", f32 * n * h);
         }
         long logits = 0;
+        for (long rows : lossBlockRows(n, lossChunkRows)) {
+            logits += f32 * rows * (c.vocab() + h);
+        }
+        long rope = 2 * f32 * Math.max(seq, 64) * (c.headDim() / 2);
+        long scratchBytes = scratch.values().stream().mapToLong(Long::longValue).sum() + logits + rope;
+        return new TrainingMemory(weights, loraBytes, activations, scratchBytes, logits, 0);
+    }
+
+    /**
+     * The distinct row counts of the loss blocks over {@code n} counted positions, as {@link Decoder} sizes them: blocks
+     * of {@code lossChunkRows} (all at once when 0), rounded up to 64 rows but not past the chunk.
+     */
+    public static SortedSet<Long> lossBlockRows(long n, int lossChunkRows) {
+        SortedSet<Long> sizes = new TreeSet<>();
         long chunk = lossChunkRows > 0 ? lossChunkRows : Long.MAX_VALUE;
-        Map<Long, Boolean> blockSizes = new HashMap<>();
         for (long start = 0; start < n; ) {
             long m = Math.min(chunk, n - start);
             long rows = Math.max(64, (m + 63) / 64 * 64);
             if (lossChunkRows > 0) {
                 rows = Math.min(rows, Math.max(m, lossChunkRows));
             }
-            if (blockSizes.put(rows, true) == null) {
-                logits += act * rows * (c.vocab() + h);
-            }
+            sizes.add(rows);
             start += m;
         }
-        long rope = 2 * f32 * Math.max(seq, 64) * (c.headDim() / 2);
-        long scratchBytes = scratch.values().stream().mapToLong(Long::longValue).sum() + logits + rope;
-        return new TrainingMemory(weights, loraBytes, activations, scratchBytes, logits);
+        return sizes;
     }
 
     /**

@@ -11,6 +11,7 @@ import dev.lorakit.core.lora.LoraSpec;
 import dev.lorakit.core.lora.LoraWeights;
 import dev.lorakit.core.optim.Parameter;
 import dev.lorakit.core.tensor.DType;
+import dev.lorakit.core.tensor.Precision;
 import dev.lorakit.core.tensor.Shape;
 import dev.lorakit.core.tensor.Tensor;
 import java.util.ArrayList;
@@ -52,6 +53,8 @@ class TrainingMemoryTest {
         }
 
         @Override public String name() { return "counting " + be.name(); }
+        @Override public boolean supports(Precision p) { return be.supports(p); }
+        @Override public DType activations(Precision p) { return be.activations(p); }
         @Override public Tensor zeros(DType d, Shape s) { return counted(be.zeros(d, s)); }
         @Override public Tensor upload(float[] x, DType d, Shape s) { return counted(be.upload(x, d, s)); }
         @Override public float[] download(Tensor t) { return be.download(t); }
@@ -104,18 +107,21 @@ class TrainingMemoryTest {
         return t;
     }
 
-    @ParameterizedTest(name = "checkpointing {0}, dropout {1}, loss chunk {2}")
-    @CsvSource({"false, 0.0, 0", "true, 0.0, 0", "false, 0.1, 20", "true, 0.1, 64", "false, 0.0, 7"})
-    void thePlanIsWhatATrainingStepAllocatesAndTheBaseGetsNoGradient(boolean ckpt, double dropout, int chunk) {
+    @ParameterizedTest(name = "{3}, checkpointing {0}, dropout {1}, loss chunk {2}")
+    @CsvSource({"false, 0.0, 0, FP32", "true, 0.0, 0, FP32", "false, 0.1, 20, FP32", "true, 0.1, 64, FP32",
+        "false, 0.0, 7, FP32", "false, 0.1, 20, BF16", "true, 0.1, 64, BF16", "true, 0.0, 0, BF16"})
+    void thePlanIsWhatATrainingStepAllocatesAndTheBaseGetsNoGradient(boolean ckpt, double dropout, int chunk,
+            Precision precision) {
         int batch = 3;
         int seq = 11;
-        CountingBackend counting = new CountingBackend(BE);
+        // bf16 through the emulating backend, which holds bf16 activations as the GPU does (the CPU keeps them F32).
+        CountingBackend counting = new CountingBackend(precision == Precision.BF16 ? new Bf16EmulatedBackend(BE) : BE);
         DecoderWeights w = Synthetic.weights(C, counting, 1);
         long weightBytes = counting.bytes;
         LoraSpec spec = Synthetic.spec(C, 3, 6, dropout, false, Synthetic.ALL);
         counting.bytes = 0;
         counting.shapes.clear();
-        try (Decoder d = new Decoder(C, w, counting); LoraWeights lora = LoraWeights.zeros(spec, counting)) {
+        try (Decoder d = new Decoder(C, w, counting, precision); LoraWeights lora = LoraWeights.zeros(spec, counting)) {
             long loraBytes = counting.bytes;
             d.setLora(lora);
             d.setTraining(true);
@@ -133,7 +139,8 @@ class TrainingMemoryTest {
                 }
             }
             assertEquals(null, counting.shapes.get(counting.shapes.size() - 1), "the second step allocated");
-            TrainingMemory plan = TrainingMemory.of(C, spec, batch, seq, ckpt, 4, 4, dropout > 0, chunk);
+            TrainingMemory plan = TrainingMemory.of(C, spec, batch, seq, ckpt, 4, precision == Precision.BF16 ? 2 : 4,
+                    dropout > 0, chunk);
             assertEquals(weightBytes, plan.weights());
             // A and B and their gradients are allocated here; the two AdamW moments belong to the optimiser.
             assertEquals(plan.lora() / 2, loraBytes);
