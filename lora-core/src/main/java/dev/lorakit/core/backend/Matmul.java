@@ -5,15 +5,18 @@ import dev.lorakit.core.tensor.Shape;
 
 /**
  * {@code C = alpha * op(A) op(B) + beta * C} on float arrays: checks the shapes, then hands each matrix of the
- * batch to {@link PackedGemm}, which computes every element the same way whatever the shape, the layout or the
- * thread count (so a one-token decoding step gives bit for bit the logits of the full pass).
+ * batch to {@link SkinnyGemm} when one of its sizes is a LoRA rank, else to {@link PackedGemm}. Both compute every
+ * element the same way whatever the shape, the layout or the thread count (so a one-token decoding step gives bit
+ * for bit the logits of the full pass).
  */
 final class Matmul {
 
     private final PackedGemm gemm;
+    private final SkinnyGemm skinny;
 
     Matmul(Parallel par) {
         this.gemm = new PackedGemm(par);
+        this.skinny = new SkinnyGemm(par);
     }
 
     /** One operand seen as {@code count} matrices of {@code rows x cols} ({@code count} 1: shared). */
@@ -93,7 +96,11 @@ final class Matmul {
                     : new PackedGemm.View(av, p * aStride, k, 1);
             PackedGemm.View bv2 = transB ? new PackedGemm.View(bv, bh, p * bStride, 1, k)
                     : new PackedGemm.View(bv, bh, p * bStride, n, 1);
-            gemm.multiply(av2, bv2, cv, p * m * n, m, n, k, alpha, beta);
+            if (SkinnyGemm.takes(av2, bv2, m, n, k)) {
+                skinny.multiply(av2, bv2, cv, p * m * n, m, n, k, alpha, beta);
+            } else {
+                gemm.multiply(av2, bv2, cv, p * m * n, m, n, k, alpha, beta);
+            }
         }
     }
 }

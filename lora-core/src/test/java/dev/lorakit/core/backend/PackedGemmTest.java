@@ -18,7 +18,8 @@ import org.junit.jupiter.params.provider.CsvSource;
  * The blocked matmul against a double-precision product, on shapes chosen to hit every edge: single elements,
  * sizes that are no multiple of the register tile, products deeper than one {@link PackedGemm#KC} block, taller
  * than one {@link PackedGemm#MC} block, wider than one {@link PackedGemm#NC} panel, narrow outputs (computed
- * transposed) and thin ones (streamed).
+ * transposed) and thin ones (streamed); and the LoRA products, which {@link SkinnyGemm} computes, against the
+ * double product and against the packed path bit for bit.
  */
 class PackedGemmTest {
 
@@ -228,6 +229,50 @@ class PackedGemmTest {
             float[] out = thin.run(BE, 0.5f, 1f);
             thin.check(out, 0.5f, 1f);
             assertArrayEquals(Arrays.copyOfRange(all, first * n, (first + rows) * n), out, rows + " rows");
+        }
+    }
+
+    /**
+     * The six LoRA products of a projection {@code in -> out} at rank {@code r} over {@code t} tokens, as the decoder
+     * issues them: {@code x A^T}, {@code xa B^T} (added), {@code dY B}, {@code dY^T xa} and {@code dXa^T x} (both
+     * accumulated), {@code dXa A} (added). Token counts are no multiple of any vector width, and the gradients' depth
+     * {@code t} spans two {@link PackedGemm#KC} blocks.
+     */
+    @ParameterizedTest(name = "r={0} tokens={1} in={2} out={3}")
+    @CsvSource({
+        "1, 37, 70, 45", "7, 37, 70, 45", "8, 301, 70, 45", "16, 301, 45, 70", "33, 37, 45, 70", "64, 301, 70, 45",
+        "8, 301, 256, 768", "24, 261, 256, 256",
+    })
+    void loraProductsMatchTheDoubleProductAndThePackedPathForAnyThreadCount(int r, int t, int in, int out) {
+        int[][] products = {
+            {t, r, in, 0, 1, 0}, {t, out, r, 0, 1, 1}, {t, r, out, 0, 0, 0},
+            {out, r, t, 1, 0, 1}, {r, in, t, 1, 0, 1}, {t, in, r, 0, 0, 1},
+        };
+        for (int[] pr : products) {
+            int m = pr[0];
+            int n = pr[1];
+            int k = pr[2];
+            boolean ta = pr[3] == 1;
+            boolean tb = pr[4] == 1;
+            float beta = pr[5];
+            Case cs = Case.random(m * 31L + n * 7L + k, 1, false, false, m, n, k, ta, tb);
+            float[] reference;
+            try (CpuBackend one = new CpuBackend(1)) {
+                reference = cs.run(one, 0.5f, beta);
+            }
+            cs.check(reference, 0.5f, beta);
+            for (int threads : new int[] {2, 3}) {
+                try (CpuBackend be = new CpuBackend(threads)) {
+                    assertArrayEquals(reference, cs.run(be, 0.5f, beta), threads + " threads, " + cs);
+                }
+            }
+            float[] packed = cs.c.clone();
+            try (Parallel par = new Parallel(2)) {
+                new PackedGemm(par).multiply(ta ? new PackedGemm.View(cs.a, 0, 1, m) : new PackedGemm.View(cs.a, 0, k, 1),
+                        tb ? new PackedGemm.View(cs.b, 0, 1, k) : new PackedGemm.View(cs.b, 0, n, 1), packed, 0, m, n, k,
+                        0.5f, beta);
+            }
+            assertArrayEquals(packed, reference, "the packed path, " + cs);
         }
     }
 }
