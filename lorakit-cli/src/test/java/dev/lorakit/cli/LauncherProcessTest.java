@@ -5,8 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.sun.management.OperatingSystemMXBean;
-import dev.lorakit.core.io.SafeTensorsDtype;
-import dev.lorakit.eval.cases.CaseFile;
 import dev.lorakit.eval.synth.SyntheticCases;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
@@ -29,23 +27,19 @@ import org.junit.jupiter.api.io.TempDir;
 class LauncherProcessTest {
 
   @TempDir static Path dir;
+  static TinyRun run;
   static Path model;
   static Path data;
 
   @BeforeAll
   static void files() throws IOException {
-    model = dir.resolve("model");
-    new TinyModel(32, 64, 1, 2).write(model, 3, SafeTensorsDtype.F32);
-    data = dir.resolve("cases.jsonl");
-    CaseFile.write(data, new SyntheticCases(5, 0).generate(8));
+    run = TinyRun.write(dir, 3, new SyntheticCases(5, 0).generate(8));
+    model = run.model();
+    data = run.data();
   }
 
   static String[] train(Path out, String... more) {
-    List<String> a = new java.util.ArrayList<>(List.of("train", "--model", model.toString(), "--data",
-        data.toString(), "--task", "modality", "--out", out.toString(), "--batch-size", "2", "--grad-accum", "1",
-        "--device", "cpu"));
-    a.addAll(List.of(more));
-    return a.toArray(String[]::new);
+    return run.train(out, List.of("--grad-accum", "1"), more);
   }
 
   @Test

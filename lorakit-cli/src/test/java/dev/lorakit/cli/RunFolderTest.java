@@ -7,9 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.lorakit.core.io.OutputFolder;
-import dev.lorakit.core.io.SafeTensorsDtype;
 import dev.lorakit.eval.cases.Case;
-import dev.lorakit.eval.cases.CaseFile;
 import dev.lorakit.eval.cases.Task;
 import dev.lorakit.eval.prompt.PromptTemplates;
 import dev.lorakit.eval.synth.SyntheticCases;
@@ -26,24 +24,21 @@ import org.junit.jupiter.api.io.TempDir;
 class RunFolderTest {
 
   @TempDir static Path dir;
+  static TinyRun run;
   static Path model;
   static Path data;
   static List<Case> cases;
 
   @BeforeAll
   static void files() throws IOException {
-    model = dir.resolve("model");
-    new TinyModel(32, 64, 1, 2).write(model, 3, SafeTensorsDtype.F32);
-    data = dir.resolve("cases.jsonl");
     cases = new SyntheticCases(5, 0).generate(8);
-    CaseFile.write(data, cases);
+    run = TinyRun.write(dir, 3, cases);
+    model = run.model();
+    data = run.data();
   }
 
   static String[] train(Path out, String... more) {
-    List<String> a = new ArrayList<>(List.of("train", "--model", model.toString(), "--data", data.toString(),
-        "--task", "modality", "--out", out.toString(), "--batch-size", "2", "--device", "cpu"));
-    a.addAll(List.of(more));
-    return a.toArray(String[]::new);
+    return run.train(out, List.of(), more);
   }
 
   @Test

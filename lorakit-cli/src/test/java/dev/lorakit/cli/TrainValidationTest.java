@@ -7,10 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.lorakit.core.io.SafeTensorsDtype;
 import dev.lorakit.core.io.SafeTensorsFile;
 import dev.lorakit.eval.cases.Case;
-import dev.lorakit.eval.cases.CaseFile;
 import dev.lorakit.eval.report.TrainingLog;
 import dev.lorakit.eval.report.TrainingPoint;
 import dev.lorakit.eval.synth.SyntheticCases;
@@ -34,17 +32,17 @@ class TrainValidationTest {
   private static final ObjectMapper JSON = new ObjectMapper();
 
   @TempDir static Path dir;
+  static TinyRun run;
   static Path model;
   static Path data;
   static List<Case> cases;
 
   @BeforeAll
   static void files() throws IOException {
-    model = dir.resolve("model");
-    new TinyModel(32, 64, 1, 2).write(model, 11, SafeTensorsDtype.F32);
-    data = dir.resolve("cases.jsonl");
     cases = new SyntheticCases(5, 0).generate(12);
-    CaseFile.write(data, cases);
+    run = TinyRun.write(dir, 11, cases);
+    model = run.model();
+    data = run.data();
   }
 
   /** 12 steps of one batch of 2; the learning rate overshoots after a few steps, so the held-out loss turns up. */
@@ -53,12 +51,8 @@ class TrainValidationTest {
   }
 
   static String[] train(Path out, int steps, String... more) {
-    List<String> args = new ArrayList<>(List.of("train", "--model", model.toString(), "--data", data.toString(),
-        "--task", "modality", "--out", out.toString(), "--max-steps", Integer.toString(steps), "--batch-size", "2",
-        "--grad-accum", "1",
-        "--lr", "2e-1", "--lora-r", "4", "--device", "cpu", "--checkpoint-every", "0"));
-    args.addAll(List.of(more));
-    return args.toArray(String[]::new);
+    return run.train(out, List.of("--max-steps", Integer.toString(steps), "--grad-accum", "1", "--lr", "2e-1",
+        "--lora-r", "4", "--checkpoint-every", "0"), more);
   }
 
   /** Runs train with a stop request raised at the end of the {@code stopAt}-th step this run does. */

@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.lorakit.core.io.SafeTensorsDtype;
-import dev.lorakit.eval.cases.CaseFile;
 import dev.lorakit.eval.synth.SyntheticCases;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -22,10 +21,9 @@ class UserErrorTest {
 
   @BeforeAll
   static void files() throws IOException {
-    model = dir.resolve("model");
-    new TinyModel(32, 64, 1, 2).write(model, 3, SafeTensorsDtype.F32);
-    data = dir.resolve("cases.jsonl");
-    CaseFile.write(data, new SyntheticCases(5, 0).generate(6));
+    TinyRun run = TinyRun.write(dir, 3, new SyntheticCases(5, 0).generate(6));
+    model = run.model();
+    data = run.data();
   }
 
   static void assertUserError(CliRun r, String... mentions) {

@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
 import dev.lorakit.core.io.OutputFolder;
-import dev.lorakit.core.io.SafeTensorsDtype;
 import dev.lorakit.eval.cases.CaseFile;
 import dev.lorakit.eval.synth.SyntheticCases;
 import java.io.IOException;
@@ -38,6 +37,7 @@ import picocli.CommandLine;
 class WhyCasesTest {
 
   @TempDir static Path dir;
+  static TinyRun run;
   static Path model;
   static Path data;
   static Path adapter;
@@ -45,10 +45,9 @@ class WhyCasesTest {
 
   @BeforeAll
   static void files() throws IOException {
-    model = dir.resolve("model");
-    new TinyModel(32, 64, 1, 2).write(model, 3, SafeTensorsDtype.F32);
-    data = dir.resolve("cases.jsonl");
-    CaseFile.write(data, new SyntheticCases(5, 0).generate(8));
+    run = TinyRun.write(dir, 3, new SyntheticCases(5, 0).generate(8));
+    model = run.model();
+    data = run.data();
     adapter = dir.resolve("adapter");
     assertEquals(0, CliRun.of(train(adapter, "--max-steps", "1")).exitCode());
     cleanData = dir.resolve("cases.clean");
@@ -61,10 +60,7 @@ class WhyCasesTest {
   }
 
   static String[] train(Path out, String... more) {
-    List<String> a = new ArrayList<>(List.of("train", "--model", model.toString(), "--data", data.toString(),
-        "--task", "modality", "--out", out.toString(), "--batch-size", "2", "--grad-accum", "1", "--device", "cpu"));
-    a.addAll(List.of(more));
-    return a.toArray(String[]::new);
+    return run.train(out, List.of("--grad-accum", "1"), more);
   }
 
   String[] eval(Path out, String... more) {
