@@ -10,7 +10,9 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandle;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * The CUDA driver API (libcuda.so.1), bound with the foreign-function API. Only the calls lorakit needs; C
@@ -182,11 +184,11 @@ final class CudaDriver {
      * Why a driver reporting {@code version} cannot run lorakit (one sentence), or empty when it can: the CUDA
      * libraries lorakit loads need a driver for CUDA 12 or newer.
      */
-    static java.util.Optional<String> unsupported(int version) {
+    static Optional<String> unsupported(int version) {
         if (version >= NativeLibrary.CUDA_MAJORS.getLast() * 1000) {
-            return java.util.Optional.empty();
+            return Optional.empty();
         }
-        return java.util.Optional.of("The NVIDIA driver supports CUDA " + version / 1000 + "." + version % 1000 / 10
+        return Optional.of("The NVIDIA driver supports CUDA " + version / 1000 + "." + version % 1000 / 10
                 + "; lorakit needs a driver for CUDA " + NativeLibrary.CUDA_MAJORS.getLast() + ".0 or newer.");
     }
 
@@ -270,29 +272,29 @@ final class CudaDriver {
     }
 
     /** The calling thread's current context; empty when the driver cannot say. */
-    java.util.Optional<MemorySegment> current() {
+    Optional<MemorySegment> current() {
         if (cuCtxGetCurrent == null) {
-            return java.util.Optional.empty();
+            return Optional.empty();
         }
         try (Arena a = Arena.ofConfined()) {
             MemorySegment ctx = a.allocate(ADDRESS);
             check((int) cuCtxGetCurrent.invokeExact(ctx), "cuCtxGetCurrent");
-            return java.util.Optional.of(ctx.get(ADDRESS, 0));
+            return Optional.of(ctx.get(ADDRESS, 0));
         } catch (Throwable t) {
             throw rethrow(t);
         }
     }
 
     /** Whether the device's primary context is retained by anyone; empty when the driver cannot say. */
-    java.util.Optional<Boolean> primaryContextActive(int device) {
+    Optional<Boolean> primaryContextActive(int device) {
         if (cuDevicePrimaryCtxGetState == null) {
-            return java.util.Optional.empty();
+            return Optional.empty();
         }
         try (Arena a = Arena.ofConfined()) {
             MemorySegment flags = a.allocate(JAVA_INT);
             MemorySegment active = a.allocate(JAVA_INT);
             check((int) cuDevicePrimaryCtxGetState.invokeExact(device, flags, active), "cuDevicePrimaryCtxGetState");
-            return java.util.Optional.of(active.get(JAVA_INT, 0) != 0);
+            return Optional.of(active.get(JAVA_INT, 0) != 0);
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -503,7 +505,7 @@ final class CudaDriver {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment offset = a.allocate(JAVA_LONG);
             MemorySegment size = a.allocate(JAVA_LONG);
-            java.util.List<Long> sizes = new java.util.ArrayList<>();
+            List<Long> sizes = new ArrayList<>();
             // The driver answers CUDA_ERROR_INVALID_VALUE for the first index past the last parameter.
             while ((int) cuFuncGetParamInfo.invokeExact(function, (long) sizes.size(), offset, size) == CUDA_SUCCESS) {
                 sizes.add(size.get(JAVA_LONG, 0));
