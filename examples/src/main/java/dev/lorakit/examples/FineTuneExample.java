@@ -23,6 +23,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -136,7 +137,7 @@ public final class FineTuneExample {
         """.formatted(vocab, hidden, intermediate));
     try (InputStream in = Tokenizer.class.getResourceAsStream("tokenizers/mistral-7b-v0.1/tokenizer.json")) {
       if (in == null) throw new IllegalStateException("lora-models has no bundled Mistral tokenizer.");
-      Files.copy(in, dir.resolve("tokenizer.json"));
+      Files.copy(in, dir.resolve("tokenizer.json"), StandardCopyOption.REPLACE_EXISTING);
     }
   }
 
