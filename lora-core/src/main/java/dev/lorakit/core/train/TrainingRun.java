@@ -404,7 +404,7 @@ public final class TrainingRun {
         n.put("skip_nonfinite", skipNonFinite);
         ObjectNode config = lora.spec().config().toJson();
         config.remove("base_model_name_or_path"); // a model folder moved is the same model
-        n.set("lora", config);
+        config.properties().forEach(e -> n.set("lora." + e.getKey(), e.getValue()));
         n.put("data_sha256", sha256(data));
         if (validation != null) {
             n.put("eval_every", validation.settings().every());
@@ -424,7 +424,7 @@ public final class TrainingRun {
             return; // written by Trainer alone: the seed is all it records, and loadCheckpoint checks that
         }
         JsonNode then = JSON.readTree(saved);
-        ObjectNode now = fingerprint();
+        JsonNode now = JSON.readTree(fingerprint().toString()); // both as parsed from text: the same node types
         List<String> keys = new ArrayList<>();
         then.fieldNames().forEachRemaining(keys::add);
         now.fieldNames().forEachRemaining(k -> {
