@@ -501,6 +501,7 @@ public final class TrainingRun {
         private int keepCheckpoints = DEFAULT_KEEP_CHECKPOINTS;
         private boolean skipNonFinite;
         private Listener listener;
+        private Integer padId;
 
         private Builder(Decoder decoder, List<Example> data) {
             this.decoder = decoder;
@@ -558,6 +559,12 @@ public final class TrainingRun {
             return this;
         }
 
+        /** The token id to pad with, in place of the settings' (default: the settings'). */
+        public Builder padId(int padId) {
+            this.padId = padId;
+            return this;
+        }
+
         /** Receives every step (default: none). */
         public Builder listener(Listener listener) {
             this.listener = listener;
@@ -584,10 +591,10 @@ public final class TrainingRun {
                 throw new LorakitInputException("There are " + data.size() + " training examples, fewer than one "
                         + "batch of " + settings.batchSize() + ".");
             }
-            if (settings.checkpointEvery() != 0) {
-                settings = new Trainer.Settings(settings.batchSize(), settings.gradAccum(), settings.steps(),
-                        settings.schedule(), settings.maxGradNorm(), 0, null, settings.seed(), settings.padId());
-            }
+            // The run keeps its own checkpoints; the trainer writes none.
+            settings = new Trainer.Settings(settings.batchSize(), settings.gradAccum(), settings.steps(),
+                    settings.schedule(), settings.maxGradNorm(), 0, null, settings.seed(),
+                    padId != null ? padId : settings.padId());
             return new TrainingRun(this);
         }
     }
