@@ -112,8 +112,7 @@ final class FineTune {
       }
       int perStep = s.batchSize() * s.gradAccum();
       ProgressBar bar = new ProgressBar(err, terminal, "train", 10);
-      TrainingRun[] run = new TrainingRun[1];
-      run[0] = TrainingRun.builder(decoder, examples)
+      TrainingRun run = TrainingRun.builder(decoder, examples)
           .settings(Trainer.Settings.builder().batchSize(s.batchSize()).gradAccum(s.gradAccum()).steps(steps)
               .lr(s.lr()).schedule(s.schedule()).warmup(s.warmup()).maxGradNorm(s.maxGradNorm()).seed(s.seed())
               .padId(model.tokenizer().specialTokens().paddingId()).build())
@@ -131,13 +130,13 @@ final class FineTune {
                 validation == null || validation.bestStep() < 0 ? "" : String.format(Locale.ROOT,
                     ", val loss %.4f (best %.4f)", p.lastValidationLoss(), validation.bestLoss()),
                 m.lr(), p.tokens() / Math.max(1e-9, p.seconds())));
-            if (stop.requested()) run[0].requestStop();
           })
+          .stopWhen(stop::requested)
           .build();
-      if (stop.exiting()) run[0].requestStop(); // Ctrl-C while the model was loading
+      if (stop.exiting()) run.requestStop(); // Ctrl-C while the model was loading
       TrainingRun.Result r;
       try {
-        r = run[0].run();
+        r = run.run();
       } catch (TrainingDivergedException e) {
         throw diverged(e.step(), e.getMessage(), checkpoints);
       }

@@ -25,6 +25,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.BooleanSupplier;
 import java.util.stream.Stream;
 
 /**
@@ -121,6 +122,7 @@ public final class TrainingRun {
     private final int keepCheckpoints;
     private final boolean skipNonFinite;
     private final Listener listener;
+    private final BooleanSupplier stopWhen;
     private volatile boolean stopRequested;
 
     private TrainingRun(Builder b) {
@@ -136,6 +138,7 @@ public final class TrainingRun {
         this.keepCheckpoints = b.keepCheckpoints;
         this.skipNonFinite = b.skipNonFinite;
         this.listener = b.listener;
+        this.stopWhen = b.stopWhen;
     }
 
     /**
@@ -273,7 +276,7 @@ public final class TrainingRun {
                     }
                     if (measured != null && measured.stop() && m.step() < steps) {
                         ending = Ending.STOPPED_EARLY;
-                    } else if (stopRequested && m.step() < steps) {
+                    } else if ((stopRequested || stopWhen != null && stopWhen.getAsBoolean()) && m.step() < steps) {
                         if (folder != null && !checkpointed) {
                             saveCheckpoint(trainer, m.step(), fingerprint);
                         }
@@ -501,6 +504,7 @@ public final class TrainingRun {
         private int keepCheckpoints = DEFAULT_KEEP_CHECKPOINTS;
         private boolean skipNonFinite;
         private Listener listener;
+        private BooleanSupplier stopWhen;
         private Integer padId;
 
         private Builder(Decoder decoder, List<Example> data) {
@@ -556,6 +560,15 @@ public final class TrainingRun {
          */
         public Builder skipNonFiniteSteps(boolean skip) {
             this.skipNonFinite = skip;
+            return this;
+        }
+
+        /**
+         * A condition asked once after each step (but the last): true ends the run there as {@link
+         * TrainingRun#requestStop()} does (default: none).
+         */
+        public Builder stopWhen(BooleanSupplier condition) {
+            this.stopWhen = condition;
             return this;
         }
 

@@ -214,11 +214,8 @@ class TrainingRunTest {
     @Test
     void aRunIsResumedOnlyWithItsOwnSettingsAndANewOneNeverReplacesIt(@TempDir Path dir) {
         Path folder = dir.resolve("run");
-        withDecoder(d -> {
-            TrainingRun[] r = new TrainingRun[1];
-            r[0] = run(d, folder, 5e-2).listener(p -> r[0].requestStop()).build();
-            assertEquals(1, runQuietly(r[0]).steps());
-        });
+        withDecoder(d -> assertEquals(1, runQuietly(run(d, folder, 5e-2).stopWhen(() -> true).build()).steps(),
+                "a stop condition is asked after each step"));
         withDecoder(d -> {
             LorakitInputException e = assertThrows(LorakitInputException.class,
                     () -> run(d, folder, 6e-2).resume(true).build().run());
