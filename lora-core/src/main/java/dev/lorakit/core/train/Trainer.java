@@ -36,6 +36,9 @@ import java.util.stream.Stream;
  * <p>All randomness is a function of the seed and the step: the data order of epoch e is a permutation drawn from
  * {@code (seed, e)}, and the dropout masks of a micro-batch from {@code (seed, micro-batch index)}. A checkpoint
  * therefore needs only the adapter, the optimizer moments, the step and the seed.
+ *
+ * <p>This is one step at a time ({@link #step()}) or a plain loop over them ({@link #train}); a whole run with a
+ * folder, a log, rotated checkpoints, resume, a stop request and validation is a {@link TrainingRun}.
  */
 public final class Trainer {
 
