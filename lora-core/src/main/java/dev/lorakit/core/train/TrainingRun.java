@@ -498,6 +498,8 @@ public final class TrainingRun {
         private Trainer.Settings settings;
         private AdamW.Settings optimizer = AdamW.Settings.defaults();
         private Validation validation;
+        private List<Example> heldOut;
+        private Validation.Settings validationSettings;
         private Path folder;
         private boolean resume;
         private int checkpointEvery = DEFAULT_CHECKPOINT_EVERY;
@@ -527,6 +529,18 @@ public final class TrainingRun {
         /** Measures a held-out loss while training, keeps the best adapter, and may stop early (default: none). */
         public Builder validation(Validation validation) {
             this.validation = validation;
+            this.heldOut = null;
+            return this;
+        }
+
+        /**
+         * {@link #validation(Validation)} on {@code heldOut}, in batches of the training batch size padded as the
+         * training batches are.
+         */
+        public Builder validation(List<Example> heldOut, Validation.Settings when) {
+            this.heldOut = List.copyOf(heldOut);
+            this.validationSettings = when;
+            this.validation = null;
             return this;
         }
 
@@ -587,7 +601,8 @@ public final class TrainingRun {
         /**
          * The run.
          *
-         * @throws LorakitInputException when the settings are missing or out of range, or a resumed run has no folder
+         * @throws LorakitInputException when the settings are missing or out of range, a resumed run has no folder, or
+         *                               no held-out example has a token to predict
          */
         public TrainingRun build() {
             if (settings == null) {
@@ -608,6 +623,9 @@ public final class TrainingRun {
             settings = new Trainer.Settings(settings.batchSize(), settings.gradAccum(), settings.steps(),
                     settings.schedule(), settings.maxGradNorm(), 0, null, settings.seed(),
                     padId != null ? padId : settings.padId());
+            if (heldOut != null) {
+                validation = new Validation(heldOut, settings.batchSize(), settings.padId(), validationSettings);
+            }
             return new TrainingRun(this);
         }
     }

@@ -203,7 +203,7 @@ class TrainingRunTest {
         Path folder = dir.resolve("run");
         withDecoder(d -> {
             TrainingRun.Result r = runQuietly(TrainingRun.builder(d, data(6, 99)).settings(settings(3e-1))
-                    .folder(folder).validation(new Validation(heldOut(), 2, 0, new Validation.Settings(1, 1)))
+                    .folder(folder).validation(heldOut(), new Validation.Settings(1, 1))
                     .build());
             assertEquals(TrainingRun.Ending.STOPPED_EARLY, r.ending());
             assertTrue(r.steps() < STEPS, "stopped at " + r.steps());
