@@ -1,5 +1,6 @@
 package dev.lorakit.cli;
 
+import dev.lorakit.core.LorakitInputException;
 import java.io.FileNotFoundException;
 import java.io.UncheckedIOException;
 import java.nio.charset.CharacterCodingException;
@@ -65,6 +66,7 @@ final class UserErrors implements CommandLine.IExecutionExceptionHandler {
 
   static boolean isUserError(Throwable t) {
     return t instanceof IllegalArgumentException
+        || t instanceof LorakitInputException
         || t instanceof FileNotFoundException
         || t instanceof java.io.IOException;
   }

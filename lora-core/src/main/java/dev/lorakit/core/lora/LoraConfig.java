@@ -115,6 +115,158 @@ public record LoraConfig(
                 Map.of(), null, InitLoraWeights.DEFAULT, "CAUSAL_LM", null, "LORA", false, null, false, null);
     }
 
+    /** The rank {@link #builder()} starts from (the {@code lorakit train} default too). */
+    public static final int DEFAULT_R = 16;
+    /** The alpha {@link #builder()} starts from: twice the rank, the usual LoRA recipe. */
+    public static final double DEFAULT_ALPHA = 32;
+    /** The dropout {@link #builder()} starts from. */
+    public static final double DEFAULT_DROPOUT = 0.05;
+    /** The projections {@link #builder()} adapts: all seven of a LLaMA block, comma-separated. */
+    public static final String DEFAULT_TARGET_MODULES = "q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj";
+
+    /**
+     * A builder that starts from r {@value #DEFAULT_R}, alpha {@value #DEFAULT_ALPHA}, dropout
+     * {@value #DEFAULT_DROPOUT}, all seven projections of every block, and otherwise PEFT's defaults (no rsLoRA,
+     * bias "none", every layer, default initialisation, task CAUSAL_LM). PEFT's own class defaults (r 8, alpha 8,
+     * no dropout, q_proj and v_proj) adapt too little for most tasks; they remain what {@link #fromJson} assumes for
+     * a field a file leaves out.
+     */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** A builder holding this configuration, to change some of it. */
+    public Builder toBuilder() {
+        Builder b = new Builder();
+        b.r = r;
+        b.loraAlpha = loraAlpha;
+        b.loraDropout = loraDropout;
+        b.targetModules = targetModules;
+        b.excludeModules = excludeModules;
+        b.useRslora = useRslora;
+        b.layersToTransform = layersToTransform;
+        b.layersPattern = layersPattern;
+        b.rankPattern = rankPattern;
+        b.alphaPattern = alphaPattern;
+        b.initLoraWeights = initLoraWeights;
+        b.taskType = taskType;
+        b.baseModelNameOrPath = baseModelNameOrPath;
+        b.inferenceMode = inferenceMode;
+        b.json = json;
+        return b;
+    }
+
+    /** Builds a {@link LoraConfig} in PEFT's vocabulary; see {@link LoraConfig#builder()} for the defaults. */
+    public static final class Builder {
+        private int r = DEFAULT_R;
+        private double loraAlpha = DEFAULT_ALPHA;
+        private double loraDropout = DEFAULT_DROPOUT;
+        private TargetModules targetModules = new TargetModules.Names(List.of(DEFAULT_TARGET_MODULES.split(",")));
+        private TargetModules excludeModules;
+        private boolean useRslora;
+        private List<Integer> layersToTransform;
+        private List<String> layersPattern;
+        private Map<String, Integer> rankPattern = Map.of();
+        private Map<String, Double> alphaPattern = Map.of();
+        private InitLoraWeights initLoraWeights = InitLoraWeights.DEFAULT;
+        private String taskType = "CAUSAL_LM";
+        private String baseModelNameOrPath;
+        private boolean inferenceMode;
+        private ObjectNode json;
+
+        private Builder() {
+        }
+
+        /** PEFT's {@code r}: the rank. */
+        public Builder r(int r) {
+            this.r = r;
+            return this;
+        }
+
+        /** PEFT's {@code lora_alpha}: the update is scaled by alpha / r. */
+        public Builder loraAlpha(double loraAlpha) {
+            this.loraAlpha = loraAlpha;
+            return this;
+        }
+
+        /** PEFT's {@code lora_dropout}, in [0, 1). */
+        public Builder loraDropout(double loraDropout) {
+            this.loraDropout = loraDropout;
+            return this;
+        }
+
+        /** PEFT's {@code target_modules}. */
+        public Builder targetModules(TargetModules targetModules) {
+            this.targetModules = targetModules;
+            return this;
+        }
+
+        /** PEFT's {@code target_modules} as a list of names; {@code "all-linear"} alone means every linear layer. */
+        public Builder targetModules(String... names) {
+            return targetModules(names.length == 1 && names[0].equals(TargetModules.ALL_LINEAR)
+                    ? new TargetModules.AllLinear() : new TargetModules.Names(List.of(names)));
+        }
+
+        /** PEFT's {@code exclude_modules}; null for none. */
+        public Builder excludeModules(TargetModules excludeModules) {
+            this.excludeModules = excludeModules;
+            return this;
+        }
+
+        /** PEFT's {@code use_rslora}: scale by alpha / sqrt(r). */
+        public Builder useRslora(boolean useRslora) {
+            this.useRslora = useRslora;
+            return this;
+        }
+
+        /** PEFT's {@code layers_to_transform}; null for every layer. */
+        public Builder layersToTransform(List<Integer> layers) {
+            this.layersToTransform = layers;
+            return this;
+        }
+
+        /** PEFT's {@code layers_pattern}; null for any. */
+        public Builder layersPattern(List<String> patterns) {
+            this.layersPattern = patterns;
+            return this;
+        }
+
+        /** PEFT's {@code rank_pattern}: module-name pattern to rank. */
+        public Builder rankPattern(Map<String, Integer> rankPattern) {
+            this.rankPattern = rankPattern;
+            return this;
+        }
+
+        /** PEFT's {@code alpha_pattern}: module-name pattern to alpha. */
+        public Builder alphaPattern(Map<String, Double> alphaPattern) {
+            this.alphaPattern = alphaPattern;
+            return this;
+        }
+
+        /** PEFT's {@code init_lora_weights}. */
+        public Builder initLoraWeights(InitLoraWeights init) {
+            this.initLoraWeights = init;
+            return this;
+        }
+
+        /** PEFT's {@code base_model_name_or_path}. */
+        public Builder baseModelNameOrPath(String base) {
+            this.baseModelNameOrPath = base;
+            return this;
+        }
+
+        /**
+         * The configuration.
+         *
+         * @throws IllegalArgumentException naming the field and value lorakit cannot honour
+         */
+        public LoraConfig build() {
+            return new LoraConfig(r, loraAlpha, loraDropout, targetModules, excludeModules, useRslora, "none",
+                    layersToTransform, layersPattern, rankPattern, alphaPattern, null, initLoraWeights, taskType,
+                    baseModelNameOrPath, "LORA", false, null, inferenceMode, json);
+        }
+    }
+
     /** The object as read, or empty (a copy: the record stays immutable). */
     @Override
     public ObjectNode json() {

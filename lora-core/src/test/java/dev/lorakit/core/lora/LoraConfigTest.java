@@ -22,6 +22,25 @@ import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 class LoraConfigTest {
+
+    @Test
+    void theBuilderStartsFromTheTrainCommandsDefaultsAndPeftsForTheRest() {
+        LoraConfig c = LoraConfig.builder().build();
+        assertEquals(LoraConfig.of(16, 32, 0.05, TargetModules.names("q_proj", "k_proj", "v_proj", "o_proj",
+                "gate_proj", "up_proj", "down_proj")), c);
+        assertEquals("none", c.bias());
+        assertEquals("CAUSAL_LM", c.taskType());
+        assertFalse(c.useRslora());
+        assertEquals(new TargetModules.AllLinear(), LoraConfig.builder().targetModules("all-linear").build()
+                .targetModules());
+        LoraConfig changed = c.toBuilder().r(8).useRslora(true).baseModelNameOrPath("m").build();
+        assertEquals(8, changed.r());
+        assertTrue(changed.useRslora());
+        assertEquals(c.targetModules(), changed.targetModules());
+        assertEquals(32, changed.loraAlpha());
+        assertEquals("m", changed.baseModelNameOrPath());
+        assertThrows(IllegalArgumentException.class, () -> LoraConfig.builder().loraDropout(1).build());
+    }
     private static final ObjectMapper JSON = new ObjectMapper();
 
     @TempDir

@@ -62,7 +62,7 @@ class OptimTest {
     @Test
     void adamWCountsStepsAndDecaysEvenWithZeroGradient() {
         Parameter p = param("w", new float[] {1f, -2f}, new float[] {0f, 0f});
-        try (AdamW opt = new AdamW(BE, List.of(p), AdamW.Settings.defaults())) {
+        try (AdamW opt = new AdamW(BE, List.of(p), AdamW.Settings.builder().weightDecay(0.01).build())) {
             opt.step(0.1);
             opt.step(0.1);
             assertEquals(2, opt.stepCount());
@@ -72,5 +72,13 @@ class OptimTest {
         }
         assertThrows(IllegalArgumentException.class, () -> new AdamW(BE, List.of(p, p), AdamW.Settings.defaults()));
         assertThrows(IllegalArgumentException.class, () -> new AdamW.Settings(1.0, 0.999, 1e-8, 0));
+        assertThrows(IllegalArgumentException.class, () -> AdamW.Settings.builder().eps(-1).build());
+    }
+
+    @Test
+    void adamWDefaultsAreTransformersTrainingArguments() {
+        assertEquals(new AdamW.Settings(0.9, 0.999, 1e-8, 0.0), AdamW.Settings.defaults());
+        assertEquals(new AdamW.Settings(0.9, 0.95, 1e-8, 0.1),
+                AdamW.Settings.builder().beta2(0.95).weightDecay(0.1).build());
     }
 }
