@@ -1,5 +1,6 @@
 package dev.lorakit.core.lora;
 
+import dev.lorakit.core.LorakitInputException;
 import java.util.List;
 import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
@@ -47,7 +48,7 @@ public sealed interface TargetModules {
             try {
                 Pattern.compile(regex);
             } catch (PatternSyntaxException e) {
-                throw new IllegalArgumentException("\"" + regex + "\" is not a valid regular expression ("
+                throw new LorakitInputException("\"" + regex + "\" is not a valid regular expression ("
                         + e.getDescription() + ").", e);
             }
         }
