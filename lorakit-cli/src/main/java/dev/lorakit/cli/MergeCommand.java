@@ -2,6 +2,7 @@ package dev.lorakit.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.lorakit.core.LorakitInputException;
 import dev.lorakit.core.backend.Backend;
 import dev.lorakit.core.backend.CpuBackend;
 import dev.lorakit.core.io.OutputFolder;
@@ -69,7 +70,7 @@ final class MergeCommand implements Callable<Integer> {
     Cli.requireFolder(model, "--model");
     Cli.requireFolder(adapter, "--adapter");
     if (Files.isDirectory(out) && (Files.isSameFile(out, model) || Files.isSameFile(out, adapter))) {
-      throw new IllegalArgumentException("--out must not be the model or adapter folder itself.");
+      throw new LorakitInputException("--out must not be the model or adapter folder itself.");
     }
     long start = System.nanoTime();
     DecoderConfig dc;
@@ -111,13 +112,13 @@ final class MergeCommand implements Callable<Integer> {
     Path index = dir.resolve(SafeTensors.INDEX_FILE);
     if (!Files.exists(index)) {
       if (!Files.isRegularFile(dir.resolve(SafeTensors.SINGLE_FILE))) {
-        throw new IllegalArgumentException(dir + " has neither " + SafeTensors.SINGLE_FILE + " nor "
+        throw new LorakitInputException(dir + " has neither " + SafeTensors.SINGLE_FILE + " nor "
             + SafeTensors.INDEX_FILE + ".");
       }
       return List.of(SafeTensors.SINGLE_FILE);
     }
     JsonNode map = new ObjectMapper().readTree(index.toFile()).path("weight_map");
-    if (!map.isObject()) throw new IllegalArgumentException(index + " has no \"weight_map\" object.");
+    if (!map.isObject()) throw new LorakitInputException(index + " has no \"weight_map\" object.");
     LinkedHashSet<String> files = new LinkedHashSet<>();
     map.properties().forEach(e -> files.add(e.getValue().asText()));
     return new ArrayList<>(files);
