@@ -1,6 +1,5 @@
 package dev.lorakit.core.lora;
 
-import dev.lorakit.core.LorakitInputException;
 import java.util.List;
 import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
@@ -48,7 +47,7 @@ public sealed interface TargetModules {
             try {
                 Pattern.compile(regex);
             } catch (PatternSyntaxException e) {
-                throw new LorakitInputException("\"" + regex + "\" is not a valid regular expression ("
+                throw new IllegalArgumentException("\"" + regex + "\" is not a valid regular expression ("
                         + e.getDescription() + ").", e);
             }
         }
