@@ -1,6 +1,7 @@
 package dev.lorakit.cli;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.lorakit.core.LorakitInputException;
 import dev.lorakit.core.backend.Backend;
 import dev.lorakit.core.io.OutputFolder;
 import dev.lorakit.core.lora.LoraConfig;
@@ -71,7 +72,7 @@ final class FineTune {
    * @param validation measures the held-out loss while training, or null for none
    * @param err     where progress goes
    * @param stop    raised to stop at the next step boundary
-   * @throws IllegalArgumentException in one sentence when the run cannot be resumed with these settings, or when
+   * @throws LorakitInputException in one sentence when the run cannot be resumed with these settings, or when
    *                                  training diverges (naming the step and the last finite checkpoint)
    */
   static Outcome run(LoadedModel model, Backend backend, TaskExamples data, Validation validation, TrainSettings s,
@@ -79,11 +80,11 @@ final class FineTune {
       throws IOException {
     List<Example> examples = data.examples();
     if (examples.isEmpty()) {
-      throw new IllegalArgumentException("No training example fits in --max-seq-len " + s.maxSeqLen()
+      throw new LorakitInputException("No training example fits in --max-seq-len " + s.maxSeqLen()
           + " tokens; raise it.");
     }
     if (examples.size() < s.batchSize()) {
-      throw new IllegalArgumentException("There are " + examples.size() + " training examples, fewer than one batch of "
+      throw new LorakitInputException("There are " + examples.size() + " training examples, fewer than one batch of "
           + s.batchSize() + "; lower --batch-size.");
     }
     Path checkpoints = out.resolve(CHECKPOINTS);
@@ -179,7 +180,7 @@ final class FineTune {
    * Checks that the run in {@code out} can be continued with {@code args} up to step {@code steps} (below 0: not
    * known yet, and {@code args} has none); true when it is already finished.
    *
-   * @throws IllegalArgumentException naming what stands in the way
+   * @throws LorakitInputException naming what stands in the way
    */
   static boolean checkResume(OutputFolder out, ObjectNode args, Optional<Path> latest, int steps)
       throws IOException {
@@ -188,34 +189,34 @@ final class FineTune {
     Path savedFile = latest.isPresent() && !finished ? out.resolve(CHECKPOINTS).resolve(TrainingArgs.FILE)
         : out.resolve(TrainingArgs.FILE);
     if (latest.isEmpty() && !finished) {
-      throw new IllegalArgumentException("--resume was given but " + out + " holds no checkpoint to continue; "
+      throw new LorakitInputException("--resume was given but " + out + " holds no checkpoint to continue; "
           + "leave out --resume to start a run there.");
     }
     if (!Files.isRegularFile(savedFile)) {
-      throw new IllegalArgumentException("--resume: the checkpoint in " + out + " has no " + TrainingArgs.FILE
+      throw new LorakitInputException("--resume: the checkpoint in " + out + " has no " + TrainingArgs.FILE
           + " (an older lorakit wrote it), so it cannot be checked to be this run; start again with --overwrite.");
     }
     ObjectNode saved = TrainingArgs.read(savedFile);
     int reached = finished ? saved.path("steps").asInt() : (int) Trainer.stepOf(latest.get());
     if (steps >= 0 && steps < reached) {
-      throw new IllegalArgumentException("--resume: this run would end at step " + steps + " (--max-steps), but the"
+      throw new LorakitInputException("--resume: this run would end at step " + steps + " (--max-steps), but the"
           + " run in " + out + " has already reached step " + reached + "; give --max-steps "
           + saved.path("steps").asInt() + " as the run had.");
     }
     String difference = TrainingArgs.firstDifference(saved, args);
     if (difference != null) {
-      throw new IllegalArgumentException("--resume: the run in " + out + " was made with other settings: "
+      throw new LorakitInputException("--resume: the run in " + out + " was made with other settings: "
           + difference + "; resume it with its own options, or start again with --overwrite.");
     }
     return finished;
   }
 
   /** The sentence for a run that diverged at {@code step}, naming the last finite checkpoint. */
-  private static IllegalArgumentException diverged(int step, String what, Path checkpoints) throws IOException {
+  private static LorakitInputException diverged(int step, String what, Path checkpoints) throws IOException {
     Optional<Path> last = Trainer.latestCheckpoint(checkpoints);
     String w = what.replaceAll("\\.$", "").replaceFirst("^Training (stopped|diverged) (at|by) step \\d+: ", "");
     w = w.replaceFirst("; lower the learning rate or check the data$", "");
-    return new IllegalArgumentException("Training diverged at step " + step + ": " + w + "; "
+    return new LorakitInputException("Training diverged at step " + step + ": " + w + "; "
         + (last.isPresent() ? "the last finite checkpoint is " + last.get() + " (step " + Trainer.stepOf(last.get())
             + "); lower --lr (or check the data) and start again with --overwrite."
             : "no checkpoint was written before it, and nothing is kept; lower --lr (or check the data) and start "

@@ -52,7 +52,7 @@ final class MergeCommand implements Callable<Integer> {
     Cli.requireFolder(model, "--model");
     Cli.requireFolder(adapter, "--adapter");
     if (Files.isDirectory(out) && (Files.isSameFile(out, model) || Files.isSameFile(out, adapter))) {
-      throw new IllegalArgumentException("--out must not be the model or adapter folder itself.");
+      throw new LorakitInputException("--out must not be the model or adapter folder itself.");
     }
     long start = System.nanoTime();
     DecoderConfig dc;

@@ -200,7 +200,7 @@ final class TrainCommand implements Callable<Integer> {
         warmup, epochs, maxSteps, batchSize, gradAccum, maxSeqLen, seed, checkpointEvery, activationCheckpointing,
         weightDecay, maxGradNorm, skipNonFinite);
     if (resume && overwrite) {
-      throw new IllegalArgumentException("--resume continues the run in --out and --overwrite starts it again; "
+      throw new LorakitInputException("--resume continues the run in --out and --overwrite starts it again; "
           + "give one of them.");
     }
     Cli.requireFile(data, "--data");
@@ -221,7 +221,7 @@ final class TrainCommand implements Callable<Integer> {
     try (StopSignal signal = stop != null ? stop : StopSignal.onInterrupt();
         OutputFolder folder = OutputFolder.claim(out, "--out", "train", overwrite)) {
       if (!resume && !overwrite && FineTune.holdsRun(folder)) {
-        throw new IllegalArgumentException("--out " + out + " already holds a training run; continue it with --resume, "
+        throw new LorakitInputException("--out " + out + " already holds a training run; continue it with --resume, "
             + "or give --overwrite to start it again (or choose another folder).");
       }
       if (resume) {
@@ -289,23 +289,23 @@ final class TrainCommand implements Callable<Integer> {
   /** The validation options checked together; null when there is no validation. */
   private Validation.Settings validationSettings() {
     if (evalData != null && valFraction != 0) {
-      throw new IllegalArgumentException("--eval-data and --val-fraction both name the validation set; give one.");
+      throw new LorakitInputException("--eval-data and --val-fraction both name the validation set; give one.");
     }
     if (valFraction != 0 && !(valFraction > 0 && valFraction < 1)) {
-      throw new IllegalArgumentException("--val-fraction is " + valFraction + ", expected a fraction between 0 and 1.");
+      throw new LorakitInputException("--val-fraction is " + valFraction + ", expected a fraction between 0 and 1.");
     }
     if (evalData == null && valFraction == 0) {
       if (evalEvery != null || earlyStoppingPatience != null) {
-        throw new IllegalArgumentException((evalEvery != null ? "--eval-every" : "--early-stopping-patience")
+        throw new LorakitInputException((evalEvery != null ? "--eval-every" : "--early-stopping-patience")
             + " needs a validation set: give --eval-data or --val-fraction.");
       }
       return null;
     }
     int every = evalEvery != null ? evalEvery : Validation.Settings.DEFAULT_EVERY;
     int patience = earlyStoppingPatience != null ? earlyStoppingPatience : Validation.Settings.DEFAULT_PATIENCE;
-    if (every < 1) throw new IllegalArgumentException("--eval-every is " + every + ", expected at least 1.");
+    if (every < 1) throw new LorakitInputException("--eval-every is " + every + ", expected at least 1.");
     if (patience < 0) {
-      throw new IllegalArgumentException("--early-stopping-patience is " + patience + ", expected 0 or more.");
+      throw new LorakitInputException("--early-stopping-patience is " + patience + ", expected 0 or more.");
     }
     return new Validation.Settings(every, patience);
   }
@@ -315,13 +315,13 @@ final class TrainCommand implements Callable<Integer> {
     String what = evalData != null ? "--eval-data " + evalData : "the --val-fraction held-out part of --data";
     if (held.skipped() > 0) err.println(held.leftOut("validation examples", maxSeqLen));
     if (held.examples().isEmpty()) {
-      throw new IllegalArgumentException("No example of " + what + " fits in --max-seq-len " + maxSeqLen
+      throw new LorakitInputException("No example of " + what + " fits in --max-seq-len " + maxSeqLen
           + " tokens; raise it.");
     }
     try {
       return new Validation(held.examples(), batchSize, m.tokenizer().specialTokens().paddingId(), settings);
     } catch (LorakitInputException e) {
-      throw new IllegalArgumentException(what + " has no example with an answer to learn; the validation loss "
+      throw new LorakitInputException(what + " has no example with an answer to learn; the validation loss "
           + "would be empty.");
     }
   }

@@ -1,6 +1,7 @@
 package dev.lorakit.core.lora;
 
 import com.fasterxml.jackson.core.JsonParser;
+import dev.lorakit.core.LorakitInputException;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -258,7 +259,7 @@ public record LoraConfig(
         /**
          * The configuration.
          *
-         * @throws IllegalArgumentException naming the field and value lorakit cannot honour
+         * @throws LorakitInputException naming the field and value lorakit cannot honour
          */
         public LoraConfig build() {
             return new LoraConfig(r, loraAlpha, loraDropout, targetModules, excludeModules, useRslora, "none",
@@ -401,14 +402,14 @@ public record LoraConfig(
         try {
             Pattern.compile(regex);
         } catch (PatternSyntaxException e) {
-            throw new IllegalArgumentException(field + " key " + quote(regex) + " is not a valid regular expression ("
+            throw new LorakitInputException(field + " key " + quote(regex) + " is not a valid regular expression ("
                     + e.getDescription() + ").", e);
         }
     }
 
     private static void require(boolean ok, String sentence) {
         if (!ok) {
-            throw new IllegalArgumentException(sentence);
+            throw new LorakitInputException(sentence);
         }
     }
 
@@ -483,7 +484,7 @@ public record LoraConfig(
                 }
                 why = "lorakit does not know this option";
             }
-            throw new IllegalArgumentException(field + " is " + value + "; " + why + ".");
+            throw new LorakitInputException(field + " is " + value + "; " + why + ".");
         }
     }
 
@@ -542,7 +543,7 @@ public record LoraConfig(
     /**
      * Reads a configuration from an {@code adapter_config.json} object. Missing fields take PEFT's defaults.
      *
-     * @throws IllegalArgumentException naming the field and value that lorakit cannot honour
+     * @throws LorakitInputException naming the field and value that lorakit cannot honour
      */
     public static LoraConfig fromJson(ObjectNode json) {
         Map<String, Object> v = new LinkedHashMap<>();
@@ -550,8 +551,8 @@ public record LoraConfig(
             JsonNode node = json.get(f.name());
             try {
                 v.put(f.name(), node == null ? null : f.read().apply(node));
-            } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException(f.name() + " is " + node + "; " + e.getMessage(), e);
+            } catch (IllegalArgumentException | LorakitInputException e) {
+                throw new LorakitInputException(f.name() + " is " + node + "; " + e.getMessage(), e);
             }
         }
         @SuppressWarnings("unchecked")
@@ -599,7 +600,7 @@ public record LoraConfig(
     private static Object readQuietly(Field f, JsonNode node) {
         try {
             return f.read().apply(node);
-        } catch (IllegalArgumentException e) {
+        } catch (IllegalArgumentException | LorakitInputException e) {
             return e; // never equal to a value, so the field is rewritten
         }
     }
@@ -627,7 +628,7 @@ public record LoraConfig(
         }
         try {
             return fromJson(object);
-        } catch (IllegalArgumentException | NullPointerException e) {
+        } catch (IllegalArgumentException | LorakitInputException | NullPointerException e) {
             throw new IOException(file + ": " + e.getMessage(), e);
         }
     }
@@ -640,18 +641,18 @@ public record LoraConfig(
         }
     }
 
-    // ---- JSON field readers (throw IllegalArgumentException naming the field) -----------------------------
+    // ---- JSON field readers (throw LorakitInputException naming the field) -----------------------------
 
     private static Integer readInt(JsonNode n) {
         if (!n.isIntegralNumber() || !n.canConvertToInt()) {
-            throw new IllegalArgumentException("expected an integer.");
+            throw new LorakitInputException("expected an integer.");
         }
         return n.intValue();
     }
 
     private static Double readNumber(JsonNode n) {
         if (!n.isNumber()) {
-            throw new IllegalArgumentException("expected a number.");
+            throw new LorakitInputException("expected a number.");
         }
         return n.doubleValue();
     }
@@ -661,7 +662,7 @@ public record LoraConfig(
             return false;
         }
         if (!n.isBoolean()) {
-            throw new IllegalArgumentException("expected true or false.");
+            throw new LorakitInputException("expected true or false.");
         }
         return n.booleanValue();
     }
@@ -671,7 +672,7 @@ public record LoraConfig(
             return null;
         }
         if (!n.isTextual()) {
-            throw new IllegalArgumentException("expected a string.");
+            throw new LorakitInputException("expected a string.");
         }
         return n.textValue();
     }
@@ -685,11 +686,11 @@ public record LoraConfig(
         }
         List<String> out = new ArrayList<>();
         if (!n.isArray()) {
-            throw new IllegalArgumentException("expected a string or a list of strings.");
+            throw new LorakitInputException("expected a string or a list of strings.");
         }
         for (JsonNode e : n) {
             if (!e.isTextual()) {
-                throw new IllegalArgumentException("expected a list of strings.");
+                throw new LorakitInputException("expected a list of strings.");
             }
             out.add(e.textValue());
         }
@@ -704,7 +705,7 @@ public record LoraConfig(
             return List.of(readInt(n));
         }
         if (!n.isArray()) {
-            throw new IllegalArgumentException("expected a layer index or a list of them.");
+            throw new LorakitInputException("expected a layer index or a list of them.");
         }
         List<Integer> out = new ArrayList<>();
         for (JsonNode e : n) {
@@ -730,7 +731,7 @@ public record LoraConfig(
             return out;
         }
         if (!n.isObject()) {
-            throw new IllegalArgumentException("expected an object.");
+            throw new LorakitInputException("expected an object.");
         }
         for (Map.Entry<String, JsonNode> e : n.properties()) {
             out.put(e.getKey(), value.apply(e.getValue()));
@@ -745,7 +746,7 @@ public record LoraConfig(
         if (n.isTextual() && n.textValue().equals("gaussian")) {
             return InitLoraWeights.GAUSSIAN;
         }
-        throw new IllegalArgumentException("lorakit implements true, false and \"gaussian\" only.");
+        throw new LorakitInputException("lorakit implements true, false and \"gaussian\" only.");
     }
 
     // ---- JSON field writers -------------------------------------------------------------------------------

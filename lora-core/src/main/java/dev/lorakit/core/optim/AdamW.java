@@ -1,5 +1,6 @@
 package dev.lorakit.core.optim;
 
+import dev.lorakit.core.LorakitInputException;
 import dev.lorakit.core.backend.Backend;
 import dev.lorakit.core.tensor.DType;
 import dev.lorakit.core.tensor.Tensor;
@@ -35,7 +36,7 @@ public final class AdamW implements AutoCloseable {
 
         public Settings {
             if (!(beta1 >= 0 && beta1 < 1) || !(beta2 >= 0 && beta2 < 1) || !(eps >= 0) || !(weightDecay >= 0)) {
-                throw new IllegalArgumentException("AdamW needs 0 <= beta1, beta2 < 1 and eps, weight decay >= 0; got "
+                throw new LorakitInputException("AdamW needs 0 <= beta1, beta2 < 1 and eps, weight decay >= 0; got "
                         + beta1 + ", " + beta2 + ", " + eps + ", " + weightDecay + ".");
             }
         }

@@ -305,7 +305,7 @@ public final class TrainingRun {
     private void saveAdapter(int step) throws IOException {
         try {
             lora.save(folder);
-        } catch (IllegalArgumentException e) {
+        } catch (LorakitInputException e) {
             throw new TrainingDivergedException(step, "Training diverged at step " + step + ": the adapter after step "
                     + step + " is not finite (" + e.getMessage().replaceAll("\\.$", "") + "); it was not written.");
         }

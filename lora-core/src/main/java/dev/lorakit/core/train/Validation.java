@@ -73,7 +73,7 @@ public final class Validation {
      */
     public Validation(List<Example> heldOut, int batchSize, int padId, Settings settings) {
         if (batchSize < 1) {
-            throw new IllegalArgumentException("The validation batch size must be at least 1, not " + batchSize + ".");
+            throw new LorakitInputException("The validation batch size must be at least 1, not " + batchSize + ".");
         }
         if (heldOut.stream().noneMatch(e -> CausalLmLoss.counted(CausalLmLoss.targets(e.labels(), 1)) > 0)) {
             throw new LorakitInputException("The validation set has no example with a token to predict.");

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import dev.lorakit.core.LorakitInputException;
 import dev.lorakit.core.backend.CpuBackend;
 import dev.lorakit.core.tensor.DType;
 import dev.lorakit.core.tensor.Shape;
@@ -42,7 +43,7 @@ class OptimTest {
         assertEquals(1e-4, cst.at(1), 1e-15);
         assertEquals(3e-4, cst.at(99));
         assertEquals(3e-4, LrSchedule.constant(3e-4, 0).at(0));
-        assertThrows(IllegalArgumentException.class, () -> LrSchedule.named("exponential", 1, 0, 1));
+        assertThrows(LorakitInputException.class, () -> LrSchedule.named("exponential", 1, 0, 1));
     }
 
     @Test

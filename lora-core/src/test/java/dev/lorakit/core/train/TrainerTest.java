@@ -139,7 +139,7 @@ class TrainerTest {
             float[] nan = new float[(int) b.value().size()];
             Arrays.fill(nan, Float.NaN);
             BE.copy(BE.upload(nan, DType.F32, b.value().shape()), b.value());
-            IllegalStateException e = assertThrows(IllegalStateException.class, () -> r.trainer().train(null));
+            TrainingDivergedException e = assertThrows(TrainingDivergedException.class, () -> r.trainer().train(null));
             assertTrue(e.getMessage().startsWith("Training stopped at step 1:"), e.getMessage());
         }
     }
