@@ -1,5 +1,6 @@
 package dev.lorakit.cli;
 
+import dev.lorakit.core.LorakitInputException;
 import dev.lorakit.core.backend.Backend;
 import dev.lorakit.core.backend.CpuBackend;
 import dev.lorakit.core.io.OutputFolder;

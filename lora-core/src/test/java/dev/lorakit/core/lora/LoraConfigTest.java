@@ -1,5 +1,6 @@
 package dev.lorakit.core.lora;
 
+import dev.lorakit.core.LorakitInputException;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -39,7 +40,7 @@ class LoraConfigTest {
         assertEquals(c.targetModules(), changed.targetModules());
         assertEquals(32, changed.loraAlpha());
         assertEquals("m", changed.baseModelNameOrPath());
-        assertThrows(IllegalArgumentException.class, () -> LoraConfig.builder().loraDropout(1).build());
+        assertThrows(LorakitInputException.class, () -> LoraConfig.builder().loraDropout(1).build());
     }
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -167,7 +168,7 @@ class LoraConfigTest {
         "r | \"eight\" | expected an integer",
     })
     void unsupportedOptionsAreRefusedByName(String field, String value, String why) throws IOException {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> withField(field, value));
+        LorakitInputException e = assertThrows(LorakitInputException.class, () -> withField(field, value));
         assertTrue(e.getMessage().startsWith(field + " is " + JSON.readTree(value) + "; "), e.getMessage());
         assertTrue(e.getMessage().contains(why), e.getMessage());
     }
@@ -188,7 +189,7 @@ class LoraConfigTest {
         ObjectNode json = fixtureJson();
         json.put("target_modules", ".*\\.(q|v)_proj");
         json.put("layers_to_transform", 1);
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> LoraConfig.fromJson(json));
+        LorakitInputException e = assertThrows(LorakitInputException.class, () -> LoraConfig.fromJson(json));
         assertTrue(e.getMessage().contains("layers_to_transform"), e.getMessage());
     }
 

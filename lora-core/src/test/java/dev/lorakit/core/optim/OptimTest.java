@@ -72,8 +72,8 @@ class OptimTest {
             assertEquals(0.0, BE.sumOfSquares(opt.moments().get("w").m()));
         }
         assertThrows(IllegalArgumentException.class, () -> new AdamW(BE, List.of(p, p), AdamW.Settings.defaults()));
-        assertThrows(IllegalArgumentException.class, () -> new AdamW.Settings(1.0, 0.999, 1e-8, 0));
-        assertThrows(IllegalArgumentException.class, () -> AdamW.Settings.builder().eps(-1).build());
+        assertThrows(LorakitInputException.class, () -> new AdamW.Settings(1.0, 0.999, 1e-8, 0));
+        assertThrows(LorakitInputException.class, () -> AdamW.Settings.builder().eps(-1).build());
     }
 
     @Test
