@@ -6,17 +6,18 @@ import dev.lorakit.core.lora.LoraConfig;
 import dev.lorakit.core.lora.LoraSpec;
 import dev.lorakit.core.lora.LoraWeights;
 import dev.lorakit.core.lora.TargetModules;
-import dev.lorakit.core.nn.Activations;
 import dev.lorakit.core.nn.Decoder;
 import dev.lorakit.core.nn.DecoderConfig;
 import dev.lorakit.core.nn.DecoderWeights;
 import dev.lorakit.core.nn.KvCache;
 import dev.lorakit.core.optim.AdamW;
 import dev.lorakit.core.tensor.Precision;
+import dev.lorakit.core.train.Example;
 import dev.lorakit.models.ModelFolder;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
 import java.util.Random;
 
@@ -132,31 +133,18 @@ public final class ModelOnCpu {
     private static void train(Decoder d, Backend be, int batch, int seq, int steps) {
         DecoderConfig c = d.config();
         LoraSpec spec = LoraSpec.of(LoraConfig.of(8, 16, 0.0, new TargetModules.AllLinear()), c);
-        Random rnd = new Random(2);
-        int[] ids = new int[batch * seq];
-        int[] targets = new int[ids.length];
-        for (int i = 0; i < ids.length; i++) {
-            ids[i] = rnd.nextInt(c.vocab());
-        }
-        for (int i = 0; i < ids.length; i++) {
-            targets[i] = (i + 1) % seq == 0 ? Backend.IGNORE_INDEX : ids[i + 1];
-        }
-        int counted = ids.length - batch;
+        List<Example> data = LibraryStep.randomBatch(new Random(2), batch, seq, c.vocab());
         try (LoraWeights lora = LoraWeights.init(spec, be, 3);
                 AdamW adamW = new AdamW(be, lora.parameters(), AdamW.Settings.defaults())) {
-            d.setLora(lora);
-            d.setTraining(true);
+            LibraryStep step = new LibraryStep(d, lora, adamW, data, 2);
             for (int s = 0; s <= steps; s++) {
                 long t0 = System.nanoTime();
                 double cpu0 = TrainStep.cpuSeconds();
-                lora.zeroGrad();
-                Activations a = d.forward(ids, batch);
-                double loss = d.backward(a, targets, 1f / counted) / counted;
-                adamW.step(1e-4);
+                double loss = step.step();
                 double seconds = (System.nanoTime() - t0) * 1e-9;
                 System.out.printf(Locale.ROOT, "%s LoRA step (r 8, all projections, %d x %d tokens): loss %.4f, %.2f s,"
                         + " %.1f tokens/s; %.1f CPU seconds%n", s == 0 ? "warm-up" : "timed", batch, seq, loss, seconds,
-                        ids.length / seconds, TrainStep.cpuSeconds() - cpu0);
+                        batch * seq / seconds, TrainStep.cpuSeconds() - cpu0);
             }
             d.setLora(null);
         }

@@ -79,7 +79,7 @@ public final class TrainStep {
         try (be; DemoModel model = new DemoModel(setup, be, 42)) {
             for (int s = 0; s < warmup; s++) {
                 long t0 = System.nanoTime();
-                double loss = model.step(s);
+                double loss = model.step();
                 System.out.printf(Locale.ROOT, "warm-up step %d: loss %.4f, %.3f s%n", s + 1, loss,
                         (System.nanoTime() - t0) * 1e-9);
             }
@@ -87,7 +87,7 @@ public final class TrainStep {
             for (int s = 0; s < steps; s++) {
                 long t0 = System.nanoTime();
                 double c0 = cpuSeconds();
-                double loss = model.step(warmup + s);
+                double loss = model.step();
                 seconds[s] = (System.nanoTime() - t0) * 1e-9;
                 cpu[s] = cpuSeconds() - c0;
                 System.out.printf(Locale.ROOT, "step %d: loss %.4f, %.3f s (%.3f CPU s)%n", s + 1, loss, seconds[s],

@@ -21,7 +21,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code lorakit bench-train}: LoRA training throughput of a 7B shape with random weights on one GPU, printed as one
+ * {@code lorakit-dev bench-train}: LoRA training throughput of a 7B shape with random weights on one GPU, printed as one
  * {@code BENCH {json}} line with the fields of the PEFT baseline script, so that the two compare row by row.
  * {@code --dry-run} prints the plan (parameters, FLOPs per token, expected memory) and needs no GPU; {@code --profile}
  * adds the table of GPU time per op.

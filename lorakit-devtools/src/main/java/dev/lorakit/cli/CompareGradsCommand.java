@@ -18,7 +18,7 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code lorakit compare-grads}: holds one loss-and-gradients file ({@code lora-grads}'s layout) to another: the
+ * {@code lorakit-dev compare-grads}: holds one loss-and-gradients file ({@code lora-grads}'s layout) to another: the
  * loss by relative difference, every {@code grad.*} tensor by relative L2 distance. Exit status 0 when all are within
  * tolerance, 1 when one is not, 2 for a user error. A development tool, hidden from the command list.
  *

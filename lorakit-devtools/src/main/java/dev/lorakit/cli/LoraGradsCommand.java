@@ -24,7 +24,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code lorakit lora-grads}: one forward and backward of a model with an adapter on a token batch, writing the
+ * {@code lorakit-dev lora-grads}: one forward and backward of a model with an adapter on a token batch, writing the
  * loss and every LoRA gradient, under the names {@code compare-grads} and the scale check's Python side use. A
  * development tool, hidden from the command list.
  */

@@ -13,7 +13,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code lorakit make-random-model}: a random LLaMA-architecture model folder, a random PEFT adapter and a token
+ * {@code lorakit-dev make-random-model}: a random LLaMA-architecture model folder, a random PEFT adapter and a token
  * batch, the inputs of the scale check in {@code scripts/correctness-1b.sh} (lorakit and transformers + PEFT on
  * the same files). A development tool, hidden from the command list.
  */

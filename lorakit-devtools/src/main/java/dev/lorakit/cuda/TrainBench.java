@@ -146,7 +146,7 @@ public final class TrainBench {
 
     private static Tensor normal(CudaBackend gpu, long[] counter, int rows, int cols) {
         Tensor t = gpu.zeros(DType.BF16, Shape.of(rows, cols));
-        gpu.initNormal(t, counter[0]++, 0.02f);
+        DeviceRandom.fillNormal(gpu, t, counter[0]++, 0.02f);
         return t;
     }
 
@@ -160,8 +160,8 @@ public final class TrainBench {
     static double gemmTflops(CudaBackend gpu, int n) {
         try (Tensor a = gpu.zeros(DType.BF16, Shape.of(n, n)); Tensor b = gpu.zeros(DType.BF16, Shape.of(n, n));
                 Tensor c = gpu.zeros(DType.BF16, Shape.of(n, n))) {
-            gpu.initNormal(a, 1, 1f);
-            gpu.initNormal(b, 2, 1f);
+            DeviceRandom.fillNormal(gpu, a, 1, 1f);
+            DeviceRandom.fillNormal(gpu, b, 2, 1f);
             for (int i = 0; i < 3; i++) {
                 gpu.matmul(a, false, b, false, c, 1, 0);
             }

@@ -21,7 +21,7 @@ class BenchmarksSmokeTest {
     void theMatmulFlopsOfAStepAreThoseStepFlopsCounts() {
         TimedBackend be = new TimedBackend(new CpuBackend(2));
         try (be; DemoModel model = new DemoModel(TINY, be, 7)) {
-            double loss = model.step(0);
+            double loss = model.step();
             assertTrue(Double.isFinite(loss) && loss > 0, "loss " + loss);
             assertEquals(StepFlops.of(TINY).matmul(), be.tallies().get("matmul").flops(), 0.0);
             double perProduct = be.products().values().stream().mapToDouble(TimedBackend.Tally::flops).sum();

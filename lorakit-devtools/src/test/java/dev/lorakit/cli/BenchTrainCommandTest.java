@@ -11,7 +11,7 @@ import org.junit.jupiter.api.Test;
 /** bench-train's plan on the CPU: the published parameter counts, the PEFT trainable counts, FLOPs and memory. */
 class BenchTrainCommandTest {
 
-  private static JsonNode plan(CliRun run) throws Exception {
+  private static JsonNode plan(DevRun run) throws Exception {
     assertEquals(0, run.exitCode(), run.err());
     String line = run.out().lines().filter(l -> l.startsWith("PLAN ")).findFirst().orElseThrow();
     return new ObjectMapper().readTree(line.substring(5));
@@ -19,7 +19,7 @@ class BenchTrainCommandTest {
 
   @Test
   void llamaPlanHasThePublishedCounts() throws Exception {
-    CliRun run = CliRun.of("bench-train", "--shape", "llama2-7b", "--targets", "all", "--lora-r", "16", "--batch", "4",
+    DevRun run = DevRun.of("bench-train", "--shape", "llama2-7b", "--targets", "all", "--lora-r", "16", "--batch", "4",
         "--seq", "512", "--dry-run");
     JsonNode p = plan(run);
     assertEquals(6_738_415_616L, p.get("params").asLong());
@@ -33,14 +33,14 @@ class BenchTrainCommandTest {
 
   @Test
   void mistralAndQvPlans() throws Exception {
-    JsonNode m = plan(CliRun.of("bench-train", "--shape", "mistral-7b", "--dry-run"));
+    JsonNode m = plan(DevRun.of("bench-train", "--shape", "mistral-7b", "--dry-run"));
     assertEquals(7_241_732_096L, m.get("params").asLong());
     assertEquals(41_943_040L, m.get("trainable").asLong());
-    JsonNode qv = plan(CliRun.of("bench-train", "--targets", "qv", "--dry-run", "--activation-checkpointing"));
+    JsonNode qv = plan(DevRun.of("bench-train", "--targets", "qv", "--dry-run", "--activation-checkpointing"));
     assertEquals(8_388_608L, qv.get("trainable").asLong());
     assertEquals(6 * 6_738_415_616L, qv.get("flops_per_token").asLong());
     // Checkpointing keeps one layer's activations instead of 32.
-    JsonNode full = plan(CliRun.of("bench-train", "--targets", "qv", "--dry-run"));
+    JsonNode full = plan(DevRun.of("bench-train", "--targets", "qv", "--dry-run"));
     assertTrue(qv.get("expected_gib").asDouble() < full.get("expected_gib").asDouble() - 2);
   }
 
@@ -49,7 +49,7 @@ class BenchTrainCommandTest {
     if (new CudaBackendProvider().availability().available()) {
       return;
     }
-    CliRun run = CliRun.of("bench-train", "--steps", "1");
+    DevRun run = DevRun.of("bench-train", "--steps", "1");
     assertEquals(2, run.exitCode());
     assertTrue(run.err().contains("needs an NVIDIA GPU"), run.err());
     assertEquals(1, run.err().strip().lines().count(), run.err());
@@ -57,7 +57,7 @@ class BenchTrainCommandTest {
 
   @Test
   void badArgumentsAreNamed() {
-    CliRun run = CliRun.of("bench-train", "--shape", "gpt2", "--dry-run");
+    DevRun run = DevRun.of("bench-train", "--shape", "gpt2", "--dry-run");
     assertEquals(2, run.exitCode());
     assertTrue(run.err().contains("--shape gpt2"), run.err());
   }

@@ -21,7 +21,7 @@ class BenchTrainProfileTest {
       System.err.println(reason);
       Assumptions.assumeTrue(false, reason);
     }
-    CliRun run = CliRun.of("bench-train", "--shape", "tiny", "--batch", "2", "--seq", "16", "--steps", "2", "--warmup",
+    DevRun run = DevRun.of("bench-train", "--shape", "tiny", "--batch", "2", "--seq", "16", "--steps", "2", "--warmup",
         "1", "--lora-r", "4", "--profile");
     assertEquals(0, run.exitCode(), run.err());
     System.out.println(run.out());

@@ -30,20 +30,20 @@ class RandomModelCommandsTest {
 
   @TempDir Path tmp;
 
-  private CliRun make(Path dir, long seed) {
-    return CliRun.of("make-random-model", "--shape", "tiny", "--seed", Long.toString(seed), "--lora-r", "16",
+  private DevRun make(Path dir, long seed) {
+    return DevRun.of("make-random-model", "--shape", "tiny", "--seed", Long.toString(seed), "--lora-r", "16",
         "--batch", "2", "--seq", "24", "--out", dir.resolve("base").toString(), "--adapter-out",
         dir.resolve("adapter").toString(), "--batch-out", dir.resolve("batch.safetensors").toString());
   }
 
-  private CliRun grads(Path dir, Path model, Path out) {
-    return CliRun.of("lora-grads", "--model", model.toString(), "--adapter", dir.resolve("adapter").toString(),
+  private DevRun grads(Path dir, Path model, Path out) {
+    return DevRun.of("lora-grads", "--model", model.toString(), "--adapter", dir.resolve("adapter").toString(),
         "--batch", dir.resolve("batch.safetensors").toString(), "--device", "cpu", "--out", out.toString());
   }
 
   @Test
   void writesAModelAnAdapterAndABatchThatLoad() throws Exception {
-    CliRun run = make(tmp, 0);
+    DevRun run = make(tmp, 0);
     assertEquals(0, run.exitCode(), run.err());
     assertTrue(run.out().contains("Wrote " + tmp.resolve("base") + " (tiny, 1.52e+05 parameters, bf16)"), run.out());
     DecoderConfig c;
@@ -91,11 +91,11 @@ class RandomModelCommandsTest {
   void lorakitMatchesTransformersAndPeftInFloat32() throws Exception {
     assertEquals(0, make(tmp, 0).exitCode());
     Path ours = tmp.resolve("lorakit-grads.safetensors");
-    CliRun run = grads(tmp, tmp.resolve("base"), ours);
+    DevRun run = grads(tmp, tmp.resolve("base"), ours);
     assertEquals(0, run.exitCode(), run.err());
     assertTrue(run.out().startsWith("loss ") && run.out().contains("28 LoRA gradients written"), run.out());
     Path peft = Path.of(getClass().getResource("random-tiny/peft-grads.safetensors").toURI());
-    CliRun cmp = CliRun.of("compare-grads", ours.toString(), peft.toString(), "--loss-tol", "1e-5", "--grad-tol",
+    DevRun cmp = DevRun.of("compare-grads", ours.toString(), peft.toString(), "--loss-tol", "1e-5", "--grad-tol",
         "1e-4");
     assertEquals(0, cmp.exitCode(), cmp.out() + cmp.err());
     assertTrue(cmp.out().contains("gradients: 28 tensors"), cmp.out());
@@ -123,16 +123,16 @@ class RandomModelCommandsTest {
     Path ours = tmp.resolve("g.safetensors");
     assertEquals(0, grads(tmp, tmp.resolve("base"), ours).exitCode());
     byte[] written = Files.readAllBytes(ours);
-    CliRun again = grads(tmp, tmp.resolve("base"), ours);
+    DevRun again = grads(tmp, tmp.resolve("base"), ours);
     assertEquals(2, again.exitCode());
     assertEquals("lorakit lora-grads: --out " + ours + " already exists; give --overwrite to replace it, or choose "
         + "another file.", again.err().strip());
-    CliRun replaced = CliRun.of("lora-grads", "--model", tmp.resolve("base").toString(), "--adapter",
+    DevRun replaced = DevRun.of("lora-grads", "--model", tmp.resolve("base").toString(), "--adapter",
         tmp.resolve("adapter").toString(), "--batch", tmp.resolve("batch.safetensors").toString(), "--device", "cpu",
         "--out", ours.toString(), "--overwrite");
     assertEquals(0, replaced.exitCode(), replaced.err());
     assertArrayEquals(written, Files.readAllBytes(ours), "the same gradients again");
-    CliRun self = CliRun.of("compare-grads", ours.toString(), ours.toString());
+    DevRun self = DevRun.of("compare-grads", ours.toString(), ours.toString());
     assertEquals(0, self.exitCode());
     assertTrue(self.out().contains("relative L2 median 0.000e+00, worst 0.000e+00"), self.out());
     String moved = "grad.base_model.model.model.layers.1.mlp.up_proj.lora_A.weight";
@@ -152,11 +152,11 @@ class RandomModelCommandsTest {
       w.write(other);
       l.write(lossOff);
     }
-    CliRun grad = CliRun.of("compare-grads", other.toString(), ours.toString());
+    DevRun grad = DevRun.of("compare-grads", other.toString(), ours.toString());
     assertEquals(1, grad.exitCode(), grad.out());
     assertTrue(grad.out().contains("layers.1.mlp.up_proj.lora_A.weight) (tolerance 5e-02): FAIL"), grad.out());
     assertTrue(grad.out().contains("loss: ") && grad.out().contains("(tolerance 1e-02): PASS"), grad.out());
-    CliRun loss = CliRun.of("compare-grads", lossOff.toString(), ours.toString());
+    DevRun loss = DevRun.of("compare-grads", lossOff.toString(), ours.toString());
     assertEquals(1, loss.exitCode(), loss.out());
     assertTrue(loss.out().contains("relative difference 2.000e-02 (tolerance 1e-02): FAIL"), loss.out());
   }
@@ -172,23 +172,23 @@ class RandomModelCommandsTest {
     Path actual = scaled(reference, tmp.resolve("actual.safetensors"), n -> n.equals(moved) ? 1.1f : 1f, 1f);
     Path close = scaled(reference, tmp.resolve("close.safetensors"), n -> 1.05f, 1f);
     Path far = scaled(reference, tmp.resolve("far.safetensors"), n -> 1.2f, 1.03f);
-    CliRun fails = CliRun.of("compare-grads", actual.toString(), reference.toString(), "--peer", close.toString());
+    DevRun fails = DevRun.of("compare-grads", actual.toString(), reference.toString(), "--peer", close.toString());
     assertEquals(1, fails.exitCode(), fails.out());
     assertTrue(fails.out().contains("relative L2 median 0.000e+00 vs peer 5.000e-02 x 1.10: PASS; worst 1.000e-01 (")
         && fails.out().contains("vs peer 5.000e-02 x 1.10: FAIL"), fails.out());
-    CliRun passes = CliRun.of("compare-grads", actual.toString(), reference.toString(), "--peer", far.toString());
+    DevRun passes = DevRun.of("compare-grads", actual.toString(), reference.toString(), "--peer", far.toString());
     assertEquals(0, passes.exitCode(), passes.out());
     assertTrue(passes.out().strip().endsWith("PASS"), passes.out());
     // The peer's loss error widens the loss bound: 2 % off passes beside a peer 3 % off, fails beside an exact one.
     Path lossOff = scaled(reference, tmp.resolve("loss.safetensors"), n -> 1f, 1.02f);
-    assertEquals(0, CliRun.of("compare-grads", lossOff.toString(), reference.toString(), "--peer", far.toString())
+    assertEquals(0, DevRun.of("compare-grads", lossOff.toString(), reference.toString(), "--peer", far.toString())
         .exitCode());
-    CliRun lossFails = CliRun.of("compare-grads", lossOff.toString(), reference.toString(), "--peer",
+    DevRun lossFails = DevRun.of("compare-grads", lossOff.toString(), reference.toString(), "--peer",
         close.toString());
     assertEquals(1, lossFails.exitCode(), lossFails.out());
     assertTrue(lossFails.out().contains("relative difference 2.000e-02; peer 0.000e+00 (bound 1.000e-02): FAIL"),
         lossFails.out());
-    CliRun badFactor = CliRun.of("compare-grads", actual.toString(), reference.toString(), "--peer", far.toString(),
+    DevRun badFactor = DevRun.of("compare-grads", actual.toString(), reference.toString(), "--peer", far.toString(),
         "--peer-factor", "0");
     assertEquals(2, badFactor.exitCode());
     assertTrue(badFactor.err().contains("--peer-factor is 0.0, expected a positive number."), badFactor.err());
@@ -212,28 +212,28 @@ class RandomModelCommandsTest {
 
   @Test
   void userErrorsAreOneSentence() throws Exception {
-    CliRun shape = CliRun.of("make-random-model", "--shape", "llama-70b", "--out", tmp.resolve("x").toString());
+    DevRun shape = DevRun.of("make-random-model", "--shape", "llama-70b", "--out", tmp.resolve("x").toString());
     assertEquals(2, shape.exitCode());
     assertTrue(shape.err().contains("--shape is \"llama-70b\", expected llama-1b or llama2-7b or tiny."), shape.err());
     assertEquals(0, make(tmp, 0).exitCode());
     assertEquals(0, make(tmp, 0).exitCode(), "its own earlier output is replaced");
     Files.createDirectories(tmp.resolve("theirs/base"));
     Files.writeString(tmp.resolve("theirs/base/notes.txt"), "mine");
-    CliRun again = make(tmp.resolve("theirs"), 0);
+    DevRun again = make(tmp.resolve("theirs"), 0);
     assertEquals(2, again.exitCode());
     assertTrue(again.err().contains("--out " + tmp.resolve("theirs/base")
         + " already holds files that lorakit did not write"), again.err());
     assertEquals("mine", Files.readString(tmp.resolve("theirs/base/notes.txt")));
-    CliRun seq = CliRun.of("make-random-model", "--shape", "tiny", "--out", tmp.resolve("y").toString(),
+    DevRun seq = DevRun.of("make-random-model", "--shape", "tiny", "--out", tmp.resolve("y").toString(),
         "--batch-out", tmp.resolve("y.safetensors").toString(), "--seq", "1");
     assertEquals(2, seq.exitCode());
     assertFalse(Files.exists(tmp.resolve("y")), "nothing written for a bad batch");
-    CliRun noBatch = CliRun.of("lora-grads", "--model", tmp.resolve("base").toString(), "--adapter",
+    DevRun noBatch = DevRun.of("lora-grads", "--model", tmp.resolve("base").toString(), "--adapter",
         tmp.resolve("adapter").toString(), "--batch", tmp.resolve("base/model.safetensors").toString(), "--device",
         "cpu", "--out", tmp.resolve("z.safetensors").toString());
     assertEquals(2, noBatch.exitCode());
     assertTrue(noBatch.err().contains("has no tensor \"input_ids\"."), noBatch.err());
-    CliRun notGrads = CliRun.of("compare-grads", tmp.resolve("batch.safetensors").toString(),
+    DevRun notGrads = DevRun.of("compare-grads", tmp.resolve("batch.safetensors").toString(),
         tmp.resolve("batch.safetensors").toString());
     assertEquals(2, notGrads.exitCode());
     assertTrue(notGrads.err().contains("has no tensor \"loss\"."), notGrads.err());

@@ -1,4 +1,4 @@
-package dev.lorakit.core.nn;
+package dev.lorakit.testkit;
 
 import dev.lorakit.core.backend.Backend;
 import dev.lorakit.core.backend.CpuBackend;
@@ -14,8 +14,7 @@ import java.util.List;
  * every op accepts exactly the dtypes the {@link Backend#supports} contract (and the CUDA backend) accepts and fails
  * on any other, widens BF16 inputs to float32, computes on a {@link CpuBackend} and rounds BF16 outputs back. So the
  * bf16 decoder's plumbing (which tensor has which dtype in every op) and its numerics (fp32 accumulation, bf16
- * storage) are tested without a GPU. Slow and allocation-heavy: small models only. lora-models' tests use it (through
- * lora-core's test-jar) to hold the bf16 decoder to the reference fixtures' bf16 tolerances.
+ * storage) are tested without a GPU. Slow and allocation-heavy: small models only. lora-models' tests use it to hold the bf16 decoder to the reference fixtures' bf16 tolerances.
  */
 public final class Bf16EmulatedBackend implements Backend {
 

@@ -1,8 +1,9 @@
-package dev.lorakit.cuda;
+package dev.lorakit.testkit;
 
 import dev.lorakit.core.backend.Backend;
 import dev.lorakit.core.tensor.DType;
 import dev.lorakit.core.tensor.HalfPrecision;
+import dev.lorakit.core.tensor.Precision;
 import dev.lorakit.core.tensor.Shape;
 import dev.lorakit.core.tensor.Tensor;
 import java.util.ArrayList;
@@ -13,16 +14,20 @@ import java.util.function.Function;
 /**
  * Op-by-op comparisons of a backend under test with the CPU reference: each check builds its inputs from its
  * own seed (so both backends see the same numbers), runs one op, and returns everything the op wrote. Shared by
- * the GPU test suite and {@link CudaSmoke}. Shapes are deliberately not multiples of any tile size.
+ * the GPU test suite and the CUDA smoke check of lorakit-devtools. Shapes are deliberately not multiples of any tile
+ * size. A backend whose {@link Backend#activations bf16 activations} are BF16 gets BF16 inputs where the bf16
+ * decoder gives them; the reference computes in float32 on the same values rounded to bf16.
  */
-final class ParityChecks {
+public final class ParityChecks {
 
     /**
      * One comparison: {@code run} performs the op on a backend and returns its outputs; the error is the largest
      * absolute difference divided by {@code max(1, largest reference magnitude)}.
      */
-    record Check(String name, double tolerance, Function<Backend, float[]> run) {
-        double error(Backend reference, Backend tested) {
+    public record Check(String name, double tolerance, Function<Backend, float[]> run) {
+
+        /** The scaled largest difference between {@code tested}'s outputs and {@code reference}'s. */
+        public double error(Backend reference, Backend tested) {
             float[] expected = run.apply(reference);
             float[] actual = run.apply(tested);
             if (expected.length != actual.length) {
@@ -45,7 +50,8 @@ final class ParityChecks {
     private ParityChecks() {
     }
 
-    static float[] randoms(long seed, int n, double scale) {
+    /** {@code n} N(0, scale^2) values drawn from {@code seed}. */
+    public static float[] randoms(long seed, int n, double scale) {
         Random r = new Random(seed);
         float[] a = new float[n];
         for (int i = 0; i < n; i++) {
@@ -84,7 +90,8 @@ final class ParityChecks {
         return f;
     }
 
-    static float[] roundedToBf16(float[] a) {
+    /** {@code a} rounded to bfloat16 (round to nearest even) and widened back. */
+    public static float[] roundedToBf16(float[] a) {
         float[] r = new float[a.length];
         for (int i = 0; i < a.length; i++) {
             r[i] = HalfPrecision.bf16ToFloat(HalfPrecision.floatToBf16(a[i]));
@@ -92,7 +99,8 @@ final class ParityChecks {
         return r;
     }
 
-    static int[] ids(long seed, int n, int vocab) {
+    /** {@code n} token ids below {@code vocab} drawn from {@code seed}. */
+    public static int[] ids(long seed, int n, int vocab) {
         Random r = new Random(seed);
         int[] ids = new int[n];
         for (int i = 0; i < n; i++) {
@@ -102,7 +110,7 @@ final class ParityChecks {
     }
 
     /** Every check, in the order of the Backend interface. */
-    static List<Check> all() {
+    public static List<Check> all() {
         List<Check> c = new ArrayList<>();
         memory(c);
         elementwise(c);
@@ -110,26 +118,6 @@ final class ParityChecks {
         decoderOps(c);
         attention(c);
         flashAttention(c);
-        c.add(new Check("random init (GPU kernel vs its Java mirror) bf16 and f32", 1e-5, be -> {
-            int n = 10_007;
-            if (be instanceof CudaBackend gpu) {
-                Tensor h = be.zeros(DType.BF16, Shape.of(n));
-                Tensor f = be.zeros(DType.F32, Shape.of(n));
-                gpu.initNormal(h, 42, 0.02f);
-                gpu.initNormal(f, 43, 1f);
-                return out(be, h, f);
-            }
-            float[] h = new float[n];
-            float[] f = new float[n];
-            for (int i = 0; i < n; i++) {
-                h[i] = 0.02f * RandomInit.normal(42, i);
-                f[i] = RandomInit.normal(43, i);
-            }
-            float[] all = new float[2 * n];
-            System.arraycopy(roundedToBf16(h), 0, all, 0, n);
-            System.arraycopy(f, 0, all, n, n);
-            return all;
-        }));
         return c;
     }
 
@@ -452,8 +440,7 @@ final class ParityChecks {
             float[][] in = {randoms(80, batch * n * heads * d, 1), randoms(81, batch * n * kvHeads * d, 1),
                 randoms(82, batch * n * kvHeads * d, 1), randoms(83, batch * n * heads * d, 1)};
             int[] widths = {heads * d, kvHeads * d, kvHeads * d, heads * d};
-            boolean gpu = be instanceof CudaBackend;
-            DType t = gpu ? DType.BF16 : DType.F32;
+            DType t = be.activations(Precision.BF16);
             Tensor[] x = new Tensor[4];
             for (int i = 0; i < 3; i++) {
                 x[i] = be.upload(roundedToBf16(in[i]), t, Shape.of(batch * n, widths[i]));
@@ -464,19 +451,12 @@ final class ParityChecks {
             Tensor dq = be.zeros(DType.F32, Shape.of(batch * n, heads * d));
             Tensor dk = be.zeros(DType.F32, Shape.of(batch * n, kvHeads * d));
             Tensor dv = be.zeros(DType.F32, Shape.of(batch * n, kvHeads * d));
-            if (gpu) {
-                FlashAttention f = ((CudaBackend) be).flashAttention();
-                if (!f.forward(x[0], x[1], x[2], o, lse, batch, n, n, heads, kvHeads, d, 0, n, 0)
-                        || !f.backward(x[3], x[0], x[1], x[2], o, lse, dq, dk, dv, batch, n, heads, kvHeads, d, 0)) {
-                    throw new IllegalStateException("the bf16 flash kernels were not taken");
-                }
-            } else {
-                be.attention(x[0], x[1], x[2], o, lse, batch, heads, kvHeads, 0, n, 0);
-                // The GPU's backward reads its bf16-rounded output; so does the reference.
-                Tensor rounded = be.upload(roundedToBf16(be.download(o)), DType.F32, o.shape());
-                be.attentionBackward(x[3], x[0], x[1], x[2], rounded, lse, dq, dk, dv, batch, heads, kvHeads, 0);
-                o = rounded;
+            be.attention(x[0], x[1], x[2], o, lse, batch, heads, kvHeads, 0, n, 0);
+            if (t != DType.BF16) {
+                // A bf16 backend's backward reads its bf16-rounded output; so does the float32 reference.
+                o = be.upload(roundedToBf16(be.download(o)), DType.F32, o.shape());
             }
+            be.attentionBackward(x[3], x[0], x[1], x[2], o, lse, dq, dk, dv, batch, heads, kvHeads, 0);
             return out(be, o, lse, dq, dk, dv);
         }));
     }

@@ -1,22 +1,30 @@
-package dev.lorakit.core.nn;
+package dev.lorakit.testkit;
 
-import dev.lorakit.core.tensor.Errors;
 import dev.lorakit.core.backend.Backend;
 import dev.lorakit.core.lora.LoraConfig;
 import dev.lorakit.core.lora.LoraSpec;
 import dev.lorakit.core.lora.LoraWeights;
 import dev.lorakit.core.lora.TargetModules;
+import dev.lorakit.core.nn.DecoderConfig;
+import dev.lorakit.core.nn.DecoderWeights;
+import dev.lorakit.core.nn.LayerWeights;
 import dev.lorakit.core.tensor.DType;
 import dev.lorakit.core.tensor.Shape;
 import dev.lorakit.core.tensor.Tensor;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 
-/** Small random models for tests that need no reference data. */
-public final class Synthetic {
+/**
+ * The random models of the tests and benchmarks: decoder weights and LoRA matrices drawn from a seed on any backend,
+ * for code that needs a model but no reference data. Two initialisations: {@link #weights} (large, varied values and
+ * norms that are not ones, so that every path of a gradient check shows) and {@link #scaledWeights} (as a real model
+ * is initialised, so that activations keep their scale through the blocks: what a benchmark step computes on).
+ */
+public final class RandomModel {
 
-    private Synthetic() {
+    private RandomModel() {
     }
 
     /** GQA (4 query heads on 2 kv heads), a sliding window of 5, untied head, 64 positions. */
@@ -43,7 +51,7 @@ public final class Synthetic {
                 c.targetParameters(), c.inferenceMode(), null);
     }
 
-    /** Relative L2 distance {@code |actual - expected| / |expected|}. */
+    /** A float32 tensor of N(0, scale^2) values. */
     public static Tensor random(Backend be, Random rnd, double scale, int... dims) {
         float[] a = new float[(int) Shape.of(dims).size()];
         for (int i = 0; i < a.length; i++) {
@@ -52,6 +60,7 @@ public final class Synthetic {
         return be.upload(a, DType.F32, Shape.of(dims));
     }
 
+    /** A norm weight of {@code 1 + N(0, 0.01)} values. */
     public static Tensor norm(Backend be, Random rnd, int h) {
         float[] a = new float[h];
         for (int i = 0; i < h; i++) {
@@ -60,6 +69,7 @@ public final class Synthetic {
         return be.upload(a, DType.F32, Shape.of(h));
     }
 
+    /** Projections N(0, 0.09), embeddings N(0, 1), norms {@link #norm}: large enough that every term matters. */
     public static DecoderWeights weights(DecoderConfig c, Backend be, long seed) {
         Random rnd = new Random(seed);
         int h = c.hidden();
@@ -86,6 +96,43 @@ public final class Synthetic {
         return w;
     }
 
+    /**
+     * Weights initialised as a real model's: embeddings N(0, 1); every projection N(0, 1/in), so that activations keep
+     * their scale through the blocks; the output projection N(0, 1/hidden); norms 1. Matrices are stored as
+     * {@code matrices} (F32, or BF16 as frozen weights on a GPU); norms F32.
+     */
+    public static DecoderWeights scaledWeights(DecoderConfig c, Backend be, Random rnd, DType matrices) {
+        int h = c.hidden();
+        double s = 1 / Math.sqrt(h);
+        double sDown = 1 / Math.sqrt(c.intermediate());
+        List<LayerWeights> layers = new ArrayList<>();
+        for (int l = 0; l < c.layers(); l++) {
+            layers.add(new LayerWeights(ones(be, h), matrix(be, rnd, s, matrices, c.qWidth(), h),
+                    matrix(be, rnd, s, matrices, c.kvWidth(), h), matrix(be, rnd, s, matrices, c.kvWidth(), h),
+                    matrix(be, rnd, s, matrices, h, c.qWidth()), ones(be, h),
+                    matrix(be, rnd, s, matrices, c.intermediate(), h), matrix(be, rnd, s, matrices, c.intermediate(), h),
+                    matrix(be, rnd, sDown, matrices, h, c.intermediate())));
+        }
+        Tensor embed = matrix(be, rnd, 1, matrices, c.vocab(), h);
+        Tensor head = c.tiedEmbeddings() ? embed : matrix(be, rnd, s, matrices, c.vocab(), h);
+        return new DecoderWeights(embed, layers, ones(be, h), head);
+    }
+
+    private static Tensor matrix(Backend be, Random rnd, double scale, DType dtype, int rows, int cols) {
+        float[] a = new float[rows * cols];
+        for (int i = 0; i < a.length; i++) {
+            a[i] = (float) (rnd.nextGaussian() * scale);
+        }
+        return be.upload(a, dtype, Shape.of(rows, cols));
+    }
+
+    private static Tensor ones(Backend be, int n) {
+        float[] x = new float[n];
+        Arrays.fill(x, 1f);
+        return be.upload(x, DType.F32, Shape.of(n));
+    }
+
+    /** {@code n} token ids below {@code vocab}. */
     public static int[] tokens(Random rnd, int n, int vocab) {
         int[] t = new int[n];
         for (int i = 0; i < n; i++) {

@@ -1,4 +1,4 @@
-package dev.lorakit.cuda;
+package dev.lorakit.testkit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
