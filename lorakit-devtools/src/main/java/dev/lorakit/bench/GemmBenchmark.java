@@ -24,8 +24,8 @@ import org.openjdk.jmh.annotations.Warmup;
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 @Warmup(iterations = 3, time = 2)
 @Measurement(iterations = 5, time = 2)
-@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
-    "-Xmx4g"})
+// The fork inherits the JVM flags of the JVM that ./lorakit-dev starts (scripts/jvm-flags.properties).
+@Fork(value = 1, jvmArgsAppend = "-Xmx4g")
 public class GemmBenchmark {
 
     @Param({"sq1024-AB", "sq1024-ABT", "sq1024-ATB", "sq2048-ABT", "attn-proj", "mlp-up", "mlp-down", "lm-head",

@@ -26,8 +26,8 @@ import org.openjdk.jmh.annotations.Warmup;
 @OutputTimeUnit(TimeUnit.SECONDS)
 @Warmup(iterations = 2, time = 10)
 @Measurement(iterations = 3, time = 10)
-@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
-    "-Xmx6g"})
+// The fork inherits the JVM flags of the JVM that ./lorakit-dev starts (scripts/jvm-flags.properties).
+@Fork(value = 1, jvmArgsAppend = "-Xmx6g")
 public class TrainStepBenchmark {
 
     /** Threads of the backend; 0: every available processor. */
