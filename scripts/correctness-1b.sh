@@ -32,7 +32,7 @@
 # Settings (environment): SHAPE (llama-1b | tiny), SEED (0), BATCH (2), SEQ (256), RANK (16), DEVICE (cuda),
 # PRECISIONS ("bf16 fp32"), ATTN (sdpa | eager: transformers' attention), LOSS_TOL / GRAD_TOL (bf16: 1e-2 / 5e-2),
 # PEER_FACTOR (1.1: how much farther from fp32 lorakit-bf16 may be than PEFT-bf16),
-# FP32_LOSS_TOL / FP32_GRAD_TOL (1e-4 / 1e-3), PYTHON (python3), LORAKIT (the command that runs lorakit; default
+# FP32_LOSS_TOL / FP32_GRAD_TOL (1e-4 / 1e-3), PYTHON (python3), LORAKIT (the command that runs lorakit-dev; default
 # the bundle's launcher), WORK.
 set -uo pipefail
 out=${OUT:-.gpu-bundle/out}
