@@ -31,7 +31,7 @@ public final class Fixtures {
     private Fixtures() {
     }
 
-    /** A folder or file under {@code hf/}, e.g. {@code hf("tiny-llama/adapter_init")}. */
+    /** A folder or file under {@code hf/}, e.g. {@code hf("tiny-llama/adapter_init")}; {@code hf("")} is the folder. */
     public static Path hf(String relative) {
         Path p = Extracted.ROOT.resolve(relative);
         if (!Files.exists(p)) {
