@@ -516,7 +516,7 @@ public final class CudaBackend implements Backend {
     @Override
     public void scale(Tensor x, float s) {
         enter("scale");
-        OpArguments.f32("scale", "x", x);
+        OpArguments.scale(x);
         kernels.launch("scale_f32", stream, Kernels.blocksFor(x.size()), f32(x, "x"), s, x.size());
     }
 
@@ -571,7 +571,7 @@ public final class CudaBackend implements Backend {
     @Override
     public boolean allFinite(Tensor x) {
         enter("allFinite");
-        OpArguments.f32("allFinite", "x", x);
+        OpArguments.allFinite(x);
         long px = f32(x, "x");
         long flag = scratch(4);
         try {

@@ -2,12 +2,15 @@ package dev.lorakit.bench;
 
 import dev.lorakit.core.lora.LoraTarget;
 import dev.lorakit.core.nn.DecoderConfig;
+import dev.lorakit.core.nn.TrainingMemory;
 
 /**
  * The floating-point operations of one LoRA training step, counted from the shapes (a multiply-add is 2):
  * <ul>
- *   <li>base linears, forward: {@code 2 T in out} for q, k, v, o, gate, up, down in every layer and the lm_head
- *       ({@code T} = tokens in the step);</li>
+ *   <li>base linears, forward: {@code 2 T in out} for q, k, v, o, gate, up, down in every layer ({@code T} =
+ *       tokens in the step), and {@code 2 L hidden vocab} for the lm_head, which the library's training step runs
+ *       on the positions that have a label only ({@code T - batch}: the last token of a sequence predicts nothing),
+ *       in one loss block rounded up to 64 rows ({@link TrainingMemory#lossBlockRows}): {@code L} rows;</li>
  *   <li>base linears, backward: the same again for {@code dX = dY W} only: the frozen weights get no gradient;</li>
  *   <li>LoRA, forward: {@code 2 T r (in + out)} per wrapped projection ({@code x A^T}, then {@code (xA) B^T});
  *       backward: twice that ({@code dB}, {@code dY B}, {@code dA}, {@code dX += (dY B) A});</li>
@@ -40,7 +43,8 @@ public record StepFlops(double baseForward, double baseBackward, double loraForw
         }
         base *= c.layers();
         lora *= c.layers();
-        base += 2 * t * c.hidden() * (double) c.vocab();
+        double lossRows = TrainingMemory.lossBlockRows(s.tokens() - s.batch(), 0).getFirst();
+        base += 2 * lossRows * c.hidden() * (double) c.vocab();
         double attn = 2.0 * s.batch() * c.heads() * c.headDim() * (double) s.seq() * (s.seq() + 1) * c.layers();
         return new StepFlops(base, base, lora, 2 * lora, attn, 2.5 * attn);
     }

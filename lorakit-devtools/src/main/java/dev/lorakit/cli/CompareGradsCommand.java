@@ -28,7 +28,6 @@ import picocli.CommandLine.Spec;
  */
 @Command(
     name = "compare-grads",
-    hidden = true,
     mixinStandardHelpOptions = true,
     sortOptions = false,
     description = {

@@ -30,7 +30,6 @@ import picocli.CommandLine.Spec;
  */
 @Command(
     name = "lora-grads",
-    hidden = true,
     mixinStandardHelpOptions = true,
     sortOptions = false,
     description = {

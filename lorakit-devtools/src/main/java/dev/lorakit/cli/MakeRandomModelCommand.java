@@ -19,7 +19,6 @@ import picocli.CommandLine.Spec;
  */
 @Command(
     name = "make-random-model",
-    hidden = true,
     mixinStandardHelpOptions = true,
     sortOptions = false,
     description = {

@@ -34,7 +34,8 @@ class BenchmarksSmokeTest {
         // hidden 16, intermediate 24, 2 layers, 4 heads of 4, vocab 50, r 2, 2 x 6 tokens.
         double t = 12;
         double linears = 4 * 16 * 16 + 3 * 16 * 24;
-        double base = 2 * t * (2 * linears + 16 * 50);
+        // The lm_head runs on the 10 labelled positions, in one loss block of 64 rows.
+        double base = 2 * t * 2 * linears + 2 * 64 * 16 * 50;
         double loraForward = 2 * t * 2 * (4 * 32 + 3 * 40) * 2;
         double attention = 2.0 * 2 * 4 * 4 * 6 * 7 * 2;
         StepFlops f = StepFlops.of(TINY);

@@ -195,14 +195,14 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void scale(Tensor x, float s) {
-        OpArguments.f32("scale", "x", x);
+        OpArguments.scale(x);
         float[] xs = f32(x, "scale");
         par.forRange(xs.length, 1 << 14, (from, to) -> VectorKernels.scale(s, xs, from, to - from));
     }
 
     @Override
     public double sumOfSquares(Tensor x) {
-        OpArguments.f32("sumOfSquares", "x", x);
+        OpArguments.sumOfSquares(x);
         float[] xs = f32(x, "sumOfSquares");
         double sum = 0;
         for (float f : xs) {
@@ -213,7 +213,7 @@ public final class CpuBackend implements Backend {
 
     @Override
     public boolean allFinite(Tensor x) {
-        OpArguments.f32("allFinite", "x", x);
+        OpArguments.allFinite(x);
         for (float f : f32(x, "allFinite")) {
             if (!Float.isFinite(f)) {
                 return false;

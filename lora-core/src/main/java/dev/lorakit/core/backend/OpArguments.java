@@ -118,6 +118,21 @@ public final class OpArguments {
         sameSize("addScaled", x, y);
     }
 
+    /** {@link Backend#scale}: F32. */
+    public static void scale(Tensor x) {
+        f32("scale", "x", x);
+    }
+
+    /** {@link Backend#sumOfSquares}: F32. */
+    public static void sumOfSquares(Tensor x) {
+        f32("sumOfSquares", "x", x);
+    }
+
+    /** {@link Backend#allFinite}: F32. */
+    public static void allFinite(Tensor x) {
+        f32("allFinite", "x", x);
+    }
+
     /** {@link Backend#dropout}: activations of one dtype and size, a probability in [0, 1). */
     public static void dropout(Backend backend, Tensor x, Tensor out, float p) {
         activation(backend, "dropout", "x", x);
