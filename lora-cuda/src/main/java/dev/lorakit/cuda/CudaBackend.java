@@ -242,30 +242,7 @@ public final class CudaBackend implements Backend {
         driver.streamSynchronize(stream);
     }
 
-    /**
-     * GPU milliseconds per repetition of the work {@code enqueue} puts on this backend's stream, timed with CUDA events
-     * recorded before the first and after the last of {@code reps} repetitions (for benchmarks).
-     */
-    double timeMillis(Runnable enqueue, int reps) {
-        enter("timing");
-        MemorySegment start = driver.eventCreate();
-        MemorySegment end = driver.eventCreate();
-        try {
-            driver.eventRecord(start, stream);
-            for (int i = 0; i < reps; i++) {
-                enqueue.run();
-            }
-            enter("timing");
-            driver.eventRecord(end, stream);
-            driver.eventSynchronize(end);
-            return driver.eventElapsedMillis(start, end) / reps;
-        } finally {
-            driver.eventDestroy(start);
-            driver.eventDestroy(end);
-        }
-    }
-
-    /** The kernels and the stream, for benchmarks that launch one kernel alone. */
+    /** The kernels and the stream, for tools that launch one kernel alone. */
     Kernels kernels() {
         return kernels;
     }

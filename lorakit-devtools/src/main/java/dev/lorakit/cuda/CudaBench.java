@@ -145,8 +145,8 @@ public final class CudaBench {
         Tensor out = gpu.zeros(DType.BF16, Shape.of(c.m(), c.n()));
         try {
             Runnable r = () -> gpu.matmul(a, c.transA(), b, c.transB(), out, 1f, 0f);
-            gpu.timeMillis(r, WARMUP);
-            return gpu.timeMillis(r, REPS);
+            CudaEventClock.timeMillis(gpu, r, WARMUP);
+            return CudaEventClock.timeMillis(gpu, r, REPS);
         } finally {
             a.close();
             b.close();
@@ -171,8 +171,8 @@ public final class CudaBench {
         Tensor dst = gpu.zeros(DType.F32, Shape.of((int) (bytes / 4)));
         try {
             Runnable r = () -> gpu.copy(src, dst);
-            gpu.timeMillis(r, WARMUP);
-            return BenchTable.gbPerSecond(2.0 * bytes, gpu.timeMillis(r, REPS));
+            CudaEventClock.timeMillis(gpu, r, WARMUP);
+            return BenchTable.gbPerSecond(2.0 * bytes, CudaEventClock.timeMillis(gpu, r, REPS));
         } finally {
             src.close();
             dst.close();
@@ -249,7 +249,7 @@ public final class CudaBench {
     }
 
     private static void measure(CudaBackend gpu, BenchTable t, double copyGbs, String name, double bytes, Runnable r) {
-        gpu.timeMillis(r, WARMUP);
-        t.add(name, BenchTable.gbPerSecond(bytes, gpu.timeMillis(r, REPS)), copyGbs);
+        CudaEventClock.timeMillis(gpu, r, WARMUP);
+        t.add(name, BenchTable.gbPerSecond(bytes, CudaEventClock.timeMillis(gpu, r, REPS)), copyGbs);
     }
 }

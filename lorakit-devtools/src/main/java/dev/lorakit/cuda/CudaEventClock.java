@@ -16,6 +16,29 @@ final class CudaEventClock implements TimedBackend.Clock, AutoCloseable {
     private final List<MemorySegment> events = new ArrayList<>();
     private int used;
 
+    /**
+     * GPU milliseconds per repetition of the work {@code enqueue} puts on {@code gpu}'s stream, timed with CUDA events
+     * recorded before the first and after the last of {@code reps} repetitions.
+     */
+    static double timeMillis(CudaBackend gpu, Runnable enqueue, int reps) {
+        gpu.synchronize(); // an idle stream, and the backend's context current on this thread
+        CudaDriver driver = gpu.driver();
+        MemorySegment start = driver.eventCreate();
+        MemorySegment end = driver.eventCreate();
+        try {
+            driver.eventRecord(start, gpu.stream());
+            for (int i = 0; i < reps; i++) {
+                enqueue.run();
+            }
+            driver.eventRecord(end, gpu.stream());
+            driver.eventSynchronize(end);
+            return driver.eventElapsedMillis(start, end) / reps;
+        } finally {
+            driver.eventDestroy(start);
+            driver.eventDestroy(end);
+        }
+    }
+
     CudaEventClock(CudaBackend gpu) {
         this.gpu = gpu;
     }
