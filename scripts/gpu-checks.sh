@@ -4,7 +4,7 @@
 #
 #   OUT=/some/folder bash scripts/gpu-checks.sh [PATH/TO/peft_baseline.py]
 #
-# In order: CudaSmoke (device, versions, every kernel compiled, op parity with the CPU, one GEMM timing); the JUnit
+# In order: CudaSmoke (lorakit-devtools; device, versions, every kernel compiled, op parity with the CPU, one GEMM timing); the JUnit
 # GPU tests (package dev.lorakit.cuda, and dev.lorakit.cli.GpuCliTest: verify-reference on cuda, the training curve
 # against the CPU); lorakit verify-reference --device cuda in fp32 and bf16 on every reference folder; CudaBench
 # (bf16 GEMMs against torch.matmul, memory-bound kernels against the copy bandwidth); the 1B correctness check
@@ -71,9 +71,10 @@ OUT=$junit/cuda step "JUnit: package dev.lorakit.cuda" checks.log 150 \
 OUT=$junit/cli JAVA_TOOL_OPTIONS="-Dlorakit.project.root=$root" step "JUnit: dev.lorakit.cli.GpuCliTest" checks.log 120 \
   bash $bundle/run.sh test --select-class dev.lorakit.cli.GpuCliTest --fail-if-no-tests
 
-# Every reference folder: lora-models' test resources, then the shared fixtures the bundle carries (by name).
+# Every reference folder: the testkit's (stored once for every module), then the shared fixtures the bundle carries
+# (by name).
 declare -A seen
-for parent in lora-models/src/test/resources/dev/lorakit/models/hf $bundle/shared/fixtures/hf; do
+for parent in lorakit-testkit/src/main/resources/dev/lorakit/testkit/hf $bundle/shared/fixtures/hf; do
   for dir in "$parent"/*/; do
     dir=${dir%/}
     name=$(basename "$dir")
