@@ -1,23 +1,14 @@
 package dev.lorakit.examples;
 
-import dev.lorakit.core.backend.Backend;
 import dev.lorakit.core.backend.BackendProvider;
 import dev.lorakit.core.backend.Backends;
+import dev.lorakit.core.backend.Device;
 import dev.lorakit.core.io.SafeTensorsDtype;
 import dev.lorakit.core.io.SafeTensorsWriter;
 import dev.lorakit.core.lora.LoraConfig;
-import dev.lorakit.core.lora.LoraSpec;
-import dev.lorakit.core.lora.LoraWeights;
-import dev.lorakit.core.lora.TargetModules;
-import dev.lorakit.core.nn.Decoder;
-import dev.lorakit.core.nn.DecoderConfig;
-import dev.lorakit.core.nn.Generator;
-import dev.lorakit.core.nn.Sampler;
-import dev.lorakit.core.optim.AdamW;
-import dev.lorakit.core.optim.LrSchedule;
 import dev.lorakit.core.train.Example;
 import dev.lorakit.core.train.Trainer;
-import dev.lorakit.models.ModelFolder;
+import dev.lorakit.models.LoraModel;
 import dev.lorakit.models.Tokenizer;
 import java.io.IOException;
 import java.io.InputStream;
@@ -26,12 +17,15 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Random;
+import java.util.stream.Stream;
 
 /**
- * lorakit as a dependency: makes a tiny random LLaMA-architecture model, fine-tunes a LoRA adapter on one prompt
- * for a few steps, saves the adapter and generates with it. It exits with status 1 unless the loss fell, the
+ * lorakit as a dependency: makes a tiny random LLaMA-architecture model, opens it as a {@link LoraModel},
+ * fine-tunes a LoRA adapter on one prompt for a few steps in a run folder, saves the adapter and generates with
+ * it, and without it. It exits with status 1 unless the loss fell, the
  * adapter file exists, the tuned model answers the prompt and lora-cuda's backend was found on the class path.
  *
  * <p>Run by {@code mvn verify} in this folder: {@code java --add-modules jdk.incubator.vector
@@ -45,44 +39,53 @@ public final class FineTuneExample {
     Path out = Path.of(args.length > 0 ? args[0] : "example-run");
     Path modelDir = out.resolve("model");
     Path adapterDir = out.resolve("adapter");
+    Path runDir = out.resolve("run");
     writeTinyModel(modelDir, 5);
+    deleteRecursively(adapterDir); // a rerun starts afresh: a run folder is never reused by accident
+    deleteRecursively(runDir);
 
+    String prompt = "Prostate cancer, Gleason 4+3.\nModality:";
     List<Double> losses = new ArrayList<>();
+    String before;
     String answer;
-    try (Backend backend = Backends.select("auto", System.out::println);
-        ModelFolder folder = ModelFolder.open(modelDir);
-        Tokenizer tokenizer = folder.openTokenizer()) {
-      DecoderConfig shape = folder.decoderConfig();
-      Decoder decoder = new Decoder(shape, folder.decoderWeights(backend), backend);
-      LoraConfig config = LoraConfig.of(16, 32, 0.0, new TargetModules.AllLinear());
-      try (LoraWeights lora = LoraWeights.init(LoraSpec.of(config, shape), backend, 42);
-          AdamW adamw = new AdamW(backend, lora.parameters(), AdamW.Settings.defaults())) {
-        decoder.setLora(lora);
-        int[] prompt = tokenizer.encode("Prostate cancer, Gleason 4+3.\nModality:");
-        int[] completion = tokenizer.encodeNoBos("photon");
-        List<Example> data = List.of(Example.promptCompletion(prompt, completion));
-        int steps = 30;
-        var settings = new Trainer.Settings(1, 1, steps, LrSchedule.cosine(1e-2, 3, steps), 1.0, 0, null, 42, 0);
-        new Trainer(decoder, lora, adamw, settings, data).train(m -> {
-          losses.add(m.loss());
-          System.out.printf("step %2d  loss %.4f%n", m.step(), m.loss());
-        });
-        lora.save(adapterDir);
-        decoder.setTraining(false);
-        int[] ids = new Generator(decoder).generate(prompt, 4, tokenizer.specialTokens().eos(),
-            Sampler.Settings.greedy());
-        answer = tokenizer.decode(Arrays.copyOfRange(ids, prompt.length, ids.length)).strip();
+    String withoutAdapter;
+    try (LoraModel model = LoraModel.open(modelDir, Device.AUTO)) {
+      before = model.generate(prompt, LoraModel.Generation.greedy(4)).strip();
+      model.withAdapter(LoraConfig.builder().r(16).loraAlpha(32).loraDropout(0).build());
+      List<Example> data = List.of(model.example(prompt, "photon"));
+      Trainer.Settings settings =
+          Trainer.Settings.builder().batchSize(1).gradAccum(1).steps(30).lr(1e-2).warmup(3).build();
+      model
+          .trainingRun(data)
+          .settings(settings)
+          .folder(runDir)
+          .listener(p -> losses.add(p.metrics().loss()))
+          .build()
+          .run();
+      model.saveAdapter(adapterDir);
+      answer = model.generate(prompt, LoraModel.Generation.greedy(4)).strip();
+      try (var base = model.adapterDisabled()) {
+        withoutAdapter = model.generate(prompt, LoraModel.Generation.greedy(4)).strip();
       }
     }
-    System.out.println("answer: " + answer);
-
+    System.out.println("answer before training: \"" + before + "\", after: \"" + answer + "\"");
     List<String> backends = Backends.providers().stream().map(BackendProvider::name).toList();
     check(backends.contains("cuda"), "lora-cuda's backend is on the class path (found " + backends + ")");
     check(losses.getLast() < losses.getFirst() / 2,
         "the loss fell by more than half (" + losses.getFirst() + " -> " + losses.getLast() + ")");
     check(Files.size(adapterDir.resolve("adapter_model.safetensors")) > 0, "the adapter was saved in " + adapterDir);
+    check(Files.size(runDir.resolve("training_log.jsonl")) > 0, "the run folder holds the training log");
+    check(!before.startsWith("photon"), "the base model did not know the answer (\"" + before + "\")");
     check(answer.startsWith("photon"), "the tuned model answers the prompt (\"" + answer + "\")");
+    check(withoutAdapter.equals(before), "with the adapter disabled the model answers as before training");
     System.out.println("example passed");
+  }
+
+  private static void deleteRecursively(Path dir) throws IOException {
+    if (!Files.exists(dir)) return;
+    try (Stream<Path> paths = Files.walk(dir)) {
+      for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) Files.delete(p);
+    }
   }
 
   private static void check(boolean ok, String what) {
