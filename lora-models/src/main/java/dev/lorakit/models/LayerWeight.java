@@ -55,13 +55,13 @@ public enum LayerWeight {
 
   /** The shape {@code config} gives this tensor. */
   public long[] shape(ModelConfig config) {
-    long h = config.hiddenSize();
-    long i = config.intermediateSize();
+    long h = config.hidden();
+    long i = config.intermediate();
     return switch (this) {
       case INPUT_LAYERNORM, POST_ATTENTION_LAYERNORM -> new long[] {h};
-      case Q_PROJ -> new long[] {config.queryDim(), h};
-      case K_PROJ, V_PROJ -> new long[] {config.kvDim(), h};
-      case O_PROJ -> new long[] {h, config.queryDim()};
+      case Q_PROJ -> new long[] {config.qWidth(), h};
+      case K_PROJ, V_PROJ -> new long[] {config.kvWidth(), h};
+      case O_PROJ -> new long[] {h, config.qWidth()};
       case GATE_PROJ, UP_PROJ -> new long[] {i, h};
       case DOWN_PROJ -> new long[] {h, i};
     };

@@ -22,20 +22,23 @@ import java.util.Set;
  * Anything lorakit does not implement (scaled RoPE, another activation, biases, another model type) is
  * refused rather than silently computed differently.
  *
+ * <p>The components use the engine's words for the model's dimensions, those of {@link DecoderConfig} (which
+ * {@link #decoderConfig()} makes); each names the {@code config.json} key it comes from.
+ *
  * @param modelType llama or mistral
- * @param vocabSize rows of the embedding and of {@code lm_head}
- * @param hiddenSize the model width
- * @param intermediateSize the width of the gated MLP
- * @param numHiddenLayers decoder blocks
- * @param numAttentionHeads query heads
- * @param numKeyValueHeads key/value heads (fewer than query heads for grouped-query attention)
- * @param headDim the width of one head; usually {@code hiddenSize / numAttentionHeads}
- * @param maxPositionEmbeddings the longest sequence the model was trained for
- * @param rmsNormEps the epsilon inside every RMSNorm
- * @param ropeTheta the RoPE base frequency
- * @param slidingWindow Mistral's attention window: query i sees keys j with {@code i - window < j <= i};
+ * @param vocab ({@code vocab_size}) rows of the embedding and of {@code lm_head}
+ * @param hidden ({@code hidden_size}) the model width
+ * @param intermediate ({@code intermediate_size}) the width of the gated MLP
+ * @param layers ({@code num_hidden_layers}) decoder blocks
+ * @param heads ({@code num_attention_heads}) query heads
+ * @param kvHeads ({@code num_key_value_heads}) key/value heads (fewer than query heads for grouped-query attention)
+ * @param headDim ({@code head_dim}) the width of one head; usually {@code hidden / heads}
+ * @param maxPositions ({@code max_position_embeddings}) the longest sequence the model was trained for
+ * @param rmsEps ({@code rms_norm_eps}) the epsilon inside every RMSNorm
+ * @param ropeTheta ({@code rope_theta}) the RoPE base frequency
+ * @param slidingWindow ({@code sliding_window}) Mistral's attention window: query i sees keys j with {@code i - window < j <= i};
  *     empty for full causal attention
- * @param tieWordEmbeddings whether {@code lm_head} reuses the embedding matrix
+ * @param tiedEmbeddings ({@code tie_word_embeddings}) whether {@code lm_head} reuses the embedding matrix
  * @param bosTokenId beginning-of-sequence token
  * @param eosTokenIds end-of-sequence token(s); generation stops at any of them
  * @param padTokenId padding token, if the model has one
@@ -44,18 +47,18 @@ import java.util.Set;
  */
 public record ModelConfig(
     ModelType modelType,
-    int vocabSize,
-    int hiddenSize,
-    int intermediateSize,
-    int numHiddenLayers,
-    int numAttentionHeads,
-    int numKeyValueHeads,
+    int vocab,
+    int hidden,
+    int intermediate,
+    int layers,
+    int heads,
+    int kvHeads,
     int headDim,
-    int maxPositionEmbeddings,
-    double rmsNormEps,
+    int maxPositions,
+    double rmsEps,
     double ropeTheta,
     OptionalInt slidingWindow,
-    boolean tieWordEmbeddings,
+    boolean tiedEmbeddings,
     int bosTokenId,
     List<Integer> eosTokenIds,
     OptionalInt padTokenId,
@@ -70,21 +73,21 @@ public record ModelConfig(
     Objects.requireNonNull(padTokenId, "padTokenId");
     Objects.requireNonNull(dtype, "dtype");
     eosTokenIds = List.copyOf(eosTokenIds);
-    requirePositive("vocabSize", vocabSize);
-    requirePositive("hiddenSize", hiddenSize);
-    requirePositive("intermediateSize", intermediateSize);
-    requirePositive("numHiddenLayers", numHiddenLayers);
-    requirePositive("numAttentionHeads", numAttentionHeads);
-    requirePositive("numKeyValueHeads", numKeyValueHeads);
-    requirePositive("headDim", headDim);
-    requirePositive("maxPositionEmbeddings", maxPositionEmbeddings);
-    if (numAttentionHeads % numKeyValueHeads != 0) {
-      throw new LorakitInputException("numAttentionHeads (" + numAttentionHeads
-          + ") must be a multiple of numKeyValueHeads (" + numKeyValueHeads + ").");
+    requirePositive("vocab_size", vocab);
+    requirePositive("hidden_size", hidden);
+    requirePositive("intermediate_size", intermediate);
+    requirePositive("num_hidden_layers", layers);
+    requirePositive("num_attention_heads", heads);
+    requirePositive("num_key_value_heads", kvHeads);
+    requirePositive("head_dim", headDim);
+    requirePositive("max_position_embeddings", maxPositions);
+    if (heads % kvHeads != 0) {
+      throw new LorakitInputException("num_attention_heads (" + heads
+          + ") must be a multiple of num_key_value_heads (" + kvHeads + ").");
     }
-    if (!(rmsNormEps > 0)) throw new LorakitInputException("rmsNormEps must be positive, not " + rmsNormEps + ".");
-    if (!(ropeTheta > 0)) throw new LorakitInputException("ropeTheta must be positive, not " + ropeTheta + ".");
-    slidingWindow.ifPresent(w -> requirePositive("slidingWindow", w));
+    if (!(rmsEps > 0)) throw new LorakitInputException("rms_norm_eps must be positive, not " + rmsEps + ".");
+    if (!(ropeTheta > 0)) throw new LorakitInputException("rope_theta must be positive, not " + ropeTheta + ".");
+    slidingWindow.ifPresent(w -> requirePositive("sliding_window", w));
     if (dtype.isPresent() && !DTYPES.contains(dtype.get())) {
       throw new LorakitInputException("dtype must be one of " + DTYPES + ", not " + dtype.get() + ".");
     }
@@ -101,13 +104,13 @@ public record ModelConfig(
   }
 
   /** The width of all query heads together: the output of {@code q_proj}, the input of {@code o_proj}. */
-  public int queryDim() {
-    return numAttentionHeads * headDim;
+  public int qWidth() {
+    return heads * headDim;
   }
 
   /** The width of all key (or value) heads together: the output of {@code k_proj} and {@code v_proj}. */
-  public int kvDim() {
-    return numKeyValueHeads * headDim;
+  public int kvWidth() {
+    return kvHeads * headDim;
   }
 
   /**
@@ -115,9 +118,9 @@ public record ModelConfig(
    * {@code max_position_embeddings} as the longest sequence it accepts).
    */
   public DecoderConfig decoderConfig() {
-    return new DecoderConfig(vocabSize, hiddenSize, intermediateSize, numHiddenLayers, numAttentionHeads,
-        numKeyValueHeads, headDim, ropeTheta, rmsNormEps, slidingWindow.orElse(0), tieWordEmbeddings,
-        maxPositionEmbeddings);
+    return new DecoderConfig(vocab, hidden, intermediate, layers, heads,
+        kvHeads, headDim, ropeTheta, rmsEps, slidingWindow.orElse(0), tiedEmbeddings,
+        maxPositions);
   }
 
   /** The first end-of-sequence token. */
@@ -131,13 +134,13 @@ public record ModelConfig(
    * 7,241,732,096.
    */
   public long parameterCount() {
-    long h = hiddenSize;
-    long attention = h * queryDim() + 2 * h * kvDim() + (long) queryDim() * h; // q, k, v, o
-    long mlp = 3 * h * intermediateSize; // gate, up, down
+    long h = hidden;
+    long attention = h * qWidth() + 2 * h * kvWidth() + (long) qWidth() * h; // q, k, v, o
+    long mlp = 3 * h * intermediate; // gate, up, down
     long norms = 2 * h; // input_layernorm, post_attention_layernorm
-    long embedding = (long) vocabSize * h;
-    long lmHead = tieWordEmbeddings ? 0 : embedding;
-    return embedding + numHiddenLayers * (attention + mlp + norms) + h + lmHead;
+    long embedding = (long) vocab * h;
+    long lmHead = tiedEmbeddings ? 0 : embedding;
+    return embedding + layers * (attention + mlp + norms) + h + lmHead;
   }
 
   private static void requirePositive(String name, int value) {

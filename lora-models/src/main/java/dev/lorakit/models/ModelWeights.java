@@ -38,9 +38,9 @@ public final class ModelWeights {
     this.config = config;
     this.embedding = byName.get(WeightMap.EMBEDDING);
     this.finalNorm = byName.get(WeightMap.FINAL_NORM);
-    this.lmHead = config.tieWordEmbeddings() ? embedding : byName.get(WeightMap.LM_HEAD);
+    this.lmHead = config.tiedEmbeddings() ? embedding : byName.get(WeightMap.LM_HEAD);
     List<Map<LayerWeight, TensorInfo>> blocks = new ArrayList<>();
-    for (int i = 0; i < config.numHiddenLayers(); i++) {
+    for (int i = 0; i < config.layers(); i++) {
       Map<LayerWeight, TensorInfo> block = new EnumMap<>(LayerWeight.class);
       for (LayerWeight w : LayerWeight.values()) block.put(w, byName.get(w.tensorName(i)));
       blocks.add(Collections.unmodifiableMap(block));
@@ -108,7 +108,7 @@ public final class ModelWeights {
     try {
       Tensor embed = upload(backend, embedding, matrices, uploaded);
       List<LayerWeights> blocks = new ArrayList<>();
-      for (int i = 0; i < config.numHiddenLayers(); i++) {
+      for (int i = 0; i < config.layers(); i++) {
         Map<LayerWeight, Tensor> t = new EnumMap<>(LayerWeight.class);
         for (LayerWeight w : LayerWeight.values()) {
           boolean norm = w == LayerWeight.INPUT_LAYERNORM || w == LayerWeight.POST_ATTENTION_LAYERNORM;
@@ -120,7 +120,7 @@ public final class ModelWeights {
             t.get(LayerWeight.DOWN_PROJ)));
       }
       Tensor norm = upload(backend, finalNorm, DType.F32, uploaded);
-      Tensor head = config.tieWordEmbeddings() ? embed : upload(backend, lmHead, matrices, uploaded);
+      Tensor head = config.tiedEmbeddings() ? embed : upload(backend, lmHead, matrices, uploaded);
       return new DecoderWeights(embed, blocks, norm, head);
     } catch (IOException | RuntimeException e) {
       uploaded.forEach(Tensor::close);

@@ -99,9 +99,9 @@ public final class Tokenizer implements AutoCloseable {
   }
 
   private Tokenizer forModel(ModelConfig config) {
-    if (vocabSize > config.vocabSize()) {
+    if (vocabSize > config.vocab()) {
       throw new LorakitInputException(source + " has " + vocabSize + " token ids but the model's vocab_size is "
-          + config.vocabSize() + ".");
+          + config.vocab() + ".");
     }
     SpecialTokens s = new SpecialTokens(config.bosTokenId(), config.eosTokenId(),
         config.padTokenId().isPresent() ? config.padTokenId() : specialTokens.pad(), specialTokens.unk());

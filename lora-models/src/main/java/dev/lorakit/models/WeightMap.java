@@ -35,13 +35,13 @@ final class WeightMap {
   /** Every tensor {@code config} calls for, in checkpoint order: embedding, blocks, final norm, lm_head. */
   static Map<String, Expected> expected(ModelConfig c) {
     Map<String, Expected> all = new LinkedHashMap<>();
-    String vocab = "vocab_size " + c.vocabSize() + ", hidden_size " + c.hiddenSize();
-    put(all, EMBEDDING, new long[] {c.vocabSize(), c.hiddenSize()}, vocab);
-    for (int layer = 0; layer < c.numHiddenLayers(); layer++) {
+    String vocab = "vocab_size " + c.vocab() + ", hidden_size " + c.hidden();
+    put(all, EMBEDDING, new long[] {c.vocab(), c.hidden()}, vocab);
+    for (int layer = 0; layer < c.layers(); layer++) {
       for (LayerWeight w : LayerWeight.values()) put(all, w.tensorName(layer), w.shape(c), because(w, c));
     }
-    put(all, FINAL_NORM, new long[] {c.hiddenSize()}, "hidden_size " + c.hiddenSize());
-    if (!c.tieWordEmbeddings()) put(all, LM_HEAD, new long[] {c.vocabSize(), c.hiddenSize()}, vocab);
+    put(all, FINAL_NORM, new long[] {c.hidden()}, "hidden_size " + c.hidden());
+    if (!c.tiedEmbeddings()) put(all, LM_HEAD, new long[] {c.vocab(), c.hidden()}, vocab);
     return all;
   }
 
@@ -76,13 +76,13 @@ final class WeightMap {
       if (expected.containsKey(name) || ROTARY_BUFFER.matcher(name).matches()) continue;
       TensorInfo info = source.info(name);
       // A tied checkpoint may still carry lm_head; transformers replaces it by the embedding, and so do we.
-      if (name.equals(LM_HEAD) && config.tieWordEmbeddings()
+      if (name.equals(LM_HEAD) && config.tiedEmbeddings()
           && Arrays.equals(info.shape(), expected.get(EMBEDDING).shape())) {
         continue;
       }
       problems.add(file + " holds tensor \"" + name + "\" " + Arrays.toString(info.shape()) + ", which a "
           + config.modelType().configName() + " model as " + configName + " describes it ("
-          + config.numHiddenLayers() + " layers, tie_word_embeddings " + config.tieWordEmbeddings()
+          + config.layers() + " layers, tie_word_embeddings " + config.tiedEmbeddings()
           + ") does not have");
     }
     if (!problems.isEmpty()) {
@@ -98,12 +98,12 @@ final class WeightMap {
   }
 
   private static String because(LayerWeight w, ModelConfig c) {
-    String hidden = "hidden_size " + c.hiddenSize();
+    String hidden = "hidden_size " + c.hidden();
     return switch (w) {
       case INPUT_LAYERNORM, POST_ATTENTION_LAYERNORM -> hidden;
-      case Q_PROJ, O_PROJ -> "num_attention_heads " + c.numAttentionHeads() + " x head_dim " + c.headDim() + ", " + hidden;
-      case K_PROJ, V_PROJ -> "num_key_value_heads " + c.numKeyValueHeads() + " x head_dim " + c.headDim() + ", " + hidden;
-      case GATE_PROJ, UP_PROJ, DOWN_PROJ -> "intermediate_size " + c.intermediateSize() + ", " + hidden;
+      case Q_PROJ, O_PROJ -> "num_attention_heads " + c.heads() + " x head_dim " + c.headDim() + ", " + hidden;
+      case K_PROJ, V_PROJ -> "num_key_value_heads " + c.kvHeads() + " x head_dim " + c.headDim() + ", " + hidden;
+      case GATE_PROJ, UP_PROJ, DOWN_PROJ -> "intermediate_size " + c.intermediate() + ", " + hidden;
     };
   }
 }

@@ -30,18 +30,18 @@ class ModelConfigTest {
   void llama2_7b_transformers4() throws IOException {
     ModelConfig c = ModelConfig.read(Fixtures.resource("configs/llama-2-7b/config.json"));
     assertEquals(ModelType.LLAMA, c.modelType());
-    assertEquals(32000, c.vocabSize());
-    assertEquals(4096, c.hiddenSize());
-    assertEquals(11008, c.intermediateSize());
-    assertEquals(32, c.numHiddenLayers());
-    assertEquals(32, c.numAttentionHeads());
-    assertEquals(32, c.numKeyValueHeads());
+    assertEquals(32000, c.vocab());
+    assertEquals(4096, c.hidden());
+    assertEquals(11008, c.intermediate());
+    assertEquals(32, c.layers());
+    assertEquals(32, c.heads());
+    assertEquals(32, c.kvHeads());
     assertEquals(128, c.headDim());
-    assertEquals(4096, c.maxPositionEmbeddings());
-    assertEquals(1e-5, c.rmsNormEps());
+    assertEquals(4096, c.maxPositions());
+    assertEquals(1e-5, c.rmsEps());
     assertEquals(10000.0, c.ropeTheta());
     assertEquals(OptionalInt.empty(), c.slidingWindow());
-    assertFalse(c.tieWordEmbeddings());
+    assertFalse(c.tiedEmbeddings());
     assertEquals(1, c.bosTokenId());
     assertEquals(List.of(2), c.eosTokenIds());
     assertEquals(OptionalInt.empty(), c.padTokenId());
@@ -53,12 +53,12 @@ class ModelConfigTest {
   void mistral_7b_v01_transformers4() throws IOException {
     ModelConfig c = ModelConfig.read(Fixtures.resource("configs/mistral-7b-v0.1/config.json"));
     assertEquals(ModelType.MISTRAL, c.modelType());
-    assertEquals(14336, c.intermediateSize());
-    assertEquals(8, c.numKeyValueHeads());
+    assertEquals(14336, c.intermediate());
+    assertEquals(8, c.kvHeads());
     assertEquals(128, c.headDim());
-    assertEquals(1024, c.kvDim());
-    assertEquals(4096, c.queryDim());
-    assertEquals(32768, c.maxPositionEmbeddings());
+    assertEquals(1024, c.kvWidth());
+    assertEquals(4096, c.qWidth());
+    assertEquals(32768, c.maxPositions());
     assertEquals(10000.0, c.ropeTheta());
     assertEquals(OptionalInt.of(4096), c.slidingWindow());
     assertEquals(Optional.of("bfloat16"), c.dtype());
@@ -106,8 +106,8 @@ class ModelConfigTest {
   void tiedEmbeddingsAreCountedOnce() {
     ModelConfig untied = parse(llama(c -> {}));
     ModelConfig tied = parse(llama(c -> c.put("tie_word_embeddings", true)));
-    assertTrue(tied.tieWordEmbeddings());
-    assertEquals((long) untied.vocabSize() * untied.hiddenSize(), untied.parameterCount() - tied.parameterCount());
+    assertTrue(tied.tiedEmbeddings());
+    assertEquals((long) untied.vocab() * untied.hidden(), untied.parameterCount() - tied.parameterCount());
   }
 
   @Test
@@ -115,8 +115,8 @@ class ModelConfigTest {
     assertEquals(16, parse(llama(c -> c.remove("head_dim"))).headDim());
     ModelConfig wide = parse(llama(c -> c.put("head_dim", 32)));
     assertEquals(32, wide.headDim());
-    assertEquals(128, wide.queryDim());
-    assertEquals(64, wide.kvDim());
+    assertEquals(128, wide.qWidth());
+    assertEquals(64, wide.kvWidth());
     // q and o are hidden x heads*head_dim, k and v hidden x kv*head_dim
     long perLayerDelta = 64L * (128 - 64) * 2 + 64L * (64 - 32) * 2;
     assertEquals(perLayerDelta * 3, wide.parameterCount() - parse(llama(c -> {})).parameterCount());
@@ -125,7 +125,7 @@ class ModelConfigTest {
   @Test
   void keyValueHeadsDefaultToTheHeadCount() {
     ModelConfig c = parse(llama(o -> o.remove("num_key_value_heads")));
-    assertEquals(4, c.numKeyValueHeads());
+    assertEquals(4, c.kvHeads());
   }
 
   @Test
@@ -136,15 +136,15 @@ class ModelConfigTest {
         c.remove(f);
       }
     }));
-    assertEquals(1e-6, l.rmsNormEps());
-    assertEquals(2048, l.maxPositionEmbeddings());
+    assertEquals(1e-6, l.rmsEps());
+    assertEquals(2048, l.maxPositions());
     assertEquals(10000.0, l.ropeTheta());
     assertEquals(1, l.bosTokenId());
     assertEquals(2, l.eosTokenId());
-    assertFalse(l.tieWordEmbeddings());
+    assertFalse(l.tiedEmbeddings());
     assertEquals(Optional.empty(), l.dtype());
     ModelConfig m = parse(mistral(c -> c.remove("max_position_embeddings")));
-    assertEquals(131072, m.maxPositionEmbeddings());
+    assertEquals(131072, m.maxPositions());
   }
 
   @Test

@@ -40,14 +40,14 @@ class ModelFolderTest {
       ModelConfig c = folder.config();
       ModelWeights w = folder.weights();
       assertEquals(ModelConfig.read(dir.resolve("config.json")), c);
-      assertEquals(c.numHiddenLayers() * 9 + 3, header.size() - (header.has("__metadata__") ? 1 : 0));
-      assertArrayEquals(new long[] {c.vocabSize(), 64}, w.embedding().shape());
-      assertArrayEquals(new long[] {c.kvDim(), 64}, w.layer(c.numHiddenLayers() - 1, LayerWeight.K_PROJ).shape());
+      assertEquals(c.layers() * 9 + 3, header.size() - (header.has("__metadata__") ? 1 : 0));
+      assertArrayEquals(new long[] {c.vocab(), 64}, w.embedding().shape());
+      assertArrayEquals(new long[] {c.kvWidth(), 64}, w.layer(c.layers() - 1, LayerWeight.K_PROJ).shape());
       assertEquals("lm_head.weight", w.lmHead().name());
       assertEquals(Optional.empty(), folder.tokenizerJson());
       // Independent of the reader: the first float of every tensor, read by hand from the file.
       try (FileChannel ch = FileChannel.open(file)) {
-        for (int layer = 0; layer < c.numHiddenLayers(); layer++) {
+        for (int layer = 0; layer < c.layers(); layer++) {
           for (LayerWeight lw : LayerWeight.values()) {
             TensorInfo t = w.layer(layer, lw);
             assertEquals(lw.tensorName(layer), t.name());
@@ -70,8 +70,8 @@ class ModelFolderTest {
     try (ModelFolder folder = ModelFolder.open(dir)) {
       ModelConfig c = folder.config();
       ModelWeights w = folder.weights();
-      assertTrue(c.tieWordEmbeddings());
-      assertEquals(c.numHiddenLayers() * 9 + 2, header.size() - (header.has("__metadata__") ? 1 : 0));
+      assertTrue(c.tiedEmbeddings());
+      assertEquals(c.layers() * 9 + 2, header.size() - (header.has("__metadata__") ? 1 : 0));
       assertSame(w.embedding(), w.lmHead());
       assertArrayEquals(new long[] {211, 48}, w.embedding().shape());
       assertArrayEquals(new long[] {16, 48}, w.layer(1, LayerWeight.K_PROJ).shape());

@@ -122,9 +122,9 @@ class TokenizerTest {
   void theModelConfigDecidesBosEosAndPad(@TempDir Path dir) throws IOException {
     Path file = copyBundled(dir);
     ModelConfig base = ModelConfig.read(Fixtures.resource("configs/mistral-7b-v0.1/config.json"));
-    ModelConfig custom = new ModelConfig(base.modelType(), base.vocabSize(), base.hiddenSize(),
-        base.intermediateSize(), base.numHiddenLayers(), base.numAttentionHeads(), base.numKeyValueHeads(),
-        base.headDim(), base.maxPositionEmbeddings(), base.rmsNormEps(), base.ropeTheta(), base.slidingWindow(),
+    ModelConfig custom = new ModelConfig(base.modelType(), base.vocab(), base.hidden(),
+        base.intermediate(), base.layers(), base.heads(), base.kvHeads(),
+        base.headDim(), base.maxPositions(), base.rmsEps(), base.ropeTheta(), base.slidingWindow(),
         false, 2, List.of(1, 2), OptionalInt.of(0), base.dtype());
     try (Tokenizer t = Tokenizer.open(file, custom)) {
       assertEquals(new SpecialTokens(2, 1, OptionalInt.of(0), OptionalInt.of(0)), t.specialTokens());
