@@ -1,13 +1,45 @@
 package dev.lorakit.core.backend;
 
+import java.util.Arrays;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorSpecies;
+
 /**
- * Causal grouped-query attention with an optional sliding window, one (batch row, head) pair per task. The
- * forward keeps only each query's log-sum-exp; the backward recomputes the probabilities from it (as flash
- * attention does), so no {@code [seq, seq]} matrix is ever stored. Each query's exponentials are one vectorised pass
- * over its row of scores ({@link VectorKernels#expShifted}: within 1.5 ulps, summed in double by blocks), the same
- * arithmetic whether the query comes alone (a decoding step) or with a whole sequence.
+ * Causal grouped-query attention with an optional sliding window, in tiles that stay in the caches, as flash
+ * attention does. A task owns one kv head of one batch row (and, for the forward, a chunk of the queries): for each
+ * tile of {@link #KB} keys it copies the keys, transposed and scaled, once, and every query of the heads that read
+ * that kv head meets the tile in blocks of {@link #QB}: scores {@code S = Q K^T} and {@code P V} (forward), or also
+ * {@code dP = dO V^T}, {@code dV += P^T dO}, {@code dK += dS^T Q}, {@code dQ += dS K} (backward) are small matrix
+ * products through one register-tiled {@link #product} kernel. No {@code [seq, seq]} matrix is stored: the forward
+ * keeps each query's running maximum and sum (the online softmax) and finally its log-sum-exp; the backward
+ * recomputes the probabilities from it.
+ *
+ * <p>A query's arithmetic does not depend on the other queries it is computed with: its tiles are fixed by the key
+ * positions (multiples of {@link #KB}), each score is one FMA chain over the head's dimensions, each tile's
+ * exponentials one {@link VectorKernels#expShifted} over the keys it sees (within 1.5 ulps, summed in double), and
+ * keys it does not see enter {@code P V} with probability exactly 0. So a decoding step (one query against the KV
+ * cache) gives the full pass's output bit for bit, and any thread count gives the same bits.
  */
 final class Attention {
+
+    private static final VectorSpecies<Float> F = VectorKernels.F;
+    private static final int L = F.length();
+
+    /**
+     * Keys per tile. Its transposed copy ({@code d x KB} floats: 32 KB at head width 128) stays in L1 while every
+     * query block of the group's heads is multiplied by it, and a block's scores ({@code QB x KB}) take 8 KB more.
+     */
+    static final int KB = 64;
+    /** Queries per block: each product then has 32 rows, enough for its 4-row tiles to run at full width. */
+    static final int QB = 32;
+    /**
+     * Queries per forward task. Whole sequences up to this length are one task per (batch row, kv head), so each key
+     * tile is transposed once for all of them; longer ones are cut so that the threads share a long prompt.
+     */
+    static final int Q_CHUNK = 256;
+    /** Rows of the product's register tile: 4 rows x 2 vectors = 8 independent FMA chains. */
+    private static final int ROWS = 4;
 
     private Attention() {
     }
@@ -17,34 +49,85 @@ final class Attention {
         return window > 0 ? Math.max(0, pos - window + 1) : 0;
     }
 
+    /** One past the last query (relative to {@code position}) that sees any of the keys {@code [j0, j0 + keys)}. */
+    private static int queriesEnd(int j0, int keys, int window, int position, int n) {
+        return window > 0 ? Math.min(n, j0 + keys - 1 + window - position) : n;
+    }
+
     static void forward(Parallel par, float[] q, float[] k, float[] v, float[] out, float[] lse, int batch, int n,
             int capacity, int heads, int kvHeads, int d, int position, int kvLength, int window) {
         int group = heads / kvHeads;
         int qRow = heads * d;
         int kvRow = kvHeads * d;
         float scale = (float) (1.0 / Math.sqrt(d));
-        par.forRange(batch * heads, 1, (from, to) -> {
-            float[] w = new float[kvLength];
+        int chunks = Math.ceilDiv(n, Q_CHUNK);
+        // The chunk index varies fastest, so that the equal shares of the pool each get a mix of early (short) and
+        // late (long) causal chunks.
+        par.forRange(batch * kvHeads * chunks, 1, (from, to) -> {
+            float[] kt = new float[d * KB];
+            float[] s = new float[QB * KB];
+            float[] max = new float[group * Q_CHUNK];
+            double[] sum = new double[group * Q_CHUNK];
             for (int task = from; task < to; task++) {
-                int b = task / heads;
-                int h = task % heads;
-                int kvh = h / group;
-                for (int t = 0; t < n; t++) {
-                    int pos = position + t;
-                    int lo = firstKey(pos, window);
-                    int hi = Math.min(pos, kvLength - 1);
-                    int qo = (b * n + t) * qRow + h * d;
-                    for (int j = lo; j <= hi; j++) {
-                        w[j] = scale * VectorKernels.dot(q, qo, k, (b * capacity + j) * kvRow + kvh * d, d);
+                int c0 = task % chunks * Q_CHUNK;
+                int c1 = Math.min(n, c0 + Q_CHUNK);
+                int b = task / chunks / kvHeads;
+                int kvh = task / chunks % kvHeads;
+                int kvBase = b * capacity * kvRow + kvh * d;
+                Arrays.fill(max, Float.NEGATIVE_INFINITY);
+                Arrays.fill(sum, 0);
+                for (int t = c0; t < c1; t++) {
+                    // The group's heads are adjacent in a query row: one fill clears their outputs.
+                    int o = (b * n + t) * qRow + kvh * group * d;
+                    Arrays.fill(out, o, o + group * d, 0f);
+                }
+                int last = Math.min(position + c1 - 1, kvLength - 1);
+                for (int j0 = firstKey(position + c0, window) / KB * KB; j0 <= last; j0 += KB) {
+                    int keys = Math.min(KB, kvLength - j0);
+                    transpose(k, kvBase + j0 * kvRow, kvRow, keys, d, scale, kt);
+                    int tFrom = Math.max(c0, j0 - position);
+                    int tTo = Math.min(c1, queriesEnd(j0, keys, window, position, n));
+                    for (int hl = 0; hl < group; hl++) {
+                        int h = kvh * group + hl;
+                        for (int t0 = tFrom; t0 < tTo; t0 += QB) {
+                            int rows = Math.min(QB, tTo - t0);
+                            int qo = (b * n + t0) * qRow + h * d;
+                            product(q, qo, qRow, 1, kt, 0, KB, s, 0, KB, rows, KB, d, false);
+                            for (int r = 0; r < rows; r++) {
+                                int pos = position + t0 + r;
+                                int lo = Math.max(firstKey(pos, window), j0) - j0;
+                                int hi = Math.min(pos, j0 + keys - 1) - j0;
+                                int so = r * KB;
+                                if (hi < lo) {
+                                    Arrays.fill(s, so, so + keys, 0f);
+                                    continue;
+                                }
+                                int state = hl * Q_CHUNK + t0 + r - c0;
+                                float m = Math.max(max[state], VectorKernels.max(s, so + lo, hi - lo + 1));
+                                double e = VectorKernels.expShifted(s, so + lo, hi - lo + 1, m, s, so + lo);
+                                Arrays.fill(s, so, so + lo, 0f);
+                                Arrays.fill(s, so + hi + 1, so + keys, 0f);
+                                if (m != max[state]) {
+                                    // The online softmax: what was summed so far was shifted by the old maximum.
+                                    float alpha = (float) Math.exp(max[state] - m);
+                                    sum[state] *= alpha;
+                                    VectorKernels.scale(alpha, out, qo + r * qRow, d);
+                                    max[state] = m;
+                                }
+                                sum[state] += e;
+                            }
+                            product(s, 0, KB, 1, v, kvBase + j0 * kvRow, kvRow, out, qo, qRow, rows, d, keys, true);
+                        }
                     }
-                    float max = VectorKernels.max(w, lo, hi - lo + 1);
-                    double sum = VectorKernels.expShifted(w, lo, hi - lo + 1, max, w, lo);
-                    java.util.Arrays.fill(out, qo, qo + d, 0f);
-                    for (int j = lo; j <= hi; j++) {
-                        VectorKernels.axpy((float) (w[j] / sum), v, (b * capacity + j) * kvRow + kvh * d, out, qo, d);
-                    }
-                    if (lse != null) {
-                        lse[(b * heads + h) * n + t] = (float) (max + Math.log(sum));
+                }
+                for (int hl = 0; hl < group; hl++) {
+                    int h = kvh * group + hl;
+                    for (int t = c0; t < c1; t++) {
+                        int state = hl * Q_CHUNK + t - c0;
+                        VectorKernels.scale((float) (1 / sum[state]), out, (b * n + t) * qRow + h * d, d);
+                        if (lse != null) {
+                            lse[(b * heads + h) * n + t] = (float) (max[state] + Math.log(sum[state]));
+                        }
                     }
                 }
             }
@@ -53,7 +136,8 @@ final class Attention {
 
     /**
      * One task per (batch row, kv head): it owns that head's rows of dk and dv and the dq rows of the query heads
-     * that read it, so no two tasks write the same element.
+     * that read it, so no two tasks write the same element. Key tiles are the outer loop: a tile's dK and dV
+     * accumulate in L1 over all the queries that see it, and are added into dk and dv once.
      */
     static void backward(Parallel par, float[] dOut, float[] q, float[] k, float[] v, float[] out, float[] lse,
             float[] dq, float[] dk, float[] dv, int batch, int n, int heads, int kvHeads, int d, int window) {
@@ -62,44 +146,173 @@ final class Attention {
         int kvRow = kvHeads * d;
         float scale = (float) (1.0 / Math.sqrt(d));
         par.forRange(batch * kvHeads, 1, (from, to) -> {
-            float[] p = new float[n];
-            float[] ds = new float[n];
-            float[] kt = new float[d * n];
-            float[] vt = new float[d * n];
+            float[] kt = new float[d * KB];
+            float[] vt = new float[d * KB];
+            float[] ks = new float[KB * d];
+            float[] p = new float[QB * KB];
+            float[] ds = new float[QB * KB];
+            float[] dK = new float[KB * d];
+            float[] dV = new float[KB * d];
+            float[] rowDot = new float[group * n];
             for (int task = from; task < to; task++) {
                 int b = task / kvHeads;
                 int kvh = task % kvHeads;
-                int kvo = kvh * d;
-                // This head's keys and values transposed, [d, n]: a query's scores against a run of keys are then
-                // d vector FMAs over contiguous lanes, instead of one short dot product (and its lane sum) per key.
-                for (int j = 0; j < n; j++) {
-                    int ko = (b * n + j) * kvRow + kvo;
-                    for (int i = 0; i < d; i++) {
-                        kt[i * n + j] = k[ko + i];
-                        vt[i * n + j] = v[ko + i];
+                int kvBase = b * n * kvRow + kvh * d;
+                for (int hl = 0; hl < group; hl++) {
+                    for (int t = 0; t < n; t++) {
+                        int qo = (b * n + t) * qRow + (kvh * group + hl) * d;
+                        rowDot[hl * n + t] = VectorKernels.dot(dOut, qo, out, qo, d);
                     }
                 }
-                for (int h = kvh * group; h < (kvh + 1) * group; h++) {
-                    for (int t = 0; t < n; t++) {
-                        int lo = firstKey(t, window);
-                        int qo = (b * n + t) * qRow + h * d;
-                        float l = lse[(b * heads + h) * n + t];
-                        float rowDot = VectorKernels.dot(dOut, qo, out, qo, d);
-                        VectorKernels.rowTimesColumns(q, qo, kt, n, d, lo, t - lo + 1, scale, p);
-                        VectorKernels.expShifted(p, lo, t - lo + 1, l, p, lo);
-                        VectorKernels.rowTimesColumns(dOut, qo, vt, n, d, lo, t - lo + 1, 1f, ds);
-                        for (int j = lo; j <= t; j++) {
-                            ds[j] = p[j] * (ds[j] - rowDot);
+                for (int j0 = 0; j0 < n; j0 += KB) {
+                    int keys = Math.min(KB, n - j0);
+                    int ko = kvBase + j0 * kvRow;
+                    transpose(k, ko, kvRow, keys, d, scale, kt);
+                    transpose(v, ko, kvRow, keys, d, 1f, vt);
+                    for (int j = 0; j < keys; j++) {
+                        for (int i = 0; i < d; i++) {
+                            ks[j * d + i] = scale * k[ko + j * kvRow + i];
                         }
-                        for (int j = lo; j <= t; j++) {
-                            int ko = (b * n + j) * kvRow + kvo;
-                            VectorKernels.axpy(scale * ds[j], k, ko, dq, qo, d);
-                            VectorKernels.axpy(scale * ds[j], q, qo, dk, ko, d);
-                            VectorKernels.axpy(p[j], dOut, qo, dv, ko, d);
+                    }
+                    Arrays.fill(dK, 0f);
+                    Arrays.fill(dV, 0f);
+                    int tTo = queriesEnd(j0, keys, window, 0, n);
+                    for (int hl = 0; hl < group; hl++) {
+                        int h = kvh * group + hl;
+                        for (int t0 = j0; t0 < tTo; t0 += QB) {
+                            int rows = Math.min(QB, tTo - t0);
+                            int qo = (b * n + t0) * qRow + h * d;
+                            product(q, qo, qRow, 1, kt, 0, KB, p, 0, KB, rows, KB, d, false);
+                            product(dOut, qo, qRow, 1, vt, 0, KB, ds, 0, KB, rows, KB, d, false);
+                            for (int r = 0; r < rows; r++) {
+                                int t = t0 + r;
+                                int lo = Math.max(firstKey(t, window), j0) - j0;
+                                int hi = Math.min(t, j0 + keys - 1) - j0;
+                                int so = r * KB;
+                                if (hi < lo) {
+                                    Arrays.fill(p, so, so + keys, 0f);
+                                    Arrays.fill(ds, so, so + keys, 0f);
+                                    continue;
+                                }
+                                VectorKernels.expShifted(p, so + lo, hi - lo + 1, lse[(b * heads + h) * n + t], p,
+                                        so + lo);
+                                float dot = rowDot[hl * n + t];
+                                for (int j = so + lo; j <= so + hi; j++) {
+                                    ds[j] = p[j] * (ds[j] - dot);
+                                }
+                                Arrays.fill(p, so, so + lo, 0f);
+                                Arrays.fill(p, so + hi + 1, so + keys, 0f);
+                                Arrays.fill(ds, so, so + lo, 0f);
+                                Arrays.fill(ds, so + hi + 1, so + keys, 0f);
+                            }
+                            product(p, 0, 1, KB, dOut, qo, qRow, dV, 0, d, keys, d, rows, true);
+                            product(ds, 0, 1, KB, q, qo, qRow, dK, 0, d, keys, d, rows, true);
+                            product(ds, 0, KB, 1, ks, 0, d, dq, qo, qRow, rows, d, keys, true);
                         }
+                    }
+                    for (int j = 0; j < keys; j++) {
+                        VectorKernels.axpy(1f, dV, j * d, dv, ko + j * kvRow, d);
+                        VectorKernels.axpy(scale, dK, j * d, dk, ko + j * kvRow, d);
                     }
                 }
             }
         });
+    }
+
+    /**
+     * {@code t[i * KB + j] = s x[xo + j * stride + i]} for {@code j < keys}, {@code i < d}, and zeros in the
+     * columns past {@code keys}: a tile of keys (or values), one per row at {@code stride}, as {@code d} rows of
+     * {@link #KB} lanes.
+     */
+    private static void transpose(float[] x, int xo, int stride, int keys, int d, float s, float[] t) {
+        for (int j = 0; j < keys; j++) {
+            int o = xo + j * stride;
+            for (int i = 0; i < d; i++) {
+                t[i * KB + j] = s * x[o + i];
+            }
+        }
+        if (keys < KB) {
+            for (int i = 0; i < d; i++) {
+                Arrays.fill(t, i * KB + keys, (i + 1) * KB, 0f);
+            }
+        }
+    }
+
+    /**
+     * {@code C[r][j] (+)= sum_y A[r][y] B[y][j]} for {@code r < rows}, {@code j < cols}, {@code y < depth}, with
+     * {@code A[r][y] = a[ao + r * aRow + y * aCol]} (so A may be read transposed), {@code B[y][j] = b[bo + y * ldb +
+     * j]} and {@code C[r][j] = c[co + r * ldc + j]}. Each element is one FMA chain over {@code y} in ascending order,
+     * from C's value when {@code add}, else from zero, whatever tile it falls in.
+     */
+    static void product(float[] a, int ao, int aRow, int aCol, float[] b, int bo, int ldb, float[] c, int co,
+            int ldc, int rows, int cols, int depth, boolean add) {
+        for (int j = 0; j < cols; j += 2 * L) {
+            VectorMask<Float> m0 = F.indexInRange(j, cols);
+            VectorMask<Float> m1 = F.indexInRange(j + L, cols);
+            int r = 0;
+            for (; r + ROWS <= rows; r += ROWS) {
+                tile4(a, ao + r * aRow, aRow, aCol, b, bo + j, ldb, c, co + r * ldc + j, ldc, depth, add, m0, m1);
+            }
+            for (; r < rows; r++) {
+                tile1(a, ao + r * aRow, aCol, b, bo + j, ldb, c, co + r * ldc + j, depth, add, m0, m1);
+            }
+        }
+    }
+
+    private static void tile4(float[] a, int ao, int aRow, int aCol, float[] b, int bo, int ldb, float[] c, int co,
+            int ldc, int depth, boolean add, VectorMask<Float> m0, VectorMask<Float> m1) {
+        FloatVector c00, c01, c10, c11, c20, c21, c30, c31;
+        if (add) {
+            c00 = FloatVector.fromArray(F, c, co, m0);
+            c01 = FloatVector.fromArray(F, c, co + L, m1);
+            c10 = FloatVector.fromArray(F, c, co + ldc, m0);
+            c11 = FloatVector.fromArray(F, c, co + ldc + L, m1);
+            c20 = FloatVector.fromArray(F, c, co + 2 * ldc, m0);
+            c21 = FloatVector.fromArray(F, c, co + 2 * ldc + L, m1);
+            c30 = FloatVector.fromArray(F, c, co + 3 * ldc, m0);
+            c31 = FloatVector.fromArray(F, c, co + 3 * ldc + L, m1);
+        } else {
+            c00 = c01 = c10 = c11 = c20 = c21 = c30 = c31 = FloatVector.zero(F);
+        }
+        for (int y = 0; y < depth; y++) {
+            int bp = bo + y * ldb;
+            int ap = ao + y * aCol;
+            FloatVector b0 = FloatVector.fromArray(F, b, bp, m0);
+            FloatVector b1 = FloatVector.fromArray(F, b, bp + L, m1);
+            FloatVector x = FloatVector.broadcast(F, a[ap]);
+            c00 = x.fma(b0, c00);
+            c01 = x.fma(b1, c01);
+            x = FloatVector.broadcast(F, a[ap + aRow]);
+            c10 = x.fma(b0, c10);
+            c11 = x.fma(b1, c11);
+            x = FloatVector.broadcast(F, a[ap + 2 * aRow]);
+            c20 = x.fma(b0, c20);
+            c21 = x.fma(b1, c21);
+            x = FloatVector.broadcast(F, a[ap + 3 * aRow]);
+            c30 = x.fma(b0, c30);
+            c31 = x.fma(b1, c31);
+        }
+        c00.intoArray(c, co, m0);
+        c01.intoArray(c, co + L, m1);
+        c10.intoArray(c, co + ldc, m0);
+        c11.intoArray(c, co + ldc + L, m1);
+        c20.intoArray(c, co + 2 * ldc, m0);
+        c21.intoArray(c, co + 2 * ldc + L, m1);
+        c30.intoArray(c, co + 3 * ldc, m0);
+        c31.intoArray(c, co + 3 * ldc + L, m1);
+    }
+
+    private static void tile1(float[] a, int ao, int aCol, float[] b, int bo, int ldb, float[] c, int co, int depth,
+            boolean add, VectorMask<Float> m0, VectorMask<Float> m1) {
+        FloatVector c0 = add ? FloatVector.fromArray(F, c, co, m0) : FloatVector.zero(F);
+        FloatVector c1 = add ? FloatVector.fromArray(F, c, co + L, m1) : FloatVector.zero(F);
+        for (int y = 0; y < depth; y++) {
+            int bp = bo + y * ldb;
+            FloatVector x = FloatVector.broadcast(F, a[ao + y * aCol]);
+            c0 = x.fma(FloatVector.fromArray(F, b, bp, m0), c0);
+            c1 = x.fma(FloatVector.fromArray(F, b, bp + L, m1), c1);
+        }
+        c0.intoArray(c, co, m0);
+        c1.intoArray(c, co + L, m1);
     }
 }

@@ -1,0 +1,98 @@
+package dev.lorakit.core.backend;
+
+/**
+ * The straightforward attention the tiled {@link Attention} replaced, kept as the reference its tests hold it to:
+ * one query at a time, the forward with a dot product per key and an axpy of its value, the backward with a
+ * vectorised score row and three axpys per (query, key) pair.
+ */
+final class AttentionPerQuery {
+
+    private AttentionPerQuery() {
+    }
+
+    static void forward(Parallel par, float[] q, float[] k, float[] v, float[] out, float[] lse, int batch, int n,
+            int capacity, int heads, int kvHeads, int d, int position, int kvLength, int window) {
+        int group = heads / kvHeads;
+        int qRow = heads * d;
+        int kvRow = kvHeads * d;
+        float scale = (float) (1.0 / Math.sqrt(d));
+        par.forRange(batch * heads, 1, (from, to) -> {
+            float[] w = new float[kvLength];
+            for (int task = from; task < to; task++) {
+                int b = task / heads;
+                int h = task % heads;
+                int kvh = h / group;
+                for (int t = 0; t < n; t++) {
+                    int pos = position + t;
+                    int lo = Attention.firstKey(pos, window);
+                    int hi = Math.min(pos, kvLength - 1);
+                    int qo = (b * n + t) * qRow + h * d;
+                    for (int j = lo; j <= hi; j++) {
+                        w[j] = scale * VectorKernels.dot(q, qo, k, (b * capacity + j) * kvRow + kvh * d, d);
+                    }
+                    float max = VectorKernels.max(w, lo, hi - lo + 1);
+                    double sum = VectorKernels.expShifted(w, lo, hi - lo + 1, max, w, lo);
+                    java.util.Arrays.fill(out, qo, qo + d, 0f);
+                    for (int j = lo; j <= hi; j++) {
+                        VectorKernels.axpy((float) (w[j] / sum), v, (b * capacity + j) * kvRow + kvh * d, out, qo, d);
+                    }
+                    if (lse != null) {
+                        lse[(b * heads + h) * n + t] = (float) (max + Math.log(sum));
+                    }
+                }
+            }
+        });
+    }
+
+    /**
+     * One task per (batch row, kv head): it owns that head's rows of dk and dv and the dq rows of the query heads
+     * that read it, so no two tasks write the same element.
+     */
+    static void backward(Parallel par, float[] dOut, float[] q, float[] k, float[] v, float[] out, float[] lse,
+            float[] dq, float[] dk, float[] dv, int batch, int n, int heads, int kvHeads, int d, int window) {
+        int group = heads / kvHeads;
+        int qRow = heads * d;
+        int kvRow = kvHeads * d;
+        float scale = (float) (1.0 / Math.sqrt(d));
+        par.forRange(batch * kvHeads, 1, (from, to) -> {
+            float[] p = new float[n];
+            float[] ds = new float[n];
+            float[] kt = new float[d * n];
+            float[] vt = new float[d * n];
+            for (int task = from; task < to; task++) {
+                int b = task / kvHeads;
+                int kvh = task % kvHeads;
+                int kvo = kvh * d;
+                // This head's keys and values transposed, [d, n]: a query's scores against a run of keys are then
+                // d vector FMAs over contiguous lanes, instead of one short dot product (and its lane sum) per key.
+                for (int j = 0; j < n; j++) {
+                    int ko = (b * n + j) * kvRow + kvo;
+                    for (int i = 0; i < d; i++) {
+                        kt[i * n + j] = k[ko + i];
+                        vt[i * n + j] = v[ko + i];
+                    }
+                }
+                for (int h = kvh * group; h < (kvh + 1) * group; h++) {
+                    for (int t = 0; t < n; t++) {
+                        int lo = Attention.firstKey(t, window);
+                        int qo = (b * n + t) * qRow + h * d;
+                        float l = lse[(b * heads + h) * n + t];
+                        float rowDot = VectorKernels.dot(dOut, qo, out, qo, d);
+                        VectorKernels.rowTimesColumns(q, qo, kt, n, d, lo, t - lo + 1, scale, p);
+                        VectorKernels.expShifted(p, lo, t - lo + 1, l, p, lo);
+                        VectorKernels.rowTimesColumns(dOut, qo, vt, n, d, lo, t - lo + 1, 1f, ds);
+                        for (int j = lo; j <= t; j++) {
+                            ds[j] = p[j] * (ds[j] - rowDot);
+                        }
+                        for (int j = lo; j <= t; j++) {
+                            int ko = (b * n + j) * kvRow + kvo;
+                            VectorKernels.axpy(scale * ds[j], k, ko, dq, qo, d);
+                            VectorKernels.axpy(scale * ds[j], q, qo, dk, ko, d);
+                            VectorKernels.axpy(p[j], dOut, qo, dv, ko, d);
+                        }
+                    }
+                }
+            }
+        });
+    }
+}
