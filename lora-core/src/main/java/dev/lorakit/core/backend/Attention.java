@@ -246,39 +246,57 @@ final class Attention {
      */
     static void product(float[] a, int ao, int aRow, int aCol, float[] b, int bo, int ldb, float[] c, int co,
             int ldc, int rows, int cols, int depth, boolean add) {
-        for (int j = 0; j < cols; j += 2 * L) {
-            VectorMask<Float> m0 = F.indexInRange(j, cols);
-            VectorMask<Float> m1 = F.indexInRange(j + L, cols);
+        int j = 0;
+        for (; j + 2 * L <= cols; j += 2 * L) {
             int r = 0;
             for (; r + ROWS <= rows; r += ROWS) {
-                tile4(a, ao + r * aRow, aRow, aCol, b, bo + j, ldb, c, co + r * ldc + j, ldc, depth, add, m0, m1);
+                tile4(a, ao + r * aRow, aRow, aCol, b, bo + j, ldb, c, co + r * ldc + j, ldc, depth, add);
             }
             for (; r < rows; r++) {
-                tile1(a, ao + r * aRow, aCol, b, bo + j, ldb, c, co + r * ldc + j, depth, add, m0, m1);
+                tile1(a, ao + r * aRow, aCol, b, bo + j, ldb, c, co + r * ldc + j, depth, add);
+            }
+        }
+        // Columns past the last whole pair of vectors (head widths that are not a multiple of 2 L), a vector at a
+        // time through masks: apart from the mask, the arithmetic of the tiles above.
+        for (; j < cols; j += L) {
+            VectorMask<Float> m = F.indexInRange(j, cols);
+            for (int r = 0; r < rows; r++) {
+                int ar = ao + r * aRow;
+                int cr = co + r * ldc + j;
+                FloatVector acc = add ? FloatVector.fromArray(F, c, cr, m) : FloatVector.zero(F);
+                for (int y = 0; y < depth; y++) {
+                    acc = FloatVector.broadcast(F, a[ar + y * aCol]).fma(FloatVector.fromArray(F, b, bo + j + y * ldb,
+                            m), acc);
+                }
+                acc.intoArray(c, cr, m);
             }
         }
     }
 
+    /**
+     * Four rows by two vectors of C: per step two vector loads of B, four broadcasts of A, eight independent FMAs.
+     * Kept small and mask-free so that C2 compiles it on its own (C1 runs out of registers on a larger one).
+     */
     private static void tile4(float[] a, int ao, int aRow, int aCol, float[] b, int bo, int ldb, float[] c, int co,
-            int ldc, int depth, boolean add, VectorMask<Float> m0, VectorMask<Float> m1) {
+            int ldc, int depth, boolean add) {
         FloatVector c00, c01, c10, c11, c20, c21, c30, c31;
         if (add) {
-            c00 = FloatVector.fromArray(F, c, co, m0);
-            c01 = FloatVector.fromArray(F, c, co + L, m1);
-            c10 = FloatVector.fromArray(F, c, co + ldc, m0);
-            c11 = FloatVector.fromArray(F, c, co + ldc + L, m1);
-            c20 = FloatVector.fromArray(F, c, co + 2 * ldc, m0);
-            c21 = FloatVector.fromArray(F, c, co + 2 * ldc + L, m1);
-            c30 = FloatVector.fromArray(F, c, co + 3 * ldc, m0);
-            c31 = FloatVector.fromArray(F, c, co + 3 * ldc + L, m1);
+            c00 = FloatVector.fromArray(F, c, co);
+            c01 = FloatVector.fromArray(F, c, co + L);
+            c10 = FloatVector.fromArray(F, c, co + ldc);
+            c11 = FloatVector.fromArray(F, c, co + ldc + L);
+            c20 = FloatVector.fromArray(F, c, co + 2 * ldc);
+            c21 = FloatVector.fromArray(F, c, co + 2 * ldc + L);
+            c30 = FloatVector.fromArray(F, c, co + 3 * ldc);
+            c31 = FloatVector.fromArray(F, c, co + 3 * ldc + L);
         } else {
             c00 = c01 = c10 = c11 = c20 = c21 = c30 = c31 = FloatVector.zero(F);
         }
         for (int y = 0; y < depth; y++) {
             int bp = bo + y * ldb;
             int ap = ao + y * aCol;
-            FloatVector b0 = FloatVector.fromArray(F, b, bp, m0);
-            FloatVector b1 = FloatVector.fromArray(F, b, bp + L, m1);
+            FloatVector b0 = FloatVector.fromArray(F, b, bp);
+            FloatVector b1 = FloatVector.fromArray(F, b, bp + L);
             FloatVector x = FloatVector.broadcast(F, a[ap]);
             c00 = x.fma(b0, c00);
             c01 = x.fma(b1, c01);
@@ -292,27 +310,27 @@ final class Attention {
             c30 = x.fma(b0, c30);
             c31 = x.fma(b1, c31);
         }
-        c00.intoArray(c, co, m0);
-        c01.intoArray(c, co + L, m1);
-        c10.intoArray(c, co + ldc, m0);
-        c11.intoArray(c, co + ldc + L, m1);
-        c20.intoArray(c, co + 2 * ldc, m0);
-        c21.intoArray(c, co + 2 * ldc + L, m1);
-        c30.intoArray(c, co + 3 * ldc, m0);
-        c31.intoArray(c, co + 3 * ldc + L, m1);
+        c00.intoArray(c, co);
+        c01.intoArray(c, co + L);
+        c10.intoArray(c, co + ldc);
+        c11.intoArray(c, co + ldc + L);
+        c20.intoArray(c, co + 2 * ldc);
+        c21.intoArray(c, co + 2 * ldc + L);
+        c30.intoArray(c, co + 3 * ldc);
+        c31.intoArray(c, co + 3 * ldc + L);
     }
 
     private static void tile1(float[] a, int ao, int aCol, float[] b, int bo, int ldb, float[] c, int co, int depth,
-            boolean add, VectorMask<Float> m0, VectorMask<Float> m1) {
-        FloatVector c0 = add ? FloatVector.fromArray(F, c, co, m0) : FloatVector.zero(F);
-        FloatVector c1 = add ? FloatVector.fromArray(F, c, co + L, m1) : FloatVector.zero(F);
+            boolean add) {
+        FloatVector c0 = add ? FloatVector.fromArray(F, c, co) : FloatVector.zero(F);
+        FloatVector c1 = add ? FloatVector.fromArray(F, c, co + L) : FloatVector.zero(F);
         for (int y = 0; y < depth; y++) {
             int bp = bo + y * ldb;
             FloatVector x = FloatVector.broadcast(F, a[ao + y * aCol]);
-            c0 = x.fma(FloatVector.fromArray(F, b, bp, m0), c0);
-            c1 = x.fma(FloatVector.fromArray(F, b, bp + L, m1), c1);
+            c0 = x.fma(FloatVector.fromArray(F, b, bp), c0);
+            c1 = x.fma(FloatVector.fromArray(F, b, bp + L), c1);
         }
-        c0.intoArray(c, co, m0);
-        c1.intoArray(c, co + L, m1);
+        c0.intoArray(c, co);
+        c1.intoArray(c, co + L);
     }
 }
