@@ -1,11 +1,17 @@
 package dev.lorakit.core.backend;
 
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorSpecies;
+
 /**
  * The straightforward attention the tiled {@link Attention} replaced, kept as the reference its tests hold it to:
  * one query at a time, the forward with a dot product per key and an axpy of its value, the backward with a
  * vectorised score row and three axpys per (query, key) pair.
  */
 final class AttentionPerQuery {
+
+    private static final VectorSpecies<Float> F = VectorKernels.F;
 
     private AttentionPerQuery() {
     }
@@ -78,9 +84,9 @@ final class AttentionPerQuery {
                         int qo = (b * n + t) * qRow + h * d;
                         float l = lse[(b * heads + h) * n + t];
                         float rowDot = VectorKernels.dot(dOut, qo, out, qo, d);
-                        VectorKernels.rowTimesColumns(q, qo, kt, n, d, lo, t - lo + 1, scale, p);
+                        rowTimesColumns(q, qo, kt, n, d, lo, t - lo + 1, scale, p);
                         VectorKernels.expShifted(p, lo, t - lo + 1, l, p, lo);
-                        VectorKernels.rowTimesColumns(dOut, qo, vt, n, d, lo, t - lo + 1, 1f, ds);
+                        rowTimesColumns(dOut, qo, vt, n, d, lo, t - lo + 1, 1f, ds);
                         for (int j = lo; j <= t; j++) {
                             ds[j] = p[j] * (ds[j] - rowDot);
                         }
@@ -94,5 +100,31 @@ final class AttentionPerQuery {
                 }
             }
         });
+    }
+
+    /**
+     * {@code out[j] = s * sum_i x[xo+i] * m[i*stride + j]} for {@code i < rows} and {@code lo <= j < lo+count}: a row
+     * times columns of a row-major matrix, each result an FMA chain over {@code i} in ascending order, lanes across
+     * {@code j}.
+     */
+    private static void rowTimesColumns(float[] x, int xo, float[] m, int stride, int rows, int lo, int count, float s,
+            float[] out) {
+        int end = lo + count;
+        int j = lo;
+        for (; j + F.length() <= end; j += F.length()) {
+            FloatVector acc = FloatVector.zero(F);
+            for (int i = 0; i < rows; i++) {
+                acc = FloatVector.fromArray(F, m, i * stride + j).fma(FloatVector.broadcast(F, x[xo + i]), acc);
+            }
+            acc.mul(s).intoArray(out, j);
+        }
+        if (j < end) {
+            VectorMask<Float> mask = F.indexInRange(j, end);
+            FloatVector acc = FloatVector.zero(F);
+            for (int i = 0; i < rows; i++) {
+                acc = FloatVector.fromArray(F, m, i * stride + j, mask).fma(FloatVector.broadcast(F, x[xo + i]), acc);
+            }
+            acc.mul(s).intoArray(out, j, mask);
+        }
     }
 }

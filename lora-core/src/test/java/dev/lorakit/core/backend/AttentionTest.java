@@ -155,8 +155,8 @@ class AttentionTest {
     @Test
     void theThreadCountDoesNotChangeABit() {
         Random rnd = new Random(5);
-        int batch = 3;
-        int n = 150;
+        int batch = 2;
+        int n = 100;
         int heads = 4;
         int kvHeads = 2;
         int d = 24;
