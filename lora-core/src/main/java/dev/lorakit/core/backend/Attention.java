@@ -6,20 +6,20 @@ import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Causal grouped-query attention with an optional sliding window, in tiles that stay in the caches, as flash
- * attention does. A task owns one kv head of one batch row (and, for the forward, a chunk of the queries): for each
- * tile of {@link #KB} keys it copies the keys, transposed and scaled, once, and every query of the heads that read
- * that kv head meets the tile in blocks of {@link #QB}: scores {@code S = Q K^T} and {@code P V} (forward), or also
- * {@code dP = dO V^T}, {@code dV += P^T dO}, {@code dK += dS^T Q}, {@code dQ += dS K} (backward) are small matrix
- * products through one register-tiled {@link #product} kernel. No {@code [seq, seq]} matrix is stored: the forward
- * keeps each query's running maximum and sum (the online softmax) and finally its log-sum-exp; the backward
- * recomputes the probabilities from it.
+ * Causal grouped-query attention with an optional sliding window. No {@code [seq, seq]} matrix is ever stored: the
+ * forward keeps only each query's log-sum-exp, the backward recomputes the probabilities from it, as flash attention
+ * does.
  *
- * <p>A query's arithmetic does not depend on the other queries it is computed with: its tiles are fixed by the key
- * positions (multiples of {@link #KB}), each score is one FMA chain over the head's dimensions, each tile's
- * exponentials one {@link VectorKernels#expShifted} over the keys it sees (within 1.5 ulps, summed in double), and
- * keys it does not see enter {@code P V} with probability exactly 0. So a decoding step (one query against the KV
- * cache) gives the full pass's output bit for bit, and any thread count gives the same bits.
+ * <p>The forward runs query by query: a dot product per key, one vectorised pass for the row's exponentials
+ * ({@link VectorKernels#expShifted}: within 1.5 ulps, summed in double by blocks), then the weighted values. So a
+ * query's arithmetic is the same whether it comes alone (a decoding step) or with its whole sequence.
+ *
+ * <p>The backward works in tiles that stay in the caches. A task owns one kv head of one batch row; for each tile of
+ * {@link #KB} keys it copies the keys and values once, transposed (the keys also scaled by {@code 1/sqrt(d)}), and
+ * every query of the heads that read that kv head meets the tile in blocks of {@link #QB}: {@code S = Q K^T},
+ * {@code dP = dO V^T}, {@code dV += P^T dO}, {@code dK += dS^T Q} and {@code dQ += dS K} are small matrix products
+ * through one register-tiled {@link #product} kernel. A tile's dK and dV accumulate over all its queries in two
+ * small arrays and are added into dk and dv once.
  */
 final class Attention {
 
@@ -27,17 +27,12 @@ final class Attention {
     private static final int L = F.length();
 
     /**
-     * Keys per tile. Its transposed copy ({@code d x KB} floats: 32 KB at head width 128) stays in L1 while every
-     * query block of the group's heads is multiplied by it, and a block's scores ({@code QB x KB}) take 8 KB more.
+     * Keys per tile. Its transposed copies ({@code d x KB} floats: 32 KB at head width 128) stay in L1 or L2 while
+     * every query block of the group's heads is multiplied by them; a block's scores ({@code QB x KB}) take 8 KB.
      */
     static final int KB = 64;
     /** Queries per block: each product then has 32 rows, enough for its 4-row tiles to run at full width. */
     static final int QB = 32;
-    /**
-     * Queries per forward task. Whole sequences up to this length are one task per (batch row, kv head), so each key
-     * tile is transposed once for all of them; longer ones are cut so that the threads share a long prompt.
-     */
-    static final int Q_CHUNK = 256;
     /** Rows of the product's register tile: 4 rows x 2 vectors = 8 independent FMA chains. */
     private static final int ROWS = 4;
 
@@ -49,9 +44,9 @@ final class Attention {
         return window > 0 ? Math.max(0, pos - window + 1) : 0;
     }
 
-    /** One past the last query (relative to {@code position}) that sees any of the keys {@code [j0, j0 + keys)}. */
-    private static int queriesEnd(int j0, int keys, int window, int position, int n) {
-        return window > 0 ? Math.min(n, j0 + keys - 1 + window - position) : n;
+    /** One past the last query that sees any of the keys {@code [j0, j0 + keys)}. */
+    private static int queriesEnd(int j0, int keys, int window, int n) {
+        return window > 0 ? Math.min(n, j0 + keys - 1 + window) : n;
     }
 
     static void forward(Parallel par, float[] q, float[] k, float[] v, float[] out, float[] lse, int batch, int n,
@@ -60,74 +55,28 @@ final class Attention {
         int qRow = heads * d;
         int kvRow = kvHeads * d;
         float scale = (float) (1.0 / Math.sqrt(d));
-        int chunks = Math.ceilDiv(n, Q_CHUNK);
-        // The chunk index varies fastest, so that the equal shares of the pool each get a mix of early (short) and
-        // late (long) causal chunks.
-        par.forRange(batch * kvHeads * chunks, 1, (from, to) -> {
-            float[] kt = new float[d * KB];
-            float[] s = new float[QB * KB];
-            float[] max = new float[group * Q_CHUNK];
-            double[] sum = new double[group * Q_CHUNK];
+        par.forRange(batch * heads, 1, (from, to) -> {
+            float[] w = new float[kvLength];
             for (int task = from; task < to; task++) {
-                int c0 = task % chunks * Q_CHUNK;
-                int c1 = Math.min(n, c0 + Q_CHUNK);
-                int b = task / chunks / kvHeads;
-                int kvh = task / chunks % kvHeads;
-                int kvBase = b * capacity * kvRow + kvh * d;
-                Arrays.fill(max, Float.NEGATIVE_INFINITY);
-                Arrays.fill(sum, 0);
-                for (int t = c0; t < c1; t++) {
-                    // The group's heads are adjacent in a query row: one fill clears their outputs.
-                    int o = (b * n + t) * qRow + kvh * group * d;
-                    Arrays.fill(out, o, o + group * d, 0f);
-                }
-                int last = Math.min(position + c1 - 1, kvLength - 1);
-                for (int j0 = firstKey(position + c0, window) / KB * KB; j0 <= last; j0 += KB) {
-                    int keys = Math.min(KB, kvLength - j0);
-                    transpose(k, kvBase + j0 * kvRow, kvRow, keys, d, scale, kt);
-                    int tFrom = Math.max(c0, j0 - position);
-                    int tTo = Math.min(c1, queriesEnd(j0, keys, window, position, n));
-                    for (int hl = 0; hl < group; hl++) {
-                        int h = kvh * group + hl;
-                        for (int t0 = tFrom; t0 < tTo; t0 += QB) {
-                            int rows = Math.min(QB, tTo - t0);
-                            int qo = (b * n + t0) * qRow + h * d;
-                            product(q, qo, qRow, 1, kt, 0, KB, s, 0, KB, rows, KB, d, false);
-                            for (int r = 0; r < rows; r++) {
-                                int pos = position + t0 + r;
-                                int lo = Math.max(firstKey(pos, window), j0) - j0;
-                                int hi = Math.min(pos, j0 + keys - 1) - j0;
-                                int so = r * KB;
-                                if (hi < lo) {
-                                    Arrays.fill(s, so, so + keys, 0f);
-                                    continue;
-                                }
-                                int state = hl * Q_CHUNK + t0 + r - c0;
-                                float m = Math.max(max[state], VectorKernels.max(s, so + lo, hi - lo + 1));
-                                double e = VectorKernels.expShifted(s, so + lo, hi - lo + 1, m, s, so + lo);
-                                Arrays.fill(s, so, so + lo, 0f);
-                                Arrays.fill(s, so + hi + 1, so + keys, 0f);
-                                if (m != max[state]) {
-                                    // The online softmax: what was summed so far was shifted by the old maximum.
-                                    float alpha = (float) Math.exp(max[state] - m);
-                                    sum[state] *= alpha;
-                                    VectorKernels.scale(alpha, out, qo + r * qRow, d);
-                                    max[state] = m;
-                                }
-                                sum[state] += e;
-                            }
-                            product(s, 0, KB, 1, v, kvBase + j0 * kvRow, kvRow, out, qo, qRow, rows, d, keys, true);
-                        }
+                int b = task / heads;
+                int h = task % heads;
+                int kvh = h / group;
+                for (int t = 0; t < n; t++) {
+                    int pos = position + t;
+                    int lo = firstKey(pos, window);
+                    int hi = Math.min(pos, kvLength - 1);
+                    int qo = (b * n + t) * qRow + h * d;
+                    for (int j = lo; j <= hi; j++) {
+                        w[j] = scale * VectorKernels.dot(q, qo, k, (b * capacity + j) * kvRow + kvh * d, d);
                     }
-                }
-                for (int hl = 0; hl < group; hl++) {
-                    int h = kvh * group + hl;
-                    for (int t = c0; t < c1; t++) {
-                        int state = hl * Q_CHUNK + t - c0;
-                        VectorKernels.scale((float) (1 / sum[state]), out, (b * n + t) * qRow + h * d, d);
-                        if (lse != null) {
-                            lse[(b * heads + h) * n + t] = (float) (max[state] + Math.log(sum[state]));
-                        }
+                    float max = VectorKernels.max(w, lo, hi - lo + 1);
+                    double sum = VectorKernels.expShifted(w, lo, hi - lo + 1, max, w, lo);
+                    Arrays.fill(out, qo, qo + d, 0f);
+                    for (int j = lo; j <= hi; j++) {
+                        VectorKernels.axpy((float) (w[j] / sum), v, (b * capacity + j) * kvRow + kvh * d, out, qo, d);
+                    }
+                    if (lse != null) {
+                        lse[(b * heads + h) * n + t] = (float) (max + Math.log(sum));
                     }
                 }
             }
@@ -176,7 +125,7 @@ final class Attention {
                     }
                     Arrays.fill(dK, 0f);
                     Arrays.fill(dV, 0f);
-                    int tTo = queriesEnd(j0, keys, window, 0, n);
+                    int tTo = queriesEnd(j0, keys, window, n);
                     for (int hl = 0; hl < group; hl++) {
                         int h = kvh * group + hl;
                         for (int t0 = j0; t0 < tTo; t0 += QB) {

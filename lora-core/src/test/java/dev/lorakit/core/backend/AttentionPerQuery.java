@@ -5,49 +5,14 @@ import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * The straightforward attention the tiled {@link Attention} replaced, kept as the reference its tests hold it to:
- * one query at a time, the forward with a dot product per key and an axpy of its value, the backward with a
- * vectorised score row and three axpys per (query, key) pair.
+ * The straightforward attention backward the tiled {@link Attention#backward} replaced, kept as the reference its
+ * tests hold it to: one query at a time, a vectorised score row and three axpys per (query, key) pair.
  */
 final class AttentionPerQuery {
 
     private static final VectorSpecies<Float> F = VectorKernels.F;
 
     private AttentionPerQuery() {
-    }
-
-    static void forward(Parallel par, float[] q, float[] k, float[] v, float[] out, float[] lse, int batch, int n,
-            int capacity, int heads, int kvHeads, int d, int position, int kvLength, int window) {
-        int group = heads / kvHeads;
-        int qRow = heads * d;
-        int kvRow = kvHeads * d;
-        float scale = (float) (1.0 / Math.sqrt(d));
-        par.forRange(batch * heads, 1, (from, to) -> {
-            float[] w = new float[kvLength];
-            for (int task = from; task < to; task++) {
-                int b = task / heads;
-                int h = task % heads;
-                int kvh = h / group;
-                for (int t = 0; t < n; t++) {
-                    int pos = position + t;
-                    int lo = Attention.firstKey(pos, window);
-                    int hi = Math.min(pos, kvLength - 1);
-                    int qo = (b * n + t) * qRow + h * d;
-                    for (int j = lo; j <= hi; j++) {
-                        w[j] = scale * VectorKernels.dot(q, qo, k, (b * capacity + j) * kvRow + kvh * d, d);
-                    }
-                    float max = VectorKernels.max(w, lo, hi - lo + 1);
-                    double sum = VectorKernels.expShifted(w, lo, hi - lo + 1, max, w, lo);
-                    java.util.Arrays.fill(out, qo, qo + d, 0f);
-                    for (int j = lo; j <= hi; j++) {
-                        VectorKernels.axpy((float) (w[j] / sum), v, (b * capacity + j) * kvRow + kvh * d, out, qo, d);
-                    }
-                    if (lse != null) {
-                        lse[(b * heads + h) * n + t] = (float) (max + Math.log(sum));
-                    }
-                }
-            }
-        });
     }
 
     /**
