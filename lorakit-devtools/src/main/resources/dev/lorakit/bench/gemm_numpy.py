@@ -42,4 +42,19 @@ try:
     blas += " / " + info["name"] + " " + info["version"]
 except Exception:
     pass
+try:
+    # The kernel family OpenBLAS chose for this CPU (its DYNAMIC_ARCH builds pick one at load time).
+    import ctypes
+    import glob
+    import os
+
+    for lib in glob.glob(os.path.join(os.path.dirname(np.__file__), os.pardir, "numpy.libs", "*openblas*")):
+        for name in ("scipy_openblas_get_corename64_", "scipy_openblas_get_corename", "openblas_get_corename"):
+            if hasattr(ctypes.CDLL(lib), name):
+                corename = getattr(ctypes.CDLL(lib), name)
+                corename.restype = ctypes.c_char_p
+                blas += " (" + corename().decode() + " kernels)"
+                break
+except Exception:
+    pass
 print(samples[0], median, len(samples), blas.replace(" ", "_"))

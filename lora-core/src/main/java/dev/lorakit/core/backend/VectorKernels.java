@@ -56,32 +56,6 @@ final class VectorKernels {
         return sum;
     }
 
-    /**
-     * {@code out[j] = s * sum_i x[xo+i] * m[i*stride + j]} for {@code i < rows} and {@code lo <= j < lo+count}: a row
-     * times columns of a row-major matrix, each result an FMA chain over {@code i} in ascending order, lanes across
-     * {@code j}.
-     */
-    static void rowTimesColumns(float[] x, int xo, float[] m, int stride, int rows, int lo, int count, float s,
-            float[] out) {
-        int end = lo + count;
-        int j = lo;
-        for (; j + F.length() <= end; j += F.length()) {
-            FloatVector acc = FloatVector.zero(F);
-            for (int i = 0; i < rows; i++) {
-                acc = FloatVector.fromArray(F, m, i * stride + j).fma(FloatVector.broadcast(F, x[xo + i]), acc);
-            }
-            acc.mul(s).intoArray(out, j);
-        }
-        if (j < end) {
-            VectorMask<Float> mask = F.indexInRange(j, end);
-            FloatVector acc = FloatVector.zero(F);
-            for (int i = 0; i < rows; i++) {
-                acc = FloatVector.fromArray(F, m, i * stride + j, mask).fma(FloatVector.broadcast(F, x[xo + i]), acc);
-            }
-            acc.mul(s).intoArray(out, j, mask);
-        }
-    }
-
     /** {@code y[yo+i] += s * x[xo+i]} for {@code i < n}. */
     static void axpy(float s, float[] x, int xo, float[] y, int yo, int n) {
         FloatVector sv = FloatVector.broadcast(F, s);
