@@ -217,15 +217,17 @@ void sum_in_rank_order(ncclComm* c, int type, size_t offset, size_t n, char* out
     }
 }
 
-// Checks that every rank called the same collective as rank 0.
+// Checks that every rank called the same collective as rank 0; every rank sees the same answer.
 ncclResult_t same_call(ncclComm* c, const char* name) {
-    const Op& mine = c->shared->ops[c->rank];
     const Op& first = c->shared->ops[0];
-    if (mine.count != first.count || mine.type != first.type || mine.op != first.op) {
-        return fail(c, ncclInvalidUsage, std::string(name) + ": rank " + std::to_string(c->rank) + " called it with "
-                + std::to_string(mine.count) + " elements of type " + std::to_string(mine.type) + " and operation "
-                + std::to_string(mine.op) + ", rank 0 with " + std::to_string(first.count) + " of type "
-                + std::to_string(first.type) + " and operation " + std::to_string(first.op));
+    for (int r = 1; r < c->nranks; r++) {
+        const Op& other = c->shared->ops[r];
+        if (other.count != first.count || other.type != first.type || other.op != first.op) {
+            return fail(c, ncclInvalidUsage, std::string(name) + ": rank " + std::to_string(r) + " called it with "
+                    + std::to_string(other.count) + " elements of type " + std::to_string(other.type)
+                    + " and operation " + std::to_string(other.op) + ", rank 0 with " + std::to_string(first.count)
+                    + " of type " + std::to_string(first.type) + " and operation " + std::to_string(first.op));
+        }
     }
     return ncclSuccess;
 }

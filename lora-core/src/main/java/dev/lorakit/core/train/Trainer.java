@@ -1,5 +1,6 @@
 package dev.lorakit.core.train;
 
+import dev.lorakit.core.LorakitInputException;
 import dev.lorakit.core.backend.Backend;
 import dev.lorakit.core.io.SafeTensorsDtype;
 import dev.lorakit.core.io.SafeTensorsFile;
@@ -33,6 +34,9 @@ import java.util.stream.Stream;
  * <p>All randomness is a function of the seed and the step: the data order of epoch e is a permutation drawn from
  * {@code (seed, e)}, and the dropout masks of a micro-batch from {@code (seed, micro-batch index)}. A checkpoint
  * therefore needs only the adapter, the optimizer moments, the step and the seed.
+ *
+ * <p>With {@link #dataParallel} it is one rank of several that train together: each takes its share of every step's
+ * micro-batches, and the gradients are summed across the ranks before clipping (see there).
  */
 public final class Trainer {
 
@@ -94,6 +98,7 @@ public final class Trainer {
     private final List<Example> data;
     private boolean skipNonFinite;
     private int skipped;
+    private DataParallel parallel;
 
     /** A trainer of {@code lora} (already set on {@code decoder}) with {@code optimizer} over its parameters. */
     public Trainer(Decoder decoder, LoraWeights lora, AdamW optimizer, Settings settings, List<Example> data) {
@@ -126,10 +131,29 @@ public final class Trainer {
         return skipped;
     }
 
-    /** Runs from the optimizer's current step up to {@code settings.steps()}. */
+    /**
+     * Runs from the optimizer's current step up to {@code settings.steps()}. Under {@link #dataParallel}, a rank other
+     * than 0 also returns, early, when rank 0 has left the run (stopped or failed between steps).
+     */
     public void train(Listener listener) throws IOException {
+        if (parallel == null) {
+            trainSteps(listener);
+            return;
+        }
+        try {
+            trainSteps(listener);
+        } catch (IOException | RuntimeException | Error e) {
+            leave(e);
+            throw e;
+        }
+    }
+
+    private void trainSteps(Listener listener) throws IOException {
         decoder.setTraining(true);
         List<Parameter> params = lora.parameters();
+        if (parallel != null) {
+            startFromRankZero(params);
+        }
         while (optimizer.stepCount() < settings.steps()) {
             long start = System.nanoTime();
             int step = optimizer.stepCount();
@@ -145,13 +169,25 @@ public final class Trainer {
             long tokens = 0;
             for (int k = 0; k < micro.size(); k++) {
                 Batch b = micro.get(k);
+                tokens += b.ids().length;
+                if (!ownMicroBatch(k)) {
+                    continue;
+                }
                 decoder.setDropoutSeed(settings.seed() * 1_000_003L + (long) step * settings.gradAccum() + k);
                 Activations a = decoder.forwardForLoss(b.ids(), b.batch());
-                tokens += b.ids().length;
                 if (counted > 0) {
                     // Hugging Face normalises by the tokens of the whole accumulated step, not per micro-batch.
                     lossSum += decoder.backward(a, b.targets(), 1f / counted);
                 }
+            }
+            if (parallel != null) {
+                double[] sums = {lossSum, 0};
+                parallel.sumScalars(sums);
+                if (sums[1] > 0) {
+                    return; // rank 0 has left the run
+                }
+                lossSum = sums[0];
+                parallel.sumGradients(params.stream().map(Parameter::grad).toList());
             }
             double loss = counted == 0 ? 0 : lossSum / counted;
             double norm = settings.maxGradNorm() > 0 ? GradClip.clip(decoder.backend(), params, settings.maxGradNorm())
@@ -170,9 +206,75 @@ public final class Trainer {
             if (listener != null) {
                 listener.onStep(new StepMetrics(step + 1, loss, lr, norm, tokens, tokens / Math.max(seconds, 1e-9)));
             }
-            if (settings.checkpointEvery() > 0 && (step + 1) % settings.checkpointEvery() == 0) {
+            if (settings.checkpointEvery() > 0 && (step + 1) % settings.checkpointEvery() == 0
+                    && (parallel == null || parallel.rank() == 0)) {
                 saveCheckpoint(settings.checkpointDir().resolve("checkpoint-" + (step + 1) + ".safetensors"));
             }
+        }
+    }
+
+    // ---- data parallelism --------------------------------------------------------------------------------
+
+    /**
+     * Makes this trainer rank {@code parallel.rank()} of {@code parallel.worldSize()}, or a single device again with
+     * null. Every rank has the same data, settings and seed, and so draws the same global batches in the same order
+     * as one device would; of a step's {@code gradAccum} micro-batches, rank r computes the r-th contiguous share
+     * (micro-batch k keeps its dropout seed and its scale, 1 over the step's counted tokens). The ranks' gradient
+     * sums are then summed across ranks, and every rank clips by the global norm and takes the same AdamW step. When
+     * each rank has one micro-batch per step and the sum runs in rank order, that is the single device's sum in the
+     * same order, bit for bit. At the start of {@link #train} every rank takes rank 0's adapter, moments and step
+     * (rank 0 has loaded the checkpoint when resuming), so a run resumes at any world size; only rank 0 writes
+     * checkpoints.
+     *
+     * @throws LorakitInputException when {@code gradAccum} is not a multiple of the world size
+     */
+    public Trainer dataParallel(DataParallel parallel) {
+        if (parallel != null && settings.gradAccum() % parallel.worldSize() != 0) {
+            throw new LorakitInputException("Training on " + parallel.worldSize() + " devices splits each step's "
+                    + settings.gradAccum() + " micro-batches (gradient accumulation) among them, so it must be a "
+                    + "multiple of " + parallel.worldSize() + ".");
+        }
+        this.parallel = parallel;
+        return this;
+    }
+
+    /** Whether micro-batch {@code k} of a step is this rank's to compute. */
+    private boolean ownMicroBatch(int k) {
+        if (parallel == null) {
+            return true;
+        }
+        int share = settings.gradAccum() / parallel.worldSize();
+        return k / share == parallel.rank();
+    }
+
+    /** Every rank takes rank 0's step, adapter and AdamW moments. */
+    private void startFromRankZero(List<Parameter> params) {
+        double[] step = {parallel.rank() == 0 ? optimizer.stepCount() : 0};
+        parallel.sumScalars(step);
+        optimizer.setStepCount((int) step[0]);
+        List<Tensor> state = new ArrayList<>();
+        for (Parameter p : params) {
+            AdamW.Moments m = optimizer.moments().get(p.name());
+            state.add(p.value());
+            state.add(m.m());
+            state.add(m.v());
+        }
+        parallel.broadcast(state);
+    }
+
+    /**
+     * Rank 0 leaving before the last step (a stop, early stopping, a failure of its own) tells the other ranks, which
+     * are waiting in the next step's first sum; a divergence needs no word, as every rank sees the same loss.
+     */
+    private void leave(Throwable why) {
+        if (parallel.rank() != 0 || why instanceof TrainingDivergedException
+                || optimizer.stepCount() >= settings.steps()) {
+            return;
+        }
+        try {
+            parallel.sumScalars(new double[] {0, 1});
+        } catch (RuntimeException e) {
+            why.addSuppressed(e);
         }
     }
 
