@@ -13,6 +13,7 @@ import dev.lorakit.core.lora.TargetModules;
 import dev.lorakit.core.nn.Decoder;
 import dev.lorakit.core.optim.AdamW;
 import dev.lorakit.core.optim.LrSchedule;
+import dev.lorakit.core.train.DataParallel;
 import dev.lorakit.core.train.Example;
 import dev.lorakit.core.train.Trainer;
 import dev.lorakit.core.train.TrainingDivergedException;
@@ -112,6 +113,13 @@ final class FineTune {
   static Outcome run(LoadedModel model, Backend backend, TaskExamples data, Validation validation, TrainSettings s,
       OutputFolder out, boolean resume, ObjectNode args, StopSignal stop, PrintWriter err, boolean terminal)
       throws IOException {
+    return run(model, backend, data, validation, s, out, resume, args, stop, err, terminal, null);
+  }
+
+  /** {@link #run} as rank 0 of data-parallel training ({@code parallel}; null: one device). */
+  static Outcome run(LoadedModel model, Backend backend, TaskExamples data, Validation validation, TrainSettings s,
+      OutputFolder out, boolean resume, ObjectNode args, StopSignal stop, PrintWriter err, boolean terminal,
+      DataParallel parallel) throws IOException {
     List<Example> examples = data.examples();
     if (examples.isEmpty()) {
       throw new IllegalArgumentException("No training example fits in --max-seq-len " + s.maxSeqLen()
@@ -136,7 +144,8 @@ final class FineTune {
       TrainingArgs.write(checkpoints.resolve(TrainingArgs.FILE), args);
     }
     try {
-      return train(model, backend, data, validation, s, out, resume, args, stop, err, terminal, steps, latest);
+      return train(model, backend, data, validation, s, out, resume, args, stop, err, terminal, steps, latest,
+          parallel);
     } catch (IOException | RuntimeException | Error e) {
       if (!resume && Trainer.latestCheckpoint(checkpoints).isEmpty()) {
         // A new run that failed before its first checkpoint leaves nothing to continue: no run folder behind.
@@ -148,7 +157,7 @@ final class FineTune {
 
   private static Outcome train(LoadedModel model, Backend backend, TaskExamples data, Validation validation,
       TrainSettings s, OutputFolder out, boolean resume, ObjectNode args, StopSignal stop, PrintWriter err,
-      boolean terminal, int steps, Optional<Path> latest) throws IOException {
+      boolean terminal, int steps, Optional<Path> latest, DataParallel parallel) throws IOException {
     List<Example> examples = data.examples();
     Path checkpoints = out.resolve(CHECKPOINTS);
     Path log = out.resolve(LOG_FILE);
@@ -156,17 +165,14 @@ final class FineTune {
     Decoder decoder = model.decoder();
     LoraSpec spec = LoraSpec.of(config, decoder.config());
     try (LoraWeights lora = LoraWeights.init(spec, backend, s.seed());
-        AdamW optimizer = new AdamW(backend, lora.parameters(),
-            new AdamW.Settings(0.9, 0.999, 1e-8, s.weightDecay()))) {
+        AdamW optimizer = new AdamW(backend, lora.parameters(), adamW(s))) {
       long adapterBytes = 4L * lora.parameters().stream().mapToLong(p -> p.value().shape().size()).sum();
       // Two checkpoints (adapter and both moments) while the older is replaced, and the adapter.
       out.requireFreeSpace(7 * adapterBytes, "the checkpoints and the adapter");
       decoder.setLora(lora);
       decoder.setCheckpointing(s.activationCheckpointing());
-      Trainer.Settings ts = new Trainer.Settings(s.batchSize(), s.gradAccum(), steps,
-          LrSchedule.named(s.schedule(), s.lr(), s.warmup(), steps), s.maxGradNorm(), s.checkpointEvery(), checkpoints,
-          s.seed(), model.tokenizer().specialTokens().paddingId());
-      Trainer trainer = new Trainer(decoder, lora, optimizer, ts, examples).skipNonFiniteSteps(s.skipNonFinite());
+      Trainer trainer = new Trainer(decoder, lora, optimizer, trainerSettings(s, steps, checkpoints, model), examples)
+          .skipNonFiniteSteps(s.skipNonFinite()).dataParallel(parallel);
       List<TrainingPoint> curve = new ArrayList<>();
       List<TrainingPoint> validationCurve = new ArrayList<>();
       double[] lastValidation = {Double.NaN};
@@ -293,6 +299,38 @@ final class FineTune {
       decoder.setLora(null);
       return new Outcome(optimizer.stepCount(), last[0], seconds, tokens[0], stopped, data.skipped(), false,
           stoppedEarly);
+    } finally {
+      decoder.setLora(null);
+    }
+  }
+
+  private static AdamW.Settings adamW(TrainSettings s) {
+    return new AdamW.Settings(0.9, 0.999, 1e-8, s.weightDecay());
+  }
+
+  private static Trainer.Settings trainerSettings(TrainSettings s, int steps, Path checkpoints, LoadedModel model) {
+    return new Trainer.Settings(s.batchSize(), s.gradAccum(), steps,
+        LrSchedule.named(s.schedule(), s.lr(), s.warmup(), steps), s.maxGradNorm(), s.checkpointEvery(), checkpoints,
+        s.seed(), model.tokenizer().specialTokens().paddingId());
+  }
+
+  /**
+   * Trains as rank {@code parallel.rank()} (not 0) of data-parallel training: the same adapter and steps as rank 0's
+   * {@link #run}, which writes everything; this rank writes nothing and returns when the run ends or rank 0 leaves it.
+   */
+  static void trainAsRank(LoadedModel model, Backend backend, List<Example> examples, TrainSettings s,
+      DataParallel parallel) throws IOException {
+    Decoder decoder = model.decoder();
+    LoraSpec spec = LoraSpec.of(loraConfig(s, model.folder().path().toAbsolutePath().normalize().toString()),
+        decoder.config());
+    int steps = s.steps(examples.size());
+    try (LoraWeights lora = LoraWeights.init(spec, backend, s.seed());
+        AdamW optimizer = new AdamW(backend, lora.parameters(), adamW(s))) {
+      decoder.setLora(lora);
+      decoder.setCheckpointing(s.activationCheckpointing());
+      // No checkpoints here (rank 0 writes them): the interval is kept only for the settings' checks.
+      new Trainer(decoder, lora, optimizer, trainerSettings(s, steps, Path.of("."), model), examples)
+          .skipNonFiniteSteps(s.skipNonFinite()).dataParallel(parallel).train(null);
     } finally {
       decoder.setLora(null);
     }

@@ -65,6 +65,7 @@ final class UserErrors implements CommandLine.IExecutionExceptionHandler {
 
   static boolean isUserError(Throwable t) {
     return t instanceof IllegalArgumentException
+        || t instanceof dev.lorakit.core.LorakitInputException
         || t instanceof FileNotFoundException
         || t instanceof java.io.IOException;
   }
