@@ -232,7 +232,8 @@ final class TrainCommand implements Callable<Integer> {
         : new DataParallelLaunch.Job(model, p, trainingData, tasks, prompts, settings);
     if (launch != null && launch.rank() != 0) {
       // Ctrl-C reaches every process of the run; this one carries on until rank 0 has stopped at a step boundary.
-      try (StopSignal signal = StopSignal.onInterrupt(); launch) {
+      StopSignal interrupt = StopSignal.onInterrupt();
+      try (interrupt; launch) {
         launch.runRank(job);
       }
       return 0;

@@ -35,6 +35,7 @@ class MultiGpuTrainTest {
 
   @TempDir static Path dir;
   static TinyRun run;
+  private static Path oneGpu;
 
   @BeforeAll
   static void data() throws IOException {
@@ -50,11 +51,22 @@ class MultiGpuTrainTest {
     }
   }
 
-  /** train's arguments: 3 steps of 4 micro-batches of 2 on the GPU, then {@code more}. */
+  /** The run on one GPU that the others are held to (made once). */
+  private static synchronized Path oneGpu() {
+    if (oneGpu == null) {
+      Path out = dir.resolve("one");
+      CliRun r = cli(train(out, "--gpus", "1"));
+      assertEquals(0, r.exitCode(), r.err());
+      oneGpu = out;
+    }
+    return oneGpu;
+  }
+
+  /** train's arguments: 2 steps of 4 micro-batches of 1 on the GPU, then {@code more}. */
   private static List<String> train(Path out, String... more) {
     List<String> a = new ArrayList<>(List.of("train", "--model", run.model().toString(), "--data",
-        run.data().toString(), "--task", "modality", "--out", out.toString(), "--device", "cuda", "--batch-size", "2",
-        "--grad-accum", "4", "--max-steps", "3", "--lr", "1e-1", "--lora-r", "4", "--checkpoint-every", "0"));
+        run.data().toString(), "--task", "modality", "--out", out.toString(), "--device", "cuda", "--batch-size", "1",
+        "--grad-accum", "4", "--max-steps", "2", "--lr", "1e-1", "--lora-r", "4", "--checkpoint-every", "0"));
     a.addAll(List.of(more));
     return a;
   }
@@ -80,32 +92,25 @@ class MultiGpuTrainTest {
   @Test
   void fourGpusGiveTheOneGpuAdapterBitForBitAcrossResumesAtOtherWorldSizes() throws IOException {
     assumeGpus();
-    Path one = dir.resolve("one");
-    CliRun r = cli(train(one, "--gpus", "1"));
-    assertEquals(0, r.exitCode(), r.err());
-    Path four = dir.resolve("four");
-    r = cli(train(four, "--gpus", "4"));
-    assertEquals(0, r.exitCode(), r.err());
-    assertTrue(r.out().contains("Trained 3 steps"), r.out());
-    assertSameBits(adapter(one), adapter(four), "4 GPUs against 1");
-    assertEquals(TrainValidationTest.logWithoutTimes(one), TrainValidationTest.logWithoutTimes(four),
-        "the same losses, norms and global token counts");
-
-    // Stopped on 4 GPUs after step 1, resumed on 1 GPU and stopped after step 2, finished on 4 GPUs.
-    Path moved = dir.resolve("moved");
-    assertEquals(130, trainStoppingAfter(1, train(moved, "--gpus", "4")));
-    assertEquals(130, trainStoppingAfter(1, train(moved, "--gpus", "1", "--resume")));
-    r = cli(train(moved, "--gpus", "4", "--resume"));
-    assertEquals(0, r.exitCode(), r.err());
-    assertSameBits(adapter(one), adapter(moved), "4 -> 1 -> 4 GPUs against 1");
-    assertEquals(TrainValidationTest.logWithoutTimes(one), TrainValidationTest.logWithoutTimes(moved));
+    Path one = oneGpu();
+    // Each step once on 4 GPUs, with a stop and a resume at the other world size between the two steps.
+    for (String[] gpus : new String[][] {{"4", "1"}, {"1", "4"}}) {
+      Path moved = dir.resolve("moved-" + gpus[0] + "-" + gpus[1]);
+      assertEquals(130, trainStoppingAfter(1, train(moved, "--gpus", gpus[0])));
+      CliRun r = cli(train(moved, "--gpus", gpus[1], "--resume"));
+      assertEquals(0, r.exitCode(), r.err());
+      assertTrue(r.out().contains("Trained 2 steps"), r.out());
+      String what = gpus[0] + " then " + gpus[1] + " GPUs against 1";
+      assertSameBits(adapter(one), adapter(moved), what);
+      assertEquals(TrainValidationTest.logWithoutTimes(one), TrainValidationTest.logWithoutTimes(moved),
+          what + ": the same losses, norms and global token counts");
+    }
   }
 
   @Test
   void twoGpusWithTwoMicroBatchesEachAgreeWithinFloat32RoundingAndTwoProcessesMatchTwoThreads() throws Exception {
     assumeGpus();
-    Path one = dir.resolve("one-b");
-    assertEquals(0, cli(train(one, "--gpus", "1")).exitCode());
+    Path one = oneGpu();
     Path two = dir.resolve("two");
     CliRun r = cli(train(two, "--gpus", "2"));
     assertEquals(0, r.exitCode(), r.err());
@@ -119,7 +124,9 @@ class MultiGpuTrainTest {
         worst = Math.max(worst, Math.abs(a[i] - b[i]) / Math.max(1e-3, Math.abs(a[i])));
       }
     }
-    // (g0 + g1) + (g2 + g3) against ((g0 + g1) + g2) + g3: float32 rounding, carried through three AdamW steps.
+    // (g0 + g1) + (g2 + g3) against ((g0 + g1) + g2) + g3: float32 rounding, carried through two AdamW steps.
+    System.err.println("MultiGpuTrainTest: 2 GPUs x 2 micro-batches against 1 GPU x 4, worst relative difference "
+        + worst);
     assertTrue(worst < 1e-3, "worst relative difference " + worst);
 
     // The same run as two processes, as torchrun starts them: rank 0 writes the folder, rank 1 nothing.
@@ -145,7 +152,7 @@ class MultiGpuTrainTest {
     assertSameBits(got, adapter(procs), "2 processes against 2 threads");
     String rank1 = Files.readString(dir.resolve("rank1.log"), StandardCharsets.UTF_8);
     assertFalse(rank1.contains("Trained"), "only rank 0 reports: " + rank1);
-    assertTrue(Files.readString(dir.resolve("rank0.log"), StandardCharsets.UTF_8).contains("Trained 3 steps"));
+    assertTrue(Files.readString(dir.resolve("rank0.log"), StandardCharsets.UTF_8).contains("Trained 2 steps"));
   }
 
   /**
@@ -162,8 +169,7 @@ class MultiGpuTrainTest {
       System.err.println(reason);
       org.junit.jupiter.api.Assumptions.assumeTrue(false, reason);
     }
-    Path plain = dir.resolve("plain-1");
-    assertEquals(0, cli(train(plain, "--gpus", "1")).exitCode());
+    Path plain = oneGpu();
     Path nccl = dir.resolve("nccl-1");
     int port;
     try (ServerSocket s = new ServerSocket(0)) {
