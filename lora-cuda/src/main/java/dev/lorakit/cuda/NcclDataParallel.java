@@ -33,6 +33,7 @@ public final class NcclDataParallel implements DataParallel, AutoCloseable {
     private Tensor flat;
     private long scalars;
     private int scalarCapacity;
+    private boolean used;
 
     private NcclDataParallel(CudaBackend backend, Nccl nccl, Nccl.Communicator comm) {
         this.backend = backend;
@@ -70,6 +71,7 @@ public final class NcclDataParallel implements DataParallel, AutoCloseable {
         if (values.length == 0) {
             return;
         }
+        used = true;
         backend.synchronize();
         CudaDriver driver = backend.driver();
         if (values.length > scalarCapacity) {
@@ -102,6 +104,7 @@ public final class NcclDataParallel implements DataParallel, AutoCloseable {
 
     /** Flattens {@code tensors}, sums ({@code sum}) or broadcasts from rank 0 in buckets, and copies back. */
     private void collective(List<Tensor> tensors, boolean sum) {
+        used = true;
         long total = 0;
         for (Tensor t : tensors) {
             if (t.dtype() != DType.F32) {
@@ -146,6 +149,11 @@ public final class NcclDataParallel implements DataParallel, AutoCloseable {
             backend.copyColumns(flat, at, t, 0, 1, (int) t.shape().size());
             at += (int) t.shape().size();
         }
+    }
+
+    /** Whether any collective has run on this rank. */
+    public boolean used() {
+        return used;
     }
 
     /** Frees the buffers and destroys the communicator. */

@@ -2,6 +2,7 @@ package dev.lorakit.cli;
 
 import dev.lorakit.core.LorakitInputException;
 import dev.lorakit.core.tensor.Precision;
+import dev.lorakit.core.train.Trainer;
 import dev.lorakit.cuda.CudaBackend;
 import dev.lorakit.cuda.CudaBackendProvider;
 import dev.lorakit.cuda.CudaDevices;
@@ -197,8 +198,9 @@ final class DataParallelLaunch implements AutoCloseable {
     }
   }
 
-  /** Waits for the other ranks' threads; the first failure of one is thrown. */
+  /** Waits for the other ranks' threads (telling them to leave if rank 0 never trained); a failure of one is thrown. */
   void finish() {
+    leaveIfUntrained();
     for (Thread t : workers) {
       try {
         t.join();
@@ -217,12 +219,25 @@ final class DataParallelLaunch implements AutoCloseable {
     }
   }
 
+  /** Tells the other ranks to leave if rank 0 never trained, then destroys rank 0's communicator. */
   @Override
   public void close() {
     if (parallel != null) {
-      parallel.close();
-      parallel = null;
+      try {
+        leaveIfUntrained();
+      } finally {
+        parallel.close();
+        parallel = null;
+      }
     }
+  }
+
+  /**
+   * Rank 0 that never trained (a resumed run already finished, a stop before the first step, a failure on the way)
+   * tells the other ranks, which wait for its first step, to leave.
+   */
+  private void leaveIfUntrained() {
+    if (parallel != null && !parallel.used()) Trainer.leave(parallel);
   }
 
   // ---- the TCP rendezvous: rank 0 serves the unique id to the others -------------------------------------------

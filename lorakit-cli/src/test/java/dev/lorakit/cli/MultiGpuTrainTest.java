@@ -105,6 +105,10 @@ class MultiGpuTrainTest {
       assertEquals(TrainValidationTest.logWithoutTimes(one), TrainValidationTest.logWithoutTimes(moved),
           what + ": the same losses, norms and global token counts");
     }
+    // Rank 0 finds nothing to do and tells the other ranks, which wait for its first step, to leave.
+    CliRun r = cli(train(dir.resolve("moved-1-4"), "--gpus", "2", "--resume"));
+    assertEquals(0, r.exitCode(), r.err());
+    assertTrue(r.out().contains("is already finished (2 steps)"), r.out());
   }
 
   @Test

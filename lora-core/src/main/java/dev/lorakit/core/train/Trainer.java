@@ -151,8 +151,8 @@ public final class Trainer {
     private void trainSteps(Listener listener) throws IOException {
         decoder.setTraining(true);
         List<Parameter> params = lora.parameters();
-        if (parallel != null) {
-            startFromRankZero(params);
+        if (parallel != null && !startFromRankZero(params)) {
+            return; // rank 0 has left the run before its first step
         }
         while (optimizer.stepCount() < settings.steps()) {
             long start = System.nanoTime();
@@ -247,11 +247,17 @@ public final class Trainer {
         return k / share == parallel.rank();
     }
 
-    /** Every rank takes rank 0's step, adapter and AdamW moments. */
-    private void startFromRankZero(List<Parameter> params) {
-        double[] step = {parallel.rank() == 0 ? optimizer.stepCount() : 0};
-        parallel.sumScalars(step);
-        optimizer.setStepCount((int) step[0]);
+    /**
+     * Every rank takes rank 0's step, adapter and AdamW moments; false when rank 0 has left instead. The first sum has
+     * the shape of every step's (the loss, the word to leave), so rank 0 leaves the same way before or during the run.
+     */
+    private boolean startFromRankZero(List<Parameter> params) {
+        double[] start = {parallel.rank() == 0 ? optimizer.stepCount() : 0, 0};
+        parallel.sumScalars(start);
+        if (start[1] > 0) {
+            return false;
+        }
+        optimizer.setStepCount((int) start[0]);
         List<Tensor> state = new ArrayList<>();
         for (Parameter p : params) {
             AdamW.Moments m = optimizer.moments().get(p.name());
@@ -260,6 +266,7 @@ public final class Trainer {
             state.add(m.v());
         }
         parallel.broadcast(state);
+        return true;
     }
 
     /**
@@ -272,10 +279,18 @@ public final class Trainer {
             return;
         }
         try {
-            parallel.sumScalars(new double[] {0, 1});
+            leave(parallel);
         } catch (RuntimeException e) {
             why.addSuppressed(e);
         }
+    }
+
+    /**
+     * What rank 0 sends when it leaves a run the other ranks are in (or about to start: they wait in
+     * {@link #train}'s first sum): a caller whose rank 0 ends without calling {@link #train} at all sends it itself.
+     */
+    public static void leave(DataParallel parallel) {
+        parallel.sumScalars(new double[] {0, 1});
     }
 
     /** Micro-batch number {@code index} of the run: examples drawn in the seeded order of its epoch. */
