@@ -189,7 +189,8 @@ final class TrainCommand implements Callable<Integer> {
   @Option(names = "--distributed",
       description = "Be one rank of a data-parallel run on several machines, one process per GPU as a launcher starts "
           + "them (torchrun, srun): RANK, WORLD_SIZE, LOCAL_RANK or SLURM_PROCID, SLURM_NTASKS, SLURM_LOCALID, and "
-          + "MASTER_ADDR, MASTER_PORT (default 29500) where the ranks meet; rank 0 writes --out, the others nothing.")
+          + "MASTER_ADDR, MASTER_PORT (29500 if unset) where the ranks meet; rank 0 writes --out, the others nothing "
+          + "(default: ${DEFAULT-VALUE}).")
   boolean distributed;
 
   static final int DEFAULT_EVAL_EVERY = 100;
