@@ -105,7 +105,9 @@ final class DataParallelLaunch implements AutoCloseable {
       size = integer(env, sizeVar, 1, Integer.MAX_VALUE);
       rank = integer(env, rankVar, 0, size - 1);
       localRank = env.containsKey(localVar) ? integer(env, localVar, 0, Integer.MAX_VALUE) : rank;
-      if (localRank >= present) {
+      if (present == 1) {
+        localRank = 0; // the launcher gave this process one GPU (CUDA_VISIBLE_DEVICES, srun --gpus-per-task 1)
+      } else if (localRank >= present) {
         throw new LorakitInputException(localVar + " is " + localRank + ", but this machine has " + present + " GPU"
             + (present == 1 ? "" : "s") + " (0 to " + (present - 1) + ").");
       }
