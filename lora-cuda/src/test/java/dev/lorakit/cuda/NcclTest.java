@@ -213,6 +213,27 @@ class NcclTest {
     }
 
     @Test
+    void eachSimulatedDeviceHasItsOwnContextAndMemory() throws Exception {
+        Gpu.assumeSimulator("NcclTest.eachSimulatedDeviceHasItsOwnContextAndMemory");
+        long bytes = 64L << 20;
+        // Rank 1 takes 64 MiB between two barriers; rank 0 measures its own device's free memory across them.
+        List<long[]> free = ranks(2, (rank, gpu, comm, nccl) -> {
+            long before = gpu.memoryInfo()[0];
+            try (Tensor big = rank == 1 ? gpu.zeros(DType.F32, Shape.of((int) (bytes / 4))) : null) {
+                NcclDataParallel dp = NcclDataParallel.over(gpu, nccl, comm);
+                dp.sumScalars(new double[] {0});
+                long during = gpu.memoryInfo()[0];
+                dp.sumScalars(new double[] {0});
+                dp.releaseBuffers();
+                return new long[] {before, during, gpu.context().address()};
+            }
+        });
+        assertTrue(free.get(1)[1] <= free.get(1)[0] - bytes, "device 1's memory is taken");
+        assertTrue(free.get(0)[1] >= free.get(0)[0] - (1 << 20), "device 0's is not (beside a scalar buffer)");
+        assertTrue(free.get(0)[2] != free.get(1)[2], "a context per device");
+    }
+
+    @Test
     void aMissingLibraryIsOneSentence() {
         LorakitInputException e = assertThrows(LorakitInputException.class,
                 () -> Nccl.load(List.of("libnccl-absent.so.2"), Map.of()));
