@@ -32,7 +32,8 @@ import java.util.Map;
  * {@code --distributed}: this process is one rank of a run whose processes a launcher started (torchrun, srun, mpirun
  * with torchrun's variables): {@code RANK}, {@code WORLD_SIZE}, {@code LOCAL_RANK} (else Slurm's {@code SLURM_PROCID},
  * {@code SLURM_NTASKS}, {@code SLURM_LOCALID}) say which, and rank 0 hands NCCL's unique id to the others over a TCP
- * rendezvous at {@code MASTER_ADDR:MASTER_PORT} (port 29500 when not given, as torchrun's).
+ * rendezvous at {@code MASTER_ADDR:MASTER_PORT} (port 29500 when not given, as torchrun's; the port after it under
+ * torchrun, whose agent keeps its own store on MASTER_PORT; {@code LORAKIT_RENDEZVOUS_PORT} names another).
  */
 final class DataParallelLaunch implements AutoCloseable {
 
@@ -117,6 +118,11 @@ final class DataParallelLaunch implements AutoCloseable {
             + "in the environment.");
       }
       if (env.containsKey("MASTER_PORT")) port = integer(env, "MASTER_PORT", 1, 65535);
+      if (env.containsKey("LORAKIT_RENDEZVOUS_PORT")) {
+        port = integer(env, "LORAKIT_RENDEZVOUS_PORT", 1, 65535);
+      } else if ("True".equalsIgnoreCase(env.get("TORCHELASTIC_USE_AGENT_STORE"))) {
+        port = port == 65535 ? port - 1 : port + 1; // torchrun's own store holds MASTER_PORT on rank 0's host
+      }
     } else if (gpus > present) {
       throw new LorakitInputException("--gpus " + gpus + " asks for more GPUs than this machine has (" + present
           + ").");
@@ -149,6 +155,11 @@ final class DataParallelLaunch implements AutoCloseable {
 
   int worldSize() {
     return size;
+  }
+
+  /** The port rank 0 serves the rendezvous on. */
+  int rendezvousPort() {
+    return masterPort;
   }
 
   /** Rank 0's GPU. */
@@ -250,8 +261,8 @@ final class DataParallelLaunch implements AutoCloseable {
       try {
         server.bind(new InetSocketAddress(masterPort));
       } catch (IOException e) {
-        throw new LorakitInputException("Rank 0 cannot listen on MASTER_PORT " + masterPort + " (" + e.getMessage()
-            + "); choose a free port.");
+        throw new LorakitInputException("Rank 0 cannot listen on port " + masterPort + " for the rendezvous ("
+            + e.getMessage() + "); choose a free MASTER_PORT (or LORAKIT_RENDEZVOUS_PORT).");
       }
       long deadline = System.nanoTime() + rendezvousSeconds * 1_000_000_000L;
       boolean[] arrived = new boolean[size];
@@ -302,8 +313,8 @@ final class DataParallelLaunch implements AutoCloseable {
         return id;
       } catch (IOException e) {
         if (System.nanoTime() > deadline) {
-          throw new LorakitInputException("Rank " + rank + " could not get the run's id from rank 0 at MASTER_ADDR "
-              + masterAddr + ", MASTER_PORT " + masterPort + " within " + rendezvousSeconds + " s (" + e.getMessage()
+          throw new LorakitInputException("Rank " + rank + " could not get the run's id from rank 0 at "
+              + masterAddr + ", port " + masterPort + " within " + rendezvousSeconds + " s (" + e.getMessage()
               + "); check that rank 0 runs and that the address is reachable.");
         }
         try {

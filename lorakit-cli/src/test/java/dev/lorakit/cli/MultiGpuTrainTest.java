@@ -224,6 +224,18 @@ class MultiGpuTrainTest {
         Map.of("RANK", "0", "WORLD_SIZE", "2", "MASTER_ADDR", "h", "MASTER_PORT", "http"));
   }
 
+  @Test
+  void theRendezvousPortStepsAsideFromTorchrunsOwnStore() {
+    assumeGpus();
+    Map<String, String> env = new java.util.HashMap<>(Map.of("RANK", "0", "WORLD_SIZE", "1", "MASTER_ADDR",
+        "127.0.0.1", "MASTER_PORT", "29600"));
+    assertEquals(29600, DataParallelLaunch.of(1, true, "cuda", 4, env).rendezvousPort());
+    env.put("TORCHELASTIC_USE_AGENT_STORE", "True");
+    assertEquals(29601, DataParallelLaunch.of(1, true, "cuda", 4, env).rendezvousPort());
+    env.put("LORAKIT_RENDEZVOUS_PORT", "40000");
+    assertEquals(40000, DataParallelLaunch.of(1, true, "cuda", 4, env).rendezvousPort());
+  }
+
   private static void assertLaunchError(String expected, Map<String, String> env) {
     LorakitInputException e = assertThrows(LorakitInputException.class,
         () -> DataParallelLaunch.of(1, true, "cuda", 4, env));
