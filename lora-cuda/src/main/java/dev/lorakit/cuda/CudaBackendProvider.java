@@ -1,5 +1,6 @@
 package dev.lorakit.cuda;
 
+import dev.lorakit.core.LorakitInputException;
 import dev.lorakit.core.backend.Backend;
 import dev.lorakit.core.backend.BackendProvider;
 import java.util.ArrayList;
@@ -86,14 +87,14 @@ public final class CudaBackendProvider implements BackendProvider {
     /**
      * A CUDA backend on device 0.
      *
-     * @throws IllegalArgumentException with one sentence when the machine has no usable GPU (the device choice
+     * @throws LorakitInputException with one sentence when the machine has no usable GPU (the device choice
      *         is the user's, so the CLI reports it like any other bad argument)
      */
     @Override
     public Backend create() {
         Availability a = availability();
         if (!a.available()) {
-            throw new IllegalArgumentException("The CUDA backend is not available: " + a.reason());
+            throw new LorakitInputException("The CUDA backend is not available: " + a.reason());
         }
         return new CudaBackend();
     }

@@ -1,5 +1,6 @@
 package dev.lorakit.cuda;
 
+import dev.lorakit.core.LorakitInputException;
 import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.Map;
@@ -56,7 +57,8 @@ final class DeviceAllocator implements AutoCloseable {
             }
             if (p == 0) {
                 long[] info = memory.info();
-                throw new CudaException(String.format(
+                // The work does not fit the card: the model, batch or sequence length are the user's to change.
+                throw new LorakitInputException(String.format(
                         "Out of GPU memory in %s: it asked for %s but only %s of the device's %s are free "
                                 + "(%s held by this backend's tensors).",
                         op, human(bytes), human(info[0]), human(info[1]), human(bytesInUse)));

@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.lorakit.core.LorakitInputException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -26,7 +28,7 @@ class CudaBackendProviderTest {
             return;
         }
         assertFalse(a.reason().isBlank());
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, p::create);
+        LorakitInputException e = assertThrows(LorakitInputException.class, p::create);
         String m = e.getMessage();
         assertTrue(m.startsWith("The CUDA backend is not available: "), m);
         assertTrue(m.endsWith(".") && !m.contains("\n") && !m.matches("(?s).*\\.\\s+[A-Z].*"), "one sentence: " + m);
@@ -61,7 +63,7 @@ class CudaBackendProviderTest {
     void nvrtcOptionsNameTheArchitectureAndTheBf16HeaderFolderWhenThereIsOne() {
         List<String> opts = Kernels.compileOptions("sm_90", Map.of("CUDA_HOME", "/nonexistent"));
         assertEquals(List.of("--gpu-architecture=sm_90", "-default-device", "--std=c++17"), opts.subList(0, 3));
-        boolean headerHere = java.nio.file.Files.isRegularFile(Path.of("/usr/local/cuda/include/cuda_bf16.h"));
+        boolean headerHere = Files.isRegularFile(Path.of("/usr/local/cuda/include/cuda_bf16.h"));
         assertEquals(headerHere, opts.contains("-I/usr/local/cuda/include"), opts.toString());
     }
 }

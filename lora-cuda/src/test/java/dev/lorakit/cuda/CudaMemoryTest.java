@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.lorakit.core.LorakitInputException;
 import dev.lorakit.core.tensor.DType;
 import dev.lorakit.core.tensor.Shape;
 import dev.lorakit.core.tensor.Tensor;
@@ -53,7 +54,7 @@ class CudaMemoryTest {
             int cols = 1 << 16;
             Shape tooBig = Shape.of(Math.toIntExact(total / (4L * cols) + 1), cols);
             assertTrue(4 * tooBig.size() > total, tooBig + " of F32 must exceed " + total + " bytes");
-            CudaException e = assertThrows(CudaException.class, () -> be.zeros(DType.F32, tooBig));
+            LorakitInputException e = assertThrows(LorakitInputException.class, () -> be.zeros(DType.F32, tooBig));
             String m = e.getMessage();
             System.err.println(m);
             assertTrue(m.startsWith("Out of GPU memory in zeros: it asked for ") && m.contains(" are free "), m);

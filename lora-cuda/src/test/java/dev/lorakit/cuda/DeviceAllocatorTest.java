@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.lorakit.core.LorakitInputException;
 import java.util.HashMap;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -99,7 +100,7 @@ class DeviceAllocatorTest {
             // 8 MiB do not fit next to the cached 6 MiB, but do once the cache is returned.
             alloc.allocate(8L << 20, "test");
             assertEquals(0, alloc.bytesCached());
-            CudaException e = assertThrows(CudaException.class, () -> alloc.allocate(3L << 20, "matmul"));
+            LorakitInputException e = assertThrows(LorakitInputException.class, () -> alloc.allocate(3L << 20, "matmul"));
             String m = e.getMessage();
             assertTrue(m.startsWith("Out of GPU memory in matmul: it asked for 3.0 MiB (3145728 bytes) but only 2.0 MiB"),
                     m);

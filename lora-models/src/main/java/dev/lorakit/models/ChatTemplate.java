@@ -9,6 +9,7 @@ import com.hubspot.jinjava.LegacyOverrides;
 import com.hubspot.jinjava.interpret.RenderResult;
 import com.hubspot.jinjava.interpret.TemplateError;
 import com.hubspot.jinjava.lib.fn.ELFunctionDefinition;
+import dev.lorakit.core.LorakitInputException;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -134,7 +135,7 @@ public final class ChatTemplate {
    * The chat template of a model folder (or tokenizer file's folder): {@code chat_template.jinja} if there is one,
    * else {@code chat_template} of {@code tokenizer_config.json}; empty when the model has none.
    *
-   * @throws IllegalArgumentException naming the file if it is not valid JSON or its template is not text
+   * @throws LorakitInputException naming the file if it is not valid JSON or its template is not text
    */
   public static Optional<ChatTemplate> of(Path modelFolder) throws IOException {
     Path config = modelFolder.resolve("tokenizer_config.json");
@@ -154,7 +155,7 @@ public final class ChatTemplate {
    * Reads a template from a file: a {@code tokenizer_config.json} (its {@code chat_template}) if the name ends in
    * {@code .json}, otherwise the Jinja text itself, with BOS {@code <s>} and EOS {@code </s>}.
    *
-   * @throws IllegalArgumentException naming the file if it holds no chat template
+   * @throws LorakitInputException naming the file if it holds no chat template
    */
   public static ChatTemplate read(Path file) throws IOException {
     if (!file.toString().endsWith(".json")) {
@@ -162,7 +163,7 @@ public final class ChatTemplate {
     }
     JsonNode root = parse(file);
     if (root.path("chat_template").isMissingNode() || root.path("chat_template").isNull()) {
-      throw new IllegalArgumentException(file + " has no chat_template.");
+      throw new LorakitInputException(file + " has no chat_template.");
     }
     return fromConfig(root, file);
   }
@@ -170,10 +171,10 @@ public final class ChatTemplate {
   private static JsonNode parse(Path file) throws IOException {
     try {
       JsonNode root = JSON.readTree(Files.readString(file, StandardCharsets.UTF_8));
-      if (root == null || !root.isObject()) throw new IllegalArgumentException(file + " is not a JSON object.");
+      if (root == null || !root.isObject()) throw new LorakitInputException(file + " is not a JSON object.");
       return root;
     } catch (JsonProcessingException e) {
-      throw new IllegalArgumentException(file + " is not valid JSON (" + e.getOriginalMessage() + ").");
+      throw new LorakitInputException(file + " is not valid JSON (" + e.getOriginalMessage() + ").");
     }
   }
 
@@ -190,7 +191,7 @@ public final class ChatTemplate {
       }
     }
     if (text == null) {
-      throw new IllegalArgumentException(file + ": chat_template is neither text nor a list holding a 'default' template.");
+      throw new LorakitInputException(file + ": chat_template is neither text nor a list holding a 'default' template.");
     }
     return new ChatTemplate(text, token(root, "bos_token", "<s>"), token(root, "eos_token", "</s>"), file.toString());
   }
@@ -212,7 +213,7 @@ public final class ChatTemplate {
    * The conversation as the template writes it, ending with the prompt of the assistant's next turn when
    * {@code addGenerationPrompt} (and the template has one).
    *
-   * @throws IllegalArgumentException with the template's own words when it refuses the conversation
+   * @throws LorakitInputException with the template's own words when it refuses the conversation
    *     ({@code raise_exception}), or naming the template when it cannot be rendered
    */
   public String render(List<Message> messages, boolean addGenerationPrompt) {
@@ -240,20 +241,20 @@ public final class ChatTemplate {
     return r.getOutput();
   }
 
-  private IllegalArgumentException failure(Throwable e, String why) {
+  private LorakitInputException failure(Throwable e, String why) {
     for (Throwable t = e; t != null; t = t.getCause()) {
       if (t instanceof Raised) {
-        return new IllegalArgumentException("the chat template of " + source + " refuses the conversation: "
+        return new LorakitInputException("the chat template of " + source + " refuses the conversation: "
             + t.getMessage());
       }
     }
-    return new IllegalArgumentException("the chat template of " + source + " cannot be rendered: " + why);
+    return new LorakitInputException("the chat template of " + source + " cannot be rendered: " + why);
   }
 
   /**
    * The whole conversation and where its assistant turns are.
    *
-   * @throws IllegalArgumentException when the template refuses the conversation, or when it does not write a
+   * @throws LorakitInputException when the template refuses the conversation, or when it does not write a
    *     conversation prefix by prefix, so that the assistant turns cannot be told apart
    */
   public Rendered renderForTraining(List<Message> messages) {
@@ -264,7 +265,7 @@ public final class ChatTemplate {
       String before = render(messages.subList(0, i), true);
       String through = render(messages.subList(0, i + 1), false);
       if (!through.startsWith(before) || !full.startsWith(through)) {
-        throw new IllegalArgumentException("the chat template of " + source + " does not write a conversation prefix "
+        throw new LorakitInputException("the chat template of " + source + " does not write a conversation prefix "
             + "by prefix, so the assistant's turns cannot be found in it.");
       }
       if (through.length() > before.length()) spans.add(new Span(before.length(), through.length()));

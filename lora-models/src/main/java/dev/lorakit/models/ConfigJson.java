@@ -5,6 +5,7 @@ import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.lorakit.core.LorakitInputException;
 import java.util.Optional;
 import java.util.OptionalDouble;
 import java.util.OptionalInt;
@@ -31,11 +32,11 @@ final class ConfigJson {
     try {
       node = new ObjectMapper().readTree(json);
     } catch (JacksonException e) {
-      throw new IllegalArgumentException(source + " is not valid JSON (" + dev.lorakit.core.io.TextFiles.jsonProblem(e)
+      throw new LorakitInputException(source + " is not valid JSON (" + dev.lorakit.core.io.TextFiles.jsonProblem(e)
           + ").");
     }
     if (node == null || !node.isObject()) {
-      throw new IllegalArgumentException(source + " must hold a JSON object, not " + describe(node) + ".");
+      throw new LorakitInputException(source + " must hold a JSON object, not " + describe(node) + ".");
     }
     return new ConfigJson((ObjectNode) node, source);
   }
@@ -123,12 +124,12 @@ final class ConfigJson {
     return string(field).orElseThrow(() -> missing(field));
   }
 
-  IllegalArgumentException missing(String field) {
-    return new IllegalArgumentException(source + ": required field \"" + field + "\" is missing.");
+  LorakitInputException missing(String field) {
+    return new LorakitInputException(source + ": required field \"" + field + "\" is missing.");
   }
 
-  IllegalArgumentException wrongType(String field, String expected, JsonNode actual) {
-    return new IllegalArgumentException(
+  LorakitInputException wrongType(String field, String expected, JsonNode actual) {
+    return new LorakitInputException(
         source + ": field \"" + field + "\" must be " + expected + ", not " + describe(actual) + ".");
   }
 

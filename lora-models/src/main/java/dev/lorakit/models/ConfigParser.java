@@ -1,6 +1,7 @@
 package dev.lorakit.models;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.lorakit.core.LorakitInputException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -22,7 +23,7 @@ final class ConfigParser {
     String typeName = c.requiredString("model_type");
     ModelType type = ModelType.fromConfigName(typeName);
     if (type == null) {
-      throw new IllegalArgumentException(c.source() + ": model_type \"" + typeName
+      throw new LorakitInputException(c.source() + ": model_type \"" + typeName
           + "\" is not supported; lorakit supports " + ModelType.supportedNames() + ".");
     }
     // The six fields that fix every tensor shape: a default here would be a guess about someone's weights.
@@ -33,7 +34,7 @@ final class ConfigParser {
     int heads = c.requiredPositiveInt("num_attention_heads");
     int kvHeads = c.positiveInt("num_key_value_heads", heads);
     if (heads % kvHeads != 0) {
-      throw new IllegalArgumentException(c.source() + ": num_attention_heads (" + heads
+      throw new LorakitInputException(c.source() + ": num_attention_heads (" + heads
           + ") must be a multiple of num_key_value_heads (" + kvHeads + ").");
     }
     int headDim;
@@ -42,7 +43,7 @@ final class ConfigParser {
     } else if (hidden % heads == 0) {
       headDim = hidden / heads;
     } else {
-      throw new IllegalArgumentException(c.source() + ": hidden_size (" + hidden
+      throw new LorakitInputException(c.source() + ": hidden_size (" + hidden
           + ") is not a multiple of num_attention_heads (" + heads + ") and there is no head_dim.");
     }
 
@@ -84,7 +85,7 @@ final class ConfigParser {
       String key = rope.get().has("rope_type") ? "rope_type" : "type";
       String kind = rope.get().string(key).orElse("default");
       if (!kind.equals("default")) {
-        throw new IllegalArgumentException(c.source() + ": " + field + " " + key + " \"" + kind
+        throw new LorakitInputException(c.source() + ": " + field + " " + key + " \"" + kind
             + "\" is not supported; lorakit implements only unscaled RoPE (rope_scaling null, or rope type \"default\").");
       }
       OptionalDouble theta = rope.get().optionalPositiveNumber("rope_theta");
@@ -94,7 +95,7 @@ final class ConfigParser {
       }
     }
     if (top.isPresent() && nested.isPresent() && top.getAsDouble() != nested.getAsDouble()) {
-      throw new IllegalArgumentException(c.source() + ": rope_theta (" + top.getAsDouble()
+      throw new LorakitInputException(c.source() + ": rope_theta (" + top.getAsDouble()
           + ") and " + nestedField + ".rope_theta (" + nested.getAsDouble() + ") disagree.");
     }
     return nested.isPresent() ? nested.getAsDouble() : top.orElse(DEFAULT_ROPE_THETA);
@@ -116,7 +117,7 @@ final class ConfigParser {
     String field = c.has("dtype") ? "dtype" : "torch_dtype";
     Optional<String> dtype = c.string(field);
     if (dtype.isPresent() && !ModelConfig.DTYPES.contains(dtype.get())) {
-      throw new IllegalArgumentException(c.source() + ": " + field + " \"" + dtype.get()
+      throw new LorakitInputException(c.source() + ": " + field + " \"" + dtype.get()
           + "\" is not supported; lorakit reads checkpoints saved as \"float32\", \"float16\" or \"bfloat16\".");
     }
     return dtype;
@@ -125,14 +126,14 @@ final class ConfigParser {
   private static void requireValue(ConfigJson c, String field, String wanted, String supported) {
     Optional<String> v = c.string(field);
     if (v.isPresent() && !v.get().equals(wanted)) {
-      throw new IllegalArgumentException(c.source() + ": " + field + " \"" + v.get()
+      throw new LorakitInputException(c.source() + ": " + field + " \"" + v.get()
           + "\" is not supported; lorakit implements only " + supported + ".");
     }
   }
 
   private static void requireFalse(ConfigJson c, String field) {
     if (c.bool(field, false)) {
-      throw new IllegalArgumentException(c.source() + ": " + field
+      throw new LorakitInputException(c.source() + ": " + field
           + " true is not supported; lorakit implements the bias-free LLaMA/Mistral layers only (" + field + " false).");
     }
   }

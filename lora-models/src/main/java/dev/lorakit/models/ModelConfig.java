@@ -1,5 +1,6 @@
 package dev.lorakit.models;
 
+import dev.lorakit.core.LorakitInputException;
 import dev.lorakit.core.nn.DecoderConfig;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -78,14 +79,14 @@ public record ModelConfig(
     requirePositive("headDim", headDim);
     requirePositive("maxPositionEmbeddings", maxPositionEmbeddings);
     if (numAttentionHeads % numKeyValueHeads != 0) {
-      throw new IllegalArgumentException("numAttentionHeads (" + numAttentionHeads
+      throw new LorakitInputException("numAttentionHeads (" + numAttentionHeads
           + ") must be a multiple of numKeyValueHeads (" + numKeyValueHeads + ").");
     }
-    if (!(rmsNormEps > 0)) throw new IllegalArgumentException("rmsNormEps must be positive, not " + rmsNormEps + ".");
-    if (!(ropeTheta > 0)) throw new IllegalArgumentException("ropeTheta must be positive, not " + ropeTheta + ".");
+    if (!(rmsNormEps > 0)) throw new LorakitInputException("rmsNormEps must be positive, not " + rmsNormEps + ".");
+    if (!(ropeTheta > 0)) throw new LorakitInputException("ropeTheta must be positive, not " + ropeTheta + ".");
     slidingWindow.ifPresent(w -> requirePositive("slidingWindow", w));
     if (dtype.isPresent() && !DTYPES.contains(dtype.get())) {
-      throw new IllegalArgumentException("dtype must be one of " + DTYPES + ", not " + dtype.get() + ".");
+      throw new LorakitInputException("dtype must be one of " + DTYPES + ", not " + dtype.get() + ".");
     }
   }
 
@@ -140,6 +141,6 @@ public record ModelConfig(
   }
 
   private static void requirePositive(String name, int value) {
-    if (value <= 0) throw new IllegalArgumentException(name + " must be positive, not " + value + ".");
+    if (value <= 0) throw new LorakitInputException(name + " must be positive, not " + value + ".");
   }
 }

@@ -1,5 +1,6 @@
 package dev.lorakit.models;
 
+import dev.lorakit.core.LorakitInputException;
 import dev.lorakit.core.backend.Backend;
 import dev.lorakit.core.io.SafeTensors;
 import dev.lorakit.core.io.TensorSource;
@@ -36,14 +37,14 @@ public final class ModelFolder implements AutoCloseable {
    * Opens a model folder.
    *
    * @throws NoSuchFileException when the folder or its {@code config.json} does not exist
-   * @throws IllegalArgumentException when {@code config.json} describes a model lorakit does not implement, or
+   * @throws LorakitInputException when {@code config.json} describes a model lorakit does not implement, or
    *     the tensors do not match it (the message names the file, field or tensor)
    * @throws IOException when the safetensors files are missing or broken
    */
   public static ModelFolder open(Path dir) throws IOException {
     if (!Files.exists(dir)) throw new NoSuchFileException(dir.toString());
     if (!Files.isDirectory(dir)) {
-      throw new IllegalArgumentException(dir + " is a file, not a model folder (one holding config.json and model.safetensors).");
+      throw new LorakitInputException(dir + " is a file, not a model folder (one holding config.json and model.safetensors).");
     }
     Path configFile = dir.resolve("config.json");
     if (!Files.isRegularFile(configFile)) throw new NoSuchFileException(configFile.toString());

@@ -1,5 +1,6 @@
 package dev.lorakit.models;
 
+import dev.lorakit.core.LorakitInputException;
 import dev.lorakit.core.backend.Backend;
 import dev.lorakit.core.io.SafeTensorsDtype;
 import dev.lorakit.core.io.TensorInfo;
@@ -51,7 +52,7 @@ public final class ModelWeights {
    * Maps and checks the tensors of {@code source} for the model {@code config} describes; errors name
    * {@code configName} as the file the expected shapes come from.
    *
-   * @throws IllegalArgumentException naming a missing, unexpected, mis-shaped or non-float tensor, with the
+   * @throws LorakitInputException naming a missing, unexpected, mis-shaped or non-float tensor, with the
    *     expected and actual shape
    */
   public static ModelWeights of(TensorSource source, ModelConfig config, String configName) throws IOException {

@@ -3,6 +3,7 @@ package dev.lorakit.models;
 import ai.djl.huggingface.tokenizers.Encoding;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import ai.djl.huggingface.tokenizers.jni.CharSpan;
+import dev.lorakit.core.LorakitInputException;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -91,7 +92,7 @@ public final class Tokenizer implements AutoCloseable {
       hf = HuggingFaceTokenizer.newInstance(new ByteArrayInputStream(json.getBytes(StandardCharsets.UTF_8)), DJL_OPTIONS);
     } catch (RuntimeException e) {
       // The Rust side refuses a file whose structure it does not know; its message says which part.
-      throw new IllegalArgumentException(source + " is not a tokenizer.json the tokenizers library can read: "
+      throw new LorakitInputException(source + " is not a tokenizer.json the tokenizers library can read: "
           + firstLine(e.getMessage()) + ".", e);
     }
     return new Tokenizer(hf, source, info.vocabSize(), special);
@@ -99,7 +100,7 @@ public final class Tokenizer implements AutoCloseable {
 
   private Tokenizer forModel(ModelConfig config) {
     if (vocabSize > config.vocabSize()) {
-      throw new IllegalArgumentException(source + " has " + vocabSize + " token ids but the model's vocab_size is "
+      throw new LorakitInputException(source + " has " + vocabSize + " token ids but the model's vocab_size is "
           + config.vocabSize() + ".");
     }
     SpecialTokens s = new SpecialTokens(config.bosTokenId(), config.eosTokenId(),

@@ -3,6 +3,7 @@ package dev.lorakit.models;
 import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.lorakit.core.LorakitInputException;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
@@ -37,12 +38,12 @@ final class TokenizerJson {
       for (int id = 0; id < vocab.size(); id++) idsByToken.put(vocab.get(id).path(0).asText(), id);
       maxId = vocab.size() - 1;
     } else {
-      throw new IllegalArgumentException(source + " has no model.vocab; it is not a Hugging Face tokenizer.json.");
+      throw new LorakitInputException(source + " has no model.vocab; it is not a Hugging Face tokenizer.json.");
     }
     for (JsonNode added : root.path("added_tokens")) {
       int id = added.path("id").asInt(-1);
       if (id < 0 || !added.path("content").isTextual()) {
-        throw new IllegalArgumentException(source + ": an entry of added_tokens has no id or no content: " + added + ".");
+        throw new LorakitInputException(source + ": an entry of added_tokens has no id or no content: " + added + ".");
       }
       idsByToken.put(added.get("content").textValue(), id);
       maxId = Math.max(maxId, id);
@@ -56,11 +57,11 @@ final class TokenizerJson {
     try {
       JsonNode root = new ObjectMapper().readTree(json);
       if (root == null || !root.isObject()) {
-        throw new IllegalArgumentException(source + " must hold a JSON object (a Hugging Face tokenizer.json).");
+        throw new LorakitInputException(source + " must hold a JSON object (a Hugging Face tokenizer.json).");
       }
       return new TokenizerJson(source, root);
     } catch (JacksonException e) {
-      throw new IllegalArgumentException(source + " is not valid JSON (" + dev.lorakit.core.io.TextFiles.jsonProblem(e)
+      throw new LorakitInputException(source + " is not valid JSON (" + dev.lorakit.core.io.TextFiles.jsonProblem(e)
           + ").");
     }
   }
@@ -94,7 +95,7 @@ final class TokenizerJson {
     OptionalInt pad = id(named.getOrDefault("pad_token", "<pad>"));
     OptionalInt unk = unkToken.isPresent() ? id(unkToken.get()) : id(named.getOrDefault("unk_token", "<unk>"));
     if (bos.isEmpty() || eos.isEmpty()) {
-      throw new IllegalArgumentException(source + " does not tell its " + (bos.isEmpty() ? "beginning" : "end")
+      throw new LorakitInputException(source + " does not tell its " + (bos.isEmpty() ? "beginning" : "end")
           + "-of-sequence token: no post-processor template, no tokenizer_config.json beside it naming one, and no \""
           + (bos.isEmpty() ? "<s>" : "</s>") + "\" token.");
     }

@@ -1,5 +1,6 @@
 package dev.lorakit.models;
 
+import dev.lorakit.core.LorakitInputException;
 import dev.lorakit.core.io.TensorInfo;
 import dev.lorakit.core.io.TensorSource;
 import java.io.IOException;
@@ -87,7 +88,7 @@ final class WeightMap {
     if (!problems.isEmpty()) {
       String more = problems.size() == 1 ? "" : " (and " + (problems.size() - 1) + " more problem"
           + (problems.size() == 2 ? "" : "s") + " with this checkpoint)";
-      throw new IllegalArgumentException(problems.getFirst() + more + ".");
+      throw new LorakitInputException(problems.getFirst() + more + ".");
     }
     return new ModelWeights(source, config, found);
   }

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.lorakit.core.LorakitInputException;
 import dev.lorakit.models.ChatTemplate.Message;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -61,10 +62,10 @@ class ChatTemplateTest {
   @Test
   void raiseExceptionInATemplateBecomesItsOwnSentence() throws IOException {
     List<Message> twoUsers = List.of(new Message("user", "a"), new Message("user", "b"));
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> mistral().render(twoUsers, false));
+    LorakitInputException e = assertThrows(LorakitInputException.class, () -> mistral().render(twoUsers, false));
     assertTrue(e.getMessage().endsWith("refuses the conversation: After the optional system message, conversation "
         + "roles must alternate user/assistant/user/assistant/..."), e.getMessage());
-    IllegalArgumentException tool = assertThrows(IllegalArgumentException.class,
+    LorakitInputException tool = assertThrows(LorakitInputException.class,
         () -> llama2().render(List.of(new Message("assistant", "x")), false));
     assertTrue(tool.getMessage().contains("Conversation roles must alternate"), tool.getMessage());
   }
@@ -86,11 +87,11 @@ class ChatTemplateTest {
   void aTemplateThatRewritesEarlierTurnsIsRefusedAndAModelWithoutOneHasNone() throws IOException {
     ChatTemplate counting = new ChatTemplate("{{ messages|length }}{% for m in messages %}{{ m['content'] }}{% endfor %}",
         "<s>", "</s>", "counting.jinja");
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> counting.renderForTraining(TALK));
+    LorakitInputException e = assertThrows(LorakitInputException.class, () -> counting.renderForTraining(TALK));
     assertEquals("the chat template of counting.jinja does not write a conversation prefix by prefix, so the "
         + "assistant's turns cannot be found in it.", e.getMessage());
     ChatTemplate broken = new ChatTemplate("{% for m in messages %}{{ m['content'] }}", "<s>", "</s>", "broken.jinja");
-    assertTrue(assertThrows(IllegalArgumentException.class, () -> broken.render(TALK, false)).getMessage()
+    assertTrue(assertThrows(LorakitInputException.class, () -> broken.render(TALK, false)).getMessage()
         .startsWith("the chat template of broken.jinja cannot be rendered: "));
     assertEquals(Optional.empty(), ChatTemplate.of(dir));
     Files.writeString(dir.resolve("tokenizer_config.json"), "{\"chat_template\": [{\"name\": \"tool_use\", \"template\": "

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.lorakit.core.LorakitInputException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -260,15 +261,15 @@ class ModelConfigTest {
   void errorsNameTheFileTheyCameFrom(@TempDir Path dir) throws IOException {
     Path file = dir.resolve("config.json");
     Files.writeString(file, llama(c -> c.put("model_type", "falcon")));
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ModelConfig.read(file));
+    LorakitInputException e = assertThrows(LorakitInputException.class, () -> ModelConfig.read(file));
     assertTrue(e.getMessage().startsWith(file.toString() + ": model_type \"falcon\""), e.getMessage());
 
     Files.writeString(file, "{\n  \"model_type\": \"llama\",\n  \"hidden_size\": 64,,\n}");
-    e = assertThrows(IllegalArgumentException.class, () -> ModelConfig.read(file));
+    e = assertThrows(LorakitInputException.class, () -> ModelConfig.read(file));
     assertTrue(e.getMessage().startsWith(file + " is not valid JSON (at line 3"), e.getMessage());
 
     Files.writeString(file, "[1, 2]");
-    e = assertThrows(IllegalArgumentException.class, () -> ModelConfig.read(file));
+    e = assertThrows(LorakitInputException.class, () -> ModelConfig.read(file));
     assertTrue(e.getMessage().contains("must hold a JSON object"), e.getMessage());
   }
 
@@ -300,7 +301,7 @@ class ModelConfigTest {
 
   /** Asserts the config is refused with one sentence that names the file and contains every fragment. */
   private static String assertError(String json, String... fragments) {
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> parse(json));
+    LorakitInputException e = assertThrows(LorakitInputException.class, () -> parse(json));
     String m = e.getMessage();
     assertTrue(m.startsWith("config.json"), m);
     assertTrue(m.endsWith("."), m);

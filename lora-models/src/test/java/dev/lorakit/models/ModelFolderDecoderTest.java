@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import dev.lorakit.core.LorakitInputException;
 import dev.lorakit.core.backend.CpuBackend;
 import dev.lorakit.core.nn.Decoder;
 import dev.lorakit.core.nn.DecoderConfig;
@@ -50,7 +51,7 @@ class ModelFolderDecoderTest {
         try (Decoder d = new Decoder(c, w, BE)) {
           // Ten tokens: longer than the window of 4, so the window is in play.
           assertEquals(10 * 40, BE.download(d.forward(new int[] {1, 5, 9, 2, 7, 3, 3, 8, 0, 39}, 1).logits()).length);
-          IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> d.forward(new int[] {40}, 1));
+          LorakitInputException e = assertThrows(LorakitInputException.class, () -> d.forward(new int[] {40}, 1));
           assertEquals("Token id 40 at position 0 is outside the model's vocabulary of 40 tokens (ids 0 to 39).",
               e.getMessage());
         }

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.lorakit.core.LorakitInputException;
 import dev.lorakit.core.io.SafeTensorsDtype;
 import dev.lorakit.core.io.TensorInfo;
 import java.io.IOException;
@@ -205,7 +206,7 @@ class ModelFolderTest {
     var io = assertThrows(IOException.class, () -> ModelFolder.open(noWeights));
     assertTrue(io.getMessage().contains("no model.safetensors"), io.getMessage());
     Path file = Files.writeString(tmp.resolve("file.json"), "{}");
-    var iae = assertThrows(IllegalArgumentException.class, () -> ModelFolder.open(file));
+    var iae = assertThrows(LorakitInputException.class, () -> ModelFolder.open(file));
     assertTrue(iae.getMessage().startsWith(file + " is a file, not a model folder"), iae.getMessage());
   }
 
@@ -218,7 +219,7 @@ class ModelFolderTest {
   }
 
   private static String refused(Path dir) {
-    var e = assertThrows(IllegalArgumentException.class, () -> ModelFolder.open(dir).close());
+    var e = assertThrows(LorakitInputException.class, () -> ModelFolder.open(dir).close());
     assertFalse(e.getMessage().contains("\n"), e.getMessage());
     return e.getMessage();
   }

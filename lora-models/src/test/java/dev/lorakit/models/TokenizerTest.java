@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
+import dev.lorakit.core.LorakitInputException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -130,7 +131,7 @@ class TokenizerTest {
       assertEquals(2, t.encode("x")[0]);
     }
     ModelConfig tiny = ModelConfig.read(Fixtures.resource("hf/tiny-llama/base/config.json"));
-    var e = assertThrows(IllegalArgumentException.class, () -> Tokenizer.open(file, tiny));
+    var e = assertThrows(LorakitInputException.class, () -> Tokenizer.open(file, tiny));
     assertEquals(file + " has 32000 token ids but the model's vocab_size is 256.", e.getMessage());
   }
 
@@ -140,19 +141,19 @@ class TokenizerTest {
 
     Path broken = dir.resolve("broken.json");
     Files.writeString(broken, "{\"model\": {\"vocab\": {\"a\": 0,}}");
-    var e = assertThrows(IllegalArgumentException.class, () -> Tokenizer.open(broken));
+    var e = assertThrows(LorakitInputException.class, () -> Tokenizer.open(broken));
     assertTrue(e.getMessage().startsWith(broken + " is not valid JSON (at line 1"), e.getMessage());
 
     Path notTokenizer = dir.resolve("config.json");
     Files.writeString(notTokenizer, "{\"model_type\": \"llama\"}");
-    e = assertThrows(IllegalArgumentException.class, () -> Tokenizer.open(notTokenizer));
+    e = assertThrows(LorakitInputException.class, () -> Tokenizer.open(notTokenizer));
     assertTrue(e.getMessage().startsWith(notTokenizer + " has no model.vocab"), e.getMessage());
 
     // Valid JSON with a vocabulary and special tokens, but a model type the tokenizers library rejects.
     Path strange = dir.resolve("strange.json");
     Files.writeString(strange, """
         {"model": {"type": "NoSuchModel", "vocab": {"<s>": 0, "</s>": 1}}, "added_tokens": []}""");
-    e = assertThrows(IllegalArgumentException.class, () -> Tokenizer.open(strange));
+    e = assertThrows(LorakitInputException.class, () -> Tokenizer.open(strange));
     assertTrue(e.getMessage().startsWith(strange + " is not a tokenizer.json the tokenizers library can read"),
         e.getMessage());
     assertTrue(!e.getMessage().contains("\n"), e.getMessage());
@@ -160,7 +161,7 @@ class TokenizerTest {
     Path noEos = dir.resolve("no-eos.json");
     Files.writeString(noEos, """
         {"model": {"type": "WordLevel", "vocab": {"<s>": 0, "a": 1}, "unk_token": "a"}, "added_tokens": []}""");
-    e = assertThrows(IllegalArgumentException.class, () -> Tokenizer.open(noEos));
+    e = assertThrows(LorakitInputException.class, () -> Tokenizer.open(noEos));
     assertTrue(e.getMessage().startsWith(noEos + " does not tell its end-of-sequence token"), e.getMessage());
   }
 

@@ -3,6 +3,7 @@ package dev.lorakit.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.lorakit.core.LorakitInputException;
 import dev.lorakit.eval.run.AnswerGenerator;
 import java.io.BufferedWriter;
 import java.io.IOException;
@@ -47,7 +48,7 @@ final class AnswerJournal implements AutoCloseable {
     if (!resume) {
       Files.deleteIfExists(file);
     } else if (!Files.isRegularFile(file)) {
-      throw new IllegalArgumentException("--resume was given but " + file.getParent() + " holds no interrupted "
+      throw new LorakitInputException("--resume was given but " + file.getParent() + " holds no interrupted "
           + "evaluation (no " + FILE + "); leave out --resume.");
     }
     Map<String, String> known = new HashMap<>();
@@ -57,7 +58,7 @@ final class AnswerJournal implements AutoCloseable {
     if (resume && !lines.isEmpty()) {
       String was = JSON.readTree(lines.get(0)).path("models").asText();
       if (!was.equals(models)) {
-        throw new IllegalArgumentException("--resume: the interrupted evaluation in " + file.getParent()
+        throw new LorakitInputException("--resume: the interrupted evaluation in " + file.getParent()
             + " was of " + was + ", not of " + models + "; give the same --model and --adapter, or leave out --resume.");
       }
     }

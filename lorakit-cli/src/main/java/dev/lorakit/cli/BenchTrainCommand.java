@@ -2,6 +2,7 @@ package dev.lorakit.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.lorakit.core.LorakitInputException;
 import dev.lorakit.core.backend.TimedBackend;
 import dev.lorakit.core.lora.LoraConfig;
 import dev.lorakit.core.lora.LoraSpec;
@@ -91,7 +92,7 @@ final class BenchTrainCommand implements Callable<Integer> {
       case "llama2-7b" -> new DecoderConfig(32000, 4096, 11008, 32, 32, 32, 128, 10000, 1e-5, 0, false, 4096);
       case "mistral-7b" -> new DecoderConfig(32000, 4096, 14336, 32, 32, 8, 128, 10000, 1e-5, 4096, false, 32768);
       case "tiny" -> new DecoderConfig(256, 64, 128, 2, 4, 2, 16, 10000, 1e-5, 0, false, 256);
-      default -> throw new IllegalArgumentException("--shape " + name + " is not known; use llama2-7b, mistral-7b or"
+      default -> throw new LorakitInputException("--shape " + name + " is not known; use llama2-7b, mistral-7b or"
           + " tiny.");
     };
   }
@@ -100,7 +101,7 @@ final class BenchTrainCommand implements Callable<Integer> {
     return switch (name) {
       case "qv" -> List.of("q_proj", "v_proj");
       case "all" -> ALL;
-      default -> throw new IllegalArgumentException("--targets " + name + " is not known; use qv or all.");
+      default -> throw new LorakitInputException("--targets " + name + " is not known; use qv or all.");
     };
   }
 
@@ -109,11 +110,11 @@ final class BenchTrainCommand implements Callable<Integer> {
     DecoderConfig config = shape(shape);
     List<String> names = targets(targets);
     if (rank < 1 || batch < 1 || seq < 2 || steps < 1 || warmup < 0 || lossChunk < 0) {
-      throw new IllegalArgumentException("--lora-r, --batch and --steps must be at least 1, --seq at least 2, and"
+      throw new LorakitInputException("--lora-r, --batch and --steps must be at least 1, --seq at least 2, and"
           + " --warmup and --loss-chunk at least 0.");
     }
     if (seq > config.maxPositions()) {
-      throw new IllegalArgumentException("--seq " + seq + " is longer than " + shape + "'s " + config.maxPositions()
+      throw new LorakitInputException("--seq " + seq + " is longer than " + shape + "'s " + config.maxPositions()
           + " positions.");
     }
     LoraSpec lora = LoraSpec.of(LoraConfig.of(rank, 2.0 * rank, 0.05, new TargetModules.Names(names)), config);
@@ -122,7 +123,7 @@ final class BenchTrainCommand implements Callable<Integer> {
     Precision p = switch (precision) {
       case "bf16" -> Precision.BF16;
       case "fp32" -> Precision.FP32;
-      default -> throw new IllegalArgumentException("--precision " + precision + " is not known; use bf16 or fp32.");
+      default -> throw new LorakitInputException("--precision " + precision + " is not known; use bf16 or fp32.");
     };
     TrainingMemory plan = TrainBench.plan(config, lora, batch, seq, checkpointing, lossChunk, p);
     PrintWriter out = spec.commandLine().getOut();
@@ -149,7 +150,7 @@ final class BenchTrainCommand implements Callable<Integer> {
     }
     CudaBackendProvider.Availability gpu = new CudaBackendProvider().availability();
     if (!gpu.available()) {
-      throw new IllegalArgumentException("bench-train needs an NVIDIA GPU (" + gpu.reason()
+      throw new LorakitInputException("bench-train needs an NVIDIA GPU (" + gpu.reason()
           + "); --dry-run prints the plan without one.");
     }
     // The peak GEMM of the 7B shapes is PEFT's 8192^3; a small shape gets a small one (a simulator runs it too).

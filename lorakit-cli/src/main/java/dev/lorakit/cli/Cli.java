@@ -1,5 +1,6 @@
 package dev.lorakit.cli;
 
+import dev.lorakit.core.LorakitInputException;
 import dev.lorakit.core.backend.Backend;
 import dev.lorakit.core.backend.Backends;
 import dev.lorakit.core.tensor.Precision;
@@ -7,6 +8,8 @@ import dev.lorakit.eval.cases.Task;
 import dev.lorakit.eval.prompt.PromptTemplates;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -22,8 +25,8 @@ final class Cli {
     if (name.toLowerCase(Locale.ROOT).equals("all")) return List.of(Task.REGIMEN, Task.MODALITY, Task.ICD10);
     try {
       return List.of(Task.fromName(name));
-    } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException("--task is \"" + name + "\", expected regimen, modality, icd10 or all.");
+    } catch (LorakitInputException e) {
+      throw new LorakitInputException("--task is \"" + name + "\", expected regimen, modality, icd10 or all.", e);
     }
   }
 
@@ -32,14 +35,19 @@ final class Cli {
    * those two options into a backend. {@code auto}'s choice is told on {@code err}.
    */
   static Backend backend(String device, Precision precision, PrintWriter err) {
-    Backend b = Backends.select(device, line -> {
-      err.println(line);
-      err.flush();
-    });
+    Backend b;
+    try {
+      b = Backends.select(device, line -> {
+        err.println(line);
+        err.flush();
+      });
+    } catch (LorakitInputException e) {
+      throw forOption("--device " + device, e);
+    }
     if (!b.supports(precision)) {
       String name = b.name().replaceAll(" \\(.*", "");
       b.close();
-      throw new IllegalArgumentException("--precision " + precision.label() + " needs a GPU: the " + name
+      throw new LorakitInputException("--precision " + precision.label() + " needs a GPU: the " + name
           + " backend computes in fp32 only; use --precision fp32 or --device cuda.");
     }
     return b;
@@ -47,7 +55,22 @@ final class Cli {
 
   /** {@code --precision}'s value: fp32 or bf16. */
   static Precision precision(String name) {
-    return Precision.parse(name);
+    try {
+      return Precision.parse(name);
+    } catch (LorakitInputException e) {
+      throw forOption("--precision " + name, e);
+    }
+  }
+
+  /**
+   * The library's sentence about a value the user gave, led by the option that gave it ({@code "--device cuda: the
+   * cuda device cannot be used: ..."}): the library does not know the command line's words, the user does.
+   */
+  static LorakitInputException forOption(String optionAndValue, LorakitInputException e) {
+    String m = e.getMessage();
+    String lowered = m.length() > 1 && Character.isUpperCase(m.charAt(0)) && !Character.isUpperCase(m.charAt(1))
+        ? Character.toLowerCase(m.charAt(0)) + m.substring(1) : m;
+    return new LorakitInputException(optionAndValue + ": " + lowered, e);
   }
 
   /** The default prompts, or those of {@code file} where it sets them. */
@@ -58,14 +81,14 @@ final class Cli {
   /** Creates the folder that will hold {@code file} (an output the user named), with one sentence if it cannot. */
   static void createParentFolder(Path file, String option) throws IOException {
     Path parent = file.toAbsolutePath().getParent();
-    if (parent == null || java.nio.file.Files.isDirectory(parent)) return;
+    if (parent == null || Files.isDirectory(parent)) return;
     try {
-      java.nio.file.Files.createDirectories(parent);
-    } catch (java.nio.file.FileSystemException e) {
+      Files.createDirectories(parent);
+    } catch (FileSystemException e) {
       Path existing = parent;
-      while (existing != null && !java.nio.file.Files.exists(existing)) existing = existing.getParent();
-      String why = existing != null && !java.nio.file.Files.isDirectory(existing) ? ", because " + existing + " is a file"
-          : e instanceof java.nio.file.AccessDeniedException ? " (permission denied)"
+      while (existing != null && !Files.exists(existing)) existing = existing.getParent();
+      String why = existing != null && !Files.isDirectory(existing) ? ", because " + existing + " is a file"
+          : e instanceof AccessDeniedException ? " (permission denied)"
           : " (" + (e.getReason() == null ? e.getClass().getSimpleName() : e.getReason()) + ")";
       throw new IOException(option + " " + file + ": cannot create the folder " + parent + why + ".");
     }
@@ -79,8 +102,8 @@ final class Cli {
 
   /** Fails with one sentence naming the option unless {@code dir} is an existing folder. */
   static void requireFolder(Path dir, String option) {
-    if (!Files.exists(dir)) throw new IllegalArgumentException(option + " " + dir + ": no such folder.");
-    if (!Files.isDirectory(dir)) throw new IllegalArgumentException(option + " " + dir + " is a file, not a folder.");
+    if (!Files.exists(dir)) throw new LorakitInputException(option + " " + dir + ": no such folder.");
+    if (!Files.isDirectory(dir)) throw new LorakitInputException(option + " " + dir + " is a file, not a folder.");
   }
 
   /**
@@ -88,9 +111,9 @@ final class Cli {
    * {@code overwrite}: a command that writes one file never replaces one by surprise.
    */
   static void requireNewFile(Path file, String option, boolean overwrite) {
-    if (Files.isDirectory(file)) throw new IllegalArgumentException(option + " " + file + " is a folder, not a file.");
+    if (Files.isDirectory(file)) throw new LorakitInputException(option + " " + file + " is a folder, not a file.");
     if (Files.exists(file) && !overwrite) {
-      throw new IllegalArgumentException(option + " " + file + " already exists; give --overwrite to replace it, or "
+      throw new LorakitInputException(option + " " + file + " already exists; give --overwrite to replace it, or "
           + "choose another file.");
     }
   }
@@ -98,7 +121,7 @@ final class Cli {
   /** Fails with one sentence naming the option unless {@code file} is an existing file (null: not given). */
   static void requireFile(Path file, String option) {
     if (file == null) return;
-    if (!Files.exists(file)) throw new IllegalArgumentException(option + " " + file + ": no such file.");
-    if (Files.isDirectory(file)) throw new IllegalArgumentException(option + " " + file + " is a folder, not a file.");
+    if (!Files.exists(file)) throw new LorakitInputException(option + " " + file + ": no such file.");
+    if (Files.isDirectory(file)) throw new LorakitInputException(option + " " + file + " is a folder, not a file.");
   }
 }

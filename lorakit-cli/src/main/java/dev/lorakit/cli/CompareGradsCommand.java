@@ -1,5 +1,6 @@
 package dev.lorakit.cli;
 
+import dev.lorakit.core.LorakitInputException;
 import dev.lorakit.core.io.SafeTensorsFile;
 import dev.lorakit.core.tensor.Errors;
 import java.io.IOException;
@@ -84,7 +85,7 @@ final class CompareGradsCommand implements Callable<Integer> {
   public Integer call() throws IOException {
     PrintWriter o = spec.commandLine().getOut();
     if (peerFactor <= 0 || !Double.isFinite(peerFactor)) {
-      throw new IllegalArgumentException("--peer-factor is " + peerFactor + ", expected a positive number.");
+      throw new LorakitInputException("--peer-factor is " + peerFactor + ", expected a positive number.");
     }
     try (SafeTensorsFile r = SafeTensorsFile.open(reference)) {
       Distance d = distance(actual, r);
@@ -129,15 +130,15 @@ final class CompareGradsCommand implements Callable<Integer> {
       for (String n : r.names()) if (n.startsWith("grad.")) names.add(n);
       TreeSet<String> ours = new TreeSet<>();
       for (String n : a.names()) if (n.startsWith("grad.")) ours.add(n);
-      if (!a.names().contains("loss")) throw new IllegalArgumentException(file + " has no tensor \"loss\".");
-      if (!r.names().contains("loss")) throw new IllegalArgumentException(reference + " has no tensor \"loss\".");
-      if (names.isEmpty()) throw new IllegalArgumentException(reference + " has no grad.* tensors.");
+      if (!a.names().contains("loss")) throw new LorakitInputException(file + " has no tensor \"loss\".");
+      if (!r.names().contains("loss")) throw new LorakitInputException(reference + " has no tensor \"loss\".");
+      if (names.isEmpty()) throw new LorakitInputException(reference + " has no grad.* tensors.");
       if (!ours.equals(names)) {
         TreeSet<String> missing = new TreeSet<>(names);
         missing.removeAll(ours);
         TreeSet<String> extra = new TreeSet<>(ours);
         extra.removeAll(names);
-        throw new IllegalArgumentException("The two files hold different gradients: " + file + " lacks "
+        throw new LorakitInputException("The two files hold different gradients: " + file + " lacks "
             + (missing.isEmpty() ? "none" : "\"" + missing.first() + "\"" + (missing.size() > 1 ? " and "
             + (missing.size() - 1) + " more" : "")) + " and has " + (extra.isEmpty() ? "none extra" : "\""
             + extra.first() + "\"" + (extra.size() > 1 ? " and " + (extra.size() - 1) + " more" : "")
@@ -148,7 +149,7 @@ final class CompareGradsCommand implements Callable<Integer> {
       List<Row> rows = new ArrayList<>();
       for (String n : names) {
         if (!Arrays.equals(a.info(n).shape(), r.info(n).shape())) {
-          throw new IllegalArgumentException("\"" + n + "\" has shape " + Arrays.toString(a.info(n).shape()) + " in "
+          throw new LorakitInputException("\"" + n + "\" has shape " + Arrays.toString(a.info(n).shape()) + " in "
               + file + " but " + Arrays.toString(r.info(n).shape()) + " in " + reference + ".");
         }
         rows.add(new Row(n, Errors.relativeL2(a.floats(n), r.floats(n))));

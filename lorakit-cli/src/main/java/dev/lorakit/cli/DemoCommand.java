@@ -1,5 +1,6 @@
 package dev.lorakit.cli;
 
+import dev.lorakit.core.LorakitInputException;
 import dev.lorakit.core.backend.Backend;
 import dev.lorakit.core.io.OutputFolder;
 import dev.lorakit.core.lora.LoraWeights;
@@ -100,8 +101,8 @@ final class DemoCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws IOException {
-    if (cases < 20) throw new IllegalArgumentException("--cases is " + cases + ", expected at least 20.");
-    if (steps < 1) throw new IllegalArgumentException("--steps is " + steps + ", expected at least 1.");
+    if (cases < 20) throw new LorakitInputException("--cases is " + cases + ", expected at least 20.");
+    if (steps < 1) throw new LorakitInputException("--steps is " + steps + ", expected at least 1.");
     PrintWriter o = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
     boolean terminal = ProgressBar.stderrIsTerminal();

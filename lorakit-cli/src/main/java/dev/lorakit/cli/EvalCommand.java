@@ -3,6 +3,7 @@ package dev.lorakit.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.lorakit.core.LorakitInputException;
 import dev.lorakit.core.backend.Backend;
 import dev.lorakit.core.io.OutputFolder;
 import dev.lorakit.core.lora.LoraWeights;
@@ -99,11 +100,11 @@ final class EvalCommand implements Callable<Integer> {
     List<Task> tasks = Cli.tasks(task);
     Cli.precision(modelOptions.precision);
     if (compareBase && modelOptions.adapter == null) {
-      throw new IllegalArgumentException("--compare-base needs --adapter (the tuned model to compare with the base).");
+      throw new LorakitInputException("--compare-base needs --adapter (the tuned model to compare with the base).");
     }
     Map<Task, Integer> limits = Evaluation.defaultMaxNewTokens();
     if (maxNewTokens != null) {
-      if (maxNewTokens < 1) throw new IllegalArgumentException("--max-new-tokens must be at least 1.");
+      if (maxNewTokens < 1) throw new LorakitInputException("--max-new-tokens must be at least 1.");
       limits = new EnumMap<>(Task.class);
       for (Task t : Task.values()) limits.put(t, maxNewTokens);
     }
@@ -114,9 +115,9 @@ final class EvalCommand implements Callable<Integer> {
     Cli.requireFile(trainingLog, "--training-log");
     CaseFile.Contents contents = CaseFile.readToAnswer(data, tasks);
     List<Case> cases = contents.cases();
-    if (cases.isEmpty()) throw new IllegalArgumentException(data + " holds no cases.");
+    if (cases.isEmpty()) throw new LorakitInputException(data + " holds no cases.");
     if (!contents.labelled() && compareBase) {
-      throw new IllegalArgumentException("--compare-base scores answers against references, but " + data
+      throw new LorakitInputException("--compare-base scores answers against references, but " + data
           + " holds none; leave --compare-base out to only write the answers.");
     }
     PromptTemplates prompts = Cli.templates(templates);
@@ -181,12 +182,12 @@ final class EvalCommand implements Callable<Integer> {
     if (tooLong.isEmpty()) return cases;
     String ids = Cli.firstTen(tooLong);
     if (!skipTooLong) {
-      throw new IllegalArgumentException("--data " + data + ": " + tooLong.size() + " case(s) do not fit in the model's"
+      throw new LorakitInputException("--data " + data + ": " + tooLong.size() + " case(s) do not fit in the model's"
           + " context of " + context + " tokens with their answers (" + ids + "); shorten them, lower "
           + "--max-new-tokens, or give --skip-too-long to leave them out.");
     }
     if (fit.isEmpty()) {
-      throw new IllegalArgumentException("--data " + data + ": no case fits in the model's context of " + context
+      throw new LorakitInputException("--data " + data + ": no case fits in the model's context of " + context
           + " tokens with its answers.");
     }
     err.printf(Locale.ROOT, "Left out %d case(s) longer than the context of %d tokens: %s.%n", tooLong.size(), context,

@@ -2,6 +2,7 @@ package dev.lorakit.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.lorakit.core.LorakitInputException;
 import dev.lorakit.core.backend.Backend;
 import dev.lorakit.core.lora.LoraWeights;
 import dev.lorakit.core.nn.Sampler;
@@ -82,9 +83,9 @@ final class GenerateCommand implements Callable<Integer> {
     PrintWriter err = spec.commandLine().getErr();
     List<Task> tasks = task == null ? List.of() : Cli.tasks(task);
     if (input.caseFile != null && tasks.isEmpty()) {
-      throw new IllegalArgumentException("--case-file needs --task (which question to ask about each case).");
+      throw new LorakitInputException("--case-file needs --task (which question to ask about each case).");
     }
-    if (maxNewTokens != null && maxNewTokens < 1) throw new IllegalArgumentException("--max-new-tokens must be at least 1.");
+    if (maxNewTokens != null && maxNewTokens < 1) throw new LorakitInputException("--max-new-tokens must be at least 1.");
     Sampler.Settings sampling = new Sampler.Settings(temperature, topK, topP, seed);
     PromptTemplates prompts = Cli.templates(templates);
     List<Case> cases = input.caseFile == null ? List.of() : CaseFile.read(input.caseFile, List.of()); // answers not needed

@@ -1,5 +1,6 @@
 package dev.lorakit.cli;
 
+import dev.lorakit.core.LorakitInputException;
 import dev.lorakit.core.backend.Backend;
 import dev.lorakit.core.io.SafeTensorsDtype;
 import dev.lorakit.core.io.SafeTensorsFile;
@@ -77,12 +78,12 @@ final class LoraGradsCommand implements Callable<Integer> {
     try (SafeTensorsFile f = SafeTensorsFile.open(batchFile)) {
       for (String name : new String[] {"input_ids", "labels"}) {
         if (!f.names().contains(name)) {
-          throw new IllegalArgumentException("--batch " + batchFile + " has no tensor \"" + name + "\".");
+          throw new LorakitInputException("--batch " + batchFile + " has no tensor \"" + name + "\".");
         }
       }
       TensorInfo info = f.info("input_ids");
       if (info.shape().length != 2 || !Arrays.equals(info.shape(), f.info("labels").shape())) {
-        throw new IllegalArgumentException("--batch " + batchFile + ": input_ids " + Arrays.toString(info.shape())
+        throw new LorakitInputException("--batch " + batchFile + ": input_ids " + Arrays.toString(info.shape())
             + " and labels " + Arrays.toString(f.info("labels").shape()) + " must both be [batch, seq].");
       }
       batch = Math.toIntExact(info.shape()[0]);

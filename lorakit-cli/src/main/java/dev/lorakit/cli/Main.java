@@ -37,6 +37,9 @@ public final class Main implements Runnable {
   /** Exit status for an error the user can fix (bad file, bad argument, bad configuration). */
   public static final int USER_ERROR = 2;
 
+  /** Exit status for a bug in lorakit (a broken internal contract); stderr holds the stack trace. */
+  public static final int BUG = 1;
+
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   @Override

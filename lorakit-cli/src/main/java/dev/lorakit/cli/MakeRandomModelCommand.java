@@ -1,5 +1,6 @@
 package dev.lorakit.cli;
 
+import dev.lorakit.core.LorakitInputException;
 import dev.lorakit.core.nn.DecoderConfig;
 import dev.lorakit.models.ModelFolder;
 import java.io.IOException;
@@ -68,8 +69,8 @@ final class MakeRandomModelCommand implements Callable<Integer> {
   @Override
   public Integer call() throws IOException {
     RandomModel model = RandomModel.shape(shape);
-    if (rank < 1) throw new IllegalArgumentException("--lora-r must be at least 1, not " + rank + ".");
-    if (shardMib < 1) throw new IllegalArgumentException("--shard-mib must be at least 1, not " + shardMib + ".");
+    if (rank < 1) throw new LorakitInputException("--lora-r must be at least 1, not " + rank + ".");
+    if (shardMib < 1) throw new LorakitInputException("--shard-mib must be at least 1, not " + shardMib + ".");
     if (batchOut != null) model.checkBatch(batch, seq);
     PrintWriter o = spec.commandLine().getOut();
     long start = System.nanoTime();

@@ -1,5 +1,6 @@
 package dev.lorakit.cli;
 
+import dev.lorakit.core.LorakitInputException;
 import dev.lorakit.core.backend.CpuBackend;
 import dev.lorakit.core.io.OutputFolder;
 import dev.lorakit.core.io.SafeTensors;
@@ -58,7 +59,7 @@ record RandomModel(String name, int vocab, int hidden, int intermediate, int lay
     for (RandomModel m : SHAPES) {
       if (m.name.equals(name)) return m;
     }
-    throw new IllegalArgumentException("--shape is \"" + name + "\", expected "
+    throw new LorakitInputException("--shape is \"" + name + "\", expected "
         + String.join(" or ", SHAPES.stream().map(RandomModel::name).toList()) + ".");
   }
 
@@ -203,7 +204,7 @@ record RandomModel(String name, int vocab, int hidden, int intermediate, int lay
   /** One sentence unless a batch of {@code batch x seq} tokens fits this model. */
   void checkBatch(int batch, int seq) {
     if (batch < 1 || seq < 2 || seq > maxPositions()) {
-      throw new IllegalArgumentException("--batch must be at least 1 and --seq from 2 to " + maxPositions()
+      throw new LorakitInputException("--batch must be at least 1 and --seq from 2 to " + maxPositions()
           + ", not " + batch + " and " + seq + ".");
     }
   }

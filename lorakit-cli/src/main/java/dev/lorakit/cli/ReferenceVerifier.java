@@ -1,5 +1,6 @@
 package dev.lorakit.cli;
 
+import dev.lorakit.core.LorakitInputException;
 import dev.lorakit.core.tensor.Errors;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -155,7 +156,7 @@ final class ReferenceVerifier {
         for (String name : hidden) {
             int i = index(HIDDEN, name);
             if (i > c.layers()) {
-                throw new IllegalArgumentException("reference.safetensors holds " + name + ", but the model has "
+                throw new LorakitInputException("reference.safetensors holds " + name + ", but the model has "
                         + c.layers() + " layers, so hidden states go from base_hidden.0 to base_hidden." + c.layers() + ".");
             }
             compare(ref, name, backend.download(a.hidden(i)), new long[] {batch, seq, c.hidden()}, tol.activations());
@@ -164,7 +165,7 @@ final class ReferenceVerifier {
                 tol.activations());
         if (ref.contains("base_loss")) {
             if (labels == null) {
-                throw new IllegalArgumentException("reference.safetensors holds base_loss but no labels to compute it from.");
+                throw new LorakitInputException("reference.safetensors holds base_loss but no labels to compute it from.");
             }
             compareLoss(ref, "base_loss", CausalLmLoss.loss(d, ids, labels, batch));
         } else {
@@ -189,7 +190,7 @@ final class ReferenceVerifier {
         int[] expected = ref.ints("greedy_tokens");
         if (promptLength < 1 || promptLength > seq || expected.length < promptLength || row < 0
                 || row >= ids.length / seq) {
-            throw new IllegalArgumentException("reference.json's greedy settings (prompt_len " + promptLength + ", row "
+            throw new LorakitInputException("reference.json's greedy settings (prompt_len " + promptLength + ", row "
                     + row + ") do not fit input_ids of " + ids.length / seq + " x " + seq + " and greedy_tokens of "
                     + expected.length + ".");
         }
@@ -281,7 +282,7 @@ final class ReferenceVerifier {
         }
         for (String field : List.of("lr", "beta1", "beta2", "eps", "weight_decay")) {
             if (!a.path(field).isNumber()) {
-                throw new IllegalArgumentException("reference.json's adamw block has no number \"" + field + "\".");
+                throw new LorakitInputException("reference.json's adamw block has no number \"" + field + "\".");
             }
         }
         return new AdamW.Settings(a.get("beta1").asDouble(), a.get("beta2").asDouble(), a.get("eps").asDouble(),
@@ -306,7 +307,7 @@ final class ReferenceVerifier {
         }
         for (String n : ref.names()) {
             if (n.startsWith(prefix) && !names.contains(n)) {
-                throw new IllegalArgumentException("reference.safetensors holds " + n + ", but adapter_init/ has no tensor "
+                throw new LorakitInputException("reference.safetensors holds " + n + ", but adapter_init/ has no tensor "
                         + n.substring(prefix.length()) + ".");
             }
         }
@@ -358,7 +359,7 @@ final class ReferenceVerifier {
 
     private static String require(TensorSource ref, String name) {
         if (!ref.contains(name)) {
-            throw new IllegalArgumentException(ref.path() + " has no tensor \"" + name + "\"; a reference needs the "
+            throw new LorakitInputException(ref.path() + " has no tensor \"" + name + "\"; a reference needs the "
                     + "token ids it was computed from.");
         }
         return name;
@@ -371,8 +372,8 @@ final class ReferenceVerifier {
         }
     }
 
-    private static IllegalArgumentException malformed(String name, long[] actual, String expected) {
-        return new IllegalArgumentException("reference.safetensors: tensor \"" + name + "\" has shape "
+    private static LorakitInputException malformed(String name, long[] actual, String expected) {
+        return new LorakitInputException("reference.safetensors: tensor \"" + name + "\" has shape "
                 + Arrays.toString(actual) + ", but the model and input_ids call for " + expected + ".");
     }
 

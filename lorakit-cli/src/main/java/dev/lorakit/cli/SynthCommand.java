@@ -1,5 +1,6 @@
 package dev.lorakit.cli;
 
+import dev.lorakit.core.LorakitInputException;
 import dev.lorakit.eval.cases.Case;
 import dev.lorakit.eval.cases.CaseFile;
 import dev.lorakit.eval.cases.CaseSummary;
@@ -49,8 +50,8 @@ final class SynthCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws IOException {
-    if (n < 1) throw new IllegalArgumentException("--n is " + n + ", expected a whole number of cases of at least 1.");
-    if (!(noise >= 0 && noise <= 1)) throw new IllegalArgumentException("--noise is " + noise + ", expected 0 to 1.");
+    if (n < 1) throw new LorakitInputException("--n is " + n + ", expected a whole number of cases of at least 1.");
+    if (!(noise >= 0 && noise <= 1)) throw new LorakitInputException("--noise is " + noise + ", expected 0 to 1.");
     Cli.requireNewFile(out, "--out", overwrite);
     long start = System.nanoTime();
     List<Case> cases = new SyntheticCases(seed, noise).generate(n);

@@ -1,10 +1,14 @@
 package dev.lorakit.cli;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.lorakit.core.LorakitInputException;
 import dev.lorakit.core.backend.Backend;
 import dev.lorakit.core.io.OutputFolder;
+import dev.lorakit.core.lora.LoraConfig;
+import dev.lorakit.core.optim.AdamW;
 import dev.lorakit.core.tensor.Precision;
 import dev.lorakit.core.train.Trainer;
+import dev.lorakit.core.train.TrainingRun;
 import dev.lorakit.core.train.Validation;
 import dev.lorakit.eval.cases.Task;
 import dev.lorakit.eval.prompt.PromptTemplates;
@@ -69,18 +73,18 @@ final class TrainCommand implements Callable<Integer> {
           + "{diagnosis}); tasks left out keep the built-in prompts.")
   Path templates;
 
-  @Option(names = "--lora-r", defaultValue = "16", paramLabel = "R", description = "LoRA rank (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--lora-r", defaultValue = "" + LoraConfig.DEFAULT_R, paramLabel = "R", description = "LoRA rank (default: ${DEFAULT-VALUE}).")
   int loraR;
 
-  @Option(names = "--lora-alpha", defaultValue = "32", paramLabel = "ALPHA",
+  @Option(names = "--lora-alpha", defaultValue = "" + LoraConfig.DEFAULT_ALPHA, paramLabel = "ALPHA",
       description = "LoRA alpha; the update is scaled by alpha/r (default: ${DEFAULT-VALUE}).")
   double loraAlpha;
 
-  @Option(names = "--lora-dropout", defaultValue = "0.05", paramLabel = "P",
+  @Option(names = "--lora-dropout", defaultValue = "" + LoraConfig.DEFAULT_DROPOUT, paramLabel = "P",
       description = "Dropout on the LoRA path's input (default: ${DEFAULT-VALUE}).")
   double loraDropout;
 
-  @Option(names = "--target-modules", defaultValue = "q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj",
+  @Option(names = "--target-modules", defaultValue = LoraConfig.DEFAULT_TARGET_MODULES,
       split = ",", paramLabel = "NAMES",
       description = "Projections to adapt, comma-separated, or all-linear (default: ${DEFAULT-VALUE}).")
   List<String> targetModules;
@@ -88,14 +92,14 @@ final class TrainCommand implements Callable<Integer> {
   @Option(names = "--use-rslora", description = "Rank-stabilised scaling alpha/sqrt(r) (default: ${DEFAULT-VALUE}).")
   boolean useRslora;
 
-  @Option(names = "--lr", defaultValue = "2e-4", paramLabel = "LR", description = "Peak learning rate (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--lr", defaultValue = "" + Trainer.Settings.DEFAULT_LR, paramLabel = "LR", description = "Peak learning rate (default: ${DEFAULT-VALUE}).")
   double lr;
 
-  @Option(names = "--schedule", defaultValue = "cosine", paramLabel = "NAME",
+  @Option(names = "--schedule", defaultValue = Trainer.Settings.DEFAULT_SCHEDULE, paramLabel = "NAME",
       description = "Learning-rate schedule after warmup: constant, linear or cosine (default: ${DEFAULT-VALUE}).")
   String schedule;
 
-  @Option(names = "--warmup", defaultValue = "10", paramLabel = "STEPS",
+  @Option(names = "--warmup", defaultValue = "" + Trainer.Settings.DEFAULT_WARMUP, paramLabel = "STEPS",
       description = "Linear warmup steps (default: ${DEFAULT-VALUE}).")
   int warmup;
 
@@ -107,11 +111,11 @@ final class TrainCommand implements Callable<Integer> {
       description = "Optimizer steps; 0 means as many as --epochs need (default: ${DEFAULT-VALUE}).")
   int maxSteps;
 
-  @Option(names = "--batch-size", defaultValue = "4", paramLabel = "N",
+  @Option(names = "--batch-size", defaultValue = "" + Trainer.Settings.DEFAULT_BATCH_SIZE, paramLabel = "N",
       description = "Sequences per micro-batch (default: ${DEFAULT-VALUE}).")
   int batchSize;
 
-  @Option(names = "--grad-accum", defaultValue = "4", paramLabel = "N",
+  @Option(names = "--grad-accum", defaultValue = "" + Trainer.Settings.DEFAULT_GRAD_ACCUM, paramLabel = "N",
       description = "Micro-batches per optimizer step (default: ${DEFAULT-VALUE}).")
   int gradAccum;
 
@@ -119,15 +123,15 @@ final class TrainCommand implements Callable<Integer> {
       description = "Longest example in tokens; longer ones are left out and counted (default: ${DEFAULT-VALUE}).")
   int maxSeqLen;
 
-  @Option(names = "--weight-decay", defaultValue = "0.0", paramLabel = "WD",
+  @Option(names = "--weight-decay", defaultValue = "" + AdamW.Settings.DEFAULT_WEIGHT_DECAY, paramLabel = "WD",
       description = "AdamW's decoupled weight decay (default: ${DEFAULT-VALUE}).")
   double weightDecay;
 
-  @Option(names = "--max-grad-norm", defaultValue = "1.0", paramLabel = "NORM",
+  @Option(names = "--max-grad-norm", defaultValue = "" + Trainer.Settings.DEFAULT_MAX_GRAD_NORM, paramLabel = "NORM",
       description = "Gradient clipping threshold, 0 for none (default: ${DEFAULT-VALUE}).")
   double maxGradNorm;
 
-  @Option(names = "--seed", defaultValue = "42", paramLabel = "SEED",
+  @Option(names = "--seed", defaultValue = "" + Trainer.Settings.DEFAULT_SEED, paramLabel = "SEED",
       description = "Seed of the adapter's initialisation, the data order and dropout (default: ${DEFAULT-VALUE}).")
   long seed;
 
@@ -139,7 +143,7 @@ final class TrainCommand implements Callable<Integer> {
       description = "fp32, or bf16 (frozen weights in bfloat16; on a GPU the activations too) (default: ${DEFAULT-VALUE}).")
   String precision;
 
-  @Option(names = "--checkpoint-every", defaultValue = "100", paramLabel = "STEPS",
+  @Option(names = "--checkpoint-every", defaultValue = "" + TrainingRun.DEFAULT_CHECKPOINT_EVERY, paramLabel = "STEPS",
       description = "Steps between checkpoints, 0 for none (a stop always writes one) (default: ${DEFAULT-VALUE}).")
   int checkpointEvery;
 
@@ -172,12 +176,12 @@ final class TrainCommand implements Callable<Integer> {
 
   @Option(names = "--eval-every", paramLabel = "STEPS",
       description = "Steps between validation measurements; the last step is always measured (default: "
-          + DEFAULT_EVAL_EVERY + ").")
+          + Validation.Settings.DEFAULT_EVERY + ").")
   Integer evalEvery;
 
   @Option(names = "--early-stopping-patience", paramLabel = "K",
       description = "End the run (as finished) after K validation measurements in a row without a new lowest loss; "
-          + "0 never stops early (default: 0).")
+          + "0 never stops early (default: " + Validation.Settings.DEFAULT_PATIENCE + ").")
   Integer earlyStoppingPatience;
 
   @Option(names = "--gpus", defaultValue = "1", paramLabel = "N",
@@ -192,8 +196,6 @@ final class TrainCommand implements Callable<Integer> {
           + "MASTER_ADDR, MASTER_PORT (29500 if unset) where the ranks meet; rank 0 writes --out, the others nothing "
           + "(default: ${DEFAULT-VALUE}).")
   boolean distributed;
-
-  static final int DEFAULT_EVAL_EVERY = 100;
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
@@ -211,7 +213,7 @@ final class TrainCommand implements Callable<Integer> {
         warmup, epochs, maxSteps, batchSize, gradAccum, maxSeqLen, seed, checkpointEvery, activationCheckpointing,
         weightDecay, maxGradNorm, skipNonFinite);
     if (resume && overwrite) {
-      throw new IllegalArgumentException("--resume continues the run in --out and --overwrite starts it again; "
+      throw new LorakitInputException("--resume continues the run in --out and --overwrite starts it again; "
           + "give one of them.");
     }
     Cli.requireFile(data, "--data");
@@ -243,7 +245,7 @@ final class TrainCommand implements Callable<Integer> {
     try (StopSignal signal = stop != null ? stop : StopSignal.onInterrupt();
         OutputFolder folder = OutputFolder.claim(out, "--out", "train", overwrite)) {
       if (!resume && !overwrite && FineTune.holdsRun(folder)) {
-        throw new IllegalArgumentException("--out " + out + " already holds a training run; continue it with --resume, "
+        throw new LorakitInputException("--out " + out + " already holds a training run; continue it with --resume, "
             + "or give --overwrite to start it again (or choose another folder).");
       }
       if (resume) {
@@ -314,23 +316,23 @@ final class TrainCommand implements Callable<Integer> {
   /** The validation options checked together; null when there is no validation. */
   private Validation.Settings validationSettings() {
     if (evalData != null && valFraction != 0) {
-      throw new IllegalArgumentException("--eval-data and --val-fraction both name the validation set; give one.");
+      throw new LorakitInputException("--eval-data and --val-fraction both name the validation set; give one.");
     }
     if (valFraction != 0 && !(valFraction > 0 && valFraction < 1)) {
-      throw new IllegalArgumentException("--val-fraction is " + valFraction + ", expected a fraction between 0 and 1.");
+      throw new LorakitInputException("--val-fraction is " + valFraction + ", expected a fraction between 0 and 1.");
     }
     if (evalData == null && valFraction == 0) {
       if (evalEvery != null || earlyStoppingPatience != null) {
-        throw new IllegalArgumentException((evalEvery != null ? "--eval-every" : "--early-stopping-patience")
+        throw new LorakitInputException((evalEvery != null ? "--eval-every" : "--early-stopping-patience")
             + " needs a validation set: give --eval-data or --val-fraction.");
       }
       return null;
     }
-    int every = evalEvery != null ? evalEvery : DEFAULT_EVAL_EVERY;
-    int patience = earlyStoppingPatience != null ? earlyStoppingPatience : 0;
-    if (every < 1) throw new IllegalArgumentException("--eval-every is " + every + ", expected at least 1.");
+    int every = evalEvery != null ? evalEvery : Validation.Settings.DEFAULT_EVERY;
+    int patience = earlyStoppingPatience != null ? earlyStoppingPatience : Validation.Settings.DEFAULT_PATIENCE;
+    if (every < 1) throw new LorakitInputException("--eval-every is " + every + ", expected at least 1.");
     if (patience < 0) {
-      throw new IllegalArgumentException("--early-stopping-patience is " + patience + ", expected 0 or more.");
+      throw new LorakitInputException("--early-stopping-patience is " + patience + ", expected 0 or more.");
     }
     return new Validation.Settings(every, patience);
   }
@@ -340,13 +342,13 @@ final class TrainCommand implements Callable<Integer> {
     String what = evalData != null ? "--eval-data " + evalData : "the --val-fraction held-out part of --data";
     if (held.skipped() > 0) err.println(held.leftOut("validation examples", maxSeqLen));
     if (held.examples().isEmpty()) {
-      throw new IllegalArgumentException("No example of " + what + " fits in --max-seq-len " + maxSeqLen
+      throw new LorakitInputException("No example of " + what + " fits in --max-seq-len " + maxSeqLen
           + " tokens; raise it.");
     }
     try {
       return new Validation(held.examples(), batchSize, m.tokenizer().specialTokens().paddingId(), settings);
-    } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException(what + " has no example with an answer to learn; the validation loss "
+    } catch (LorakitInputException e) {
+      throw new LorakitInputException(what + " has no example with an answer to learn; the validation loss "
           + "would be empty.");
     }
   }

@@ -1,5 +1,6 @@
 package dev.lorakit.cli;
 
+import dev.lorakit.core.LorakitInputException;
 import java.util.List;
 
 /**
@@ -35,17 +36,17 @@ record TrainSettings(int loraR, double loraAlpha, double loraDropout, List<Strin
     positive("--batch-size", batchSize);
     positive("--grad-accum", gradAccum);
     positive("--max-seq-len", maxSeqLen);
-    if (!(lr > 0)) throw new IllegalArgumentException("--lr is " + lr + ", expected a positive learning rate.");
+    if (!(lr > 0)) throw new LorakitInputException("--lr is " + lr + ", expected a positive learning rate.");
     if (!(epochs > 0) && maxSteps <= 0) {
-      throw new IllegalArgumentException("--epochs is " + epochs + ", expected a positive number (or set --max-steps).");
+      throw new LorakitInputException("--epochs is " + epochs + ", expected a positive number (or set --max-steps).");
     }
     if (maxSteps < 0 || warmup < 0 || checkpointEvery < 0) {
-      throw new IllegalArgumentException("--max-steps, --warmup and --checkpoint-every must not be negative.");
+      throw new LorakitInputException("--max-steps, --warmup and --checkpoint-every must not be negative.");
     }
   }
 
   private static void positive(String option, int value) {
-    if (value < 1) throw new IllegalArgumentException(option + " is " + value + ", expected at least 1.");
+    if (value < 1) throw new LorakitInputException(option + " is " + value + ", expected at least 1.");
   }
 
   /** The optimizer steps for {@code examples} training examples. */

@@ -1,5 +1,6 @@
 package dev.lorakit.cli;
 
+import dev.lorakit.core.LorakitInputException;
 import dev.lorakit.core.backend.Backend;
 import dev.lorakit.core.train.Example;
 import dev.lorakit.core.train.Validation;
@@ -59,7 +60,7 @@ final class TrainingData {
 
   private static ChatTemplate chatTemplate(Path file, Path modelFolder, Path given) throws IOException {
     if (given != null) return ChatTemplate.read(given);
-    return ChatTemplate.of(modelFolder).orElseThrow(() -> new IllegalArgumentException(file + " is chat data, but "
+    return ChatTemplate.of(modelFolder).orElseThrow(() -> new LorakitInputException(file + " is chat data, but "
         + modelFolder + " has no chat template (tokenizer_config.json chat_template); give one with --chat-template."));
   }
 
@@ -69,8 +70,8 @@ final class TrainingData {
     for (ChatFile.Conversation c : chats) {
       try {
         out.add(template.renderForTraining(c.messages()));
-      } catch (IllegalArgumentException e) {
-        throw new IllegalArgumentException(file.getFileName() + " line " + c.line() + ": " + e.getMessage());
+      } catch (LorakitInputException e) {
+        throw new LorakitInputException(file.getFileName() + " line " + c.line() + ": " + e.getMessage());
       }
     }
     return out;
@@ -80,12 +81,12 @@ final class TrainingData {
    * This data split into the part trained on and a held-out part of {@code fraction} of its records (cases,
    * pairs or conversations, so that a case's tasks stay together), drawn with {@code seed}: {@code [train, heldOut]}.
    *
-   * @throws IllegalArgumentException when there are fewer than two records to split
+   * @throws LorakitInputException when there are fewer than two records to split
    */
   List<TrainingData> split(double fraction, long seed) {
     int n = cases.size() + pairs.size() + chats.size();
     if (n < 2) {
-      throw new IllegalArgumentException("--val-fraction needs at least two records in --data to hold some out; "
+      throw new LorakitInputException("--val-fraction needs at least two records in --data to hold some out; "
           + "there are " + n + ".");
     }
     List<List<Case>> c = cases.isEmpty() ? List.of(cases, cases) : Validation.split(cases, fraction, seed);

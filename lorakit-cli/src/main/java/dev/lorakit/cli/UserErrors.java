@@ -1,6 +1,8 @@
 package dev.lorakit.cli;
 
-import java.io.FileNotFoundException;
+import dev.lorakit.core.LorakitInputException;
+import java.io.IOException;
+import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.nio.charset.CharacterCodingException;
 import java.nio.file.AccessDeniedException;
@@ -10,11 +12,14 @@ import java.nio.file.FileSystemException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.NotDirectoryException;
 import java.util.List;
+import java.util.Locale;
 import picocli.CommandLine;
 
 /**
- * Turns the exceptions a user can cause into one sentence on stderr and exit status 2. Anything else is a
- * bug in lorakit and keeps its stack trace (exit status 1).
+ * Turns the exceptions a user can cause ({@link LorakitInputException}, I/O errors, bad options, an exhausted heap)
+ * into one sentence on stderr and exit status 2. Anything else, an {@link IllegalArgumentException} or
+ * {@link IllegalStateException} included, is a bug in lorakit: its stack trace goes to stderr and the exit status
+ * is 1.
  */
 final class UserErrors implements CommandLine.IExecutionExceptionHandler {
 
@@ -26,7 +31,11 @@ final class UserErrors implements CommandLine.IExecutionExceptionHandler {
       cl.getErr().flush();
       return Main.USER_ERROR;
     }
-    throw new RuntimeException(ex);
+    PrintWriter err = cl.getErr();
+    err.println(prefix(cl) + "internal error (a bug in lorakit; please report it with what follows):");
+    ex.printStackTrace(err);
+    err.flush();
+    return Main.BUG;
   }
 
   /** A bad option or argument: one sentence on stderr (no usage dump), exit status 2. */
@@ -50,7 +59,7 @@ final class UserErrors implements CommandLine.IExecutionExceptionHandler {
   /** What lorakit says when the heap is exhausted, which is the size of the work, not a bug. */
   static int outOfMemory(CommandLine cl) {
     long max = Runtime.getRuntime().maxMemory();
-    String heap = max >= 1L << 30 ? String.format(java.util.Locale.ROOT, "%.1f GiB", max / (double) (1L << 30))
+    String heap = max >= 1L << 30 ? String.format(Locale.ROOT, "%.1f GiB", max / (double) (1L << 30))
         : (max >> 20) + " MiB";
     CommandLine.Model.OptionSpec m = cl.getCommandSpec().findOption("--model");
     CommandLine.Model.OptionSpec r = cl.getCommandSpec().findOption("--lora-r");
@@ -63,11 +72,9 @@ final class UserErrors implements CommandLine.IExecutionExceptionHandler {
     return Main.USER_ERROR;
   }
 
+  /** A problem in what the user gave (a file, data, a setting) or in the files around them: not a bug. */
   static boolean isUserError(Throwable t) {
-    return t instanceof IllegalArgumentException
-        || t instanceof dev.lorakit.core.LorakitInputException
-        || t instanceof FileNotFoundException
-        || t instanceof java.io.IOException;
+    return t instanceof LorakitInputException || t instanceof IOException;
   }
 
   private static String name(CommandLine cl) {

@@ -74,7 +74,7 @@ class GpuCliTest {
       MainTest.Run r = MainTest.run("verify-reference", dir.toString(), "--device", "cuda", "--precision", precision);
       assertEquals(2, r.status(), r.out() + r.err());
       assertEquals(1, r.err().lines().count(), r.err());
-      assertTrue(r.err().startsWith("lorakit verify-reference: --device cuda cannot be used: "), r.err());
+      assertTrue(r.err().startsWith("lorakit verify-reference: --device cuda: the cuda device cannot be used: "), r.err());
       assertEquals("", r.out());
     }
   }

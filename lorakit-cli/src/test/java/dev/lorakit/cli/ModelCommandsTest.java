@@ -12,6 +12,7 @@ import dev.lorakit.core.lora.LoraWeights;
 import dev.lorakit.core.lora.PeftAdapter;
 import dev.lorakit.eval.cases.CaseFile;
 import dev.lorakit.eval.synth.SyntheticCases;
+import dev.lorakit.models.MergedModel;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -136,8 +137,8 @@ class ModelCommandsTest {
       CliRun r = CliRun.of("merge", "--model", base.toString(), "--adapter", adapter.toString(), "--out",
           merged.toString());
       assertEquals(0, r.exitCode(), r.err());
-      assertEquals(MergeCommand.shards(base), MergeCommand.shards(merged));
-      for (String shard : MergeCommand.shards(base)) {
+      assertEquals(MergedModel.shards(base), MergedModel.shards(merged));
+      for (String shard : MergedModel.shards(base)) {
         try (SafeTensorsFile a = SafeTensorsFile.open(base.resolve(shard));
             SafeTensorsFile b = SafeTensorsFile.open(merged.resolve(shard))) {
           assertEquals(a.names(), b.names(), shard);

@@ -3,23 +3,11 @@ package dev.lorakit.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.lorakit.core.backend.Backend;
-import dev.lorakit.core.backend.Backends;
+import dev.lorakit.core.backend.Device;
 import dev.lorakit.core.io.SafeTensorsDtype;
 import dev.lorakit.core.lora.LoraConfig;
-import dev.lorakit.core.lora.LoraSpec;
-import dev.lorakit.core.lora.LoraWeights;
-import dev.lorakit.core.lora.TargetModules;
-import dev.lorakit.core.nn.Decoder;
-import dev.lorakit.core.nn.DecoderConfig;
-import dev.lorakit.core.nn.Generator;
-import dev.lorakit.core.nn.Sampler;
-import dev.lorakit.core.optim.AdamW;
-import dev.lorakit.core.optim.LrSchedule;
-import dev.lorakit.core.train.Example;
 import dev.lorakit.core.train.Trainer;
-import dev.lorakit.models.ModelFolder;
-import dev.lorakit.models.Tokenizer;
+import dev.lorakit.models.LoraModel;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -33,26 +21,14 @@ class ReadmeTourTest {
 
   static String tour(Path modelDir, Path adapterDir) throws IOException {
     // README-TOUR-BEGIN
-    try (Backend backend = Backends.select("auto", System.err::println);
-        ModelFolder folder = ModelFolder.open(modelDir);
-        Tokenizer tokenizer = folder.openTokenizer()) {
-      DecoderConfig shape = folder.decoderConfig();
-      Decoder decoder = new Decoder(shape, folder.decoderWeights(backend), backend);
-      LoraConfig config = LoraConfig.of(16, 32, 0.0, new TargetModules.AllLinear());
-      try (LoraWeights lora = LoraWeights.init(LoraSpec.of(config, shape), backend, 42);
-          AdamW adamw = new AdamW(backend, lora.parameters(), AdamW.Settings.defaults())) {
-        decoder.setLora(lora);
-        int[] prompt = tokenizer.encode("Prostate cancer, Gleason 4+3.\nModality:");
-        int[] answer = tokenizer.encodeNoBos("photon");
-        List<Example> data = List.of(Example.promptCompletion(prompt, answer));
-        var settings = new Trainer.Settings(1, 1, 30, LrSchedule.cosine(1e-2, 3, 30), 1.0, 0, null, 42, 0);
-        new Trainer(decoder, lora, adamw, settings, data).train(m -> System.out.println(m.step() + " " + m.loss()));
-        lora.save(adapterDir);
-        decoder.setTraining(false);
-        int[] out = new Generator(decoder).generate(prompt, 4, tokenizer.specialTokens().eos(),
-            Sampler.Settings.greedy());
-        return tokenizer.decode(java.util.Arrays.copyOfRange(out, prompt.length, out.length));
-      }
+    try (LoraModel model = LoraModel.open(modelDir, Device.AUTO)) {
+      model.withAdapter(LoraConfig.builder().r(16).loraAlpha(32).build());
+      String prompt = "Prostate cancer, Gleason 4+3.\nModality:";
+      var data = List.of(model.example(prompt, "photon"));
+      var settings = Trainer.Settings.builder().batchSize(1).gradAccum(1).steps(30).lr(1e-2).warmup(3).build();
+      System.out.println("final loss " + model.train(data, settings).lastLoss());
+      model.saveAdapter(adapterDir);
+      return model.generate(prompt, LoraModel.Generation.greedy(4));
     }
     // README-TOUR-END
   }
@@ -67,7 +43,7 @@ class ReadmeTourTest {
   }
 
   @Test
-  void theReadmeShowsThisCode() throws IOException {
+  void theReadmeShowsThisCodeAndItsImports() throws IOException {
     Path root = Path.of(System.getProperty("lorakit.project.root", ".."));
     String readme = Files.readString(root.resolve("README.md"));
     List<String> src = Files.readAllLines(root.resolve("lorakit-cli/src/test/java/dev/lorakit/cli/ReadmeTourTest.java"));
@@ -78,5 +54,11 @@ class ReadmeTourTest {
     String code = String.join("\n", body);
     assertTrue(readme.contains("```java\n" + code + "\n```"), "README.md must show the tour exactly as tested:\n" + code);
     assertEquals(-1, code.indexOf('\t'));
+    List<String> imports = readme.lines().filter(l -> l.startsWith("import dev.lorakit.") || l.startsWith("import java."))
+        .toList();
+    assertEquals(List.of("import dev.lorakit.core.backend.Device;", "import dev.lorakit.core.lora.LoraConfig;",
+        "import dev.lorakit.core.train.Trainer;", "import dev.lorakit.models.LoraModel;", "import java.util.List;"),
+        imports, "the README names the tour's imports");
+    for (String i : imports) assertTrue(src.contains(i), "the tour compiles with " + i);
   }
 }

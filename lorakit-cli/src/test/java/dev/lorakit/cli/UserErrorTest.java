@@ -3,14 +3,21 @@ package dev.lorakit.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.lorakit.core.LorakitInputException;
 import dev.lorakit.core.io.SafeTensorsDtype;
 import dev.lorakit.eval.synth.SyntheticCases;
 import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.concurrent.Callable;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Parameters;
 
 /** Mistakes a user can make: one sentence on stderr that names the culprit, exit status 2, nothing written. */
 class UserErrorTest {
@@ -93,5 +100,48 @@ class UserErrorTest {
     assertUserError(CliRun.of("train", "--model", model.toString(), "--data", data.toString(), "--out",
         dir.resolve("z").toString(), "--task", "dose", "--device", "cpu"), "--task");
     assertUserError(CliRun.of("demo", "--cases", "3"), "--cases");
+  }
+
+  /** A broken internal contract is a bug, not the user's mistake: its stack trace goes to stderr, exit status 1. */
+  @Test
+  void anInternalContractBreakKeepsItsStackTraceAndExitsWithStatus1() {
+    for (String kind : new String[] {"argument", "state"}) {
+      CommandLine cl = Main.commandLine();
+      cl.addSubcommand("broken", new Broken());
+      StringWriter err = new StringWriter();
+      cl.setErr(new PrintWriter(err, true));
+      cl.setOut(new PrintWriter(new StringWriter(), true));
+      assertEquals(Main.BUG, cl.execute("broken", kind), err.toString());
+      String exception = kind.equals("argument") ? "java.lang.IllegalArgumentException" : "java.lang.IllegalStateException";
+      assertTrue(err.toString().startsWith("lorakit broken: internal error (a bug in lorakit"), err.toString());
+      assertTrue(err.toString().contains(exception + ": matmul: shapes do not fit"), err.toString());
+      assertTrue(err.toString().contains("\tat " + Broken.class.getName() + ".call("), "the stack trace: " + err);
+    }
+  }
+
+  /** The same wiring gives a user's mistake one sentence and exit status 2, whatever it is wrapped in. */
+  @Test
+  void aLorakitInputExceptionIsOneSentenceEvenWithACause() {
+    CommandLine cl = Main.commandLine();
+    cl.addSubcommand("broken", new Broken());
+    StringWriter err = new StringWriter();
+    cl.setErr(new PrintWriter(err, true));
+    assertEquals(Main.USER_ERROR, cl.execute("broken", "input"));
+    assertEquals("lorakit broken: data.jsonl line 3: field 'prompt' is empty.", err.toString().strip());
+  }
+
+  @Command(name = "broken")
+  static final class Broken implements Callable<Integer> {
+    @Parameters String kind;
+
+    @Override
+    public Integer call() {
+      switch (kind) {
+        case "argument" -> throw new IllegalArgumentException("matmul: shapes do not fit: a [2, 3], b [4, 5].");
+        case "state" -> throw new IllegalStateException("matmul: shapes do not fit after close.");
+        default -> throw new LorakitInputException("data.jsonl line 3: field 'prompt' is empty.",
+            new IllegalArgumentException("inner"));
+      }
+    }
   }
 }

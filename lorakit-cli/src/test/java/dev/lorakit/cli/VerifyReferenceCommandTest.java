@@ -182,6 +182,6 @@ class VerifyReferenceCommandTest {
     assertTrue(r.out().contains("precision bf16 on cpu"), r.out());
     r = MainTest.run("verify-reference", dir.toString(), "--precision", "fp8");
     assertEquals(2, r.status());
-    assertTrue(r.err().contains("--precision must be fp32 or bf16, not fp8."), r.err());
+    assertTrue(r.err().contains("--precision fp8: the precision must be fp32 or bf16, not fp8."), r.err());
   }
 }

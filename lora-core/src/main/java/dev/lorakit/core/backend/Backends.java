@@ -1,5 +1,6 @@
 package dev.lorakit.core.backend;
 
+import dev.lorakit.core.LorakitInputException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -31,7 +32,7 @@ public final class Backends {
      * The backend for {@code device}, from the class path's providers; {@code log} receives the one line that says
      * what {@code auto} fell back to.
      *
-     * @throws IllegalArgumentException naming the device and why it cannot be used
+     * @throws LorakitInputException naming the device and why it cannot be used
      */
     public static Backend select(String device, Consumer<String> log) {
         return select(device, providers(), log);
@@ -60,7 +61,7 @@ public final class Backends {
             if (p.name().equals(name)) {
                 Optional<String> why = p.unavailableReason();
                 if (why.isPresent()) {
-                    throw new IllegalArgumentException("--device " + name + " cannot be used: " + why.get());
+                    throw new LorakitInputException("The " + name + " device cannot be used: " + why.get());
                 }
                 return p.create();
             }
@@ -68,10 +69,10 @@ public final class Backends {
         List<String> known = new ArrayList<>(providers.stream().map(BackendProvider::name).toList());
         known.add("auto");
         if (name.equals("cuda")) {
-            throw new IllegalArgumentException("--device cuda was asked for, but this lorakit has no CUDA backend "
-                    + "installed; use --device cpu or --device auto.");
+            throw new LorakitInputException("The cuda device was asked for, but this lorakit has no CUDA backend "
+                    + "installed (lora-cuda is not on the class path); use the cpu or auto device.");
         }
-        throw new IllegalArgumentException("Unknown device \"" + device + "\"; expected one of "
+        throw new LorakitInputException("Unknown device \"" + device + "\"; expected one of "
                 + String.join(", ", known) + ".");
     }
 }

@@ -1,5 +1,6 @@
 package dev.lorakit.core.backend;
 
+import dev.lorakit.core.LorakitInputException;
 import dev.lorakit.core.tensor.DType;
 import dev.lorakit.core.tensor.HalfPrecision;
 import dev.lorakit.core.tensor.Shape;
@@ -38,7 +39,7 @@ final class CpuTensor implements Tensor {
 
     private static void checkSize(Shape shape) {
         if (shape.size() > Integer.MAX_VALUE - 16) {
-            throw new IllegalArgumentException("A CPU tensor holds at most 2^31 elements; " + shape + " has "
+            throw new LorakitInputException("A CPU tensor holds at most 2^31 elements; " + shape + " has "
                     + shape.size() + ".");
         }
     }

@@ -1,5 +1,6 @@
 package dev.lorakit.core.io;
 
+import dev.lorakit.core.LorakitInputException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -102,20 +103,20 @@ public final class OutputFolder implements AutoCloseable {
    * @param option    the option that named the folder, for messages ({@code --out})
    * @param command   the command writing it ({@code train}, {@code eval}...)
    * @param overwrite write into a non-empty folder that is not this command's output (only its files are replaced)
-   * @throws IllegalArgumentException in one sentence when the folder is a file, holds what lorakit did not write
-   *                                  (without {@code overwrite}), or is being written by another process
-   * @throws IOException              in one sentence when the folder cannot be created or written
+   * @throws LorakitInputException in one sentence when the folder is a file, holds what lorakit did not write
+   *                               (without {@code overwrite}), or is being written by another process
+   * @throws IOException           in one sentence when the folder cannot be created or written
    */
   public static OutputFolder claim(Path dir, String option, String command, boolean overwrite) throws IOException {
     Path abs = dir.toAbsolutePath().normalize();
     String named = option + " " + dir;
     if (Files.exists(abs) && !Files.isDirectory(abs)) {
-      throw new IllegalArgumentException(named + " is a file, not a folder.");
+      throw new LorakitInputException(named + " is a file, not a folder.");
     }
     boolean hasMarker = Files.isRegularFile(abs.resolve(MARKER), LinkOption.NOFOLLOW_LINKS);
     boolean content = Files.isDirectory(abs) && hasEntriesBesides(abs, MARKER);
     if (content && !hasMarker && !overwrite) {
-      throw new IllegalArgumentException(named + " already holds files that lorakit did not write; choose an empty or"
+      throw new LorakitInputException(named + " already holds files that lorakit did not write; choose an empty or"
           + " new folder, or give --overwrite to write into it (only lorakit's own files are then replaced).");
     }
     boolean created = !Files.exists(abs);
@@ -140,11 +141,11 @@ public final class OutputFolder implements AutoCloseable {
     try {
       previous = readCommand(ch);
       if (lock == null) {
-        throw new IllegalArgumentException(named + " is being written by another lorakit command"
+        throw new LorakitInputException(named + " is being written by another lorakit command"
             + (previous == null ? "" : " (" + previous + ")") + "; wait for it to end or choose another folder.");
       }
       if (content && previous != null && !previous.equals(command) && !overwrite) {
-        throw new IllegalArgumentException(named + " holds the output of lorakit " + previous + ", not of " + command
+        throw new LorakitInputException(named + " holds the output of lorakit " + previous + ", not of " + command
             + "; choose another folder, or give --overwrite to write into it.");
       }
       byte[] text = ("{\"command\": \"" + command + "\"}\n").getBytes(StandardCharsets.UTF_8);

@@ -1,6 +1,7 @@
 package dev.lorakit.core.lora;
 
 import com.fasterxml.jackson.core.JsonParser;
+import dev.lorakit.core.LorakitInputException;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -113,6 +114,158 @@ public record LoraConfig(
     public static LoraConfig of(int r, double loraAlpha, double loraDropout, TargetModules targetModules) {
         return new LoraConfig(r, loraAlpha, loraDropout, targetModules, null, false, "none", null, null, Map.of(),
                 Map.of(), null, InitLoraWeights.DEFAULT, "CAUSAL_LM", null, "LORA", false, null, false, null);
+    }
+
+    /** The rank {@link #builder()} starts from (the {@code lorakit train} default too). */
+    public static final int DEFAULT_R = 16;
+    /** The alpha {@link #builder()} starts from: twice the rank, the usual LoRA recipe. */
+    public static final double DEFAULT_ALPHA = 32;
+    /** The dropout {@link #builder()} starts from. */
+    public static final double DEFAULT_DROPOUT = 0.05;
+    /** The projections {@link #builder()} adapts: all seven of a LLaMA block, comma-separated. */
+    public static final String DEFAULT_TARGET_MODULES = "q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj";
+
+    /**
+     * A builder that starts from r {@value #DEFAULT_R}, alpha {@value #DEFAULT_ALPHA}, dropout
+     * {@value #DEFAULT_DROPOUT}, all seven projections of every block, and otherwise PEFT's defaults (no rsLoRA,
+     * bias "none", every layer, default initialisation, task CAUSAL_LM). PEFT's own class defaults (r 8, alpha 8,
+     * no dropout, q_proj and v_proj) adapt too little for most tasks; they remain what {@link #fromJson} assumes for
+     * a field a file leaves out.
+     */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** A builder holding this configuration, to change some of it. */
+    public Builder toBuilder() {
+        Builder b = new Builder();
+        b.r = r;
+        b.loraAlpha = loraAlpha;
+        b.loraDropout = loraDropout;
+        b.targetModules = targetModules;
+        b.excludeModules = excludeModules;
+        b.useRslora = useRslora;
+        b.layersToTransform = layersToTransform;
+        b.layersPattern = layersPattern;
+        b.rankPattern = rankPattern;
+        b.alphaPattern = alphaPattern;
+        b.initLoraWeights = initLoraWeights;
+        b.taskType = taskType;
+        b.baseModelNameOrPath = baseModelNameOrPath;
+        b.inferenceMode = inferenceMode;
+        b.json = json;
+        return b;
+    }
+
+    /** Builds a {@link LoraConfig} in PEFT's vocabulary; see {@link LoraConfig#builder()} for the defaults. */
+    public static final class Builder {
+        private int r = DEFAULT_R;
+        private double loraAlpha = DEFAULT_ALPHA;
+        private double loraDropout = DEFAULT_DROPOUT;
+        private TargetModules targetModules = new TargetModules.Names(List.of(DEFAULT_TARGET_MODULES.split(",")));
+        private TargetModules excludeModules;
+        private boolean useRslora;
+        private List<Integer> layersToTransform;
+        private List<String> layersPattern;
+        private Map<String, Integer> rankPattern = Map.of();
+        private Map<String, Double> alphaPattern = Map.of();
+        private InitLoraWeights initLoraWeights = InitLoraWeights.DEFAULT;
+        private String taskType = "CAUSAL_LM";
+        private String baseModelNameOrPath;
+        private boolean inferenceMode;
+        private ObjectNode json;
+
+        private Builder() {
+        }
+
+        /** PEFT's {@code r}: the rank. */
+        public Builder r(int r) {
+            this.r = r;
+            return this;
+        }
+
+        /** PEFT's {@code lora_alpha}: the update is scaled by alpha / r. */
+        public Builder loraAlpha(double loraAlpha) {
+            this.loraAlpha = loraAlpha;
+            return this;
+        }
+
+        /** PEFT's {@code lora_dropout}, in [0, 1). */
+        public Builder loraDropout(double loraDropout) {
+            this.loraDropout = loraDropout;
+            return this;
+        }
+
+        /** PEFT's {@code target_modules}. */
+        public Builder targetModules(TargetModules targetModules) {
+            this.targetModules = targetModules;
+            return this;
+        }
+
+        /** PEFT's {@code target_modules} as a list of names; {@code "all-linear"} alone means every linear layer. */
+        public Builder targetModules(String... names) {
+            return targetModules(names.length == 1 && names[0].equals(TargetModules.ALL_LINEAR)
+                    ? new TargetModules.AllLinear() : new TargetModules.Names(List.of(names)));
+        }
+
+        /** PEFT's {@code exclude_modules}; null for none. */
+        public Builder excludeModules(TargetModules excludeModules) {
+            this.excludeModules = excludeModules;
+            return this;
+        }
+
+        /** PEFT's {@code use_rslora}: scale by alpha / sqrt(r). */
+        public Builder useRslora(boolean useRslora) {
+            this.useRslora = useRslora;
+            return this;
+        }
+
+        /** PEFT's {@code layers_to_transform}; null for every layer. */
+        public Builder layersToTransform(List<Integer> layers) {
+            this.layersToTransform = layers;
+            return this;
+        }
+
+        /** PEFT's {@code layers_pattern}; null for any. */
+        public Builder layersPattern(List<String> patterns) {
+            this.layersPattern = patterns;
+            return this;
+        }
+
+        /** PEFT's {@code rank_pattern}: module-name pattern to rank. */
+        public Builder rankPattern(Map<String, Integer> rankPattern) {
+            this.rankPattern = rankPattern;
+            return this;
+        }
+
+        /** PEFT's {@code alpha_pattern}: module-name pattern to alpha. */
+        public Builder alphaPattern(Map<String, Double> alphaPattern) {
+            this.alphaPattern = alphaPattern;
+            return this;
+        }
+
+        /** PEFT's {@code init_lora_weights}. */
+        public Builder initLoraWeights(InitLoraWeights init) {
+            this.initLoraWeights = init;
+            return this;
+        }
+
+        /** PEFT's {@code base_model_name_or_path}. */
+        public Builder baseModelNameOrPath(String base) {
+            this.baseModelNameOrPath = base;
+            return this;
+        }
+
+        /**
+         * The configuration.
+         *
+         * @throws LorakitInputException naming the field and value lorakit cannot honour
+         */
+        public LoraConfig build() {
+            return new LoraConfig(r, loraAlpha, loraDropout, targetModules, excludeModules, useRslora, "none",
+                    layersToTransform, layersPattern, rankPattern, alphaPattern, null, initLoraWeights, taskType,
+                    baseModelNameOrPath, "LORA", false, null, inferenceMode, json);
+        }
     }
 
     /** The object as read, or empty (a copy: the record stays immutable). */
@@ -249,14 +402,14 @@ public record LoraConfig(
         try {
             Pattern.compile(regex);
         } catch (PatternSyntaxException e) {
-            throw new IllegalArgumentException(field + " key " + quote(regex) + " is not a valid regular expression ("
+            throw new LorakitInputException(field + " key " + quote(regex) + " is not a valid regular expression ("
                     + e.getDescription() + ").", e);
         }
     }
 
     private static void require(boolean ok, String sentence) {
         if (!ok) {
-            throw new IllegalArgumentException(sentence);
+            throw new LorakitInputException(sentence);
         }
     }
 
@@ -331,7 +484,7 @@ public record LoraConfig(
                 }
                 why = "lorakit does not know this option";
             }
-            throw new IllegalArgumentException(field + " is " + value + "; " + why + ".");
+            throw new LorakitInputException(field + " is " + value + "; " + why + ".");
         }
     }
 
@@ -390,7 +543,7 @@ public record LoraConfig(
     /**
      * Reads a configuration from an {@code adapter_config.json} object. Missing fields take PEFT's defaults.
      *
-     * @throws IllegalArgumentException naming the field and value that lorakit cannot honour
+     * @throws LorakitInputException naming the field and value that lorakit cannot honour
      */
     public static LoraConfig fromJson(ObjectNode json) {
         Map<String, Object> v = new LinkedHashMap<>();
@@ -398,8 +551,8 @@ public record LoraConfig(
             JsonNode node = json.get(f.name());
             try {
                 v.put(f.name(), node == null ? null : f.read().apply(node));
-            } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException(f.name() + " is " + node + "; " + e.getMessage(), e);
+            } catch (IllegalArgumentException | LorakitInputException e) {
+                throw new LorakitInputException(f.name() + " is " + node + "; " + e.getMessage(), e);
             }
         }
         @SuppressWarnings("unchecked")
@@ -447,7 +600,7 @@ public record LoraConfig(
     private static Object readQuietly(Field f, JsonNode node) {
         try {
             return f.read().apply(node);
-        } catch (IllegalArgumentException e) {
+        } catch (IllegalArgumentException | LorakitInputException e) {
             return e; // never equal to a value, so the field is rewritten
         }
     }
@@ -475,7 +628,7 @@ public record LoraConfig(
         }
         try {
             return fromJson(object);
-        } catch (IllegalArgumentException | NullPointerException e) {
+        } catch (IllegalArgumentException | LorakitInputException | NullPointerException e) {
             throw new IOException(file + ": " + e.getMessage(), e);
         }
     }
@@ -488,18 +641,18 @@ public record LoraConfig(
         }
     }
 
-    // ---- JSON field readers (throw IllegalArgumentException naming the field) -----------------------------
+    // ---- JSON field readers (throw LorakitInputException naming the field) -----------------------------
 
     private static Integer readInt(JsonNode n) {
         if (!n.isIntegralNumber() || !n.canConvertToInt()) {
-            throw new IllegalArgumentException("expected an integer.");
+            throw new LorakitInputException("expected an integer.");
         }
         return n.intValue();
     }
 
     private static Double readNumber(JsonNode n) {
         if (!n.isNumber()) {
-            throw new IllegalArgumentException("expected a number.");
+            throw new LorakitInputException("expected a number.");
         }
         return n.doubleValue();
     }
@@ -509,7 +662,7 @@ public record LoraConfig(
             return false;
         }
         if (!n.isBoolean()) {
-            throw new IllegalArgumentException("expected true or false.");
+            throw new LorakitInputException("expected true or false.");
         }
         return n.booleanValue();
     }
@@ -519,7 +672,7 @@ public record LoraConfig(
             return null;
         }
         if (!n.isTextual()) {
-            throw new IllegalArgumentException("expected a string.");
+            throw new LorakitInputException("expected a string.");
         }
         return n.textValue();
     }
@@ -533,11 +686,11 @@ public record LoraConfig(
         }
         List<String> out = new ArrayList<>();
         if (!n.isArray()) {
-            throw new IllegalArgumentException("expected a string or a list of strings.");
+            throw new LorakitInputException("expected a string or a list of strings.");
         }
         for (JsonNode e : n) {
             if (!e.isTextual()) {
-                throw new IllegalArgumentException("expected a list of strings.");
+                throw new LorakitInputException("expected a list of strings.");
             }
             out.add(e.textValue());
         }
@@ -552,7 +705,7 @@ public record LoraConfig(
             return List.of(readInt(n));
         }
         if (!n.isArray()) {
-            throw new IllegalArgumentException("expected a layer index or a list of them.");
+            throw new LorakitInputException("expected a layer index or a list of them.");
         }
         List<Integer> out = new ArrayList<>();
         for (JsonNode e : n) {
@@ -578,7 +731,7 @@ public record LoraConfig(
             return out;
         }
         if (!n.isObject()) {
-            throw new IllegalArgumentException("expected an object.");
+            throw new LorakitInputException("expected an object.");
         }
         for (Map.Entry<String, JsonNode> e : n.properties()) {
             out.put(e.getKey(), value.apply(e.getValue()));
@@ -593,7 +746,7 @@ public record LoraConfig(
         if (n.isTextual() && n.textValue().equals("gaussian")) {
             return InitLoraWeights.GAUSSIAN;
         }
-        throw new IllegalArgumentException("lorakit implements true, false and \"gaussian\" only.");
+        throw new LorakitInputException("lorakit implements true, false and \"gaussian\" only.");
     }
 
     // ---- JSON field writers -------------------------------------------------------------------------------

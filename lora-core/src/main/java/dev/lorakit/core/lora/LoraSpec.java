@@ -1,5 +1,6 @@
 package dev.lorakit.core.lora;
 
+import dev.lorakit.core.LorakitInputException;
 import dev.lorakit.core.nn.DecoderConfig;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -51,7 +52,7 @@ public final class LoraSpec {
     /**
      * Resolves {@code config} against the modules of {@code model} with PEFT's rules.
      *
-     * @throws IllegalArgumentException in one sentence when a {@code target_modules} entry or expression matches no
+     * @throws LorakitInputException in one sentence when a {@code target_modules} entry or expression matches no
      *     module (listing the modules there are), when {@code layers_to_transform} names a layer the model does not
      *     have, when the config selects a module lorakit does not adapt ({@code lm_head}, the embedding), or when it
      *     selects nothing at all
@@ -60,7 +61,7 @@ public final class LoraSpec {
         if (config.layersToTransform() != null) {
             for (int layer : config.layersToTransform()) {
                 if (layer >= model.layers()) {
-                    throw new IllegalArgumentException("layers_to_transform holds layer " + layer + ", but the model has "
+                    throw new LorakitInputException("layers_to_transform holds layer " + layer + ", but the model has "
                             + layerRange(model) + ".");
                 }
             }
@@ -68,14 +69,14 @@ public final class LoraSpec {
         for (String other : List.of("lm_head", "model.embed_tokens")) {
             boolean linearOnly = config.targetModules() instanceof TargetModules.AllLinear;
             if (!(linearOnly && other.equals("model.embed_tokens")) && config.targets(other)) {
-                throw new IllegalArgumentException("target_modules " + describe(config.targetModules()) + " selects "
+                throw new LorakitInputException("target_modules " + describe(config.targetModules()) + " selects "
                         + other + ", which lorakit does not adapt; it adapts " + available(model) + ".");
             }
         }
         if (config.targetModules() instanceof TargetModules.Names names) {
             for (String entry : names.names()) {
                 if (!anyBlockModule(model, n -> n.equals(entry) || n.endsWith("." + entry))) {
-                    throw new IllegalArgumentException("target_modules entry \"" + entry + "\" matches no module of the "
+                    throw new LorakitInputException("target_modules entry \"" + entry + "\" matches no module of the "
                             + "model; its adaptable modules are " + available(model) + ".");
                 }
             }
@@ -94,7 +95,7 @@ public final class LoraSpec {
                     + config.layersToTransform()) + (config.layersPattern() == null ? "" : " and layers_pattern "
                     + config.layersPattern()) + (config.excludeModules() == null ? "" : " and exclude_modules "
                     + describe(config.excludeModules()));
-            throw new IllegalArgumentException("target_modules " + describe(config.targetModules()) + filters
+            throw new LorakitInputException("target_modules " + describe(config.targetModules()) + filters
                     + " matches no module of the model; its adaptable modules are " + available(model) + ".");
         }
         return new LoraSpec(config, model, modules);

@@ -1,5 +1,6 @@
 package dev.lorakit.core.lora;
 
+import dev.lorakit.core.LorakitInputException;
 import dev.lorakit.core.backend.Backend;
 import dev.lorakit.core.io.SafeTensorsDtype;
 import dev.lorakit.core.nn.DecoderConfig;
@@ -126,7 +127,7 @@ public final class LoraWeights implements AutoCloseable {
      * ({@link LoraSpec#of}) and every tensor must be one the resolved spec calls for, with the shape it calls for.
      * Values are widened to float32 exactly (BF16/F16 to F32 is lossless).
      *
-     * @throws IllegalArgumentException in one sentence naming the tensor, the expected and the actual shape, when
+     * @throws LorakitInputException in one sentence naming the tensor, the expected and the actual shape, when
      *     the adapter was made for another model (other dimensions, a layer the model lacks) or its config
      *     does not select what it holds
      */
@@ -135,7 +136,7 @@ public final class LoraWeights implements AutoCloseable {
         for (String module : adapter.modules()) {
             int layer = adapter.config().layerIndexOf(module);
             if (layer >= model.layers()) {
-                throw new IllegalArgumentException("Adapter tensor \"" + PeftAdapter.loraAName(module) + "\" is for layer "
+                throw new LorakitInputException("Adapter tensor \"" + PeftAdapter.loraAName(module) + "\" is for layer "
                         + layer + ", but the model has " + LoraSpec.layerRange(model) + ".");
             }
         }
@@ -145,7 +146,7 @@ public final class LoraWeights implements AutoCloseable {
         }
         for (String module : adapter.modules()) {
             if (!byName.containsKey(module)) {
-                throw new IllegalArgumentException("Adapter tensor \"" + PeftAdapter.loraAName(module) + "\" is for "
+                throw new LorakitInputException("Adapter tensor \"" + PeftAdapter.loraAName(module) + "\" is for "
                         + module + ", which is not a projection of this model that the adapter's config selects.");
             }
         }
@@ -155,7 +156,7 @@ public final class LoraWeights implements AutoCloseable {
             for (Pair p : w.list) {
                 String module = p.module().name();
                 if (!present.contains(module)) {
-                    throw new IllegalArgumentException("The adapter has no tensor \"" + PeftAdapter.loraAName(module)
+                    throw new LorakitInputException("The adapter has no tensor \"" + PeftAdapter.loraAName(module)
                             + "\", though its config selects " + module + ".");
                 }
                 w.load(PeftAdapter.loraAName(module), adapter.loraA(module), p.a(), "rank " + p.module().rank()
@@ -173,7 +174,7 @@ public final class LoraWeights implements AutoCloseable {
     private void load(String name, PeftAdapter.AdapterTensor t, Tensor dst, String because) {
         long[] expected = Arrays.stream(dst.shape().dims()).asLongStream().toArray();
         if (!Arrays.equals(t.shape(), expected)) {
-            throw new IllegalArgumentException("Adapter tensor \"" + name + "\" has shape " + Arrays.toString(t.shape())
+            throw new LorakitInputException("Adapter tensor \"" + name + "\" has shape " + Arrays.toString(t.shape())
                     + ", but this model needs " + Arrays.toString(expected) + " (" + because + ").");
         }
         set(dst, t.values());
@@ -189,14 +190,15 @@ public final class LoraWeights implements AutoCloseable {
      * Reads a PEFT adapter folder ({@code adapter_config.json}, {@code adapter_model.safetensors}) for a decoder of
      * shape {@code model}.
      *
-     * @throws IOException naming the folder and, in one sentence, the file, field or tensor that is wrong
+     * @throws LorakitInputException naming the folder and, in one sentence, the file, field or tensor that is wrong
+     * @throws IOException when a file cannot be read or is not a valid safetensors or JSON file
      */
     public static LoraWeights read(Path folder, DecoderConfig model, Backend backend) throws IOException {
         PeftAdapter adapter = PeftAdapter.read(folder);
         try {
             return of(adapter, model, backend);
-        } catch (IllegalArgumentException e) {
-            throw new IOException(folder + ": " + e.getMessage(), e);
+        } catch (LorakitInputException e) {
+            throw new LorakitInputException(folder + ": " + e.getMessage(), e);
         }
     }
 

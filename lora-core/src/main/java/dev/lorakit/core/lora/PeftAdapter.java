@@ -1,5 +1,6 @@
 package dev.lorakit.core.lora;
 
+import dev.lorakit.core.LorakitInputException;
 import dev.lorakit.core.io.AtomicFile;
 import dev.lorakit.core.io.SafeTensorsDtype;
 import dev.lorakit.core.io.SafeTensorsFile;
@@ -107,7 +108,7 @@ public record PeftAdapter(LoraConfig config, Map<String, AdapterTensor> tensors)
     private AdapterTensor tensor(String name) {
         AdapterTensor t = tensors.get(name);
         if (t == null) {
-            throw new IllegalArgumentException("The adapter has no tensor \"" + name + "\".");
+            throw new LorakitInputException("The adapter has no tensor \"" + name + "\".");
         }
         return t;
     }
@@ -117,30 +118,30 @@ public record PeftAdapter(LoraConfig config, Map<String, AdapterTensor> tensors)
         boolean isA = name.endsWith(".lora_A.weight");
         boolean isB = name.endsWith(".lora_B.weight");
         if (!name.startsWith(PREFIX) || !isA && !isB) {
-            throw new IllegalArgumentException("Tensor \"" + name + "\" is not a LoRA weight named "
+            throw new LorakitInputException("Tensor \"" + name + "\" is not a LoRA weight named "
                     + PREFIX + "<module>.lora_A.weight or .lora_B.weight.");
         }
         String module = name.substring(PREFIX.length(), name.length() - ".lora_A.weight".length());
         String partner = isA ? loraBName(module) : loraAName(module);
         if (!all.containsKey(partner)) {
-            throw new IllegalArgumentException("Tensor \"" + name + "\" has no partner \"" + partner + "\".");
+            throw new LorakitInputException("Tensor \"" + name + "\" has no partner \"" + partner + "\".");
         }
         long[] shape = t.shape();
         int rank = config.rank(module);
         if (shape.length != 2 || shape[isA ? 0 : 1] != rank) {
-            throw new IllegalArgumentException("Tensor \"" + name + "\" has shape " + Arrays.toString(shape)
+            throw new LorakitInputException("Tensor \"" + name + "\" has shape " + Arrays.toString(shape)
                     + ", but the config gives module " + module + " rank " + rank + "; expected "
                     + (isA ? "[" + rank + ", in]" : "[out, " + rank + "]") + ".");
         }
         if (!config.targets(module)) {
-            throw new IllegalArgumentException("Tensor \"" + name + "\" adapts module " + module
+            throw new LorakitInputException("Tensor \"" + name + "\" adapts module " + module
                     + ", which the config's target_modules / layers_to_transform do not select.");
         }
         // An adapter with NaN or infinity makes every answer empty: never written, never loaded.
         float[] v = t.values();
         for (int i = 0; i < v.length; i++) {
             if (!Float.isFinite(v[i])) {
-                throw new IllegalArgumentException("Tensor \"" + name + "\" holds a non-finite value (" + v[i]
+                throw new LorakitInputException("Tensor \"" + name + "\" holds a non-finite value (" + v[i]
                         + " at index " + i + ").");
             }
         }
@@ -149,7 +150,8 @@ public record PeftAdapter(LoraConfig config, Map<String, AdapterTensor> tensors)
     /**
      * Reads an adapter folder.
      *
-     * @throws IOException naming the file, tensor or field that is missing or wrong
+     * @throws IOException naming the file that is missing or cannot be read as JSON or safetensors
+     * @throws LorakitInputException naming the file and the tensor or field that is wrong
      */
     public static PeftAdapter read(Path folder) throws IOException {
         Path configFile = folder.resolve(CONFIG_FILE);
@@ -174,8 +176,8 @@ public record PeftAdapter(LoraConfig config, Map<String, AdapterTensor> tensors)
         }
         try {
             return new PeftAdapter(config, tensors);
-        } catch (IllegalArgumentException e) {
-            throw new IOException(weightsFile + ": " + e.getMessage(), e);
+        } catch (LorakitInputException e) {
+            throw new LorakitInputException(weightsFile + ": " + e.getMessage(), e);
         }
     }
 

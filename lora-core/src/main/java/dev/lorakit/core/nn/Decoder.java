@@ -1,5 +1,6 @@
 package dev.lorakit.core.nn;
 
+import dev.lorakit.core.LorakitInputException;
 import dev.lorakit.core.backend.Backend;
 import dev.lorakit.core.lora.LoraTarget;
 import dev.lorakit.core.lora.LoraWeights;
@@ -53,7 +54,7 @@ public final class Decoder implements AutoCloseable {
     /**
      * A decoder over {@code weights} computing in {@code precision} on {@code backend}.
      *
-     * @throws IllegalArgumentException when the backend cannot compute in that precision
+     * @throws LorakitInputException when the backend cannot compute in that precision
      */
     public Decoder(DecoderConfig config, DecoderWeights weights, Backend backend, Precision precision) {
         if (weights.layers().size() != config.layers()) {
@@ -61,7 +62,7 @@ public final class Decoder implements AutoCloseable {
                     + config.layers() + ".");
         }
         if (!backend.supports(precision)) {
-            throw new IllegalArgumentException("The " + backend.name() + " backend cannot compute in " + precision.label()
+            throw new LorakitInputException("The " + backend.name() + " backend cannot compute in " + precision.label()
                     + "; use fp32.");
         }
         this.config = config;
@@ -143,7 +144,7 @@ public final class Decoder implements AutoCloseable {
      */
     public void setLossChunkRows(int rows) {
         if (rows < 0) {
-            throw new IllegalArgumentException("The loss chunk must be 0 (no chunking) or a positive row count, not "
+            throw new LorakitInputException("The loss chunk must be 0 (no chunking) or a positive row count, not "
                     + rows + ".");
         }
         this.lossChunkRows = rows;
@@ -631,14 +632,14 @@ public final class Decoder implements AutoCloseable {
     private void checkTokens(int[] ids, int batch, int position) {
         int seq = ids.length / batch;
         if (position + seq > config.maxPositions()) {
-            throw new IllegalArgumentException("A sequence of " + (position + seq) + " tokens is longer than the "
+            throw new LorakitInputException("A sequence of " + (position + seq) + " tokens is longer than the "
                     + "model's max_position_embeddings of " + config.maxPositions() + ".");
         }
         for (int i = 0; i < ids.length; i++) {
             if (ids[i] < 0 || ids[i] >= config.vocab()) {
                 String where = batch == 1 ? "position " + (position + i)
                         : "position " + (position + i % seq) + " of sequence " + i / seq;
-                throw new IllegalArgumentException("Token id " + ids[i] + " at " + where + " is outside the model's "
+                throw new LorakitInputException("Token id " + ids[i] + " at " + where + " is outside the model's "
                         + "vocabulary of " + config.vocab() + " tokens (ids 0 to " + (config.vocab() - 1) + ").");
             }
         }

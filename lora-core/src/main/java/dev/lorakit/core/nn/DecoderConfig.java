@@ -1,5 +1,7 @@
 package dev.lorakit.core.nn;
 
+import dev.lorakit.core.LorakitInputException;
+
 /**
  * The shape of a LLaMA/Mistral decoder: what the engine needs to know, nothing about files or tokenizers.
  *
@@ -30,13 +32,13 @@ public record DecoderConfig(int vocab, int hidden, int intermediate, int layers,
         require(slidingWindow >= 0, "slidingWindow", slidingWindow);
         require(maxPositions > 0, "maxPositions", maxPositions);
         if (!(ropeTheta > 0) || !(rmsEps > 0)) {
-            throw new IllegalArgumentException("ropeTheta and rmsEps must be positive, not " + ropeTheta + " and " + rmsEps + ".");
+            throw new LorakitInputException("ropeTheta and rmsEps must be positive, not " + ropeTheta + " and " + rmsEps + ".");
         }
     }
 
     private static void require(boolean ok, String field, int value) {
         if (!ok) {
-            throw new IllegalArgumentException("Decoder config field " + field + " has the invalid value " + value + ".");
+            throw new LorakitInputException("Decoder config field " + field + " has the invalid value " + value + ".");
         }
     }
 

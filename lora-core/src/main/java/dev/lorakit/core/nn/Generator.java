@@ -1,5 +1,6 @@
 package dev.lorakit.core.nn;
 
+import dev.lorakit.core.LorakitInputException;
 import java.util.Arrays;
 
 /** Autoregressive generation of one sequence with a KV cache. */
@@ -17,13 +18,13 @@ public final class Generator {
      */
     public int[] generate(int[] prompt, int maxNewTokens, int eos, Sampler.Settings settings) {
         if (prompt.length == 0) {
-            throw new IllegalArgumentException("Generation needs a prompt of at least one token.");
+            throw new LorakitInputException("Generation needs a prompt of at least one token.");
         }
         if (maxNewTokens < 0) {
-            throw new IllegalArgumentException("The number of new tokens must not be negative, not " + maxNewTokens + ".");
+            throw new LorakitInputException("The number of new tokens must not be negative, not " + maxNewTokens + ".");
         }
         if ((long) prompt.length + maxNewTokens > decoder.config().maxPositions()) {
-            throw new IllegalArgumentException("A prompt of " + prompt.length + " tokens and " + maxNewTokens
+            throw new LorakitInputException("A prompt of " + prompt.length + " tokens and " + maxNewTokens
                     + " new tokens do not fit the model's max_position_embeddings of "
                     + decoder.config().maxPositions() + ".");
         }

@@ -1,5 +1,6 @@
 package dev.lorakit.core.nn;
 
+import dev.lorakit.core.LorakitInputException;
 import java.util.Arrays;
 import java.util.SplittableRandom;
 
@@ -20,7 +21,7 @@ public final class Sampler {
     public record Settings(double temperature, int topK, double topP, long seed) {
         public Settings {
             if (!(temperature >= 0) || topK < 0 || !(topP > 0 && topP <= 1)) {
-                throw new IllegalArgumentException("Sampling needs temperature >= 0, top-k >= 0 and 0 < top-p <= 1; got "
+                throw new LorakitInputException("Sampling needs temperature >= 0, top-k >= 0 and 0 < top-p <= 1; got "
                         + temperature + ", " + topK + ", " + topP + ".");
             }
         }

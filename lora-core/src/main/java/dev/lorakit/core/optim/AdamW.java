@@ -1,5 +1,6 @@
 package dev.lorakit.core.optim;
 
+import dev.lorakit.core.LorakitInputException;
 import dev.lorakit.core.backend.Backend;
 import dev.lorakit.core.tensor.DType;
 import dev.lorakit.core.tensor.Tensor;
@@ -14,24 +15,80 @@ import java.util.Map;
 public final class AdamW implements AutoCloseable {
 
     /**
-     * The hyperparameters other than the learning rate, which a schedule supplies per step.
+     * The hyperparameters other than the learning rate, which a schedule supplies per step. The defaults are
+     * torch's and transformers' {@code TrainingArguments}' ({@link #defaults()}, {@link #builder()}).
      *
-     * @param beta1       first-moment decay (torch default 0.9)
-     * @param beta2       second-moment decay (0.999)
-     * @param eps         added to the root of the second moment (1e-8)
-     * @param weightDecay decoupled decay factor (0.01)
+     * @param beta1       first-moment decay ({@value #DEFAULT_BETA1})
+     * @param beta2       second-moment decay ({@value #DEFAULT_BETA2})
+     * @param eps         added to the root of the second moment ({@value #DEFAULT_EPS})
+     * @param weightDecay decoupled decay factor ({@value #DEFAULT_WEIGHT_DECAY})
      */
     public record Settings(double beta1, double beta2, double eps, double weightDecay) {
+
+        /** transformers' {@code adam_beta1}. */
+        public static final double DEFAULT_BETA1 = 0.9;
+        /** transformers' {@code adam_beta2}. */
+        public static final double DEFAULT_BETA2 = 0.999;
+        /** transformers' {@code adam_epsilon}. */
+        public static final double DEFAULT_EPS = 1e-8;
+        /** transformers' {@code weight_decay} (torch's own AdamW default, 0.01, is not what a LoRA run uses). */
+        public static final double DEFAULT_WEIGHT_DECAY = 0.0;
+
         public Settings {
             if (!(beta1 >= 0 && beta1 < 1) || !(beta2 >= 0 && beta2 < 1) || !(eps >= 0) || !(weightDecay >= 0)) {
-                throw new IllegalArgumentException("AdamW needs 0 <= beta1, beta2 < 1 and eps, weight decay >= 0; got "
+                throw new LorakitInputException("AdamW needs 0 <= beta1, beta2 < 1 and eps, weight decay >= 0; got "
                         + beta1 + ", " + beta2 + ", " + eps + ", " + weightDecay + ".");
             }
         }
 
-        /** torch's defaults: 0.9, 0.999, 1e-8, weight decay 0.01. */
+        /** The defaults: betas 0.9 and 0.999, eps 1e-8, weight decay 0. */
         public static Settings defaults() {
-            return new Settings(0.9, 0.999, 1e-8, 0.01);
+            return builder().build();
+        }
+
+        /** A builder that starts from the {@linkplain #defaults() defaults}. */
+        public static Builder builder() {
+            return new Builder();
+        }
+
+        /** Builds {@link Settings}; every value starts at its default. */
+        public static final class Builder {
+            private double beta1 = DEFAULT_BETA1;
+            private double beta2 = DEFAULT_BETA2;
+            private double eps = DEFAULT_EPS;
+            private double weightDecay = DEFAULT_WEIGHT_DECAY;
+
+            private Builder() {
+            }
+
+            /** First-moment decay. */
+            public Builder beta1(double beta1) {
+                this.beta1 = beta1;
+                return this;
+            }
+
+            /** Second-moment decay. */
+            public Builder beta2(double beta2) {
+                this.beta2 = beta2;
+                return this;
+            }
+
+            /** Added to the root of the second moment. */
+            public Builder eps(double eps) {
+                this.eps = eps;
+                return this;
+            }
+
+            /** Decoupled weight decay factor. */
+            public Builder weightDecay(double weightDecay) {
+                this.weightDecay = weightDecay;
+                return this;
+            }
+
+            /** The settings; checked as the record's constructor checks them. */
+            public Settings build() {
+                return new Settings(beta1, beta2, eps, weightDecay);
+            }
         }
     }
 

@@ -1,5 +1,7 @@
 package dev.lorakit.core.optim;
 
+import dev.lorakit.core.LorakitInputException;
+
 /**
  * The learning rate as a function of the number of optimizer steps already taken, as Hugging Face's
  * {@code get_*_schedule_with_warmup} define it: linear warmup from 0 over {@code warmup} steps, then constant,
@@ -39,7 +41,7 @@ public interface LrSchedule {
             case "constant" -> constant(peak, warmup);
             case "linear" -> linear(peak, warmup, total);
             case "cosine" -> cosine(peak, warmup, total);
-            default -> throw new IllegalArgumentException("Unknown learning-rate schedule \"" + name
+            default -> throw new LorakitInputException("Unknown learning-rate schedule \"" + name
                     + "\"; expected constant, linear or cosine.");
         };
     }

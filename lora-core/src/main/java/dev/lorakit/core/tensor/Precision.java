@@ -1,5 +1,6 @@
 package dev.lorakit.core.tensor;
 
+import dev.lorakit.core.LorakitInputException;
 import java.util.Locale;
 
 /**
@@ -47,7 +48,7 @@ public enum Precision {
     /**
      * The precision named {@code fp32} or {@code bf16} (any case).
      *
-     * @throws IllegalArgumentException one sentence naming the value and the accepted ones
+     * @throws LorakitInputException one sentence naming the value and the accepted ones
      */
     public static Precision parse(String name) {
         for (Precision p : values()) {
@@ -55,6 +56,6 @@ public enum Precision {
                 return p;
             }
         }
-        throw new IllegalArgumentException("--precision must be fp32 or bf16, not " + name + ".");
+        throw new LorakitInputException("The precision must be fp32 or bf16, not " + name + ".");
     }
 }

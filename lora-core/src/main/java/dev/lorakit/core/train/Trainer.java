@@ -22,6 +22,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import java.util.SplittableRandom;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -35,33 +37,175 @@ import java.util.stream.Stream;
  * {@code (seed, e)}, and the dropout masks of a micro-batch from {@code (seed, micro-batch index)}. A checkpoint
  * therefore needs only the adapter, the optimizer moments, the step and the seed.
  *
+ * <p>This is one step at a time ({@link #step()}) or a plain loop over them ({@link #train}); a whole run with a
+ * folder, a log, rotated checkpoints, resume, a stop request and validation is a {@link TrainingRun}.
+ *
  * <p>With {@link #dataParallel} it is one rank of several that train together: each takes its share of every step's
  * micro-batches, and the gradients are summed across the ranks before clipping (see there).
  */
 public final class Trainer {
 
     /**
-     * How to train.
+     * How to train. {@link #builder()} starts from the defaults, which the {@code lorakit train} command shares.
      *
-     * @param batchSize       sequences per micro-batch
-     * @param gradAccum       micro-batches per optimizer step
+     * @param batchSize       sequences per micro-batch ({@value #DEFAULT_BATCH_SIZE})
+     * @param gradAccum       micro-batches per optimizer step ({@value #DEFAULT_GRAD_ACCUM})
      * @param steps           optimizer steps in total
-     * @param schedule        the learning rate per step
-     * @param maxGradNorm     global-norm clipping threshold (0: none)
-     * @param checkpointEvery write a checkpoint every this many steps (0: never)
-     * @param checkpointDir   where checkpoints go ({@code checkpoint-<step>.safetensors})
-     * @param seed            seed of the data order and the dropout masks
-     * @param padId           token id used to pad short sequences (their labels are ignored)
+     * @param schedule        the learning rate per step ({@value #DEFAULT_SCHEDULE}, peak {@value #DEFAULT_LR},
+     *                        {@value #DEFAULT_WARMUP} warmup steps)
+     * @param maxGradNorm     global-norm clipping threshold, 0 for none ({@value #DEFAULT_MAX_GRAD_NORM})
+     * @param checkpointEvery {@link Trainer#train} writes a checkpoint every this many steps (0: never; a
+     *                        {@link TrainingRun} keeps its own, and this stays 0)
+     * @param checkpointDir   where those checkpoints go ({@code checkpoint-<step>.safetensors})
+     * @param seed            seed of the data order and the dropout masks ({@value #DEFAULT_SEED})
+     * @param padId           token id used to pad short sequences (their labels are ignored, so it changes no
+     *                        result; a {@code LoraModel} uses its tokenizer's)
      */
     public record Settings(int batchSize, int gradAccum, int steps, LrSchedule schedule, double maxGradNorm,
             int checkpointEvery, Path checkpointDir, long seed, int padId) {
+
+        /** Sequences per micro-batch. */
+        public static final int DEFAULT_BATCH_SIZE = 4;
+        /** Micro-batches per optimizer step: 16 sequences per step with the batch size. */
+        public static final int DEFAULT_GRAD_ACCUM = 4;
+        /** The peak learning rate of a LoRA run (PEFT's examples; transformers' 5e-5 is for full fine-tuning). */
+        public static final double DEFAULT_LR = 2e-4;
+        /** The schedule after warmup ({@link LrSchedule#named}). */
+        public static final String DEFAULT_SCHEDULE = "cosine";
+        /** Linear warmup steps. */
+        public static final int DEFAULT_WARMUP = 10;
+        /** transformers' {@code max_grad_norm}. */
+        public static final double DEFAULT_MAX_GRAD_NORM = 1.0;
+        /** transformers' {@code seed}. */
+        public static final long DEFAULT_SEED = 42;
+
         public Settings {
-            if (batchSize < 1 || gradAccum < 1 || steps < 0 || maxGradNorm < 0 || checkpointEvery < 0) {
-                throw new IllegalArgumentException("Training needs batch size and gradient accumulation >= 1 and "
-                        + "non-negative steps, clipping norm and checkpoint interval.");
+            if (batchSize < 1 || gradAccum < 1 || steps < 0 || !(maxGradNorm >= 0) || checkpointEvery < 0) {
+                throw new LorakitInputException("Training needs a batch size and gradient accumulation of at least 1 "
+                        + "and non-negative steps, clipping norm and checkpoint interval; got " + batchSize + ", "
+                        + gradAccum + ", " + steps + ", " + maxGradNorm + " and " + checkpointEvery + ".");
+            }
+            if (schedule == null) {
+                throw new IllegalArgumentException("Training needs a learning-rate schedule.");
             }
             if (checkpointEvery > 0 && checkpointDir == null) {
                 throw new IllegalArgumentException("Checkpoints every " + checkpointEvery + " steps need a checkpoint folder.");
+            }
+        }
+
+        /** A builder starting from the defaults; only the number of steps must be given. */
+        public static Builder builder() {
+            return new Builder();
+        }
+
+        /** These settings with another pad id. */
+        public Settings withPadId(int padId) {
+            return new Settings(batchSize, gradAccum, steps, schedule, maxGradNorm, checkpointEvery, checkpointDir, seed,
+                    padId);
+        }
+
+        /**
+         * Builds {@link Settings}. The schedule is {@link LrSchedule#named} from the name, peak learning rate and
+         * warmup set here and the number of steps, unless one is given whole with {@link #schedule(LrSchedule)}.
+         */
+        public static final class Builder {
+            private int batchSize = DEFAULT_BATCH_SIZE;
+            private int gradAccum = DEFAULT_GRAD_ACCUM;
+            private int steps = -1;
+            private double lr = DEFAULT_LR;
+            private String scheduleName = DEFAULT_SCHEDULE;
+            private int warmup = DEFAULT_WARMUP;
+            private LrSchedule schedule;
+            private double maxGradNorm = DEFAULT_MAX_GRAD_NORM;
+            private long seed = DEFAULT_SEED;
+            private int padId;
+
+            private Builder() {
+            }
+
+            /** Sequences per micro-batch. */
+            public Builder batchSize(int batchSize) {
+                this.batchSize = batchSize;
+                return this;
+            }
+
+            /** Micro-batches per optimizer step. */
+            public Builder gradAccum(int gradAccum) {
+                this.gradAccum = gradAccum;
+                return this;
+            }
+
+            /** Optimizer steps in total (required). */
+            public Builder steps(int steps) {
+                this.steps = steps;
+                return this;
+            }
+
+            /** The peak learning rate. */
+            public Builder lr(double lr) {
+                this.lr = lr;
+                return this;
+            }
+
+            /** The schedule after warmup: {@code constant}, {@code linear} or {@code cosine}. */
+            public Builder schedule(String name) {
+                this.scheduleName = name;
+                return this;
+            }
+
+            /** Linear warmup steps. */
+            public Builder warmup(int warmup) {
+                this.warmup = warmup;
+                return this;
+            }
+
+            /** A schedule of one's own, in place of the name, peak and warmup. */
+            public Builder schedule(LrSchedule schedule) {
+                this.schedule = schedule;
+                return this;
+            }
+
+            /** Global-norm clipping threshold (0: none). */
+            public Builder maxGradNorm(double maxGradNorm) {
+                this.maxGradNorm = maxGradNorm;
+                return this;
+            }
+
+            /** Seed of the data order and the dropout masks. */
+            public Builder seed(long seed) {
+                this.seed = seed;
+                return this;
+            }
+
+            /** Token id of the padding. */
+            public Builder padId(int padId) {
+                this.padId = padId;
+                return this;
+            }
+
+            /**
+             * The settings.
+             *
+             * @throws LorakitInputException when a value is out of range or the steps were not given
+             */
+            public Settings build() {
+                if (steps < 0) {
+                    throw new LorakitInputException("The number of training steps was not given (or is negative).");
+                }
+                if (!(lr > 0) || warmup < 0) {
+                    throw new LorakitInputException("Training needs a positive learning rate and non-negative warmup; "
+                            + "got " + lr + " and " + warmup + ".");
+                }
+                LrSchedule s = schedule != null ? schedule : named(scheduleName, lr, warmup, steps);
+                return new Settings(batchSize, gradAccum, steps, s, maxGradNorm, 0, null, seed, padId);
+            }
+
+            private static LrSchedule named(String name, double lr, int warmup, int steps) {
+                try {
+                    return LrSchedule.named(name, lr, warmup, steps);
+                } catch (IllegalArgumentException e) {
+                    throw new LorakitInputException(e.getMessage(), e);
+                }
             }
         }
     }
@@ -99,14 +243,21 @@ public final class Trainer {
     private boolean skipNonFinite;
     private int skipped;
     private DataParallel parallel;
+    private boolean joined;
+    private boolean left;
+
+    /** A trainer of the LoRA matrices set on {@code decoder} with {@code optimizer} over their parameters. */
+    public Trainer(Decoder decoder, AdamW optimizer, Settings settings, List<Example> data) {
+        this(decoder, decoder.lora(), optimizer, settings, data);
+    }
 
     /** A trainer of {@code lora} (already set on {@code decoder}) with {@code optimizer} over its parameters. */
     public Trainer(Decoder decoder, LoraWeights lora, AdamW optimizer, Settings settings, List<Example> data) {
-        if (decoder.lora() != lora) {
+        if (lora == null || decoder.lora() != lora) {
             throw new IllegalArgumentException("The decoder must carry the LoRA matrices being trained (call setLora).");
         }
         if (data.size() < settings.batchSize()) {
-            throw new IllegalArgumentException("The training set has " + data.size() + " examples, fewer than one batch of "
+            throw new LorakitInputException("The training set has " + data.size() + " examples, fewer than one batch of "
                     + settings.batchSize() + ".");
         }
         this.decoder = decoder;
@@ -149,68 +300,94 @@ public final class Trainer {
     }
 
     private void trainSteps(Listener listener) throws IOException {
-        decoder.setTraining(true);
-        List<Parameter> params = lora.parameters();
-        if (parallel != null && !startFromRankZero(params)) {
+        if (parallel != null && !join()) {
             return; // rank 0 has left the run before its first step
         }
         while (optimizer.stepCount() < settings.steps()) {
-            long start = System.nanoTime();
-            int step = optimizer.stepCount();
-            List<Batch> micro = new ArrayList<>();
-            int counted = 0;
-            for (int k = 0; k < settings.gradAccum(); k++) {
-                Batch b = batch((long) step * settings.gradAccum() + k);
-                micro.add(b);
-                counted += CausalLmLoss.counted(b.targets());
+            StepMetrics m = step();
+            if (m == null) {
+                return; // rank 0 has left the run
             }
-            lora.zeroGrad();
-            double lossSum = 0;
-            long tokens = 0;
-            for (int k = 0; k < micro.size(); k++) {
-                Batch b = micro.get(k);
-                tokens += b.ids().length;
-                if (!ownMicroBatch(k)) {
-                    continue;
-                }
-                decoder.setDropoutSeed(settings.seed() * 1_000_003L + (long) step * settings.gradAccum() + k);
-                Activations a = decoder.forwardForLoss(b.ids(), b.batch());
-                if (counted > 0) {
-                    // Hugging Face normalises by the tokens of the whole accumulated step, not per micro-batch.
-                    lossSum += decoder.backward(a, b.targets(), 1f / counted);
-                }
-            }
-            if (parallel != null) {
-                double[] sums = {lossSum, 0};
-                parallel.sumScalars(sums);
-                if (sums[1] > 0) {
-                    return; // rank 0 has left the run
-                }
-                lossSum = sums[0];
-                parallel.sumGradients(params.stream().map(Parameter::grad).toList());
-            }
-            double loss = counted == 0 ? 0 : lossSum / counted;
-            double norm = settings.maxGradNorm() > 0 ? GradClip.clip(decoder.backend(), params, settings.maxGradNorm())
-                    : GradClip.globalNorm(decoder.backend(), params);
-            double lr = settings.schedule().at(step);
-            if (Double.isFinite(loss) && Double.isFinite(norm)) {
-                optimizer.step(lr);
-            } else if (skipNonFinite) {
-                skipped++;
-                optimizer.setStepCount(step + 1);
-            } else {
-                throw new TrainingDivergedException(step + 1, "Training stopped at step " + (step + 1) + ": the loss is " + loss
-                        + " and the gradient norm " + norm + "; lower the learning rate or check the data.");
-            }
-            double seconds = (System.nanoTime() - start) / 1e9;
             if (listener != null) {
-                listener.onStep(new StepMetrics(step + 1, loss, lr, norm, tokens, tokens / Math.max(seconds, 1e-9)));
+                listener.onStep(m);
             }
-            if (settings.checkpointEvery() > 0 && (step + 1) % settings.checkpointEvery() == 0
+            if (settings.checkpointEvery() > 0 && m.step() % settings.checkpointEvery() == 0
                     && (parallel == null || parallel.rank() == 0)) {
-                saveCheckpoint(settings.checkpointDir().resolve("checkpoint-" + (step + 1) + ".safetensors"));
+                saveCheckpoint(settings.checkpointDir().resolve("checkpoint-" + m.step() + ".safetensors"));
             }
         }
+    }
+
+    /**
+     * Makes the optimizer step that follows the optimizer's current step: the forward and backward of each
+     * micro-batch, the gradients summed over them (and, under {@link #dataParallel}, over the ranks), then clipping,
+     * then AdamW.
+     *
+     * @return what the step did; null only under {@link #dataParallel} on a rank other than 0, when rank 0 has left
+     *         the run instead of taking this step
+     * @throws TrainingDivergedException when the loss or the gradient norm is not finite (unless such steps are
+     *                                   {@linkplain #skipNonFiniteSteps skipped})
+     */
+    public StepMetrics step() {
+        if (parallel != null && !joined && !join()) {
+            return null;
+        }
+        decoder.setTraining(true);
+        List<Parameter> params = lora.parameters();
+        long start = System.nanoTime();
+        int step = optimizer.stepCount();
+        List<Batch> micro = new ArrayList<>();
+        int counted = 0;
+        for (int k = 0; k < settings.gradAccum(); k++) {
+            Batch b = batch((long) step * settings.gradAccum() + k);
+            micro.add(b);
+            counted += CausalLmLoss.counted(b.targets());
+        }
+        lora.zeroGrad();
+        double lossSum = 0;
+        long tokens = 0;
+        for (int k = 0; k < micro.size(); k++) {
+            Batch b = micro.get(k);
+            tokens += b.ids().length;
+            if (!ownMicroBatch(k)) {
+                continue;
+            }
+            decoder.setDropoutSeed(settings.seed() * 1_000_003L + (long) step * settings.gradAccum() + k);
+            Activations a = decoder.forwardForLoss(b.ids(), b.batch());
+            if (counted > 0) {
+                // Hugging Face normalises by the tokens of the whole accumulated step, not per micro-batch.
+                lossSum += decoder.backward(a, b.targets(), 1f / counted);
+            }
+        }
+        if (parallel != null) {
+            double[] sums = {lossSum, 0};
+            parallel.sumScalars(sums);
+            if (sums[1] > 0) {
+                return null; // rank 0 has left the run
+            }
+            lossSum = sums[0];
+            parallel.sumGradients(params.stream().map(Parameter::grad).toList());
+        }
+        double loss = counted == 0 ? 0 : lossSum / counted;
+        double norm = settings.maxGradNorm() > 0 ? GradClip.clip(decoder.backend(), params, settings.maxGradNorm())
+                : GradClip.globalNorm(decoder.backend(), params);
+        double lr = settings.schedule().at(step);
+        if (Double.isFinite(loss) && Double.isFinite(norm)) {
+            optimizer.step(lr);
+        } else if (skipNonFinite) {
+            skipped++;
+            optimizer.setStepCount(step + 1);
+        } else {
+            throw new TrainingDivergedException(step + 1, "Training stopped at step " + (step + 1) + ": the loss is " + loss
+                    + " and the gradient norm " + norm + "; lower the learning rate or check the data.");
+        }
+        double seconds = (System.nanoTime() - start) / 1e9;
+        return new StepMetrics(step + 1, loss, lr, norm, tokens, tokens / Math.max(seconds, 1e-9));
+    }
+
+    /** The number of optimizer steps done so far. */
+    public int stepCount() {
+        return optimizer.stepCount();
     }
 
     // ---- data parallelism --------------------------------------------------------------------------------
@@ -222,20 +399,26 @@ public final class Trainer {
      * (micro-batch k keeps its dropout seed and its scale, 1 over the step's counted tokens). The ranks' gradient
      * sums are then summed across ranks, and every rank clips by the global norm and takes the same AdamW step. When
      * each rank has one micro-batch per step and the sum runs in rank order, that is the single device's sum in the
-     * same order, bit for bit. At the start of {@link #train} every rank takes rank 0's adapter, moments and step
-     * (rank 0 has loaded the checkpoint when resuming), so a run resumes at any world size; only rank 0 writes
-     * checkpoints.
+     * same order, bit for bit. Before the first step every rank takes rank 0's adapter, moments and step (rank 0 has
+     * loaded the checkpoint when resuming), so a run resumes at any world size; only rank 0 writes checkpoints.
      *
      * @throws LorakitInputException when {@code gradAccum} is not a multiple of the world size
      */
     public Trainer dataParallel(DataParallel parallel) {
+        requireShares(settings, parallel);
+        this.parallel = parallel;
+        this.joined = false;
+        this.left = false;
+        return this;
+    }
+
+    /** Refuses a world size that does not divide each step's micro-batches. */
+    static void requireShares(Settings settings, DataParallel parallel) {
         if (parallel != null && settings.gradAccum() % parallel.worldSize() != 0) {
             throw new LorakitInputException("Training on " + parallel.worldSize() + " devices splits each step's "
                     + settings.gradAccum() + " micro-batches (gradient accumulation) among them, so it must be a "
                     + "multiple of " + parallel.worldSize() + ".");
         }
-        this.parallel = parallel;
-        return this;
     }
 
     /** Whether micro-batch {@code k} of a step is this rank's to compute. */
@@ -250,8 +433,11 @@ public final class Trainer {
     /**
      * Every rank takes rank 0's step, adapter and AdamW moments; false when rank 0 has left instead. The first sum has
      * the shape of every step's (the loss, the word to leave), so rank 0 leaves the same way before or during the run.
+     * {@link #step} joins by itself; a caller that tests the step count before the first step joins first.
      */
-    private boolean startFromRankZero(List<Parameter> params) {
+    boolean join() {
+        joined = true;
+        List<Parameter> params = lora.parameters();
         double[] start = {parallel.rank() == 0 ? optimizer.stepCount() : 0, 0};
         parallel.sumScalars(start);
         if (start[1] > 0) {
@@ -271,16 +457,21 @@ public final class Trainer {
 
     /**
      * Rank 0 leaving before the last step (a stop, early stopping, a failure of its own) tells the other ranks, which
-     * are waiting in the next step's first sum; a divergence needs no word, as every rank sees the same loss.
+     * are waiting in the next step's first sum; a divergence needs no word, as every rank sees the same loss. Once
+     * at most; {@code why} (null for a plain stop) gets the failure to tell, if any, as suppressed.
      */
-    private void leave(Throwable why) {
-        if (parallel.rank() != 0 || why instanceof TrainingDivergedException
-                || optimizer.stepCount() >= settings.steps()) {
+    void leave(Throwable why) {
+        if (parallel == null || parallel.rank() != 0 || left || why instanceof TrainingDivergedException
+                || joined && optimizer.stepCount() >= settings.steps()) {
             return;
         }
+        left = true;
         try {
             leave(parallel);
         } catch (RuntimeException e) {
+            if (why == null) {
+                throw e;
+            }
             why.addSuppressed(e);
         }
     }
@@ -356,12 +547,18 @@ public final class Trainer {
      * step and the seed to one safetensors file, atomically.
      */
     public void saveCheckpoint(Path file) throws IOException {
+        saveCheckpoint(file, Map.of());
+    }
+
+    /** {@link #saveCheckpoint(Path)} with more metadata. */
+    void saveCheckpoint(Path file, Map<String, String> metadata) throws IOException {
         Files.createDirectories(file.toAbsolutePath().getParent());
         Backend be = decoder.backend();
         SafeTensorsWriter w = SafeTensorsWriter.create()
                 .metadata("format", "pt")
                 .metadata("lorakit.step", Integer.toString(optimizer.stepCount()))
                 .metadata("lorakit.seed", Long.toString(settings.seed()));
+        metadata.forEach(w::metadata);
         for (Parameter p : lora.parameters()) {
             AdamW.Moments m = optimizer.moments().get(p.name());
             w.addFloats(p.name(), shape(p.value()), finite(p.name(), be.download(p.value())), SafeTensorsDtype.F32);
@@ -408,9 +605,9 @@ public final class Trainer {
     }
 
     /** The checkpoint with the highest step in {@code dir}, if any. */
-    public static java.util.Optional<Path> latestCheckpoint(Path dir) throws IOException {
+    public static Optional<Path> latestCheckpoint(Path dir) throws IOException {
         if (!Files.isDirectory(dir)) {
-            return java.util.Optional.empty();
+            return Optional.empty();
         }
         try (Stream<Path> files = Files.list(dir)) {
             return files.filter(p -> CHECKPOINT.matcher(p.getFileName().toString()).matches())

@@ -1,10 +1,13 @@
 package dev.lorakit.core.train;
 
+import dev.lorakit.core.LorakitInputException;
+
 /**
  * Training produced a non-finite loss, gradient or weight: the run cannot go on, and nothing non-finite was
- * written (checkpoints and adapters are checked before they are saved).
+ * written (checkpoints and adapters are checked before they are saved). The settings (most often a learning rate
+ * too high for the data) are the user's to change, so this is an input problem, not a bug.
  */
-public final class TrainingDivergedException extends IllegalStateException {
+public final class TrainingDivergedException extends LorakitInputException {
 
     private final int step;
 

@@ -1,5 +1,6 @@
 package dev.lorakit.core.train;
 
+import dev.lorakit.core.LorakitInputException;
 import dev.lorakit.core.nn.Activations;
 import dev.lorakit.core.nn.CausalLmLoss;
 import dev.lorakit.core.nn.Decoder;
@@ -22,13 +23,25 @@ public final class Validation {
     /**
      * When to validate.
      *
-     * @param every    steps between measurements (the last step is always measured)
+     * @param every    steps between measurements (the last step is always measured; {@value #DEFAULT_EVERY})
      * @param patience stop after this many measurements in a row without a lower loss than the best; 0: never stop
+     *                 ({@value #DEFAULT_PATIENCE})
      */
     public record Settings(int every, int patience) {
+
+        /** Steps between measurements, by default. */
+        public static final int DEFAULT_EVERY = 100;
+        /** No early stopping, by default. */
+        public static final int DEFAULT_PATIENCE = 0;
+
+        /** Every {@value #DEFAULT_EVERY} steps, no early stopping. */
+        public static Settings defaults() {
+            return new Settings(DEFAULT_EVERY, DEFAULT_PATIENCE);
+        }
+
         public Settings {
             if (every < 1 || patience < 0) {
-                throw new IllegalArgumentException("Validation needs an interval of at least one step and a "
+                throw new LorakitInputException("Validation needs an interval of at least one step and a "
                         + "non-negative patience; got " + every + " and " + patience + ".");
             }
         }
@@ -56,14 +69,14 @@ public final class Validation {
     /**
      * Validation on {@code heldOut} in batches of {@code batchSize} sequences padded with {@code padId}.
      *
-     * @throws IllegalArgumentException when there is no held-out example or none of them has a label that counts
+     * @throws LorakitInputException when there is no held-out example or none of them has a label that counts
      */
     public Validation(List<Example> heldOut, int batchSize, int padId, Settings settings) {
         if (batchSize < 1) {
-            throw new IllegalArgumentException("The validation batch size must be at least 1, not " + batchSize + ".");
+            throw new LorakitInputException("The validation batch size must be at least 1, not " + batchSize + ".");
         }
         if (heldOut.stream().noneMatch(e -> CausalLmLoss.counted(CausalLmLoss.targets(e.labels(), 1)) > 0)) {
-            throw new IllegalArgumentException("The validation set has no example with a token to predict.");
+            throw new LorakitInputException("The validation set has no example with a token to predict.");
         }
         this.heldOut = List.copyOf(heldOut);
         this.batchSize = batchSize;
@@ -78,12 +91,12 @@ public final class Validation {
      */
     public static <T> List<List<T>> split(List<T> examples, double fraction, long seed) {
         if (!(fraction > 0 && fraction < 1)) {
-            throw new IllegalArgumentException("The held-out fraction must be between 0 and 1, not " + fraction + ".");
+            throw new LorakitInputException("The held-out fraction must be between 0 and 1, not " + fraction + ".");
         }
         int n = examples.size();
         int held = (int) Math.min(n - 1, Math.max(1, Math.round(fraction * n)));
         if (held < 1) {
-            throw new IllegalArgumentException("There are " + n + " examples; a held-out split needs at least two.");
+            throw new LorakitInputException("There are " + n + " examples; a held-out split needs at least two.");
         }
         int[] order = Trainer.permutation(n, new SplittableRandom(seed).nextLong(), -1);
         boolean[] isHeld = new boolean[n];
@@ -169,5 +182,10 @@ public final class Validation {
     /** When to validate. */
     public Settings settings() {
         return settings;
+    }
+
+    /** The held-out examples. */
+    List<Example> heldOut() {
+        return heldOut;
     }
 }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.lorakit.core.LorakitInputException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -41,13 +42,14 @@ class BackendsTest {
 
     @Test
     void cudaWithoutAProviderIsOneSentence() {
-        var e = assertThrows(IllegalArgumentException.class,
+        var e = assertThrows(LorakitInputException.class,
                 () -> Backends.select("cuda", List.of(new CpuBackendProvider()), line -> { }));
         assertTrue(e.getMessage().contains("no CUDA backend"), e.getMessage());
-        var unavailable = assertThrows(IllegalArgumentException.class, () -> Backends.select("cuda",
+        var unavailable = assertThrows(LorakitInputException.class, () -> Backends.select("cuda",
                 List.of(new CpuBackendProvider(), new FakeGpu("no NVIDIA driver was found.", null)), line -> { }));
-        assertEquals("--device cuda cannot be used: no NVIDIA driver was found.", unavailable.getMessage());
-        assertThrows(IllegalArgumentException.class, () -> Backends.select("tpu", line -> { }));
+        assertEquals("The cuda device cannot be used: no NVIDIA driver was found.", unavailable.getMessage());
+        var unknown = assertThrows(LorakitInputException.class, () -> Backends.select("tpu", line -> { }));
+        assertTrue(unknown.getMessage().contains("\"tpu\""), unknown.getMessage());
     }
 
     @Test

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.lorakit.core.LorakitInputException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -25,7 +26,7 @@ class OutputFolderTest {
     Path precious = dir.resolve("precious");
     Files.createDirectories(precious.resolve("sub"));
     Files.writeString(precious.resolve("thesis.tex"), "t");
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+    LorakitInputException e = assertThrows(LorakitInputException.class,
         () -> OutputFolder.claim(precious, "--out", "eval", false));
     assertEquals("--out " + precious + " already holds files that lorakit did not write; choose an empty or new "
         + "folder, or give --overwrite to write into it (only lorakit's own files are then replaced).", e.getMessage());
@@ -66,7 +67,7 @@ class OutputFolderTest {
     try (OutputFolder f = OutputFolder.claim(out, "--out", "train", false)) {
       assertTrue(f.wasOwnOutput());
     }
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+    LorakitInputException e = assertThrows(LorakitInputException.class,
         () -> OutputFolder.claim(out, "--out", "merge", false));
     assertTrue(e.getMessage().contains("holds the output of lorakit train, not of merge"), e.getMessage());
   }
@@ -75,7 +76,7 @@ class OutputFolderTest {
   void aSecondWriterIsRefusedWhileTheFirstHoldsTheFolder() throws IOException {
     Path out = dir.resolve("busy");
     try (OutputFolder first = OutputFolder.claim(out, "--out", "train", false)) {
-      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+      LorakitInputException e = assertThrows(LorakitInputException.class,
           () -> OutputFolder.claim(out, "--out", "train", false));
       assertEquals("--out " + out + " is being written by another lorakit command (train); wait for it to end or "
           + "choose another folder.", e.getMessage());
@@ -119,7 +120,7 @@ class OutputFolderTest {
   void aFileWhereTheFolderShouldBeIsOneSentence() throws IOException {
     Path file = dir.resolve("existing.txt");
     Files.writeString(file, "x");
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+    LorakitInputException e = assertThrows(LorakitInputException.class,
         () -> OutputFolder.claim(file, "--out", "train", false));
     assertEquals("--out " + file + " is a file, not a folder.", e.getMessage());
   }

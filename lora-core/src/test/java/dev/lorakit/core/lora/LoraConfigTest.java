@@ -1,5 +1,6 @@
 package dev.lorakit.core.lora;
 
+import dev.lorakit.core.LorakitInputException;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -22,6 +23,25 @@ import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 class LoraConfigTest {
+
+    @Test
+    void theBuilderStartsFromTheTrainCommandsDefaultsAndPeftsForTheRest() {
+        LoraConfig c = LoraConfig.builder().build();
+        assertEquals(LoraConfig.of(16, 32, 0.05, TargetModules.names("q_proj", "k_proj", "v_proj", "o_proj",
+                "gate_proj", "up_proj", "down_proj")), c);
+        assertEquals("none", c.bias());
+        assertEquals("CAUSAL_LM", c.taskType());
+        assertFalse(c.useRslora());
+        assertEquals(new TargetModules.AllLinear(), LoraConfig.builder().targetModules("all-linear").build()
+                .targetModules());
+        LoraConfig changed = c.toBuilder().r(8).useRslora(true).baseModelNameOrPath("m").build();
+        assertEquals(8, changed.r());
+        assertTrue(changed.useRslora());
+        assertEquals(c.targetModules(), changed.targetModules());
+        assertEquals(32, changed.loraAlpha());
+        assertEquals("m", changed.baseModelNameOrPath());
+        assertThrows(LorakitInputException.class, () -> LoraConfig.builder().loraDropout(1).build());
+    }
     private static final ObjectMapper JSON = new ObjectMapper();
 
     @TempDir
@@ -148,7 +168,7 @@ class LoraConfigTest {
         "r | \"eight\" | expected an integer",
     })
     void unsupportedOptionsAreRefusedByName(String field, String value, String why) throws IOException {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> withField(field, value));
+        LorakitInputException e = assertThrows(LorakitInputException.class, () -> withField(field, value));
         assertTrue(e.getMessage().startsWith(field + " is " + JSON.readTree(value) + "; "), e.getMessage());
         assertTrue(e.getMessage().contains(why), e.getMessage());
     }
@@ -169,7 +189,7 @@ class LoraConfigTest {
         ObjectNode json = fixtureJson();
         json.put("target_modules", ".*\\.(q|v)_proj");
         json.put("layers_to_transform", 1);
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> LoraConfig.fromJson(json));
+        LorakitInputException e = assertThrows(LorakitInputException.class, () -> LoraConfig.fromJson(json));
         assertTrue(e.getMessage().contains("layers_to_transform"), e.getMessage());
     }
 

@@ -1,5 +1,6 @@
 package dev.lorakit.core.lora;
 
+import dev.lorakit.core.LorakitInputException;
 import dev.lorakit.core.tensor.Errors;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -82,7 +83,7 @@ class LoraSpecTest {
         assertEquals(List.of("model.layers.1.self_attn.o_proj"),
                 names(LoraSpec.of(config("{'target_modules': 'all-linear', 'layers_to_transform': 1, "
                         + "'exclude_modules': ['q_proj', 'k_proj', 'v_proj', 'gate_proj', 'up_proj', 'down_proj']}"), C)));
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> LoraSpec.of(
+        LorakitInputException e = assertThrows(LorakitInputException.class, () -> LoraSpec.of(
                 config("{'target_modules': ['o_proj'], 'layers_to_transform': [1], 'layers_pattern': 'blocks'}"), C));
         assertTrue(e.getMessage().contains("layers_pattern [blocks]") && e.getMessage().contains("matches no module"),
                 e.getMessage());
@@ -112,7 +113,7 @@ class LoraSpecTest {
 
     @Test
     void aListEntryThatMatchesNothingIsNamedWithTheModulesThereAre() {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        LorakitInputException e = assertThrows(LorakitInputException.class,
                 () -> LoraSpec.of(config("{'target_modules': ['q_proj', 'qv_proj']}"), C));
         assertEquals("target_modules entry \"qv_proj\" matches no module of the model; its adaptable modules are "
                 + "model.layers.{0..2}.self_attn.{q_proj,k_proj,v_proj,o_proj} and "
@@ -121,7 +122,7 @@ class LoraSpecTest {
 
     @Test
     void aRegexThatMatchesNothingIsNamed() {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        LorakitInputException e = assertThrows(LorakitInputException.class,
                 () -> LoraSpec.of(config("{'target_modules': '.*\\\\.attn\\\\.q_proj'}"), C));
         assertTrue(e.getMessage().startsWith("target_modules \".*\\.attn\\.q_proj\" matches no module of the model; "
                 + "its adaptable modules are model.layers.{0..2}.self_attn.{"), e.getMessage());
@@ -129,14 +130,14 @@ class LoraSpecTest {
 
     @Test
     void layersBeyondTheModelAndModulesLorakitDoesNotAdaptAreRefused() {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        LorakitInputException e = assertThrows(LorakitInputException.class,
                 () -> LoraSpec.of(config("{'target_modules': ['q_proj'], 'layers_to_transform': [1, 3]}"), C));
         assertEquals("layers_to_transform holds layer 3, but the model has 3 layers (0 to 2).", e.getMessage());
-        e = assertThrows(IllegalArgumentException.class,
+        e = assertThrows(LorakitInputException.class,
                 () -> LoraSpec.of(config("{'target_modules': ['q_proj', 'lm_head']}"), C));
         assertTrue(e.getMessage().startsWith("target_modules [\"q_proj\",\"lm_head\"] selects lm_head, which lorakit "
                 + "does not adapt"), e.getMessage());
-        e = assertThrows(IllegalArgumentException.class, () -> LoraSpec.of(config("{'target_modules': '.*'}"), C));
+        e = assertThrows(LorakitInputException.class, () -> LoraSpec.of(config("{'target_modules': '.*'}"), C));
         assertTrue(e.getMessage().contains("selects lm_head"), e.getMessage());
     }
 

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.lorakit.core.LorakitInputException;
 import dev.lorakit.core.backend.CpuBackend;
 import dev.lorakit.core.io.Fixtures;
 import dev.lorakit.core.nn.DecoderConfig;
@@ -91,11 +92,11 @@ class LoraWeightsTest {
     @Test
     void anAdapterForOtherDimensionsNamesTheTensorAndBothShapes() {
         DecoderConfig narrower = new DecoderConfig(256, 32, 160, 2, 4, 4, 8, 10000, 1e-6, 0, false, 2048);
-        IOException e = assertThrows(IOException.class, () -> LoraWeights.read(fixture(), narrower, BE));
+        LorakitInputException e = assertThrows(LorakitInputException.class, () -> LoraWeights.read(fixture(), narrower, BE));
         assertEquals(fixture() + ": Adapter tensor \"base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight\" "
                 + "has shape [4, 64], but this model needs [4, 32] (rank 4, in_features 32).", e.getMessage());
         DecoderConfig gqa = new DecoderConfig(256, 64, 160, 2, 4, 2, 16, 10000, 1e-6, 0, false, 2048);
-        e = assertThrows(IOException.class, () -> LoraWeights.read(fixture(), gqa, BE));
+        e = assertThrows(LorakitInputException.class, () -> LoraWeights.read(fixture(), gqa, BE));
         assertTrue(e.getMessage().endsWith("Adapter tensor \"base_model.model.model.layers.0.self_attn.k_proj.lora_B.weight\" "
                 + "has shape [64, 4], but this model needs [32, 4] (out_features 32, rank 4)."), e.getMessage());
     }
@@ -103,7 +104,7 @@ class LoraWeightsTest {
     @Test
     void anAdapterForMoreLayersNamesTheLayer() {
         DecoderConfig oneLayer = new DecoderConfig(256, 64, 160, 1, 4, 4, 16, 10000, 1e-6, 0, false, 2048);
-        IOException e = assertThrows(IOException.class, () -> LoraWeights.read(fixture(), oneLayer, BE));
+        LorakitInputException e = assertThrows(LorakitInputException.class, () -> LoraWeights.read(fixture(), oneLayer, BE));
         assertTrue(e.getMessage().matches(".*: Adapter tensor \"base_model\\.model\\.model\\.layers\\.1\\.[a-z_.]+\\.lora_A"
                 + "\\.weight\" is for layer 1, but the model has 1 layer \\(0\\)\\."), e.getMessage());
     }
@@ -115,7 +116,7 @@ class LoraWeightsTest {
         Files.copy(fixture().resolve(PeftAdapter.WEIGHTS_FILE), folder.resolve(PeftAdapter.WEIGHTS_FILE));
         Files.writeString(folder.resolve(PeftAdapter.CONFIG_FILE),
                 Files.readString(fixture().resolve(PeftAdapter.CONFIG_FILE)).replace("\"r\": 4,", "\"r\": 8,"));
-        IOException e = assertThrows(IOException.class, () -> LoraWeights.read(folder, TINY, BE));
+        LorakitInputException e = assertThrows(LorakitInputException.class, () -> LoraWeights.read(folder, TINY, BE));
         assertTrue(e.getMessage().matches(".*Tensor \"base_model\\.model\\.model\\.layers\\.0\\.[a-z_.]+\\.lora_A\\.weight\" "
                 + "has shape \\[4, (64|160)], but the config gives module .* rank 8; expected \\[8, in]\\."), e.getMessage());
     }
@@ -126,7 +127,7 @@ class LoraWeightsTest {
         java.util.Map<String, PeftAdapter.AdapterTensor> fewer = new java.util.LinkedHashMap<>(adapter.tensors());
         fewer.remove(PeftAdapter.loraAName("model.layers.1.mlp.up_proj"));
         fewer.remove(PeftAdapter.loraBName("model.layers.1.mlp.up_proj"));
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        LorakitInputException e = assertThrows(LorakitInputException.class,
                 () -> LoraWeights.of(new PeftAdapter(adapter.config(), fewer), TINY, BE));
         assertEquals("The adapter has no tensor \"base_model.model.model.layers.1.mlp.up_proj.lora_A.weight\", though "
                 + "its config selects model.layers.1.mlp.up_proj.", e.getMessage());

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.lorakit.core.LorakitInputException;
 import dev.lorakit.core.io.Fixtures;
 import dev.lorakit.core.io.SafeTensorsDtype;
 import dev.lorakit.core.io.SafeTensorsWriter;
@@ -100,17 +101,17 @@ class PeftAdapterTest {
         Path folder = dir.resolve("bad");
         small(SafeTensorsDtype.F32).write(folder);
         LoraConfig.of(3, 4, 0, TargetModules.names("q_proj")).write(folder.resolve(PeftAdapter.CONFIG_FILE));
-        IOException e = assertThrows(IOException.class, () -> PeftAdapter.read(folder));
+        LorakitInputException e = assertThrows(LorakitInputException.class, () -> PeftAdapter.read(folder));
         assertTrue(e.getMessage().contains("rank 3") && e.getMessage().contains("lora_A.weight"), e.getMessage());
 
         LoraConfig.of(2, 4, 0, TargetModules.names("v_proj")).write(folder.resolve(PeftAdapter.CONFIG_FILE));
-        e = assertThrows(IOException.class, () -> PeftAdapter.read(folder));
+        e = assertThrows(LorakitInputException.class, () -> PeftAdapter.read(folder));
         assertTrue(e.getMessage().contains("do not select"), e.getMessage());
 
         SafeTensorsWriter.create().addFloats(PeftAdapter.loraAName("model.layers.0.self_attn.q_proj"),
                 new long[] {2, 6}, new float[12], SafeTensorsDtype.F32).write(folder.resolve(PeftAdapter.WEIGHTS_FILE));
         LoraConfig.of(2, 4, 0, TargetModules.names("q_proj")).write(folder.resolve(PeftAdapter.CONFIG_FILE));
-        e = assertThrows(IOException.class, () -> PeftAdapter.read(folder));
+        e = assertThrows(LorakitInputException.class, () -> PeftAdapter.read(folder));
         assertTrue(e.getMessage().contains("no partner"), e.getMessage());
     }
 

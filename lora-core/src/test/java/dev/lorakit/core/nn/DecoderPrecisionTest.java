@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.lorakit.core.LorakitInputException;
 import dev.lorakit.core.backend.Backend;
 import dev.lorakit.core.backend.CpuBackend;
 import dev.lorakit.core.lora.LoraWeights;
@@ -136,8 +137,8 @@ class DecoderPrecisionTest {
         assertEquals(Precision.FP32, Precision.parse("fp32"));
         assertEquals(DType.BF16, Precision.BF16.weights());
         assertEquals(DType.F32, Precision.FP32.activations());
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Precision.parse("fp16"));
-        assertEquals("--precision must be fp32 or bf16, not fp16.", e.getMessage());
+        LorakitInputException e = assertThrows(LorakitInputException.class, () -> Precision.parse("fp16"));
+        assertEquals("The precision must be fp32 or bf16, not fp16.", e.getMessage());
     }
 
     @Test

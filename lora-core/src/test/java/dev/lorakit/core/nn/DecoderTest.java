@@ -1,5 +1,6 @@
 package dev.lorakit.core.nn;
 
+import dev.lorakit.core.LorakitInputException;
 import dev.lorakit.core.tensor.Errors;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -327,19 +328,19 @@ class DecoderTest {
     @Test
     void tokenIdsOutsideTheVocabularyAreNamedWithTheirPosition() {
         try (Decoder d = new Decoder(C, Synthetic.weights(C, BE, 1), BE)) {
-            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> d.forward(new int[] {1, 40}, 1));
+            LorakitInputException e = assertThrows(LorakitInputException.class, () -> d.forward(new int[] {1, 40}, 1));
             assertEquals("Token id 40 at position 1 is outside the model's vocabulary of 40 tokens (ids 0 to 39).",
                     e.getMessage());
-            e = assertThrows(IllegalArgumentException.class, () -> d.forward(new int[] {1, 2, 3, 4, -1, 5}, 2));
+            e = assertThrows(LorakitInputException.class, () -> d.forward(new int[] {1, 2, 3, 4, -1, 5}, 2));
             assertEquals("Token id -1 at position 1 of sequence 1 is outside the model's vocabulary of 40 tokens "
                     + "(ids 0 to 39).", e.getMessage());
             try (KvCache cache = new KvCache(C, BE, 1, 8)) {
                 d.forwardCached(new int[] {1, 2, 3}, 1, cache);
-                e = assertThrows(IllegalArgumentException.class, () -> d.forwardCached(new int[] {1000}, 1, cache));
+                e = assertThrows(LorakitInputException.class, () -> d.forwardCached(new int[] {1000}, 1, cache));
                 assertEquals("Token id 1000 at position 3 is outside the model's vocabulary of 40 tokens (ids 0 to 39).",
                         e.getMessage());
             }
-            e = assertThrows(IllegalArgumentException.class,
+            e = assertThrows(LorakitInputException.class,
                     () -> new Generator(d).generate(new int[] {3, 99}, 2, -1, Sampler.Settings.greedy()));
             assertTrue(e.getMessage().startsWith("Token id 99 at position 1 "), e.getMessage());
         }
@@ -349,10 +350,10 @@ class DecoderTest {
     void sequencesLongerThanMaxPositionEmbeddingsAreRefused() {
         try (Decoder d = new Decoder(C, Synthetic.weights(C, BE, 1), BE)) {
             d.forward(new int[C.maxPositions()], 1);
-            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+            LorakitInputException e = assertThrows(LorakitInputException.class,
                     () -> d.forward(new int[2 * (C.maxPositions() + 1)], 2));
             assertEquals("A sequence of 65 tokens is longer than the model's max_position_embeddings of 64.", e.getMessage());
-            e = assertThrows(IllegalArgumentException.class,
+            e = assertThrows(LorakitInputException.class,
                     () -> new Generator(d).generate(new int[60], 5, -1, Sampler.Settings.greedy()));
             assertEquals("A prompt of 60 tokens and 5 new tokens do not fit the model's max_position_embeddings of 64.",
                     e.getMessage());

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import dev.lorakit.core.LorakitInputException;
 import dev.lorakit.core.backend.CpuBackend;
 import dev.lorakit.core.tensor.DType;
 import dev.lorakit.core.tensor.Shape;
@@ -42,7 +43,7 @@ class OptimTest {
         assertEquals(1e-4, cst.at(1), 1e-15);
         assertEquals(3e-4, cst.at(99));
         assertEquals(3e-4, LrSchedule.constant(3e-4, 0).at(0));
-        assertThrows(IllegalArgumentException.class, () -> LrSchedule.named("exponential", 1, 0, 1));
+        assertThrows(LorakitInputException.class, () -> LrSchedule.named("exponential", 1, 0, 1));
     }
 
     @Test
@@ -62,7 +63,7 @@ class OptimTest {
     @Test
     void adamWCountsStepsAndDecaysEvenWithZeroGradient() {
         Parameter p = param("w", new float[] {1f, -2f}, new float[] {0f, 0f});
-        try (AdamW opt = new AdamW(BE, List.of(p), AdamW.Settings.defaults())) {
+        try (AdamW opt = new AdamW(BE, List.of(p), AdamW.Settings.builder().weightDecay(0.01).build())) {
             opt.step(0.1);
             opt.step(0.1);
             assertEquals(2, opt.stepCount());
@@ -71,6 +72,14 @@ class OptimTest {
             assertEquals(0.0, BE.sumOfSquares(opt.moments().get("w").m()));
         }
         assertThrows(IllegalArgumentException.class, () -> new AdamW(BE, List.of(p, p), AdamW.Settings.defaults()));
-        assertThrows(IllegalArgumentException.class, () -> new AdamW.Settings(1.0, 0.999, 1e-8, 0));
+        assertThrows(LorakitInputException.class, () -> new AdamW.Settings(1.0, 0.999, 1e-8, 0));
+        assertThrows(LorakitInputException.class, () -> AdamW.Settings.builder().eps(-1).build());
+    }
+
+    @Test
+    void adamWDefaultsAreTransformersTrainingArguments() {
+        assertEquals(new AdamW.Settings(0.9, 0.999, 1e-8, 0.0), AdamW.Settings.defaults());
+        assertEquals(new AdamW.Settings(0.9, 0.95, 1e-8, 0.1),
+                AdamW.Settings.builder().beta2(0.95).weightDecay(0.1).build());
     }
 }

@@ -34,7 +34,8 @@ import org.junit.jupiter.api.io.TempDir;
  * The trainer's data-parallel hook on the CPU, with ranks as threads that sum through Java arrays in rank order (as
  * lora-cuda's NCCL does under the simulator): one micro-batch per rank gives the one-device run bit for bit, two per
  * rank agrees within float32 rounding, every rank starts from rank 0's state (so a resume at another world size
- * continues the run), rank 0 leaving early releases the others, and a share that does not divide is refused.
+ * continues the run), rank 0 leaving early releases the others, and a share that does not divide is refused; the
+ * same through {@link TrainingRun}, where only rank 0 writes the run folder.
  */
 class DataParallelTrainerTest {
 
@@ -310,6 +311,74 @@ class DataParallelTrainerTest {
         assertEquals(null, got.get(1).failure(), "rank 1 ends without an error");
         assertEquals(2, got.get(1).steps(), "after the last step rank 0 took");
         assertSameParams(got.get(0), got.get(1), "the same adapter at the step rank 0 left");
+    }
+
+    /** One rank's {@link TrainingRun} of 4 steps in {@code folder}, stopped after {@code stopAt} steps if above 0. */
+    private static Outcome runRank(DataParallel dp, long loraSeed, Path folder, boolean resume, int stopAt) {
+        try (CpuBackend be = new CpuBackend(1);
+                Decoder d = new Decoder(C, Synthetic.weights(C, be, 1), be);
+                LoraWeights lora = LoraWeights.init(SPEC, be, loraSeed)) {
+            d.setLora(lora);
+            List<Double> losses = new ArrayList<>();
+            TrainingRun.Result r = TrainingRun.builder(d, data()).settings(settings(4, null, 0)).folder(folder)
+                    .resume(resume).checkpointEvery(0).dataParallel(dp instanceof Late late ? late.on(be) : dp)
+                    .listener(p -> losses.add(p.metrics().loss()))
+                    .stopWhen(() -> stopAt > 0 && losses.size() >= stopAt).build().run();
+            List<float[]> params = new ArrayList<>();
+            for (Parameter p : lora.parameters()) {
+                params.add(be.download(p.value()));
+            }
+            return new Outcome(params, losses, r.steps(), r.ending() == TrainingRun.Ending.STOPPED ? new Exception(
+                    "stopped") : null);
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    @Test
+    void aTrainingRunStoppedOnFourRanksWhereOnlyRankZeroWritesResumesOnOneDevice(@TempDir Path dir) throws Exception {
+        Outcome straight = runRank(null, 2, dir.resolve("straight"), false, 0);
+        Path run = dir.resolve("run");
+        // Stopped on rank 0's request after step 2 (rank 1's own request is not heeded): every rank ends there, with
+        // the one-device adapter of step 2, and only rank 0's folder exists.
+        List<Outcome> stopped = ranks(4, (r, dp) -> runRank(dp, r == 0 ? 2 : 5, r == 0 ? run : dir.resolve("rank" + r),
+                r != 0, r == 1 ? 1 : 2));
+        Outcome half = runRank(null, 2, dir.resolve("half"), false, 2);
+        for (Outcome o : stopped) {
+            assertEquals(2, o.steps());
+            assertTrue(o.failure() != null, "the run ended as stopped on every rank");
+            assertSameParams(half, o, "stopped on 4 ranks");
+        }
+        assertEquals(half.losses(), stopped.get(0).losses());
+        assertTrue(java.nio.file.Files.exists(run.resolve(TrainingRun.CHECKPOINTS).resolve("checkpoint-2.safetensors")));
+        for (int r = 1; r < 4; r++) {
+            assertTrue(java.nio.file.Files.notExists(dir.resolve("rank" + r)), "only rank 0 writes the run folder");
+        }
+        // Resumed on one device: the one-device run's adapter and log, bit for bit.
+        Outcome resumed = runRank(null, 7, run, true, 0);
+        assertSameParams(straight, resumed, "resumed on one device");
+        assertEquals(straight.losses().subList(2, 4), resumed.losses());
+        assertEquals(4, resumed.steps());
+        assertEquals(withoutTimes(dir.resolve("straight")), withoutTimes(run), "the log of the same steps");
+    }
+
+    private static List<String> withoutTimes(Path folder) throws java.io.IOException {
+        return java.nio.file.Files.readAllLines(folder.resolve(TrainingRun.LOG_FILE)).stream()
+                .map(l -> l.replaceAll(",\"elapsed\":[^,}]*", "")).toList();
+    }
+
+    @Test
+    void aTrainingRunRefusedOnRankZeroReleasesTheOthers(@TempDir Path dir) throws Exception {
+        // Resuming a folder without a run: rank 0 refuses before its first step; rank 1 ends as stopped at step 0.
+        List<Outcome> got = ranks(2, (r, dp) -> {
+            try {
+                return runRank(dp, 2, dir.resolve("none"), true, 0);
+            } catch (IllegalStateException e) {
+                return new Outcome(List.of(), List.of(), -1, e.getCause());
+            }
+        });
+        assertTrue(got.get(0).failure() instanceof LorakitInputException, String.valueOf(got.get(0).failure()));
+        assertEquals(0, got.get(1).steps());
     }
 
     @Test

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.lorakit.core.LorakitInputException;
 import dev.lorakit.core.backend.Backend;
 import dev.lorakit.core.backend.CpuBackend;
 import dev.lorakit.core.lora.LoraSpec;
@@ -138,7 +139,7 @@ class TrainerTest {
             float[] nan = new float[(int) b.value().size()];
             Arrays.fill(nan, Float.NaN);
             BE.copy(BE.upload(nan, DType.F32, b.value().shape()), b.value());
-            IllegalStateException e = assertThrows(IllegalStateException.class, () -> r.trainer().train(null));
+            TrainingDivergedException e = assertThrows(TrainingDivergedException.class, () -> r.trainer().train(null));
             assertTrue(e.getMessage().startsWith("Training stopped at step 1:"), e.getMessage());
         }
     }
@@ -184,6 +185,23 @@ class TrainerTest {
                 assertEquals(0.1, back.spec().dropout());
             }
         }
+    }
+
+    @Test
+    void theSettingsBuilderStartsFromTheDefaultsAndNeedsOnlyTheSteps() {
+        Trainer.Settings s = Trainer.Settings.builder().steps(20).build();
+        assertEquals(new Trainer.Settings(4, 4, 20, s.schedule(), 1.0, 0, null, 42, 0), s);
+        LrSchedule expected = LrSchedule.cosine(2e-4, 10, 20);
+        for (int step = 0; step < 20; step++) {
+            assertEquals(expected.at(step), s.schedule().at(step), "step " + step);
+        }
+        Trainer.Settings linear = Trainer.Settings.builder().steps(8).lr(1e-3).schedule("linear").warmup(0).build();
+        assertEquals(LrSchedule.linear(1e-3, 0, 8).at(3), linear.schedule().at(3));
+        assertThrows(LorakitInputException.class, () -> Trainer.Settings.builder().build(), "the steps are required");
+        LorakitInputException e = assertThrows(LorakitInputException.class,
+                () -> Trainer.Settings.builder().steps(5).schedule("sawtooth").build());
+        assertEquals("Unknown learning-rate schedule \"sawtooth\"; expected constant, linear or cosine.", e.getMessage());
+        assertThrows(LorakitInputException.class, () -> Trainer.Settings.builder().steps(5).batchSize(0).build());
     }
 
     @Test

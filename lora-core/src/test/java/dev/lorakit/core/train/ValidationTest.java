@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.lorakit.core.LorakitInputException;
 import dev.lorakit.core.backend.Backend;
 import dev.lorakit.core.backend.CpuBackend;
 import dev.lorakit.core.lora.LoraSpec;
@@ -115,9 +116,9 @@ class ValidationTest {
         }
         assertEquals(1, Validation.split(List.of(1, 2), 0.01, 1).get(1).size(), "at least one held out");
         assertEquals(1, Validation.split(List.of(1, 2), 0.99, 1).get(0).size(), "at least one to train on");
-        assertThrows(IllegalArgumentException.class, () -> Validation.split(all, 1.0, 1));
+        assertThrows(LorakitInputException.class, () -> Validation.split(all, 1.0, 1));
         Example unlearned = new Example(new int[] {1, 2}, new int[] {Backend.IGNORE_INDEX, Backend.IGNORE_INDEX});
-        assertThrows(IllegalArgumentException.class,
+        assertThrows(LorakitInputException.class,
                 () -> new Validation(List.of(unlearned), 1, 0, new Validation.Settings(1, 0)));
     }
 }

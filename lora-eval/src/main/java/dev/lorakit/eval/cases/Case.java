@@ -1,5 +1,6 @@
 package dev.lorakit.eval.cases;
 
+import dev.lorakit.core.LorakitInputException;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -31,15 +32,15 @@ public record Case(
     requireText(diagnosis, "diagnosis");
     if (regimen != null) requireText(regimen, "regimen");
     if (icd10 != null) {
-      String canonical = Icd10.canonical(icd10).orElseThrow(() -> new IllegalArgumentException(
+      String canonical = Icd10.canonical(icd10).orElseThrow(() -> new LorakitInputException(
           "case " + id + ": icd10 '" + icd10 + "' is not an ICD-10 code such as C50.911 or C61."));
       if (!canonical.equals(icd10)) {
-        throw new IllegalArgumentException(
+        throw new LorakitInputException(
             "case " + id + ": icd10 '" + icd10 + "' is not in canonical form, expected " + canonical + ".");
       }
     }
     for (String f : extra.keySet()) {
-      if (FIELDS.contains(f)) throw new IllegalArgumentException("case " + id + ": extra field '" + f + "' clashes.");
+      if (FIELDS.contains(f)) throw new LorakitInputException("case " + id + ": extra field '" + f + "' clashes.");
     }
     extra = Collections.unmodifiableMap(new LinkedHashMap<>(extra));
   }
@@ -64,6 +65,6 @@ public record Case(
   }
 
   private static void requireText(String value, String field) {
-    if (value == null || value.isBlank()) throw new IllegalArgumentException("case field '" + field + "' is empty.");
+    if (value == null || value.isBlank()) throw new LorakitInputException("case field '" + field + "' is empty.");
   }
 }

@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.lorakit.core.LorakitInputException;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.StringWriter;
@@ -30,6 +31,7 @@ import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -81,7 +83,7 @@ public final class CaseFile {
     List<Case> cases = new ArrayList<>();
     for (Line l : lines(file, answers, problems)) cases.add(l.c());
     if (!problems.isEmpty()) throw new InvalidCaseFileException(name(file), problems);
-    if (cases.isEmpty()) throw new IllegalArgumentException(file + " holds no cases.");
+    if (cases.isEmpty()) throw new LorakitInputException(file + " holds no cases.");
     return cases;
   }
 
@@ -124,7 +126,7 @@ public final class CaseFile {
       cases.add(l.c());
     }
     if (!problems.isEmpty()) throw new InvalidCaseFileException(name(file), problems);
-    if (cases.isEmpty()) throw new IllegalArgumentException(file + " holds no cases.");
+    if (cases.isEmpty()) throw new LorakitInputException(file + " holds no cases.");
     return new Contents(cases, labelled);
   }
 
@@ -249,7 +251,7 @@ public final class CaseFile {
       case BOOLEAN -> "a boolean";
       case STRING -> "text";
       case NULL -> "null";
-      default -> v.getNodeType().toString().toLowerCase(java.util.Locale.ROOT);
+      default -> v.getNodeType().toString().toLowerCase(Locale.ROOT);
     };
   }
 
@@ -266,14 +268,14 @@ public final class CaseFile {
    * diagnosis, regimen, modality, icd10 (those the case has), then the extra fields. Atomic: either the whole new file is there
    * afterwards or the old one (if any) is untouched.
    *
-   * @throws IllegalArgumentException if two cases share an id
+   * @throws LorakitInputException if two cases share an id
    * @throws IOException naming the file if it cannot be written
    */
   public static void write(Path file, Collection<Case> cases) throws IOException {
     Map<String, Boolean> seen = new HashMap<>();
     for (Case c : cases) {
       if (seen.put(c.id(), Boolean.TRUE) != null) {
-        throw new IllegalArgumentException("cannot write " + file + ": id '" + c.id() + "' occurs twice.");
+        throw new LorakitInputException("cannot write " + file + ": id '" + c.id() + "' occurs twice.");
       }
     }
     StringWriter text = new StringWriter(cases.size() * 400);

@@ -1,5 +1,6 @@
 package dev.lorakit.eval.cases;
 
+import dev.lorakit.core.LorakitInputException;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.EnumMap;
@@ -27,7 +28,7 @@ public record CaseSummary(int cases, Map<Modality, Integer> modalities, Map<Stri
   /**
    * Counts {@code cases}.
    *
-   * @throws IllegalArgumentException if a case lacks its modality or ICD-10 code
+   * @throws LorakitInputException if a case lacks its modality or ICD-10 code
    */
   public static CaseSummary of(Collection<Case> cases) {
     Map<Modality, Integer> modalities = new EnumMap<>(Modality.class);
@@ -36,7 +37,7 @@ public record CaseSummary(int cases, Map<Modality, Integer> modalities, Map<Stri
     Map<String, Integer> sites = new TreeMap<>();
     for (Case c : cases) {
       if (!c.has(Task.MODALITY) || !c.has(Task.ICD10)) {
-        throw new IllegalArgumentException("cannot summarise case '" + c.id() + "': it lacks its modality or code.");
+        throw new LorakitInputException("cannot summarise case '" + c.id() + "': it lacks its modality or code.");
       }
       modalities.merge(c.modality(), 1, Integer::sum);
       codes.merge(c.icd10(), 1, Integer::sum);

@@ -1,5 +1,6 @@
 package dev.lorakit.eval.cases;
 
+import dev.lorakit.core.LorakitInputException;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
@@ -31,14 +32,14 @@ public record DatasetSplit(List<Case> train, List<Case> validation, List<Case> t
    * modality's count in a part is within one of its exact share). The result depends only on the set of
    * cases (by id), the fractions and the seed, not on the order of {@code cases}.
    *
-   * @throws IllegalArgumentException if two cases share an id, or a case has no modality to stratify by
+   * @throws LorakitInputException if two cases share an id, or a case has no modality to stratify by
    */
   public static DatasetSplit stratifiedByModality(List<Case> cases, SplitFractions fractions, long seed) {
     Set<String> ids = new HashSet<>();
     for (Case c : cases) {
-      if (!ids.add(c.id())) throw new IllegalArgumentException("cannot split: id '" + c.id() + "' occurs twice.");
+      if (!ids.add(c.id())) throw new LorakitInputException("cannot split: id '" + c.id() + "' occurs twice.");
       if (!c.has(Task.MODALITY)) {
-        throw new IllegalArgumentException("cannot split by modality: case '" + c.id() + "' has none.");
+        throw new LorakitInputException("cannot split by modality: case '" + c.id() + "' has none.");
       }
     }
     Map<Modality, List<Case>> byModality = new EnumMap<>(Modality.class);

@@ -1,5 +1,6 @@
 package dev.lorakit.eval.cases;
 
+import dev.lorakit.core.LorakitInputException;
 import java.util.List;
 
 /**
@@ -7,7 +8,7 @@ import java.util.List;
  * ("cases.jsonl line 7: field 'modality' is 'gamma', expected photon, proton, electron or brachytherapy.");
  * the message lists them too, up to {@value #LISTED} of them, then says how many more there are.
  */
-public final class InvalidCaseFileException extends IllegalArgumentException {
+public final class InvalidCaseFileException extends LorakitInputException {
 
   /** How many problems the message spells out; {@link #problems()} always has all of them. */
   public static final int LISTED = 100;

@@ -1,5 +1,7 @@
 package dev.lorakit.eval.cases;
 
+import dev.lorakit.core.LorakitInputException;
+
 /**
  * The shares of a dataset that go to training, validation and test. Each is in [0, 1] and they sum to 1.
  *
@@ -18,7 +20,7 @@ public record SplitFractions(double train, double validation, double test) {
     check(test, "test");
     double sum = train + validation + test;
     if (Math.abs(sum - 1) > 1e-9) {
-      throw new IllegalArgumentException(
+      throw new LorakitInputException(
           "split fractions " + train + "/" + validation + "/" + test + " sum to " + sum + ", expected 1.");
     }
   }
@@ -27,17 +29,17 @@ public record SplitFractions(double train, double validation, double test) {
   public static SplitFractions parse(String text) {
     String[] parts = text.strip().split("\\s*/\\s*");
     if (parts.length != 3) {
-      throw new IllegalArgumentException("split '" + text + "' is not train/validation/test fractions such as 0.8/0.1/0.1.");
+      throw new LorakitInputException("split '" + text + "' is not train/validation/test fractions such as 0.8/0.1/0.1.");
     }
     try {
       return new SplitFractions(
           Double.parseDouble(parts[0]), Double.parseDouble(parts[1]), Double.parseDouble(parts[2]));
     } catch (NumberFormatException e) {
-      throw new IllegalArgumentException("split '" + text + "' is not train/validation/test fractions such as 0.8/0.1/0.1.");
+      throw new LorakitInputException("split '" + text + "' is not train/validation/test fractions such as 0.8/0.1/0.1.");
     }
   }
 
   private static void check(double f, String name) {
-    if (!(f >= 0 && f <= 1)) throw new IllegalArgumentException("split fraction " + name + " is " + f + ", expected 0 to 1.");
+    if (!(f >= 0 && f <= 1)) throw new LorakitInputException("split fraction " + name + " is " + f + ", expected 0 to 1.");
   }
 }

@@ -1,5 +1,7 @@
 package dev.lorakit.eval.cases;
 
+import dev.lorakit.core.LorakitInputException;
+
 /** The three questions asked about every case, each answered by one field of the case. */
 public enum Task {
   /** The treatment regimen as free text: dose, fractionation and concurrent therapy. */
@@ -23,10 +25,10 @@ public enum Task {
   /**
    * This task's reference answer for {@code c}, as text (the modality as its wire name).
    *
-   * @throws IllegalArgumentException if {@code c} has none ({@link Case#has})
+   * @throws LorakitInputException if {@code c} has none ({@link Case#has})
    */
   public String answer(Case c) {
-    if (!c.has(this)) throw new IllegalArgumentException("case " + c.id() + " has no " + answerField + ".");
+    if (!c.has(this)) throw new LorakitInputException("case " + c.id() + " has no " + answerField + ".");
     return switch (this) {
       case REGIMEN -> c.regimen();
       case MODALITY -> c.modality().wireName();
@@ -39,7 +41,7 @@ public enum Task {
     for (Task t : values()) {
       if (t.answerField.equalsIgnoreCase(text.strip()) || t.name().equalsIgnoreCase(text.strip())) return t;
     }
-    throw new IllegalArgumentException("unknown task '" + text + "', expected regimen, modality or icd10.");
+    throw new LorakitInputException("unknown task '" + text + "', expected regimen, modality or icd10.");
   }
 
   /** The answer field, e.g. {@code modality}: the task's name in files, reports and on the command line. */

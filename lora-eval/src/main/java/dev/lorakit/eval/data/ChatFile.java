@@ -2,6 +2,7 @@ package dev.lorakit.eval.data;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.lorakit.core.LorakitInputException;
 import dev.lorakit.models.ChatTemplate.Message;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -36,7 +37,7 @@ public final class ChatFile {
   /**
    * Every line's conversation, in file order.
    *
-   * @throws IllegalArgumentException at the first bad line, in one sentence naming the file, line and field
+   * @throws LorakitInputException at the first bad line, in one sentence naming the file, line and field
    */
   public static List<Conversation> read(Path file) throws IOException {
     List<Conversation> out = new ArrayList<>();
@@ -46,22 +47,22 @@ public final class ChatFile {
 
   private static List<Message> conversation(ObjectNode obj, String where) {
     JsonNode messages = obj.get("messages");
-    if (messages == null || messages.isNull()) throw new IllegalArgumentException(where + "field 'messages' is missing.");
+    if (messages == null || messages.isNull()) throw new LorakitInputException(where + "field 'messages' is missing.");
     if (!messages.isArray() || messages.isEmpty()) {
-      throw new IllegalArgumentException(where + "field 'messages' is not a non-empty list of {role, content}.");
+      throw new LorakitInputException(where + "field 'messages' is not a non-empty list of {role, content}.");
     }
     List<Message> out = new ArrayList<>();
     for (int i = 0; i < messages.size(); i++) {
       String at = where + "messages[" + i + "]: ";
-      if (!(messages.get(i) instanceof ObjectNode m)) throw new IllegalArgumentException(at + "expected {role, content}.");
+      if (!(messages.get(i) instanceof ObjectNode m)) throw new LorakitInputException(at + "expected {role, content}.");
       String role = JsonLines.text(m, "role", at);
       if (!ROLES.contains(role)) {
-        throw new IllegalArgumentException(at + "field 'role' is '" + role + "', expected system, user or assistant.");
+        throw new LorakitInputException(at + "field 'role' is '" + role + "', expected system, user or assistant.");
       }
       out.add(new Message(role, JsonLines.text(m, "content", at)));
     }
     if (out.stream().noneMatch(m -> m.role().equals("assistant"))) {
-      throw new IllegalArgumentException(where + "field 'messages' has no assistant message: nothing to learn.");
+      throw new LorakitInputException(where + "field 'messages' has no assistant message: nothing to learn.");
     }
     return out;
   }

@@ -1,6 +1,7 @@
 package dev.lorakit.eval.data;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.lorakit.core.LorakitInputException;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -24,14 +25,14 @@ public enum DataFormat {
   /**
    * The format named {@code text} (cases, instruction or chat), or {@code null} for auto.
    *
-   * @throws IllegalArgumentException for any other name
+   * @throws LorakitInputException for any other name
    */
   public static DataFormat fromName(String text) {
     if (text.equalsIgnoreCase("auto")) return null;
     for (DataFormat f : values()) {
       if (f.wireName().equalsIgnoreCase(text.strip())) return f;
     }
-    throw new IllegalArgumentException("unknown data format '" + text + "', expected auto, cases, instruction or chat.");
+    throw new LorakitInputException("unknown data format '" + text + "', expected auto, cases, instruction or chat.");
   }
 
   /** The format of a line with these fields, or null if none fits. */
@@ -45,7 +46,7 @@ public enum DataFormat {
   /**
    * The format of {@code file}, from its first line's fields.
    *
-   * @throws IllegalArgumentException naming the file and line when they fit no format
+   * @throws LorakitInputException naming the file and line when they fit no format
    */
   public static DataFormat detect(Path file) throws IOException {
     DataFormat[] found = {null};
@@ -55,7 +56,7 @@ public enum DataFormat {
         if (found[0] == null) {
           List<String> fields = new ArrayList<>();
           obj.fieldNames().forEachRemaining(fields::add);
-          throw new IllegalArgumentException(where + "the fields " + fields + " fit no training format; expected "
+          throw new LorakitInputException(where + "the fields " + fields + " fit no training format; expected "
               + "cases {id, diagnosis, regimen, modality, icd10}, instruction {prompt, completion} or {instruction, "
               + "input, output}, or chat {messages}.");
         }
@@ -64,7 +65,7 @@ public enum DataFormat {
     } catch (Found e) {
       return found[0];
     }
-    throw new IllegalArgumentException(file + " holds no examples.");
+    throw new LorakitInputException(file + " holds no examples.");
   }
 
   /** Ends the reading at the first line. */

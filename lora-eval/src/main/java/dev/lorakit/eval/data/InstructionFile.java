@@ -1,6 +1,7 @@
 package dev.lorakit.eval.data;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.lorakit.core.LorakitInputException;
 import dev.lorakit.eval.prompt.PromptPair;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -28,7 +29,7 @@ public final class InstructionFile {
   /**
    * Every line's prompt and completion, in file order.
    *
-   * @throws IllegalArgumentException at the first bad line, in one sentence naming the file, line and field
+   * @throws LorakitInputException at the first bad line, in one sentence naming the file, line and field
    */
   public static List<PromptPair> read(Path file) throws IOException {
     List<PromptPair> out = new ArrayList<>();
@@ -54,7 +55,7 @@ public final class InstructionFile {
 
   private static String nonEmpty(ObjectNode obj, String field, String where) {
     String s = JsonLines.text(obj, field, where);
-    if (s.isEmpty()) throw new IllegalArgumentException(where + "field '" + field + "' is empty: nothing to learn.");
+    if (s.isEmpty()) throw new LorakitInputException(where + "field '" + field + "' is empty: nothing to learn.");
     return s;
   }
 }

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.lorakit.core.LorakitInputException;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.nio.charset.CharacterCodingException;
@@ -38,7 +39,7 @@ final class JsonLines {
   /**
    * Gives every line's object to {@code reader}, in file order.
    *
-   * @throws IllegalArgumentException for a line that is not a JSON object, naming the file and line; or when the
+   * @throws LorakitInputException for a line that is not a JSON object, naming the file and line; or when the
    *     file holds no line
    * @throws IOException if the file cannot be read or is not UTF-8
    */
@@ -55,23 +56,23 @@ final class JsonLines {
         try {
           node = JSON.readTree(line);
         } catch (JsonProcessingException e) {
-          throw new IllegalArgumentException(where + "not valid JSON (" + e.getOriginalMessage() + ").");
+          throw new LorakitInputException(where + "not valid JSON (" + e.getOriginalMessage() + ").");
         }
-        if (!(node instanceof ObjectNode obj)) throw new IllegalArgumentException(where + "expected a JSON object.");
+        if (!(node instanceof ObjectNode obj)) throw new LorakitInputException(where + "expected a JSON object.");
         reader.line(obj, where, lineNo);
         count++;
       }
     } catch (CharacterCodingException e) {
       throw new IOException(file + " is not UTF-8 text.", e);
     }
-    if (count == 0) throw new IllegalArgumentException(file + " holds no examples.");
+    if (count == 0) throw new LorakitInputException(file + " holds no examples.");
   }
 
   /** The non-empty text of {@code field}, or a sentence naming it. */
   static String text(ObjectNode obj, String field, String where) {
     JsonNode v = obj.get(field);
-    if (v == null || v.isNull()) throw new IllegalArgumentException(where + "field '" + field + "' is missing.");
-    if (!v.isTextual()) throw new IllegalArgumentException(where + "field '" + field + "' is not text.");
+    if (v == null || v.isNull()) throw new LorakitInputException(where + "field '" + field + "' is missing.");
+    if (!v.isTextual()) throw new LorakitInputException(where + "field '" + field + "' is not text.");
     return v.textValue();
   }
 }

@@ -3,6 +3,7 @@ package dev.lorakit.eval.metrics;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.lorakit.core.LorakitInputException;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -10,7 +11,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Reads a JSONL file of answers, one object {@code {"id": ..., "<field>": ...}} per line (other fields are
@@ -26,7 +29,7 @@ public final class AnswerFile {
 
   /**
    * @return answers by id, in file order; an answer is {@code null} when the field holds JSON null
-   * @throws IllegalArgumentException for a line that is not a JSON object, lacks the id or the field, or
+   * @throws LorakitInputException for a line that is not a JSON object, lacks the id or the field, or
    *     repeats an id
    */
   public static Map<String, String> read(Path file, String field) throws IOException {
@@ -37,12 +40,12 @@ public final class AnswerFile {
    * As {@link #read(Path, String)}; in an evaluation's answers of two models, only those of {@code model} (null
    * where there is one model).
    *
-   * @throws IllegalArgumentException also when the file holds the answers of several models and {@code model} is
+   * @throws LorakitInputException also when the file holds the answers of several models and {@code model} is
    *     null, or none of {@code model}
    */
   public static Map<String, String> read(Path file, String field, String model) throws IOException {
     Map<String, String> answers = new LinkedHashMap<>();
-    java.util.Set<String> models = new java.util.LinkedHashSet<>();
+    Set<String> models = new LinkedHashSet<>();
     try (BufferedReader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
       int lineNo = 0;
       for (String line; (line = r.readLine()) != null; ) {
@@ -53,34 +56,34 @@ public final class AnswerFile {
         try {
           node = JSON.readTree(line);
         } catch (JsonProcessingException e) {
-          throw new IllegalArgumentException(where + ": not valid JSON (" + dev.lorakit.core.io.TextFiles.jsonProblem(e) + ").");
+          throw new LorakitInputException(where + ": not valid JSON (" + dev.lorakit.core.io.TextFiles.jsonProblem(e) + ").");
         }
-        if (node == null || !node.isObject()) throw new IllegalArgumentException(where + ": expected a JSON object.");
+        if (node == null || !node.isObject()) throw new LorakitInputException(where + ": expected a JSON object.");
         JsonNode id = node.get("id");
         if (id == null || !(id.isTextual() || id.isIntegralNumber())) {
-          throw new IllegalArgumentException(where + ": expected a string or integer field \"id\".");
+          throw new LorakitInputException(where + ": expected a string or integer field \"id\".");
         }
         JsonNode value = node.get(field);
         if (value == null && node.path("task").isTextual() && node.has("answer")) { // lorakit eval's answers.jsonl
           if (!node.path("task").asText().equals(field)) continue;
           String of = node.path("model").isTextual() ? node.get("model").asText() : null;
           if (of != null && models.add(of) && model == null && models.size() > 1) {
-            throw new IllegalArgumentException(file + " holds the " + field + " answers of "
+            throw new LorakitInputException(file + " holds the " + field + " answers of "
                 + String.join(" and ", models) + "; choose one with --answers-of.");
           }
           if (model != null && !model.equals(of)) continue;
           value = node.get("answer");
         }
         if (value == null || !(value.isTextual() || value.isNull())) {
-          throw new IllegalArgumentException(where + ": expected a string field \"" + field + "\".");
+          throw new LorakitInputException(where + ": expected a string field \"" + field + "\".");
         }
         String key = id.asText();
-        if (answers.containsKey(key)) throw new IllegalArgumentException(where + ": id \"" + key + "\" appears twice.");
+        if (answers.containsKey(key)) throw new LorakitInputException(where + ": id \"" + key + "\" appears twice.");
         answers.put(key, value.isNull() ? null : value.asText());
       }
     }
     if (model != null && answers.isEmpty()) {
-      throw new IllegalArgumentException(file + " holds no " + field + " answers of '" + model + "'"
+      throw new LorakitInputException(file + " holds no " + field + " answers of '" + model + "'"
           + (models.isEmpty() ? "." : "; it has " + String.join(" and ", models) + "."));
     }
     return Collections.unmodifiableMap(answers);

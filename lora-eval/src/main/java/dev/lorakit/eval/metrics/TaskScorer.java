@@ -1,5 +1,6 @@
 package dev.lorakit.eval.metrics;
 
+import dev.lorakit.core.LorakitInputException;
 import dev.lorakit.eval.answer.AnswerParser;
 import dev.lorakit.eval.cases.Task;
 import dev.lorakit.eval.stats.PairwiseSum;
@@ -29,7 +30,7 @@ public record TaskScorer(Task task, boolean useStemmer) {
   /**
    * @param references reference answers by id (their order is the case order)
    * @param predictions predictions by id; a null prediction is unparsed
-   * @throws IllegalArgumentException if the two sides do not hold the same ids, if there are none, or if a
+   * @throws LorakitInputException if the two sides do not hold the same ids, if there are none, or if a
    *     reference cannot be parsed
    */
   public TaskScore score(Map<String, String> references, Map<String, String> predictions) {
@@ -40,9 +41,9 @@ public record TaskScorer(Task task, boolean useStemmer) {
       if (!noPrediction.isEmpty()) m.append(" no prediction for ").append(shown(noPrediction));
       if (!noPrediction.isEmpty() && !noReference.isEmpty()) m.append(";");
       if (!noReference.isEmpty()) m.append(" no reference for ").append(shown(noReference));
-      throw new IllegalArgumentException(m.append('.').toString());
+      throw new LorakitInputException(m.append('.').toString());
     }
-    if (references.isEmpty()) throw new IllegalArgumentException("there are no cases to score.");
+    if (references.isEmpty()) throw new LorakitInputException("there are no cases to score.");
 
     Rouge1 rouge = new Rouge1(useStemmer);
     List<CaseScore> cases = new ArrayList<>();
@@ -54,7 +55,7 @@ public record TaskScorer(Task task, boolean useStemmer) {
       String reference = e.getValue();
       String expected =
           AnswerParser.parse(task, reference)
-              .orElseThrow(() -> new IllegalArgumentException(
+              .orElseThrow(() -> new LorakitInputException(
                   "the reference " + task + " of case \"" + id + "\" has no recognisable answer: \"" + reference + "\"."));
       String prediction = predictions.get(id);
       String label = AnswerParser.parse(task, prediction).orElse(null);

@@ -1,5 +1,7 @@
 package dev.lorakit.eval.prompt;
 
+import dev.lorakit.core.LorakitInputException;
+
 /**
  * A prompt with a {@value #PLACEHOLDER} placeholder, replaced by a case's diagnosis. Everything else,
  * braces included, is used as written.
@@ -13,7 +15,7 @@ public record PromptTemplate(String text) {
 
   public PromptTemplate {
     if (text == null || !text.contains(PLACEHOLDER)) {
-      throw new IllegalArgumentException("prompt template has no " + PLACEHOLDER + " placeholder.");
+      throw new LorakitInputException("prompt template has no " + PLACEHOLDER + " placeholder.");
     }
   }
 

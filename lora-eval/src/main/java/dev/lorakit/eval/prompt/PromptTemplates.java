@@ -3,6 +3,7 @@ package dev.lorakit.eval.prompt;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.lorakit.core.LorakitInputException;
 import dev.lorakit.eval.cases.Case;
 import dev.lorakit.eval.cases.Task;
 import java.io.IOException;
@@ -52,7 +53,7 @@ public final class PromptTemplates {
    * The defaults with the templates in {@code file} put over them. A file ending in {@code .properties}
    * is read as properties, any other as JSON.
    *
-   * @throws IllegalArgumentException naming the file and key for an unknown task, a value that is not
+   * @throws LorakitInputException naming the file and key for an unknown task, a value that is not
    *     text, a template without {@value PromptTemplate#PLACEHOLDER}, or a file that does not parse
    */
   public static PromptTemplates load(Path file) throws IOException {
@@ -63,11 +64,11 @@ public final class PromptTemplates {
       Task task;
       try {
         task = Task.fromName(e.getKey());
-      } catch (IllegalArgumentException ex) {
-        throw new IllegalArgumentException(file + ": unknown task '" + e.getKey() + "', expected regimen, modality or icd10.");
+      } catch (LorakitInputException ex) {
+        throw new LorakitInputException(file + ": unknown task '" + e.getKey() + "', expected regimen, modality or icd10.");
       }
       if (!e.getValue().contains(PromptTemplate.PLACEHOLDER)) {
-        throw new IllegalArgumentException(
+        throw new LorakitInputException(
             file + ": template '" + e.getKey() + "' has no " + PromptTemplate.PLACEHOLDER + " placeholder.");
       }
       result.templates.put(task, new PromptTemplate(e.getValue()));
@@ -90,15 +91,15 @@ public final class PromptTemplates {
     try {
       root = new ObjectMapper().readTree(text);
     } catch (JsonProcessingException e) {
-      throw new IllegalArgumentException(file + " is not valid JSON (" + dev.lorakit.core.io.TextFiles.jsonProblem(e) + ").");
+      throw new LorakitInputException(file + " is not valid JSON (" + dev.lorakit.core.io.TextFiles.jsonProblem(e) + ").");
     }
     if (root == null || !root.isObject()) {
-      throw new IllegalArgumentException(file + ": expected a JSON object with keys regimen, modality and icd10.");
+      throw new LorakitInputException(file + ": expected a JSON object with keys regimen, modality and icd10.");
     }
     Map<String, String> entries = new LinkedHashMap<>();
     for (Map.Entry<String, JsonNode> e : root.properties()) {
       if (!e.getValue().isTextual()) {
-        throw new IllegalArgumentException(file + ": template '" + e.getKey() + "' is not text.");
+        throw new LorakitInputException(file + ": template '" + e.getKey() + "' is not text.");
       }
       entries.put(e.getKey(), e.getValue().asText());
     }

@@ -1,5 +1,6 @@
 package dev.lorakit.eval.report;
 
+import dev.lorakit.core.LorakitInputException;
 import dev.lorakit.core.io.OutputFolder;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -29,10 +30,10 @@ final class AtomicFolder {
   static void write(Path target, Filler filler) throws IOException {
     Path absolute = target.toAbsolutePath().normalize();
     Path parent = absolute.getParent();
-    if (parent == null) throw new IllegalArgumentException("cannot write a report to the file-system root.");
+    if (parent == null) throw new LorakitInputException("cannot write a report to the file-system root.");
     Files.createDirectories(parent);
     if (Files.exists(absolute) && !Files.isDirectory(absolute)) {
-      throw new IllegalArgumentException(target + " exists and is not a folder.");
+      throw new LorakitInputException(target + " exists and is not a folder.");
     }
     String name = absolute.getFileName().toString();
     Path temp = Files.createTempDirectory(parent, "." + name + ".tmp-");

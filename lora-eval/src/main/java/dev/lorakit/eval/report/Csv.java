@@ -1,5 +1,6 @@
 package dev.lorakit.eval.report;
 
+import dev.lorakit.core.LorakitInputException;
 import java.io.IOException;
 import java.io.Reader;
 import java.util.ArrayList;
@@ -37,7 +38,7 @@ public final class Csv {
    * Parses all records; blank lines are skipped.
    *
    * @param source the file name used in error messages
-   * @throws IllegalArgumentException for a quote left open or text after a closing quote
+   * @throws LorakitInputException for a quote left open or text after a closing quote
    */
   public static List<Record> parse(Reader in, String source) throws IOException {
     String text = readAll(in);
@@ -56,7 +57,7 @@ public final class Csv {
         int start = line;
         i++;
         while (true) {
-          if (i >= n) throw new IllegalArgumentException(source + ":" + start + ": a quoted field is never closed.");
+          if (i >= n) throw new LorakitInputException(source + ":" + start + ": a quoted field is never closed.");
           char q = text.charAt(i);
           if (q == '"') {
             if (i + 1 < n && text.charAt(i + 1) == '"') {
@@ -72,7 +73,7 @@ public final class Csv {
           i++;
         }
         if (i < n && text.charAt(i) != ',' && text.charAt(i) != '\r' && text.charAt(i) != '\n') {
-          throw new IllegalArgumentException(
+          throw new LorakitInputException(
               source + ":" + line + ": text after a closing quote; expected a comma or the end of the line.");
         }
         fields.add(field.toString());

@@ -1,5 +1,6 @@
 package dev.lorakit.eval.report;
 
+import dev.lorakit.core.LorakitInputException;
 import dev.lorakit.eval.stats.WilsonInterval;
 import java.io.IOException;
 import java.io.Reader;
@@ -8,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -24,7 +26,7 @@ public final class ReviewSummary {
 
   /**
    * @return one entry per model, sorted by model name
-   * @throws IllegalArgumentException for a missing column, an unknown or repeated row id, or an
+   * @throws LorakitInputException for a missing column, an unknown or repeated row id, or an
    *     {@code acceptable} value other than yes/no (or blank, which means not yet reviewed)
    */
   public static List<ModelAcceptance> read(Path sheet, Path key) throws IOException {
@@ -35,7 +37,7 @@ public final class ReviewSummary {
     for (Csv.Record r : keyRows.subList(1, keyRows.size())) {
       String id = cell(r, keyRow, key);
       if (modelOfRow.put(id, cell(r, keyModel, key)) != null) {
-        throw new IllegalArgumentException(key + ":" + r.line() + ": row id " + id + " appears twice.");
+        throw new LorakitInputException(key + ":" + r.line() + ": row id " + id + " appears twice.");
       }
     }
 
@@ -44,12 +46,12 @@ public final class ReviewSummary {
     int accCol = column(rows, sheet, "acceptable");
     Map<String, int[]> counts = new TreeMap<>(); // model -> {acceptable, reviewed, pending}
     for (String model : modelOfRow.values()) counts.putIfAbsent(model, new int[3]);
-    Set<String> seen = new java.util.HashSet<>();
+    Set<String> seen = new HashSet<>();
     for (Csv.Record r : rows.subList(1, rows.size())) {
       String id = cell(r, rowCol, sheet);
       String model = modelOfRow.get(id);
-      if (model == null) throw new IllegalArgumentException(sheet + ":" + r.line() + ": row id " + id + " is not in " + key + ".");
-      if (!seen.add(id)) throw new IllegalArgumentException(sheet + ":" + r.line() + ": row id " + id + " appears twice.");
+      if (model == null) throw new LorakitInputException(sheet + ":" + r.line() + ": row id " + id + " is not in " + key + ".");
+      if (!seen.add(id)) throw new LorakitInputException(sheet + ":" + r.line() + ": row id " + id + " appears twice.");
       String answer = cell(r, accCol, sheet).strip().toLowerCase(Locale.ROOT);
       int[] c = counts.get(model);
       if (answer.isEmpty()) c[2]++;
@@ -58,7 +60,7 @@ public final class ReviewSummary {
         c[1]++;
       } else if (NO.contains(answer)) c[1]++;
       else {
-        throw new IllegalArgumentException(
+        throw new LorakitInputException(
             sheet + ":" + r.line() + ": acceptable is \"" + cell(r, accCol, sheet) + "\" for row " + id + "; expected yes or no.");
       }
     }
@@ -71,7 +73,7 @@ public final class ReviewSummary {
   private static List<Csv.Record> records(Path file) throws IOException {
     try (Reader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
       List<Csv.Record> rows = Csv.parse(r, file.toString());
-      if (rows.isEmpty()) throw new IllegalArgumentException(file + " is empty: expected a header row.");
+      if (rows.isEmpty()) throw new LorakitInputException(file + " is empty: expected a header row.");
       return rows;
     }
   }
@@ -79,7 +81,7 @@ public final class ReviewSummary {
   private static int column(List<Csv.Record> rows, Path file, String name) {
     List<String> header = rows.get(0).fields();
     for (int i = 0; i < header.size(); i++) if (header.get(i).strip().equalsIgnoreCase(name)) return i;
-    throw new IllegalArgumentException(file + ":" + rows.get(0).line() + ": no column \"" + name + "\" in the header.");
+    throw new LorakitInputException(file + ":" + rows.get(0).line() + ": no column \"" + name + "\" in the header.");
   }
 
   private static String cell(Csv.Record r, int col, Path file) {

@@ -3,6 +3,7 @@ package dev.lorakit.eval.report;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.lorakit.core.LorakitInputException;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -24,7 +25,7 @@ public final class TrainingLog {
   /**
    * Lines without a {@code loss} (e.g. evaluation or checkpoint events) are skipped.
    *
-   * @throws IllegalArgumentException for a line that is not JSON or whose step or loss is not a number
+   * @throws LorakitInputException for a line that is not JSON or whose step or loss is not a number
    */
   public static List<TrainingPoint> read(Path file) throws IOException {
     return read(file, "loss", null);
@@ -46,18 +47,18 @@ public final class TrainingLog {
         try {
           n = JSON.readTree(line);
         } catch (JsonProcessingException e) {
-          throw new IllegalArgumentException(file + ":" + lineNo + ": not valid JSON (" + dev.lorakit.core.io.TextFiles.jsonProblem(e) + ").");
+          throw new LorakitInputException(file + ":" + lineNo + ": not valid JSON (" + dev.lorakit.core.io.TextFiles.jsonProblem(e) + ").");
         }
-        if (n == null || !n.isObject()) throw new IllegalArgumentException(file + ":" + lineNo + ": expected a JSON object.");
+        if (n == null || !n.isObject()) throw new LorakitInputException(file + ":" + lineNo + ": expected a JSON object.");
         String name = otherName != null && !n.hasNonNull(field) ? otherName : field;
         if (!n.has(name) || n.get(name).isNull()) continue; // no loss, or a skipped step
         JsonNode step = n.get("step");
         JsonNode loss = n.get(name);
         if (step == null || !step.canConvertToLong() || !step.isIntegralNumber()) {
-          throw new IllegalArgumentException(file + ":" + lineNo + ": expected an integer field \"step\".");
+          throw new LorakitInputException(file + ":" + lineNo + ": expected an integer field \"step\".");
         }
         if (!loss.isNumber() || !Double.isFinite(loss.asDouble())) {
-          throw new IllegalArgumentException(file + ":" + lineNo + ": expected a finite number in \"" + name + "\".");
+          throw new LorakitInputException(file + ":" + lineNo + ": expected a finite number in \"" + name + "\".");
         }
         points.add(new TrainingPoint(step.asLong(), loss.asDouble()));
       }

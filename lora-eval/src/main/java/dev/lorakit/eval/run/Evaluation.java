@@ -1,5 +1,6 @@
 package dev.lorakit.eval.run;
 
+import dev.lorakit.core.LorakitInputException;
 import dev.lorakit.eval.cases.Case;
 import dev.lorakit.eval.cases.Task;
 import dev.lorakit.eval.metrics.TaskScore;
@@ -84,12 +85,12 @@ public record Evaluation(PromptTemplates templates, Map<Task, Integer> maxNewTok
   /**
    * Evaluates {@code base} and, unless it is null, {@code tuned} on {@code cases} for {@code tasks}.
    *
-   * @throws IllegalArgumentException when there are no cases or tasks
+   * @throws LorakitInputException when there are no cases or tasks
    */
   public Result run(List<Case> cases, List<Task> tasks, AnswerGenerator base, AnswerGenerator tuned,
       Progress progress) {
     if (cases.isEmpty() || tasks.isEmpty()) {
-      throw new IllegalArgumentException("An evaluation needs at least one test case and one task.");
+      throw new LorakitInputException("An evaluation needs at least one test case and one task.");
     }
     int total = cases.size() * tasks.size() * (tuned == null ? 1 : 2);
     int[] done = {0};
@@ -112,11 +113,11 @@ public record Evaluation(PromptTemplates templates, Map<Task, Integer> maxNewTok
    * Only asks {@code model} about {@code cases}, which need no reference answers (unlabelled patients): the
    * answers come back unscored.
    *
-   * @throws IllegalArgumentException when there are no cases or tasks
+   * @throws LorakitInputException when there are no cases or tasks
    */
   public List<TaskAnswers> answerOnly(List<Case> cases, List<Task> tasks, AnswerGenerator model, Progress progress) {
     if (cases.isEmpty() || tasks.isEmpty()) {
-      throw new IllegalArgumentException("An evaluation needs at least one test case and one task.");
+      throw new LorakitInputException("An evaluation needs at least one test case and one task.");
     }
     int[] done = {0};
     List<TaskAnswers> out = new ArrayList<>();

@@ -1,5 +1,6 @@
 package dev.lorakit.eval.stats;
 
+import dev.lorakit.core.LorakitInputException;
 import java.util.Arrays;
 import java.util.stream.Collectors;
 
@@ -20,10 +21,10 @@ public enum Alternative {
     return spelling;
   }
 
-  /** Parses the scipy spelling; anything else is an {@link IllegalArgumentException} naming the choices. */
+  /** Parses the scipy spelling; anything else is an {@link LorakitInputException} naming the choices. */
   public static Alternative parse(String s) {
     for (Alternative a : values()) if (a.spelling.equalsIgnoreCase(s)) return a;
-    throw new IllegalArgumentException(
+    throw new LorakitInputException(
         "unknown alternative '" + s + "': expected one of "
             + Arrays.stream(values()).map(Alternative::spelling).collect(Collectors.joining(", ")) + ".");
   }

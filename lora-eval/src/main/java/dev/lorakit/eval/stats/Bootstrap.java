@@ -1,5 +1,6 @@
 package dev.lorakit.eval.stats;
 
+import dev.lorakit.core.LorakitInputException;
 import java.util.Arrays;
 import java.util.SplittableRandom;
 import java.util.function.ToDoubleFunction;
@@ -18,7 +19,7 @@ public record Bootstrap(int resamples, long seed) {
   public static final int DEFAULT_RESAMPLES = 2000;
 
   public Bootstrap {
-    if (resamples < 1) throw new IllegalArgumentException("resamples must be at least 1, got " + resamples + ".");
+    if (resamples < 1) throw new LorakitInputException("resamples must be at least 1, got " + resamples + ".");
   }
 
   /** The 95% interval of the mean. */
@@ -32,8 +33,8 @@ public record Bootstrap(int resamples, long seed) {
    * @param level the confidence level in (0, 1)
    */
   public ConfidenceInterval interval(double[] values, ToDoubleFunction<double[]> statistic, double level) {
-    if (values.length == 0) throw new IllegalArgumentException("a bootstrap interval needs at least one value.");
-    if (!(level > 0 && level < 1)) throw new IllegalArgumentException("level must lie in (0, 1), got " + level + ".");
+    if (values.length == 0) throw new LorakitInputException("a bootstrap interval needs at least one value.");
+    if (!(level > 0 && level < 1)) throw new LorakitInputException("level must lie in (0, 1), got " + level + ".");
     SplittableRandom random = new SplittableRandom(seed);
     double[] stats = new double[resamples];
     double[] sample = new double[values.length];

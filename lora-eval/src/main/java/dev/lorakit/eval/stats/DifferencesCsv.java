@@ -1,5 +1,6 @@
 package dev.lorakit.eval.stats;
 
+import dev.lorakit.core.LorakitInputException;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.Reader;
@@ -16,7 +17,7 @@ public final class DifferencesCsv {
 
   /**
    * @param source the file name (or "standard input") used in error messages
-   * @throws IllegalArgumentException for a bad header, a wrong number of columns, a value that is not a
+   * @throws LorakitInputException for a bad header, a wrong number of columns, a value that is not a
    *     finite number, or no rows
    */
   public static double[] read(Reader in, String source) throws IOException {
@@ -30,13 +31,13 @@ public final class DifferencesCsv {
         break;
       }
     }
-    if (header == null) throw new IllegalArgumentException(source + " is empty: expected a header x,y or d.");
+    if (header == null) throw new LorakitInputException(source + " is empty: expected a header x,y or d.");
     String[] names = cells(stripBom(header));
     boolean paired;
     if (names.length == 2 && names[0].equals("x") && names[1].equals("y")) paired = true;
     else if (names.length == 1 && names[0].equals("d")) paired = false;
     else {
-      throw new IllegalArgumentException(
+      throw new LorakitInputException(
           source + ":" + lineNo + ": the header is \"" + header.strip() + "\"; expected x,y or d.");
     }
     double[] d = new double[16];
@@ -46,7 +47,7 @@ public final class DifferencesCsv {
       if (line.isBlank()) continue;
       String[] cells = cells(line);
       if (cells.length != names.length) {
-        throw new IllegalArgumentException(
+        throw new LorakitInputException(
             source + ":" + lineNo + ": expected " + names.length + (paired ? " numbers (x,y)" : " number (d)")
                 + " but found " + cells.length + " fields.");
       }
@@ -57,7 +58,7 @@ public final class DifferencesCsv {
       if (n == d.length) d = Arrays.copyOf(d, n * 2);
       d[n++] = v;
     }
-    if (n == 0) throw new IllegalArgumentException(source + " has a header but no rows of numbers.");
+    if (n == 0) throw new LorakitInputException(source + " has a header but no rows of numbers.");
     return Arrays.copyOf(d, n);
   }
 
@@ -82,6 +83,6 @@ public final class DifferencesCsv {
     } catch (NumberFormatException e) {
       // reported below
     }
-    throw new IllegalArgumentException(source + ":" + lineNo + ": \"" + cell + "\" is not a finite number.");
+    throw new LorakitInputException(source + ":" + lineNo + ": \"" + cell + "\" is not a finite number.");
   }
 }

@@ -1,5 +1,6 @@
 package dev.lorakit.eval.stats;
 
+import dev.lorakit.core.LorakitInputException;
 import java.util.Arrays;
 import java.util.Objects;
 
@@ -38,7 +39,7 @@ public record Wilcoxon(
     Objects.requireNonNull(alternative, "alternative");
     Objects.requireNonNull(method, "method");
     if (method == WilcoxonMethod.PERMUTATION) {
-      throw new IllegalArgumentException("method must be auto, exact or asymptotic; auto chooses permutation.");
+      throw new LorakitInputException("method must be auto, exact or asymptotic; auto chooses permutation.");
     }
   }
 
@@ -55,13 +56,13 @@ public record Wilcoxon(
   /**
    * Tests the differences {@code d} (e.g. tuned minus base, case by case).
    *
-   * @throws IllegalArgumentException if {@code d} is empty or holds a NaN or an infinity
+   * @throws LorakitInputException if {@code d} is empty or holds a NaN or an infinity
    */
   public WilcoxonResult test(double[] d) {
-    if (d.length == 0) throw new IllegalArgumentException("the Wilcoxon test needs at least one difference.");
+    if (d.length == 0) throw new LorakitInputException("the Wilcoxon test needs at least one difference.");
     for (int i = 0; i < d.length; i++) {
       if (!Double.isFinite(d[i])) {
-        throw new IllegalArgumentException("difference " + (i + 1) + " is " + d[i] + "; expected a finite number.");
+        throw new LorakitInputException("difference " + (i + 1) + " is " + d[i] + "; expected a finite number.");
       }
     }
     int zeros = 0;

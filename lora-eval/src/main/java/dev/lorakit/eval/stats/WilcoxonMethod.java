@@ -1,5 +1,6 @@
 package dev.lorakit.eval.stats;
 
+import dev.lorakit.core.LorakitInputException;
 import java.util.Locale;
 
 /**
@@ -26,7 +27,7 @@ public enum WilcoxonMethod {
     for (WilcoxonMethod m : new WilcoxonMethod[] {AUTO, EXACT, ASYMPTOTIC}) {
       if (m.spelling().equalsIgnoreCase(s)) return m;
     }
-    throw new IllegalArgumentException("unknown method '" + s + "': expected auto, exact or asymptotic.");
+    throw new LorakitInputException("unknown method '" + s + "': expected auto, exact or asymptotic.");
   }
 
   @Override

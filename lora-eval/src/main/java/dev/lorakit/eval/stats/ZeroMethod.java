@@ -1,5 +1,6 @@
 package dev.lorakit.eval.stats;
 
+import dev.lorakit.core.LorakitInputException;
 import java.util.Locale;
 
 /**
@@ -22,10 +23,10 @@ public enum ZeroMethod {
     return name().toLowerCase(Locale.ROOT);
   }
 
-  /** Parses the scipy spelling; anything else is an {@link IllegalArgumentException}. */
+  /** Parses the scipy spelling; anything else is an {@link LorakitInputException}. */
   public static ZeroMethod parse(String s) {
     for (ZeroMethod z : values()) if (z.spelling().equalsIgnoreCase(s)) return z;
-    throw new IllegalArgumentException("unknown zero method '" + s + "': expected wilcox, pratt or zsplit.");
+    throw new LorakitInputException("unknown zero method '" + s + "': expected wilcox, pratt or zsplit.");
   }
 
   @Override

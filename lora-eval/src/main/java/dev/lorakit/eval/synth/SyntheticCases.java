@@ -1,5 +1,6 @@
 package dev.lorakit.eval.synth;
 
+import dev.lorakit.core.LorakitInputException;
 import dev.lorakit.eval.cases.Case;
 import java.util.ArrayList;
 import java.util.List;
@@ -38,7 +39,7 @@ public final class SyntheticCases {
    * @param noise label-noise rate, 0 to 1
    */
   public SyntheticCases(long seed, double noise) {
-    if (!(noise >= 0 && noise <= 1)) throw new IllegalArgumentException("noise is " + noise + ", expected 0 to 1.");
+    if (!(noise >= 0 && noise <= 1)) throw new LorakitInputException("noise is " + noise + ", expected 0 to 1.");
     this.seed = seed;
     this.noise = noise;
     this.weights = SITES.stream().mapToDouble(Site::weight).toArray();
@@ -46,7 +47,7 @@ public final class SyntheticCases {
 
   /** The first {@code n} cases. */
   public List<Case> generate(int n) {
-    if (n < 1) throw new IllegalArgumentException("the number of cases is " + n + ", expected at least 1.");
+    if (n < 1) throw new LorakitInputException("the number of cases is " + n + ", expected at least 1.");
     List<Case> cases = new ArrayList<>(n);
     for (int i = 0; i < n; i++) cases.add(caseAt(i));
     return cases;

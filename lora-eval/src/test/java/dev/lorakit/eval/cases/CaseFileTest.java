@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.lorakit.core.LorakitInputException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.math.BigDecimal;
@@ -124,7 +125,7 @@ class CaseFileTest {
   @Test
   void emptyFileAndBadEncodingAreErrors() throws IOException {
     Path empty = file("empty.jsonl", "", "");
-    assertTrue(assertThrows(IllegalArgumentException.class, () -> CaseFile.read(empty)).getMessage()
+    assertTrue(assertThrows(LorakitInputException.class, () -> CaseFile.read(empty)).getMessage()
         .contains("holds no cases"));
     Path latin1 = dir.resolve("latin1.jsonl");
     Files.write(latin1, line("a", "photon", "C61").replace("d a", "caf\u00e9").getBytes(StandardCharsets.ISO_8859_1));
@@ -159,7 +160,7 @@ class CaseFileTest {
     Files.writeString(out, "old content\n");
     List<Case> duplicate = List.of(new Case("a", "d", "r", Modality.PHOTON, "C61"),
         new Case("a", "d", "r", Modality.PHOTON, "C61"));
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> CaseFile.write(out, duplicate));
+    LorakitInputException e = assertThrows(LorakitInputException.class, () -> CaseFile.write(out, duplicate));
     assertTrue(e.getMessage().contains("id 'a' occurs twice"), e.getMessage());
     assertEquals("old content\n", Files.readString(out));
 
@@ -178,10 +179,10 @@ class CaseFileTest {
 
   @Test
   void caseRejectsNonCanonicalCodesAndClashingExtras() {
-    assertThrows(IllegalArgumentException.class, () -> new Case("a", "d", "r", Modality.PHOTON, "c61"));
-    assertThrows(IllegalArgumentException.class, () -> new Case("a", "d", "r", Modality.PHOTON, "C50911"));
-    assertThrows(IllegalArgumentException.class, () -> new Case("a", " ", "r", Modality.PHOTON, "C61"));
-    assertThrows(IllegalArgumentException.class,
+    assertThrows(LorakitInputException.class, () -> new Case("a", "d", "r", Modality.PHOTON, "c61"));
+    assertThrows(LorakitInputException.class, () -> new Case("a", "d", "r", Modality.PHOTON, "C50911"));
+    assertThrows(LorakitInputException.class, () -> new Case("a", " ", "r", Modality.PHOTON, "C61"));
+    assertThrows(LorakitInputException.class,
         () -> new Case("a", "d", "r", Modality.PHOTON, "C61", Map.of("modality", "x")));
   }
 
@@ -193,7 +194,7 @@ class CaseFileTest {
     assertFalse(c.labelled());
     assertEquals(List.of("p1", "2"), c.cases().stream().map(Case::id).toList());
     assertFalse(c.cases().get(0).has(Task.MODALITY));
-    assertThrows(IllegalArgumentException.class, () -> Task.MODALITY.answer(c.cases().get(0)));
+    assertThrows(LorakitInputException.class, () -> Task.MODALITY.answer(c.cases().get(0)));
     Path out = dir.resolve("out.jsonl");
     CaseFile.write(out, c.cases());
     assertEquals("{\"id\":\"2\",\"diagnosis\":\"Breast cancer.\",\"ward\":\"B\"}",
@@ -238,9 +239,9 @@ class CaseFileTest {
   @Test
   void splittingAndSummarisingNameTheCaseThatLacksWhatTheyCount() {
     List<Case> cases = List.of(new Case("a", "d", "r", Modality.PHOTON, "C61"), Case.unlabelled("b", "d"));
-    assertEquals("cannot split by modality: case 'b' has none.", assertThrows(IllegalArgumentException.class,
+    assertEquals("cannot split by modality: case 'b' has none.", assertThrows(LorakitInputException.class,
         () -> DatasetSplit.stratifiedByModality(cases, new SplitFractions(0.5, 0, 0.5), 1)).getMessage());
     assertEquals("cannot summarise case 'b': it lacks its modality or code.",
-        assertThrows(IllegalArgumentException.class, () -> CaseSummary.of(cases)).getMessage());
+        assertThrows(LorakitInputException.class, () -> CaseSummary.of(cases)).getMessage());
   }
 }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.lorakit.core.LorakitInputException;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashSet;
@@ -118,13 +119,13 @@ class DatasetSplitTest {
 
   @Test
   void badFractionsAreRejected() {
-    assertThrows(IllegalArgumentException.class, () -> new SplitFractions(0.8, 0.1, 0.2));
-    assertThrows(IllegalArgumentException.class, () -> new SplitFractions(1.2, -0.1, -0.1));
-    assertThrows(IllegalArgumentException.class, () -> SplitFractions.parse("0.8,0.1,0.1"));
-    assertThrows(IllegalArgumentException.class, () -> SplitFractions.parse("a/b/c"));
+    assertThrows(LorakitInputException.class, () -> new SplitFractions(0.8, 0.1, 0.2));
+    assertThrows(LorakitInputException.class, () -> new SplitFractions(1.2, -0.1, -0.1));
+    assertThrows(LorakitInputException.class, () -> SplitFractions.parse("0.8,0.1,0.1"));
+    assertThrows(LorakitInputException.class, () -> SplitFractions.parse("a/b/c"));
     List<Case> twice = List.of(new Case("a", "d", "r", Modality.PHOTON, "C61"),
         new Case("a", "d", "r", Modality.PHOTON, "C61"));
-    assertThrows(IllegalArgumentException.class,
+    assertThrows(LorakitInputException.class,
         () -> DatasetSplit.stratifiedByModality(twice, SplitFractions.DEFAULT, 1));
   }
 }

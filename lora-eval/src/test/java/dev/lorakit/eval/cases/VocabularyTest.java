@@ -3,6 +3,7 @@ package dev.lorakit.eval.cases;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import dev.lorakit.core.LorakitInputException;
 import java.util.Optional;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -30,7 +31,7 @@ class VocabularyTest {
     assertEquals("C50.911", Task.ICD10.answer(c));
     assertEquals(Task.ICD10, Task.fromName("ICD10"));
     assertEquals(Task.MODALITY, Task.fromName("modality"));
-    assertThrows(IllegalArgumentException.class, () -> Task.fromName("stage"));
+    assertThrows(LorakitInputException.class, () -> Task.fromName("stage"));
   }
 
   @ParameterizedTest

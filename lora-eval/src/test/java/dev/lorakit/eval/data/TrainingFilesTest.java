@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import dev.lorakit.core.LorakitInputException;
 import dev.lorakit.eval.prompt.PromptPair;
 import dev.lorakit.models.ChatTemplate.Message;
 import java.io.IOException;
@@ -30,14 +31,14 @@ class TrainingFilesTest {
     assertEquals(DataFormat.INSTRUCTION, DataFormat.detect(file("i.jsonl", "", "{\"prompt\": \"p\", \"completion\": \"c\"}")));
     assertEquals(DataFormat.INSTRUCTION, DataFormat.detect(file("a.jsonl", "{\"instruction\": \"i\", \"output\": \"o\"}")));
     assertEquals(DataFormat.CHAT, DataFormat.detect(file("m.jsonl", "{\"messages\": []}")));
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+    LorakitInputException e = assertThrows(LorakitInputException.class,
         () -> DataFormat.detect(file("x.jsonl", "{\"question\": \"q\", \"answer\": \"a\"}")));
     assertEquals("x.jsonl line 1: the fields [question, answer] fit no training format; expected cases {id, diagnosis, "
         + "regimen, modality, icd10}, instruction {prompt, completion} or {instruction, input, output}, or chat "
         + "{messages}.", e.getMessage());
     assertNull(DataFormat.fromName("auto"));
     assertEquals(DataFormat.CHAT, DataFormat.fromName("Chat"));
-    assertThrows(IllegalArgumentException.class, () -> DataFormat.fromName("sharegpt"));
+    assertThrows(LorakitInputException.class, () -> DataFormat.fromName("sharegpt"));
   }
 
   @Test
@@ -60,13 +61,13 @@ class TrainingFilesTest {
     Path mixed = file("mixed.jsonl", "{\"prompt\": \"p\", \"completion\": \"c\"}",
         "{\"messages\": [{\"role\": \"user\", \"content\": \"x\"}]}");
     assertEquals("mixed.jsonl line 2: field 'prompt' is missing.",
-        assertThrows(IllegalArgumentException.class, () -> InstructionFile.read(mixed)).getMessage());
+        assertThrows(LorakitInputException.class, () -> InstructionFile.read(mixed)).getMessage());
     Path notText = file("n.jsonl", "{\"instruction\": \"i\", \"output\": 3}");
     assertEquals("n.jsonl line 1: field 'output' is not text.",
-        assertThrows(IllegalArgumentException.class, () -> InstructionFile.read(notText)).getMessage());
+        assertThrows(LorakitInputException.class, () -> InstructionFile.read(notText)).getMessage());
     Path empty = file("e.jsonl", "{\"prompt\": \"p\", \"completion\": \"\"}");
     assertEquals("e.jsonl line 1: field 'completion' is empty: nothing to learn.",
-        assertThrows(IllegalArgumentException.class, () -> InstructionFile.read(empty)).getMessage());
+        assertThrows(LorakitInputException.class, () -> InstructionFile.read(empty)).getMessage());
   }
 
   @Test
@@ -76,14 +77,14 @@ class TrainingFilesTest {
     assertEquals(List.of(new ChatFile.Conversation(2, List.of(new Message("user", "Hi"),
         new Message("assistant", "Hello")))), c);
     assertEquals("r.jsonl line 1: messages[1]: field 'role' is 'bot', expected system, user or assistant.",
-        assertThrows(IllegalArgumentException.class, () -> ChatFile.read(file("r.jsonl",
+        assertThrows(LorakitInputException.class, () -> ChatFile.read(file("r.jsonl",
             "{\"messages\": [{\"role\": \"user\", \"content\": \"Hi\"}, {\"role\": \"bot\", \"content\": \"x\"}]}")))
             .getMessage());
     assertEquals("u.jsonl line 1: field 'messages' has no assistant message: nothing to learn.",
-        assertThrows(IllegalArgumentException.class, () -> ChatFile.read(file("u.jsonl",
+        assertThrows(LorakitInputException.class, () -> ChatFile.read(file("u.jsonl",
             "{\"messages\": [{\"role\": \"user\", \"content\": \"Hi\"}]}"))).getMessage());
     assertEquals("p.jsonl line 2: field 'messages' is missing.",
-        assertThrows(IllegalArgumentException.class, () -> ChatFile.read(file("p.jsonl",
+        assertThrows(LorakitInputException.class, () -> ChatFile.read(file("p.jsonl",
             "{\"messages\": [{\"role\": \"assistant\", \"content\": \"x\"}]}", "{\"prompt\": \"p\"}"))).getMessage());
   }
 }

@@ -1,5 +1,6 @@
 package dev.lorakit.eval.metrics;
 
+import dev.lorakit.core.LorakitInputException;
 import dev.lorakit.eval.cases.Task;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -55,16 +56,16 @@ class TaskScorerTest {
   void missingIdsAreNamed() {
     Map<String, String> ref = Map.of("a", "C61", "b", "C61");
     Map<String, String> pred = Map.of("a", "C61", "z", "C61");
-    IllegalArgumentException e =
-        assertThrows(IllegalArgumentException.class, () -> new TaskScorer(Task.ICD10, false).score(ref, pred));
+    LorakitInputException e =
+        assertThrows(LorakitInputException.class, () -> new TaskScorer(Task.ICD10, false).score(ref, pred));
     assertTrue(e.getMessage().contains("no prediction for b") && e.getMessage().contains("no reference for z"), e.getMessage());
   }
 
   @Test
   void unparseableReferenceIsAnError() {
-    IllegalArgumentException e =
+    LorakitInputException e =
         assertThrows(
-            IllegalArgumentException.class,
+            LorakitInputException.class,
             () -> new TaskScorer(Task.ICD10, false).score(Map.of("x", "unknown"), Map.of("x", "C61")));
     assertTrue(e.getMessage().contains("\"x\""), e.getMessage());
   }
@@ -78,15 +79,15 @@ class TaskScorerTest {
     assertEquals(null, m.get("7"));
 
     Files.writeString(f, "{\"id\": \"a\", \"icd10\": \"C61\"}\n{\"id\": \"b\", \"icd10\": \"C6\n");
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> AnswerFile.read(f, "icd10"));
+    LorakitInputException e = assertThrows(LorakitInputException.class, () -> AnswerFile.read(f, "icd10"));
     assertTrue(e.getMessage().startsWith(f + ":2: not valid JSON"), e.getMessage());
 
     Files.writeString(f, "{\"id\": \"a\", \"modality\": \"photon\"}\n");
-    e = assertThrows(IllegalArgumentException.class, () -> AnswerFile.read(f, "icd10"));
+    e = assertThrows(LorakitInputException.class, () -> AnswerFile.read(f, "icd10"));
     assertTrue(e.getMessage().contains(":1: expected a string field \"icd10\""), e.getMessage());
 
     Files.writeString(f, "{\"id\": \"a\", \"icd10\": \"C61\"}\n{\"id\": \"a\", \"icd10\": \"C61\"}\n");
-    e = assertThrows(IllegalArgumentException.class, () -> AnswerFile.read(f, "icd10"));
+    e = assertThrows(LorakitInputException.class, () -> AnswerFile.read(f, "icd10"));
     assertTrue(e.getMessage().contains(":2: id \"a\" appears twice"), e.getMessage());
   }
 }

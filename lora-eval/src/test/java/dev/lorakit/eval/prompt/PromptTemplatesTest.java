@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.lorakit.core.LorakitInputException;
 import dev.lorakit.eval.cases.Case;
 import dev.lorakit.eval.cases.Modality;
 import dev.lorakit.eval.cases.Task;
@@ -72,11 +73,11 @@ class PromptTemplatesTest {
     Path broken = dir.resolve("b.json");
     Files.writeString(broken, "{\"regimen\": ");
     assertMessage(broken, "b.json is not valid JSON");
-    assertThrows(IllegalArgumentException.class, () -> new PromptTemplate("no placeholder"));
+    assertThrows(LorakitInputException.class, () -> new PromptTemplate("no placeholder"));
   }
 
   private static void assertMessage(Path file, String expected) {
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> PromptTemplates.load(file));
+    LorakitInputException e = assertThrows(LorakitInputException.class, () -> PromptTemplates.load(file));
     assertTrue(e.getMessage().contains(expected), e.getMessage());
   }
 

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.lorakit.core.LorakitInputException;
 import dev.lorakit.eval.metrics.ConfusionMatrix;
 import dev.lorakit.eval.cases.Task;
 import dev.lorakit.eval.metrics.TaskScore;
@@ -156,10 +157,10 @@ class ReportWriterTest {
     Files.writeString(log, "{\"step\":1,\"loss\":2.5}\n{\"event\":\"checkpoint\"}\n\n{\"step\":2,\"loss\":2.1,\"lr\":1e-4}\n");
     assertEquals(List.of(new TrainingPoint(1, 2.5), new TrainingPoint(2, 2.1)), TrainingLog.read(log));
     Files.writeString(log, "{\"step\":1,\"loss\":2.5}\n{\"step\":\"two\",\"loss\":2.1}\n");
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> TrainingLog.read(log));
+    LorakitInputException e = assertThrows(LorakitInputException.class, () -> TrainingLog.read(log));
     assertEquals(log + ":2: expected an integer field \"step\".", e.getMessage());
     Files.writeString(log, "{\"step\":1,\"loss\":2.5}\nnot json\n");
-    e = assertThrows(IllegalArgumentException.class, () -> TrainingLog.read(log));
+    e = assertThrows(LorakitInputException.class, () -> TrainingLog.read(log));
     assertTrue(e.getMessage().startsWith(log + ":2: not valid JSON"), e.getMessage());
   }
 }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.lorakit.core.LorakitInputException;
 import java.io.StringReader;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -33,11 +34,11 @@ class ReviewTest {
 
   @Test
   void csvErrorsNameTheLine() {
-    IllegalArgumentException open =
-        assertThrows(IllegalArgumentException.class, () -> Csv.parse(new StringReader("a,b\n\"never closed\n"), "s.csv"));
+    LorakitInputException open =
+        assertThrows(LorakitInputException.class, () -> Csv.parse(new StringReader("a,b\n\"never closed\n"), "s.csv"));
     assertTrue(open.getMessage().startsWith("s.csv:2:"), open.getMessage());
-    IllegalArgumentException after =
-        assertThrows(IllegalArgumentException.class, () -> Csv.parse(new StringReader("a,\"b\"c\n"), "s.csv"));
+    LorakitInputException after =
+        assertThrows(LorakitInputException.class, () -> Csv.parse(new StringReader("a,\"b\"c\n"), "s.csv"));
     assertTrue(after.getMessage().startsWith("s.csv:1: text after a closing quote"), after.getMessage());
   }
 
@@ -103,13 +104,13 @@ class ReviewTest {
     Path sheet = dir.resolve("sheet.csv");
     Files.writeString(key, "row_id,model\nR1,base\nR2,tuned\n");
     Files.writeString(sheet, "row_id,case_id,acceptable\nR1,c1,yes\nR2,c2,maybe\n");
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ReviewSummary.read(sheet, key));
+    LorakitInputException e = assertThrows(LorakitInputException.class, () -> ReviewSummary.read(sheet, key));
     assertEquals(sheet + ":3: acceptable is \"maybe\" for row R2; expected yes or no.", e.getMessage());
     Files.writeString(sheet, "row_id,case_id,acceptable\nR9,c1,yes\n");
-    e = assertThrows(IllegalArgumentException.class, () -> ReviewSummary.read(sheet, key));
+    e = assertThrows(LorakitInputException.class, () -> ReviewSummary.read(sheet, key));
     assertTrue(e.getMessage().startsWith(sheet + ":2: row id R9 is not in"), e.getMessage());
     Files.writeString(sheet, "row_id,case_id\nR1,c1\n");
-    e = assertThrows(IllegalArgumentException.class, () -> ReviewSummary.read(sheet, key));
+    e = assertThrows(LorakitInputException.class, () -> ReviewSummary.read(sheet, key));
     assertTrue(e.getMessage().contains("no column \"acceptable\""), e.getMessage());
     // Nothing reviewed yet: no share.
     Files.writeString(sheet, "row_id,case_id,acceptable\nR1,c1,\nR2,c2\n");

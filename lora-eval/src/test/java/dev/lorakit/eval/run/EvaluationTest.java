@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.lorakit.core.LorakitInputException;
 import dev.lorakit.eval.cases.Case;
 import dev.lorakit.eval.cases.Task;
 import dev.lorakit.eval.prompt.PromptTemplates;
@@ -101,6 +102,6 @@ class EvaluationTest {
     assertTrue(single.comparisons().isEmpty());
     assertTrue(single.tuned().isEmpty());
     assertEquals(0.5, single.base().get(0).score().accuracy(), 1e-12);
-    assertThrows(IllegalArgumentException.class, () -> e.run(List.of(), List.of(Task.ICD10), same, null, null));
+    assertThrows(LorakitInputException.class, () -> e.run(List.of(), List.of(Task.ICD10), same, null, null));
   }
 }

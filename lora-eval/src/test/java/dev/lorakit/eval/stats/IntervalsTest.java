@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.lorakit.core.LorakitInputException;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
@@ -35,7 +36,7 @@ class IntervalsTest {
     ConfidenceInterval constant = new Bootstrap(500, 7).mean95(new double[] {0.3, 0.3, 0.3});
     assertEquals(0.3, constant.lower(), 1e-15);
     assertEquals(0.3, constant.upper(), 1e-15);
-    assertThrows(IllegalArgumentException.class, () -> new Bootstrap(10, 1).mean95(new double[0]));
+    assertThrows(LorakitInputException.class, () -> new Bootstrap(10, 1).mean95(new double[0]));
   }
 
   @Test

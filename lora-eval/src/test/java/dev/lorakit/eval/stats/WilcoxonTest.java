@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.lorakit.core.LorakitInputException;
 import dev.lorakit.eval.Fixtures;
 import java.util.ArrayList;
 import java.util.List;
@@ -108,12 +109,12 @@ class WilcoxonTest {
 
   @Test
   void rejectsEmptyAndNonFiniteInput() {
-    assertThrows(IllegalArgumentException.class, () -> Wilcoxon.defaults().test(new double[0]));
-    IllegalArgumentException e =
-        assertThrows(IllegalArgumentException.class, () -> Wilcoxon.defaults().test(new double[] {1, Double.NaN}));
+    assertThrows(LorakitInputException.class, () -> Wilcoxon.defaults().test(new double[0]));
+    LorakitInputException e =
+        assertThrows(LorakitInputException.class, () -> Wilcoxon.defaults().test(new double[] {1, Double.NaN}));
     assertTrue(e.getMessage().contains("difference 2"), e.getMessage());
     assertThrows(
-        IllegalArgumentException.class,
+        LorakitInputException.class,
         () -> new Wilcoxon(ZeroMethod.WILCOX, false, Alternative.LESS, WilcoxonMethod.PERMUTATION));
   }
 

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.lorakit.core.LorakitInputException;
 import dev.lorakit.eval.cases.Case;
 import dev.lorakit.eval.cases.CaseFile;
 import dev.lorakit.eval.cases.CaseSummary;
@@ -225,10 +226,10 @@ class SyntheticCasesTest {
 
   @Test
   void badArgumentsAreRejected() {
-    assertThrows(IllegalArgumentException.class, () -> new SyntheticCases(1, -0.1));
-    assertThrows(IllegalArgumentException.class, () -> new SyntheticCases(1, 1.5));
-    assertThrows(IllegalArgumentException.class, () -> new SyntheticCases(1, Double.NaN));
-    assertThrows(IllegalArgumentException.class, () -> new SyntheticCases(1, 0).generate(0));
+    assertThrows(LorakitInputException.class, () -> new SyntheticCases(1, -0.1));
+    assertThrows(LorakitInputException.class, () -> new SyntheticCases(1, 1.5));
+    assertThrows(LorakitInputException.class, () -> new SyntheticCases(1, Double.NaN));
+    assertThrows(LorakitInputException.class, () -> new SyntheticCases(1, 0).generate(0));
     assertNotEquals(new SyntheticCases(1, 0).caseAt(0), new SyntheticCases(2, 0).caseAt(0));
   }
 }
