@@ -8,7 +8,7 @@
 # Without the argument the baseline script is looked for in shared/device/, ../shared/device/ and .gpu-bundle/.
 # Steps: (1) every CUDA op against the CPU backend (CudaSmoke; the fused attention kernels included; SMOKE=0 skips it),
 # (2) lorakit's loss and LoRA gradients against transformers + PEFT on a random 1B model (scripts/correctness-1b.sh;
-# CORRECTNESS=0 skips it), (3) for each table row the PEFT baseline then lorakit bench-train, (4) the table. Each row
+# CORRECTNESS=0 skips it), (3) for each table row the PEFT baseline then lorakit-dev bench-train, (4) the table. Each row
 # prints one BENCH {json} line per implementation; the raw lines go to $OUT/bench-7b.jsonl, the logs to
 # $OUT/bench-7b.log. ROWS (';'-separated "MODEL TARGETS BATCH SEQ [ckpt]") replaces the five default rows; STEPS (8)
 # and WARMUP (3) set lorakit's timed and warm-up steps (PEFT's script times 8 after 3).
@@ -52,7 +52,7 @@ for row in "${rows[@]}"; do
   fi
   flags=()
   [[ ${ckpt:-} == ckpt ]] && flags+=(--activation-checkpointing)
-  bash "$bundle/run.sh" main dev.lorakit.cli.Main bench-train --shape "$model" --targets "$targets" --batch "$bs" \
+  bash "$bundle/run.sh" main dev.lorakit.cli.DevMain bench-train --shape "$model" --targets "$targets" --batch "$bs" \
     --seq "$seq" --steps "$steps" --warmup "$warmup" "${flags[@]}" 2>&1 | tee -a "$log" \
     | sed -n 's/^BENCH //p' >>"$jsonl"
 done

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Correctness at scale: lorakit and Hugging Face transformers + PEFT run one forward and backward on the same
 # random ~1B-parameter LLaMA-architecture model (hidden 2048, 16 layers, 16 heads, MLP 5632, vocab 32000; bf16
-# weights written by `lorakit make-random-model`), the same random PEFT adapter (r 16, alpha 32, all seven
+# weights written by `lorakit-dev make-random-model`), the same random PEFT adapter (r 16, alpha 32, all seven
 # projections, A and B both non-zero) and the same token batch (2 x 256), in bf16 and in fp32, and
-# `lorakit compare-grads` holds lorakit's loss and LoRA gradients to PEFT's:
+# `lorakit-dev compare-grads` holds lorakit's loss and LoRA gradients to PEFT's:
 #
 #   fp32: loss within 1e-4 relative, each gradient within 1e-3 relative L2      (correctness-fp32.txt, gating)
 #   bf16: lorakit-bf16 no farther from PEFT-fp32 than PEFT-bf16 is: median and worst gradient relative L2 each
@@ -26,13 +26,13 @@
 # The same script checks the comparison itself on any machine with a CPU-only torch, in fp32 (lorakit computes bf16
 # on a GPU only), where the two implementations must agree to float32 rounding:
 #
-#   SHAPE=tiny SEQ=24 DEVICE=cpu PRECISIONS=fp32 FP32_LOSS_TOL=1e-5 FP32_GRAD_TOL=1e-4 LORAKIT=./lorakit \
+#   SHAPE=tiny SEQ=24 DEVICE=cpu PRECISIONS=fp32 FP32_LOSS_TOL=1e-5 FP32_GRAD_TOL=1e-4 LORAKIT=./lorakit-dev \
 #     PYTHON=/path/to/python OUT=/tmp/c bash scripts/correctness-1b.sh
 #
 # Settings (environment): SHAPE (llama-1b | tiny), SEED (0), BATCH (2), SEQ (256), RANK (16), DEVICE (cuda),
 # PRECISIONS ("bf16 fp32"), ATTN (sdpa | eager: transformers' attention), LOSS_TOL / GRAD_TOL (bf16: 1e-2 / 5e-2),
 # PEER_FACTOR (1.1: how much farther from fp32 lorakit-bf16 may be than PEFT-bf16),
-# FP32_LOSS_TOL / FP32_GRAD_TOL (1e-4 / 1e-3), PYTHON (python3), LORAKIT (the command that runs lorakit; default
+# FP32_LOSS_TOL / FP32_GRAD_TOL (1e-4 / 1e-3), PYTHON (python3), LORAKIT (the command that runs lorakit-dev; default
 # the bundle's launcher), WORK.
 set -uo pipefail
 out=${OUT:-.gpu-bundle/out}
@@ -47,7 +47,7 @@ if [[ -n ${LORAKIT:-} ]]; then
   read -r -a lorakit <<<"$LORAKIT"
 else
   [[ -f .gpu-bundle/run.sh ]] || { echo "correctness-1b.sh: no .gpu-bundle/run.sh here; run ../shared/device/pack.sh first (or set LORAKIT)" >&2; exit 2; }
-  lorakit=(bash .gpu-bundle/run.sh main dev.lorakit.cli.Main)
+  lorakit=(bash .gpu-bundle/run.sh main dev.lorakit.cli.DevMain)
 fi
 rm -rf "$work"
 mkdir -p "$work"

@@ -4,7 +4,7 @@
 #
 #   OUT=/some/folder bash scripts/gpu-checks.sh [PATH/TO/peft_baseline.py]
 #
-# In order: CudaSmoke (device, versions, every kernel compiled, op parity with the CPU, one GEMM timing); the JUnit
+# In order: CudaSmoke (lorakit-devtools; device, versions, every kernel compiled, op parity with the CPU, one GEMM timing); the JUnit
 # GPU tests (package dev.lorakit.cuda, and dev.lorakit.cli.GpuCliTest: verify-reference on cuda, the training curve
 # against the CPU); nccl-world-1 (training through real NCCL at world size 1 gives the adapter of the run without
 # NCCL); lorakit verify-reference --device cuda in fp32 and bf16 on every reference folder; CudaBench
@@ -75,9 +75,10 @@ OUT=$junit/nccl JAVA_TOOL_OPTIONS="-Dlorakit.project.root=$root" step "nccl-worl
   checks.log 60 bash $bundle/run.sh test \
   --select-method dev.lorakit.cli.MultiGpuTrainTest#worldSizeOneThroughNcclIsTheRunWithoutIt --fail-if-no-tests
 
-# Every reference folder: lora-models' test resources, then the shared fixtures the bundle carries (by name).
+# Every reference folder: the testkit's (stored once for every module), then the shared fixtures the bundle carries
+# (by name).
 declare -A seen
-for parent in lora-models/src/test/resources/dev/lorakit/models/hf $bundle/shared/fixtures/hf; do
+for parent in lorakit-testkit/src/main/resources/dev/lorakit/testkit/hf $bundle/shared/fixtures/hf; do
   for dir in "$parent"/*/; do
     dir=${dir%/}
     name=$(basename "$dir")

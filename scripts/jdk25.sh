@@ -1,4 +1,5 @@
-# Sourced by ./lorakit and ./build: sets LORAKIT_JAVA_HOME to a JDK 25 or newer, or explains what to install.
+# Sourced by ./lorakit, ./lorakit-dev and ./build: sets LORAKIT_JAVA_HOME to a JDK 25 or newer, or explains what to
+# install (lorakit_find_jdk), and reads the JVM flags every run needs (lorakit_jvm_flags).
 # Order: JAVA_HOME if it is >= 25, else `java` on PATH if >= 25, else /usr/lib/jvm/*25* (and newer).
 # LORAKIT_JVM_DIR replaces /usr/lib/jvm as the folder searched last.
 
@@ -26,4 +27,14 @@ lorakit_find_jdk() {
   done
   echo "lorakit needs a JDK 25 or newer (none in JAVA_HOME, on PATH or under $jvms): install one, e.g. Temurin 25 from https://adoptium.net, and set JAVA_HOME to it." >&2
   return 1
+}
+
+# Sets the array LORAKIT_JVM_FLAGS to the flags every run needs, from scripts/jvm-flags.properties (their one
+# definition, which the Maven build reads too).
+lorakit_jvm_flags() {
+  local file line
+  file=$(dirname "${BASH_SOURCE[0]}")/jvm-flags.properties
+  line=$(sed -n 's/^lorakit\.jvm\.flags=//p' "$file")
+  [[ -n $line ]] || { echo "lorakit: no lorakit.jvm.flags line in $file" >&2; return 1; }
+  read -r -a LORAKIT_JVM_FLAGS <<<"$line"
 }

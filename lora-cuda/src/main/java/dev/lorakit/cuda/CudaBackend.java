@@ -218,17 +218,6 @@ public final class CudaBackend implements Backend {
         return flash;
     }
 
-    /** Fills an F32 or BF16 tensor with {@code std * RandomInit.normal(seed, i)}, on the device. */
-    void initNormal(Tensor t, long seed, float std) {
-        enter("initNormal");
-        CudaTensor c = cuda(t, "t");
-        if (c.dtype() == DType.F16) {
-            throw new IllegalArgumentException("initNormal: F32 or BF16, not F16.");
-        }
-        kernels.launch(c.dtype() == DType.BF16 ? "init_normal_bf16" : "init_normal_f32", stream,
-                Kernels.blocksFor(c.size()), c.pointer(), c.size(), seed, std);
-    }
-
     CudaDriver driver() {
         return driver;
     }
@@ -253,30 +242,7 @@ public final class CudaBackend implements Backend {
         driver.streamSynchronize(stream);
     }
 
-    /**
-     * GPU milliseconds per repetition of the work {@code enqueue} puts on this backend's stream, timed with CUDA events
-     * recorded before the first and after the last of {@code reps} repetitions (for benchmarks).
-     */
-    double timeMillis(Runnable enqueue, int reps) {
-        enter("timing");
-        MemorySegment start = driver.eventCreate();
-        MemorySegment end = driver.eventCreate();
-        try {
-            driver.eventRecord(start, stream);
-            for (int i = 0; i < reps; i++) {
-                enqueue.run();
-            }
-            enter("timing");
-            driver.eventRecord(end, stream);
-            driver.eventSynchronize(end);
-            return driver.eventElapsedMillis(start, end) / reps;
-        } finally {
-            driver.eventDestroy(start);
-            driver.eventDestroy(end);
-        }
-    }
-
-    /** The kernels and the stream, for benchmarks that launch one kernel alone. */
+    /** The kernels and the stream, for tools that launch one kernel alone. */
     Kernels kernels() {
         return kernels;
     }
@@ -314,10 +280,7 @@ public final class CudaBackend implements Backend {
 
     private long f32(Tensor t, String what) {
         CudaTensor c = cuda(t, what);
-        if (c.dtype() != DType.F32) {
-            throw new IllegalArgumentException(op.get() + " needs an F32 " + what + ", not " + c.dtype() + " "
-                    + c.shape() + "; convert it with copy().");
-        }
+        OpArguments.f32(op.get(), what, c);
         return c.pointer();
     }
 
@@ -328,10 +291,7 @@ public final class CudaBackend implements Backend {
     /** An activation of the F32 or the BF16 decoder. */
     private CudaTensor activation(Tensor t, String what) {
         CudaTensor c = cuda(t, what);
-        if (c.dtype() == DType.F16) {
-            throw new IllegalArgumentException(op.get() + " needs an F32 or BF16 " + what + ", not F16 " + c.shape()
-                    + "; convert it with copy().");
-        }
+        OpArguments.activation(this, op.get(), what, c);
         return c;
     }
 
@@ -341,18 +301,7 @@ public final class CudaBackend implements Backend {
     }
 
     private void sameDType(CudaTensor first, CudaTensor... others) {
-        for (CudaTensor o : others) {
-            if (o.dtype() != first.dtype()) {
-                throw new IllegalArgumentException(op.get() + ": mixed dtypes " + first.dtype() + " and " + o.dtype()
-                        + " where one dtype is expected.");
-            }
-        }
-    }
-
-    private void sameSize(Tensor a, Tensor b) {
-        if (a.size() != b.size()) {
-            throw new IllegalArgumentException(op.get() + ": sizes differ: " + a.shape() + " and " + b.shape() + ".");
-        }
+        OpArguments.sameDType(op.get(), first, others);
     }
 
     private static int cols(Tensor t) {
@@ -413,9 +362,7 @@ public final class CudaBackend implements Backend {
     @Override
     public Tensor upload(float[] data, DType dtype, Shape shape) {
         enter("upload");
-        if (data.length != shape.size()) {
-            throw new IllegalArgumentException("upload: " + data.length + " values do not fill a " + shape + " tensor.");
-        }
+        OpArguments.upload(data, shape);
         CudaTensor t = allocate(dtype, shape);
         try (Arena a = Arena.ofConfined()) {
             MemorySegment host;
@@ -459,7 +406,7 @@ public final class CudaBackend implements Backend {
         enter("copy");
         CudaTensor s = cuda(src, "copy source");
         CudaTensor d = cuda(dst, "copy destination");
-        sameSize(src, dst);
+        OpArguments.copy(src, dst);
         if (s.dtype() == d.dtype()) {
             if (s.pointer() != d.pointer()) {
                 driver.copyDeviceToDevice(d.pointer(), s.pointer(), s.bytes(), stream);
@@ -483,13 +430,10 @@ public final class CudaBackend implements Backend {
         enter("copyAt");
         CudaTensor s = cuda(src, "copyAt source");
         CudaTensor d = cuda(dst, "copyAt destination");
+        OpArguments.copyAt(src, dst, batch, position);
         int c = cols(src);
         long n = src.size() / c / batch;
         long capacity = dst.size() / c / batch;
-        if (cols(dst) != c || s.dtype() != d.dtype() || position < 0 || position + n > capacity) {
-            throw new IllegalArgumentException("copyAt: cannot place " + src.shape() + " " + s.dtype() + " at position "
-                    + position + " of " + dst.shape() + " " + d.dtype() + " (batch " + batch + ").");
-        }
         long rowBytes = (long) c * s.dtype().bytes();
         for (int b = 0; b < batch; b++) {
             driver.copyDeviceToDevice(d.pointer() + (b * capacity + position) * rowBytes, s.pointer() + b * n * rowBytes,
@@ -502,14 +446,7 @@ public final class CudaBackend implements Backend {
         enter("copyColumns");
         CudaTensor s = cuda(src, "copyColumns source");
         CudaTensor d = cuda(dst, "copyColumns destination");
-        boolean fits = s.dtype() == d.dtype() && rows > 0 && cols >= 0 && srcCol >= 0 && dstCol >= 0
-                && src.size() % rows == 0 && dst.size() % rows == 0
-                && srcCol + (long) cols <= src.size() / rows && dstCol + (long) cols <= dst.size() / rows;
-        if (!fits) {
-            throw new IllegalArgumentException("copyColumns: cannot copy " + cols + " columns from column " + srcCol
-                    + " of " + src.shape() + " " + s.dtype() + " to column " + dstCol + " of " + dst.shape() + " "
-                    + d.dtype() + " as " + rows + " rows.");
-        }
+        OpArguments.copyColumns(src, srcCol, dst, dstCol, rows, cols);
         long n = (long) rows * cols;
         if (n == 0) {
             return;
@@ -541,8 +478,7 @@ public final class CudaBackend implements Backend {
     @Override
     public void add(Tensor a, Tensor b, Tensor out) {
         enter("add");
-        sameSize(a, b);
-        sameSize(a, out);
+        OpArguments.add(a, b, out);
         kernels.launch("add_f32", stream, Kernels.blocksFor(a.size()), f32(a, "a"), f32(b, "b"), f32(out, "out"),
                 a.size());
     }
@@ -550,13 +486,14 @@ public final class CudaBackend implements Backend {
     @Override
     public void addScaled(Tensor x, float alpha, Tensor y) {
         enter("addScaled");
-        sameSize(x, y);
+        OpArguments.addScaled(x, y);
         kernels.launch("add_scaled_f32", stream, Kernels.blocksFor(x.size()), f32(x, "x"), alpha, f32(y, "y"), x.size());
     }
 
     @Override
     public void scale(Tensor x, float s) {
         enter("scale");
+        OpArguments.scale(x);
         kernels.launch("scale_f32", stream, Kernels.blocksFor(x.size()), f32(x, "x"), s, x.size());
     }
 
@@ -611,6 +548,7 @@ public final class CudaBackend implements Backend {
     @Override
     public boolean allFinite(Tensor x) {
         enter("allFinite");
+        OpArguments.allFinite(x);
         long px = f32(x, "x");
         long flag = scratch(4);
         try {
@@ -629,15 +567,11 @@ public final class CudaBackend implements Backend {
     @Override
     public void dropout(Tensor x, Tensor out, float p, long seed) {
         enter("dropout");
-        sameSize(x, out);
-        CudaTensor tx = activation(x, "x");
-        CudaTensor to = activation(out, "out");
-        sameDType(tx, to);
+        CudaTensor tx = cuda(x, "x");
+        CudaTensor to = cuda(out, "out");
+        OpArguments.dropout(this, x, out, p);
         long px = tx.pointer();
         long po = to.pointer();
-        if (!(p >= 0 && p < 1)) {
-            throw new IllegalArgumentException("dropout: the probability must be in [0, 1), not " + p + ".");
-        }
         if (p == 0) {
             if (px != po) {
                 driver.copyDeviceToDevice(po, px, tx.bytes(), stream);
@@ -760,12 +694,8 @@ public final class CudaBackend implements Backend {
         enter("embedding");
         CudaTensor tab = cuda(table, "table");
         long po = f32(out, "out");
+        OpArguments.embedding(table, ids, out);
         int h = cols(table);
-        int vocab = table.shape().rows();
-        if (out.size() != (long) ids.length * h) {
-            throw new IllegalArgumentException("embedding: " + ids.length + " ids do not fill " + out.shape() + ".");
-        }
-        OpArguments.tokenIds(ids, vocab);
         if (ids.length == 0) {
             return;
         }
@@ -783,12 +713,8 @@ public final class CudaBackend implements Backend {
         enter("embeddingBackward");
         long g = f32(dOut, "dOut");
         long d = f32(dTable, "dTable");
+        OpArguments.embeddingBackward(dOut, ids, dTable);
         int h = cols(dTable);
-        int vocab = dTable.shape().rows();
-        if (dOut.size() != (long) ids.length * h) {
-            throw new IllegalArgumentException("embeddingBackward: " + ids.length + " ids do not fit " + dOut.shape() + ".");
-        }
-        OpArguments.tokenIds(ids, vocab);
         if (ids.length == 0) {
             return;
         }
@@ -809,14 +735,9 @@ public final class CudaBackend implements Backend {
         CudaTensor to = cuda(out, "out");
         long pw = f32(weight, "weight");
         long pr = ptrOrNull(rstd, "rstd");
+        OpArguments.rmsNorm(this, x, weight, out, rstd);
         int h = (int) weight.size();
         int rows = x.shape().rows();
-        if (cols(x) != h || out.size() != x.size() || (rstd != null && rstd.size() != rows)
-                || tx.dtype() == DType.F16 || to.dtype() == DType.F16) {
-            throw new IllegalArgumentException("rmsNorm: x " + x.shape() + " " + tx.dtype() + ", weight "
-                    + weight.shape() + ", out " + out.shape() + " " + to.dtype()
-                    + (rstd == null ? "" : ", rstd " + rstd.shape()) + " do not fit (x and out each F32 or BF16).");
-        }
         if (rows == 0) {
             return;
         }
@@ -833,13 +754,9 @@ public final class CudaBackend implements Backend {
         long pw = f32(weight, "weight");
         long pr = f32(rstd, "rstd");
         long pdx = f32(dx, "dx");
+        OpArguments.rmsNormBackward(dOut, x, weight, rstd, dx, dWeight);
         int h = (int) weight.size();
         int rows = x.shape().rows();
-        if (cols(x) != h || dOut.size() != x.size() || dx.size() != x.size() || rstd.size() != rows
-                || (dWeight != null && dWeight.size() != h)) {
-            throw new IllegalArgumentException("rmsNormBackward: dOut " + dOut.shape() + ", x " + x.shape()
-                    + ", weight " + weight.shape() + ", rstd " + rstd.shape() + " do not fit.");
-        }
         if (rows == 0) {
             return;
         }
@@ -861,12 +778,8 @@ public final class CudaBackend implements Backend {
         int d = width / heads;
         int half = d / 2;
         int rows = x.shape().rows();
+        OpArguments.rope(this, x, batch, heads, cos, sin, position);
         int n = rows / batch;
-        if (width != heads * d || d % 2 != 0 || rows != n * batch || cols(cos) != half
-                || !cos.shape().equals(sin.shape()) || position < 0 || position + n > cos.shape().rows()) {
-            throw new IllegalArgumentException("rope: x " + x.shape() + " with " + heads + " heads and batch " + batch
-                    + " does not fit tables " + cos.shape() + " at position " + position + ".");
-        }
         long pairs = (long) rows * heads * half;
         kernels.launch(tx.dtype() == DType.BF16 ? "rope_bf16" : "rope_f32", stream, Kernels.blocksFor(pairs), px, pc, ps, (long) rows, n, heads, half, position,
                 inverse ? -1f : 1f);
@@ -876,6 +789,7 @@ public final class CudaBackend implements Backend {
     public void attention(Tensor q, Tensor k, Tensor v, Tensor out, Tensor lse, int batch, int heads, int kvHeads,
             int position, int kvLength, int window) {
         enter("attention");
+        OpArguments.attention(this, q, k, v, out, lse, batch, heads, kvHeads, position, kvLength);
         CudaTensor tq = activation(q, "q");
         CudaTensor to = activation(out, "out");
         sameDType(tq, activation(k, "k"), activation(v, "v"), to);
@@ -888,14 +802,6 @@ public final class CudaBackend implements Backend {
         int d = cols(q) / heads;
         int n = q.shape().rows() / batch;
         int capacity = k.shape().rows() / batch;
-        if (heads % kvHeads != 0 || cols(q) != heads * d || cols(k) != kvHeads * d || !k.shape().equals(v.shape())
-                || q.size() != out.size() || n * batch != q.shape().rows() || capacity * batch != k.shape().rows()
-                || kvLength > capacity || position < 0 || position + n > kvLength
-                || (lse != null && lse.size() != (long) batch * heads * n)) {
-            throw new IllegalArgumentException("attention: q " + q.shape() + ", k " + k.shape() + ", v " + v.shape()
-                    + " do not fit batch " + batch + ", heads " + heads + "/" + kvHeads + ", position " + position
-                    + ", kv length " + kvLength + ".");
-        }
         if (n == 0 || flash.forward(q, k, v, out, lse, batch, n, capacity, heads, kvHeads, d, position, kvLength,
                 window)) {
             return;
@@ -934,6 +840,7 @@ public final class CudaBackend implements Backend {
     public void attentionBackward(Tensor dOut, Tensor q, Tensor k, Tensor v, Tensor out, Tensor lse, Tensor dq,
             Tensor dk, Tensor dv, int batch, int heads, int kvHeads, int window) {
         enter("attentionBackward");
+        OpArguments.attentionBackward(this, dOut, q, k, v, out, lse, dq, dk, dv, batch, heads, kvHeads);
         long pg = f32(dOut, "dOut");
         CudaTensor tq = activation(q, "q");
         sameDType(tq, activation(k, "k"), activation(v, "v"), activation(out, "out"));
@@ -948,13 +855,6 @@ public final class CudaBackend implements Backend {
         long pdv = f32(dv, "dv");
         int d = cols(q) / heads;
         int n = q.shape().rows() / batch;
-        if (heads % kvHeads != 0 || cols(q) != heads * d || k.shape().rows() != n * batch || cols(k) != kvHeads * d
-                || !k.shape().equals(v.shape()) || dq.size() != q.size() || dk.size() != k.size()
-                || dv.size() != v.size() || dOut.size() != q.size() || out.size() != q.size()
-                || lse.size() != (long) batch * heads * n) {
-            throw new IllegalArgumentException("attentionBackward: q " + q.shape() + ", k " + k.shape()
-                    + " and their gradients do not fit a full sequence.");
-        }
         if (n == 0 || flash.backward(dOut, q, k, v, out, lse, dq, dk, dv, batch, n, heads, kvHeads, d, window)) {
             return;
         }
@@ -1009,12 +909,7 @@ public final class CudaBackend implements Backend {
         CudaTensor g = cuda(gate, "gate");
         CudaTensor u = cuda(up, "up");
         CudaTensor o = cuda(out, "out");
-        sameSize(gate, up);
-        sameSize(gate, out);
-        if (g.dtype() != u.dtype() || g.dtype() != o.dtype() || g.dtype() == DType.F16) {
-            throw new IllegalArgumentException("swiglu: gate, up and out must all be F32 or all BF16, not "
-                    + g.dtype() + ", " + u.dtype() + ", " + o.dtype() + ".");
-        }
+        OpArguments.swiglu(this, gate, up, out);
         kernels.launch(g.dtype() == DType.BF16 ? "swiglu_bf16" : "swiglu_f32", stream, Kernels.blocksFor(gate.size()),
                 g.pointer(), u.pointer(), o.pointer(), gate.size());
     }
@@ -1022,10 +917,7 @@ public final class CudaBackend implements Backend {
     @Override
     public void swigluBackward(Tensor dOut, Tensor gate, Tensor up, Tensor dGate, Tensor dUp) {
         enter("swigluBackward");
-        sameSize(dOut, gate);
-        sameSize(gate, up);
-        sameSize(gate, dGate);
-        sameSize(gate, dUp);
+        OpArguments.swigluBackward(this, dOut, gate, up, dGate, dUp);
         CudaTensor g = activation(gate, "gate");
         CudaTensor u = activation(up, "up");
         sameDType(g, u);
@@ -1037,11 +929,11 @@ public final class CudaBackend implements Backend {
     @Override
     public double crossEntropy(Tensor logits, int[] targets, Tensor dLogits, float gradScale) {
         enter("crossEntropy");
+        OpArguments.crossEntropy(logits, targets, dLogits);
         long pz = f32(logits, "logits");
         long pdz = ptrOrNull(dLogits, "dLogits");
         int vocab = cols(logits);
         int rows = logits.shape().rows();
-        OpArguments.crossEntropy(logits, targets, dLogits);
         if (rows == 0) {
             return 0;
         }
@@ -1068,12 +960,7 @@ public final class CudaBackend implements Backend {
     public void adamW(Tensor param, Tensor grad, Tensor m, Tensor v, double lr, double beta1, double beta2, double eps,
             double weightDecay, int step) {
         enter("adamW");
-        sameSize(param, grad);
-        sameSize(param, m);
-        sameSize(param, v);
-        if (step < 1) {
-            throw new IllegalArgumentException("adamW: the step counts from 1, not " + step + ".");
-        }
+        OpArguments.adamW(param, grad, m, v, step);
         double bc1 = 1 - Math.pow(beta1, step);
         double bc2Sqrt = Math.sqrt(1 - Math.pow(beta2, step));
         kernels.launch("adamw_f32", stream, Kernels.blocksFor(param.size()), f32(param, "param"), f32(grad, "grad"),

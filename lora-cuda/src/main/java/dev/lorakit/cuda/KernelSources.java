@@ -42,8 +42,7 @@ final class KernelSources {
             new KernelFile("swiglu", List.of("swiglu_f32", "swiglu_bf16", "swiglu_backward_f32",
                     "swiglu_backward_bf16")),
             new KernelFile("crossentropy", List.of("cross_entropy_f32")),
-            new KernelFile("adamw", List.of("adamw_f32")),
-            new KernelFile("init", List.of("init_normal_bf16", "init_normal_f32")));
+            new KernelFile("adamw", List.of("adamw_f32")));
 
     private KernelSources() {
     }
@@ -51,7 +50,7 @@ final class KernelSources {
     static String read(String resource) {
         try (InputStream in = KernelSources.class.getResourceAsStream(resource)) {
             if (in == null) {
-                throw new IllegalStateException("The kernel resource " + resource + " is missing from the lora-cuda jar.");
+                throw new IllegalStateException("The kernel resource " + resource + " is not on the class path.");
             }
             return new String(in.readAllBytes(), StandardCharsets.UTF_8);
         } catch (IOException e) {

@@ -39,6 +39,8 @@ final class Kernels implements AutoCloseable {
     private final Map<String, MemorySegment> functions = new HashMap<>();
     private final Map<String, Long> launches = new HashMap<>();
     private final Map<String, long[]> parameterSizes = new HashMap<>();
+    /** Kernel files besides the backend's own ({@link #addFile}). */
+    private final List<KernelSources.KernelFile> addedFiles = new ArrayList<>();
 
     Kernels(CudaDriver driver, Nvrtc nvrtc, KernelCache cache, int ccMajor, int ccMinor) {
         this.driver = driver;
@@ -90,6 +92,16 @@ final class Kernels implements AutoCloseable {
         return compiled;
     }
 
+    /**
+     * Makes the entry points of {@code file}, a kernel file on the class path that is not one of the backend's own
+     * (a development tool's), launchable by name here.
+     */
+    void addFile(KernelSources.KernelFile file) {
+        if (!addedFiles.contains(file)) {
+            addedFiles.add(file);
+        }
+    }
+
     /** Loads one file's module; true when NVRTC had to compile it. */
     private boolean load(KernelSources.KernelFile file) {
         String source = KernelSources.source(file);
@@ -123,7 +135,8 @@ final class Kernels implements AutoCloseable {
     private MemorySegment function(String entryPoint) {
         MemorySegment f = functions.get(entryPoint);
         if (f == null) {
-            KernelSources.KernelFile file = KernelSources.fileOf(entryPoint);
+            KernelSources.KernelFile file = addedFiles.stream().filter(a -> a.entryPoints().contains(entryPoint))
+                    .findFirst().orElseGet(() -> KernelSources.fileOf(entryPoint));
             if (!modules.containsKey(file.name())) {
                 load(file);
             }

@@ -13,7 +13,9 @@ import dev.lorakit.core.nn.Decoder;
 import dev.lorakit.core.nn.DecoderConfig;
 import dev.lorakit.core.nn.DecoderWeights;
 import dev.lorakit.core.optim.Parameter;
+import dev.lorakit.core.tensor.DType;
 import dev.lorakit.core.tensor.Precision;
+import dev.lorakit.testkit.RandomModel;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -44,7 +46,7 @@ class Bf16FlashBackwardTest {
         int[] targets = CausalLmLoss.targets(ids, 1);
         int counted = CausalLmLoss.counted(targets);
         try (CudaBackend gpu = new CudaBackend()) {
-            DecoderWeights weights = TrainBench.randomWeights(gpu, config, 5);
+            DecoderWeights weights = RandomModel.scaledWeights(config, gpu, new Random(5), DType.BF16);
             try (LoraWeights lora = LoraWeights.init(spec, gpu, 6);
                     Decoder d = new Decoder(config, weights, gpu, Precision.BF16)) {
                 d.setLora(lora);

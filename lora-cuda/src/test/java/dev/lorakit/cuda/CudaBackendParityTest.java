@@ -3,6 +3,7 @@ package dev.lorakit.cuda;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.lorakit.core.backend.CpuBackend;
+import dev.lorakit.testkit.ParityChecks;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;

@@ -17,29 +17,21 @@ import dev.lorakit.core.nn.Decoder;
 import dev.lorakit.core.nn.DecoderConfig;
 import dev.lorakit.core.nn.DecoderWeights;
 import dev.lorakit.models.ModelFolder;
+import dev.lorakit.testkit.Fixtures;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The whole decoder (forward, loss, LoRA gradients) on the GPU against the CPU backend and the Hugging Face
- * reference, on the tiny models in lora-models's test resources (read in place through the reactor root).
+ * reference, on the testkit's reference folders.
  * Needs a GPU; skipped visibly without.
  */
 class CudaDecoderTest {
 
     static Path fixture(String name) {
-        Path root = Path.of(System.getProperty("lorakit.project.root", ".."));
-        Path dir = root.resolve("lora-models/src/test/resources/dev/lorakit/models/hf").resolve(name);
-        if (!Files.isDirectory(dir)) {
-            String reason = "Skipping the GPU decoder test: " + dir + " is missing.";
-            System.err.println(reason);
-            Assumptions.assumeTrue(false, reason);
-        }
-        return dir;
+        return Fixtures.hf(name);
     }
 
     static DecoderConfig config(Path dir) throws IOException {

@@ -8,6 +8,7 @@ import dev.lorakit.core.optim.Parameter;
 import dev.lorakit.core.tensor.DType;
 import dev.lorakit.core.tensor.Shape;
 import dev.lorakit.core.tensor.Tensor;
+import dev.lorakit.testkit.ParityChecks;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;

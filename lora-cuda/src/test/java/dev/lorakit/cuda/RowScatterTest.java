@@ -7,6 +7,7 @@ import dev.lorakit.core.backend.CpuBackend;
 import dev.lorakit.core.tensor.DType;
 import dev.lorakit.core.tensor.Shape;
 import dev.lorakit.core.tensor.Tensor;
+import dev.lorakit.testkit.ParityChecks;
 import org.junit.jupiter.api.Test;
 
 /** The row-parallel scatter-add behind embeddingBackward (the loss chunks' way back to their tokens). */

@@ -19,8 +19,14 @@ final class Fixtures {
 
   private Fixtures() {}
 
-  /** A file or folder under {@code src/test/resources/dev/lorakit/models}. */
+  /**
+   * A file or folder under {@code src/test/resources/dev/lorakit/models}; {@code hf/...}, the reference folders, come
+   * from the testkit, which stores them once.
+   */
   static Path resource(String relative) {
+    if (relative.startsWith("hf/")) {
+      return dev.lorakit.testkit.Fixtures.hf(relative.substring(3));
+    }
     URL url = Fixtures.class.getResource(relative);
     assertTrue(url != null, "test resource missing: " + relative);
     try {

@@ -26,11 +26,7 @@ import picocli.CommandLine.Command;
       ScoreCommand.class,
       StatsCommand.class,
       ReviewSummaryCommand.class,
-      VerifyReferenceCommand.class,
-      BenchTrainCommand.class,
-      MakeRandomModelCommand.class,
-      LoraGradsCommand.class,
-      CompareGradsCommand.class
+      VerifyReferenceCommand.class
     })
 public final class Main implements Runnable {
 
@@ -53,7 +49,11 @@ public final class Main implements Runnable {
 
   /** The configured command line, shared by {@link #main} and the tests. */
   public static CommandLine commandLine() {
-    CommandLine cl = new CommandLine(new Main());
+    return configure(new CommandLine(new Main()));
+  }
+
+  /** {@code cl} with lorakit's handling of errors: one sentence and exit 2 for what the user can fix. */
+  static CommandLine configure(CommandLine cl) {
     cl.setExecutionExceptionHandler(new UserErrors());
     cl.setParameterExceptionHandler(UserErrors::badArguments);
     CommandLine.IExecutionStrategy run = new CommandLine.RunLast();

@@ -7,6 +7,7 @@ import dev.lorakit.core.backend.CpuBackend;
 import dev.lorakit.core.tensor.Precision;
 import dev.lorakit.cuda.CudaBackend;
 import dev.lorakit.cuda.CudaBackendProvider;
+import dev.lorakit.testkit.Fixtures;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -42,12 +43,12 @@ class GpuCliTest {
   }
 
   /**
-   * Every reference folder: lora-models' test resources (under {@code lorakit.project.root}, else the working
-   * directory) and {@code $LORAKIT_SHARED/fixtures/hf}, by folder name, the test resources first.
+   * Every reference folder: the testkit's and those of the shared fixtures ({@code $LORAKIT_SHARED/fixtures/hf}, else
+   * {@code <project root>/../shared/fixtures/hf}), by folder name, the testkit's first.
    */
   static Map<String, Path> referenceFolders() throws IOException {
     String root = System.getProperty("lorakit.project.root", ".");
-    List<Path> parents = new ArrayList<>(List.of(Path.of(root, "lora-models/src/test/resources/dev/lorakit/models/hf")));
+    List<Path> parents = new ArrayList<>(List.of(Fixtures.hf("")));
     String shared = System.getenv("LORAKIT_SHARED");
     if (shared != null && !shared.isBlank()) parents.add(Path.of(shared, "fixtures", "hf"));
     parents.add(Path.of(root).resolve("../shared/fixtures/hf"));

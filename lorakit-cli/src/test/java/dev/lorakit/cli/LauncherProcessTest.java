@@ -115,8 +115,10 @@ class LauncherProcessTest {
   void outputIsReadableByOthersUnderTheUsualUmask() throws Exception {
     // A model folder and an adapter folder, written as every command writes: atomic files, temporary folders.
     Path out = dir.resolve("perm");
-    Launcher.Result r = Launcher.startWithUmask("022", "make-random-model", "--shape", "tiny", "--out",
-        out.resolve("model").toString(), "--adapter-out", out.resolve("adapter").toString()).await(120);
+    Launcher.Result r = Launcher.startWithUmask("022", train(out.resolve("adapter"), "--max-steps", "1")).await(120);
+    assertEquals(0, r.status(), r.err());
+    r = Launcher.startWithUmask("022", "merge", "--model", model.toString(), "--adapter",
+        out.resolve("adapter").toString(), "--out", out.resolve("model").toString()).await(120);
     assertEquals(0, r.status(), r.err());
     try (Stream<Path> s = Files.walk(out)) {
       for (Path p : s.toList()) {

@@ -130,8 +130,7 @@ class RunFolderTest {
             theirs.toString(), "--device", "cpu"},
         new String[] {"merge", "--model", model.toString(), "--adapter", adapter.toString(), "--out",
             theirs.toString()},
-        new String[] {"demo", "--out", theirs.toString(), "--cases", "20", "--steps", "1"},
-        new String[] {"make-random-model", "--shape", "tiny", "--out", theirs.toString()});
+        new String[] {"demo", "--out", theirs.toString(), "--cases", "20", "--steps", "1"});
     for (String[] c : commands) {
       CliRun r = CliRun.of(c);
       assertEquals(Main.USER_ERROR, r.exitCode(), c[0] + ": " + r.err());

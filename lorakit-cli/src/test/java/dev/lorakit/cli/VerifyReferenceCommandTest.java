@@ -7,6 +7,7 @@ import dev.lorakit.core.io.SafeTensorsDtype;
 import dev.lorakit.core.io.SafeTensorsFile;
 import dev.lorakit.core.io.SafeTensorsWriter;
 import dev.lorakit.core.io.TensorInfo;
+import dev.lorakit.testkit.Fixtures;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -29,11 +30,7 @@ class VerifyReferenceCommandTest {
   @TempDir Path tmp;
 
   static Path fixture(String name) {
-    String root = System.getProperty("lorakit.project.root");
-    assertTrue(root != null, "the build sets lorakit.project.root");
-    Path dir = Path.of(root, "lora-models/src/test/resources/dev/lorakit/models/hf", name);
-    assertTrue(Files.isDirectory(dir), dir + " is missing");
-    return dir;
+    return Fixtures.hf(name);
   }
 
   /** The rows of the printed table whose quantity is {@code name}. */

@@ -69,12 +69,6 @@ public final class CpuBackend implements Backend {
         return cpu(t, what).floats();
     }
 
-    private static void sameSize(Tensor a, Tensor b, String op) {
-        if (a.size() != b.size()) {
-            throw new IllegalArgumentException(op + ": sizes differ: " + a.shape() + " and " + b.shape() + ".");
-        }
-    }
-
     private static int cols(Tensor t) {
         return t.shape().dim(-1);
     }
@@ -88,9 +82,7 @@ public final class CpuBackend implements Backend {
 
     @Override
     public Tensor upload(float[] data, DType dtype, Shape shape) {
-        if (data.length != shape.size()) {
-            throw new IllegalArgumentException("upload: " + data.length + " values do not fill a " + shape + " tensor.");
-        }
+        OpArguments.upload(data, shape);
         CpuTensor t = new CpuTensor(this, dtype, shape);
         if (dtype == DType.F32) {
             System.arraycopy(data, 0, t.floats(), 0, data.length);
@@ -119,7 +111,7 @@ public final class CpuBackend implements Backend {
     public void copy(Tensor src, Tensor dst) {
         CpuTensor s = cpu(src, "copy source");
         CpuTensor d = cpu(dst, "copy destination");
-        sameSize(src, dst, "copy");
+        OpArguments.copy(src, dst);
         if (s.dtype() == DType.F32 && d.dtype() == DType.F32) {
             System.arraycopy(s.floats(), 0, d.floats(), 0, s.length());
         } else if (s.dtype() == d.dtype()) {
@@ -139,15 +131,14 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void copyAt(Tensor src, Tensor dst, int batch, int position) {
+        cpu(src, "copyAt source");
+        cpu(dst, "copyAt destination");
+        OpArguments.copyAt(src, dst, batch, position);
         float[] s = f32(src, "copyAt source");
         float[] d = f32(dst, "copyAt destination");
         int c = cols(src);
         int n = (int) (src.size() / c / batch);
         int capacity = (int) (dst.size() / c / batch);
-        if (cols(dst) != c || position < 0 || position + n > capacity) {
-            throw new IllegalArgumentException("copyAt: cannot place " + src.shape() + " at position " + position
-                    + " of " + dst.shape() + " (batch " + batch + ").");
-        }
         for (int b = 0; b < batch; b++) {
             System.arraycopy(s, b * n * c, d, (b * capacity + position) * c, n * c);
         }
@@ -157,7 +148,7 @@ public final class CpuBackend implements Backend {
     public void copyColumns(Tensor src, int srcCol, Tensor dst, int dstCol, int rows, int cols) {
         CpuTensor s = cpu(src, "copyColumns source");
         CpuTensor d = cpu(dst, "copyColumns destination");
-        long srcWidth = columnsCheck(src, srcCol, dst, dstCol, rows, cols);
+        long srcWidth = OpArguments.copyColumns(src, srcCol, dst, dstCol, rows, cols);
         long dstWidth = dst.size() / rows;
         MemorySegment from = s.dtype() == DType.F32 ? MemorySegment.ofArray(s.floats()) : s.halfSegment();
         MemorySegment to = d.dtype() == DType.F32 ? MemorySegment.ofArray(d.floats()) : MemorySegment.ofArray(d.halves());
@@ -165,22 +156,6 @@ public final class CpuBackend implements Backend {
         for (int i = 0; i < rows; i++) {
             MemorySegment.copy(from, (i * srcWidth + srcCol) * bytes, to, (i * dstWidth + dstCol) * bytes, cols * bytes);
         }
-    }
-
-    /**
-     * One sentence unless {@code copyColumns}'s arguments fit: same dtype, rows dividing both sizes, the column
-     * blocks inside both widths. Returns the source's width.
-     */
-    private static long columnsCheck(Tensor src, int srcCol, Tensor dst, int dstCol, int rows, int cols) {
-        boolean fits = src.dtype() == dst.dtype() && rows > 0 && cols >= 0 && srcCol >= 0 && dstCol >= 0
-                && src.size() % rows == 0 && dst.size() % rows == 0
-                && srcCol + (long) cols <= src.size() / rows && dstCol + (long) cols <= dst.size() / rows;
-        if (!fits) {
-            throw new IllegalArgumentException("copyColumns: cannot copy " + cols + " columns from column " + srcCol
-                    + " of " + src.shape() + " " + src.dtype() + " to column " + dstCol + " of " + dst.shape() + " "
-                    + dst.dtype() + " as " + rows + " rows.");
-        }
-        return src.size() / rows;
     }
 
     @Override
@@ -199,11 +174,10 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void add(Tensor a, Tensor b, Tensor out) {
+        OpArguments.add(a, b, out);
         float[] x = f32(a, "add a");
         float[] y = f32(b, "add b");
         float[] o = f32(out, "add out");
-        sameSize(a, b, "add");
-        sameSize(a, out, "add");
         par.forRange(o.length, 1 << 14, (from, to) -> {
             for (int i = from; i < to; i++) {
                 o[i] = x[i] + y[i];
@@ -213,20 +187,22 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void addScaled(Tensor x, float alpha, Tensor y) {
+        OpArguments.addScaled(x, y);
         float[] xs = f32(x, "addScaled x");
         float[] ys = f32(y, "addScaled y");
-        sameSize(x, y, "addScaled");
         par.forRange(xs.length, 1 << 14, (from, to) -> VectorKernels.axpy(alpha, xs, from, ys, from, to - from));
     }
 
     @Override
     public void scale(Tensor x, float s) {
+        OpArguments.scale(x);
         float[] xs = f32(x, "scale");
         par.forRange(xs.length, 1 << 14, (from, to) -> VectorKernels.scale(s, xs, from, to - from));
     }
 
     @Override
     public double sumOfSquares(Tensor x) {
+        OpArguments.sumOfSquares(x);
         float[] xs = f32(x, "sumOfSquares");
         double sum = 0;
         for (float f : xs) {
@@ -237,6 +213,7 @@ public final class CpuBackend implements Backend {
 
     @Override
     public boolean allFinite(Tensor x) {
+        OpArguments.allFinite(x);
         for (float f : f32(x, "allFinite")) {
             if (!Float.isFinite(f)) {
                 return false;
@@ -247,12 +224,9 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void dropout(Tensor x, Tensor out, float p, long seed) {
+        OpArguments.dropout(this, x, out, p);
         float[] xs = f32(x, "dropout x");
         float[] os = f32(out, "dropout out");
-        sameSize(x, out, "dropout");
-        if (!(p >= 0 && p < 1)) {
-            throw new IllegalArgumentException("dropout: the probability must be in [0, 1), not " + p + ".");
-        }
         if (p == 0) {
             if (xs != os) {
                 System.arraycopy(xs, 0, os, 0, xs.length);
@@ -288,13 +262,9 @@ public final class CpuBackend implements Backend {
     @Override
     public void embedding(Tensor table, int[] ids, Tensor out) {
         CpuTensor tab = cpu(table, "embedding table");
+        OpArguments.embedding(table, ids, out);
         float[] o = f32(out, "embedding out");
         int h = cols(table);
-        int vocab = tab.shape().rows();
-        if (out.size() != (long) ids.length * h) {
-            throw new IllegalArgumentException("embedding: " + ids.length + " ids do not fill " + out.shape() + ".");
-        }
-        OpArguments.tokenIds(ids, vocab);
         MemorySegment bf16 = tab.dtype() == DType.BF16 ? tab.halfSegment() : null;
         par.forRange(ids.length, 16, (from, to) -> {
             for (int t = from; t < to; t++) {
@@ -313,6 +283,7 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void embeddingBackward(Tensor dOut, int[] ids, Tensor dTable) {
+        OpArguments.embeddingBackward(dOut, ids, dTable);
         float[] g = f32(dOut, "embeddingBackward dOut");
         float[] d = f32(dTable, "embeddingBackward dTable");
         int h = cols(dTable);
@@ -324,16 +295,13 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void rmsNorm(Tensor x, Tensor weight, float eps, Tensor out, Tensor rstd) {
+        OpArguments.rmsNorm(this, x, weight, out, rstd);
         float[] xs = f32(x, "rmsNorm x");
         float[] w = f32(weight, "rmsNorm weight");
         float[] o = f32(out, "rmsNorm out");
         float[] r = rstd == null ? null : f32(rstd, "rmsNorm rstd");
         int h = w.length;
         int rows = xs.length / h;
-        if (cols(x) != h || out.size() != x.size() || (r != null && r.length != rows)) {
-            throw new IllegalArgumentException("rmsNorm: x " + x.shape() + ", weight " + weight.shape() + ", out "
-                    + out.shape() + (rstd == null ? "" : ", rstd " + rstd.shape()) + " do not fit.");
-        }
         par.forRange(rows, 8, (from, to) -> {
             for (int row = from; row < to; row++) {
                 int off = row * h;
@@ -354,6 +322,7 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void rmsNormBackward(Tensor dOut, Tensor x, Tensor weight, Tensor rstd, Tensor dx, Tensor dWeight) {
+        OpArguments.rmsNormBackward(dOut, x, weight, rstd, dx, dWeight);
         float[] g = f32(dOut, "rmsNormBackward dOut");
         float[] xs = f32(x, "rmsNormBackward x");
         float[] w = f32(weight, "rmsNormBackward weight");
@@ -391,6 +360,7 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void rope(Tensor x, int batch, int heads, Tensor cos, Tensor sin, int position, boolean inverse) {
+        OpArguments.rope(this, x, batch, heads, cos, sin, position);
         float[] xs = f32(x, "rope x");
         float[] cs = f32(cos, "rope cos");
         float[] sn = f32(sin, "rope sin");
@@ -399,11 +369,6 @@ public final class CpuBackend implements Backend {
         int half = d / 2;
         int rows = xs.length / width;
         int n = rows / batch;
-        if (width != heads * d || d % 2 != 0 || rows != n * batch || cols(cos) != half
-                || position + n > cos.shape().rows()) {
-            throw new IllegalArgumentException("rope: x " + x.shape() + " with " + heads + " heads and batch " + batch
-                    + " does not fit tables " + cos.shape() + " at position " + position + ".");
-        }
         double sign = inverse ? -1 : 1;
         par.forRange(rows, 8, (from, to) -> {
             for (int row = from; row < to; row++) {
@@ -426,16 +391,10 @@ public final class CpuBackend implements Backend {
     @Override
     public void attention(Tensor q, Tensor k, Tensor v, Tensor out, Tensor lse, int batch, int heads, int kvHeads,
             int position, int kvLength, int window) {
+        OpArguments.attention(this, q, k, v, out, lse, batch, heads, kvHeads, position, kvLength);
         int d = cols(q) / heads;
         int n = q.shape().rows() / batch;
         int capacity = k.shape().rows() / batch;
-        if (heads % kvHeads != 0 || cols(q) != heads * d || cols(k) != kvHeads * d || !k.shape().equals(v.shape())
-                || q.size() != out.size() || n * batch != q.shape().rows() || capacity * batch != k.shape().rows()
-                || kvLength > capacity || position + n > kvLength || (lse != null && lse.size() != (long) batch * heads * n)) {
-            throw new IllegalArgumentException("attention: q " + q.shape() + ", k " + k.shape() + ", v " + v.shape()
-                    + " do not fit batch " + batch + ", heads " + heads + "/" + kvHeads + ", position " + position
-                    + ", kv length " + kvLength + ".");
-        }
         Attention.forward(par, f32(q, "q"), f32(k, "k"), f32(v, "v"), f32(out, "attention out"),
                 lse == null ? null : f32(lse, "lse"), batch, n, capacity, heads, kvHeads, d, position, kvLength, window);
     }
@@ -443,29 +402,25 @@ public final class CpuBackend implements Backend {
     @Override
     public void attentionBackward(Tensor dOut, Tensor q, Tensor k, Tensor v, Tensor out, Tensor lse, Tensor dq,
             Tensor dk, Tensor dv, int batch, int heads, int kvHeads, int window) {
+        OpArguments.attentionBackward(this, dOut, q, k, v, out, lse, dq, dk, dv, batch, heads, kvHeads);
         int d = cols(q) / heads;
         int n = q.shape().rows() / batch;
-        if (k.shape().rows() != n * batch || cols(k) != kvHeads * d || dq.size() != q.size() || dk.size() != k.size()
-                || dv.size() != v.size() || dOut.size() != q.size()) {
-            throw new IllegalArgumentException("attentionBackward: q " + q.shape() + ", k " + k.shape()
-                    + " and their gradients do not fit a full sequence.");
-        }
         Attention.backward(par, f32(dOut, "dOut"), f32(q, "q"), f32(k, "k"), f32(v, "v"), f32(out, "out"),
                 f32(lse, "lse"), f32(dq, "dq"), f32(dk, "dk"), f32(dv, "dv"), batch, n, heads, kvHeads, d, window);
     }
 
     @Override
     public void swiglu(Tensor gate, Tensor up, Tensor out) {
+        OpArguments.swiglu(this, gate, up, out);
         float[] g = f32(gate, "swiglu gate");
         float[] u = f32(up, "swiglu up");
         float[] o = f32(out, "swiglu out");
-        sameSize(gate, up, "swiglu");
-        sameSize(gate, out, "swiglu");
         par.forRange(g.length, 1 << 13, (from, to) -> VectorKernels.swiglu(g, u, o, from, to));
     }
 
     @Override
     public void swigluBackward(Tensor dOut, Tensor gate, Tensor up, Tensor dGate, Tensor dUp) {
+        OpArguments.swigluBackward(this, dOut, gate, up, dGate, dUp);
         float[] d = f32(dOut, "swigluBackward dOut");
         float[] g = f32(gate, "swigluBackward gate");
         float[] u = f32(up, "swigluBackward up");
@@ -476,11 +431,11 @@ public final class CpuBackend implements Backend {
 
     @Override
     public double crossEntropy(Tensor logits, int[] targets, Tensor dLogits, float gradScale) {
+        OpArguments.crossEntropy(logits, targets, dLogits);
         float[] z = f32(logits, "crossEntropy logits");
         float[] dz = dLogits == null ? null : f32(dLogits, "crossEntropy dLogits");
         int vocab = cols(logits);
         int rows = logits.shape().rows();
-        OpArguments.crossEntropy(logits, targets, dLogits);
         double[] losses = new double[rows];
         // Per row: the max, then one pass that writes e^(z - max) straight into dLogits and sums it, then the scale
         // to gradScale * softmax in place (the row, 128 KB over 32000 entries, is still in L2). One exponential per
@@ -515,16 +470,11 @@ public final class CpuBackend implements Backend {
     @Override
     public void adamW(Tensor param, Tensor grad, Tensor m, Tensor v, double lr, double beta1, double beta2,
             double eps, double weightDecay, int step) {
+        OpArguments.adamW(param, grad, m, v, step);
         float[] p = f32(param, "adamW param");
         float[] g = f32(grad, "adamW grad");
         float[] ms = f32(m, "adamW m");
         float[] vs = f32(v, "adamW v");
-        sameSize(param, grad, "adamW");
-        sameSize(param, m, "adamW");
-        sameSize(param, v, "adamW");
-        if (step < 1) {
-            throw new IllegalArgumentException("adamW: the step counts from 1, not " + step + ".");
-        }
         double bc1 = 1 - Math.pow(beta1, step);
         double bc2Sqrt = Math.sqrt(1 - Math.pow(beta2, step));
         double stepSize = lr / bc1;

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.lorakit.core.tensor.HalfPrecision;
+import dev.lorakit.testkit.Fixtures;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -16,10 +17,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Random;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -94,24 +93,14 @@ class SafeTensorsWriterTest {
     @ParameterizedTest
     @ValueSource(strings = {"tiny-llama", "tiny-llama-gqa"})
     void rewritingAPeftAdapterReproducesItByteForByte(String model) throws IOException {
-        Path original = Fixtures.resource("hf/" + model + "/adapter_init/adapter_model.safetensors");
+        Path original = Fixtures.hf(model + "/adapter_init/adapter_model.safetensors");
         assertRewriteIsIdentical(original);
     }
 
     /** The reference file mixes I64 and F32, so it checks the dtype ordering against the reference writer. */
     @Test
     void rewritingAMixedDtypeReferenceFileReproducesItByteForByte() throws IOException {
-        // lora-models keeps a copy of the reference folders as test resources; the shared fixtures hold the original.
-        Path inProject = Path.of(System.getProperty("lorakit.project.root", "."),
-                "lora-models/src/test/resources/dev/lorakit/models/hf/tiny-llama/reference.safetensors");
-        Optional<Path> reference = Files.exists(inProject) ? Optional.of(inProject)
-                : Fixtures.shared("hf/tiny-llama/reference.safetensors");
-        if (reference.isEmpty()) {
-            System.err.println("SKIPPED: hf/tiny-llama/reference.safetensors is in neither lora-models' test resources"
-                    + " nor the shared fixtures");
-        }
-        Assumptions.assumeTrue(reference.isPresent(), "reference file not present");
-        assertRewriteIsIdentical(reference.get());
+        assertRewriteIsIdentical(Fixtures.hf("tiny-llama/reference.safetensors"));
     }
 
     private void assertRewriteIsIdentical(Path original) throws IOException {

@@ -9,7 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.lorakit.core.io.Fixtures;
+import dev.lorakit.testkit.Fixtures;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -48,7 +48,7 @@ class LoraConfigTest {
     Path dir;
 
     private static Path fixtureConfig(String model) {
-        return Fixtures.resource("hf/" + model + "/adapter_init/adapter_config.json");
+        return Fixtures.hf(model + "/adapter_init/adapter_config.json");
     }
 
     private static ObjectNode fixtureJson() throws IOException {

@@ -13,7 +13,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.lorakit.core.backend.CpuBackend;
 import dev.lorakit.core.nn.Decoder;
 import dev.lorakit.core.nn.DecoderConfig;
-import dev.lorakit.core.nn.Synthetic;
+import dev.lorakit.testkit.RandomModel;
 import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.AfterAll;
@@ -168,8 +168,8 @@ class LoraSpecTest {
             }
             assertEquals(1.0 / 4, Math.sqrt(ss / n), 0.02, "gaussian A has standard deviation 1/r");
 
-            int[] ids = Synthetic.tokens(new Random(2), 6, C.vocab());
-            try (Decoder d = new Decoder(C, Synthetic.weights(C, BE, 3), BE)) {
+            int[] ids = RandomModel.tokens(new Random(2), 6, C.vocab());
+            try (Decoder d = new Decoder(C, RandomModel.weights(C, BE, 3), BE)) {
                 float[] base = BE.download(d.forward(ids, 1).logits());
                 d.setLora(def);
                 assertArrayEquals(base, BE.download(d.forward(ids, 1).logits()), "B = 0: the adapter starts as a no-op");

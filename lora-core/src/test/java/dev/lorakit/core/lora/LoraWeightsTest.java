@@ -9,7 +9,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.lorakit.core.LorakitInputException;
 import dev.lorakit.core.backend.CpuBackend;
-import dev.lorakit.core.io.Fixtures;
+import dev.lorakit.testkit.Fixtures;
 import dev.lorakit.core.nn.DecoderConfig;
 import dev.lorakit.core.optim.Parameter;
 import java.io.IOException;
@@ -36,7 +36,7 @@ class LoraWeightsTest {
     }
 
     private static Path fixture() {
-        return Fixtures.resource("hf/tiny-llama/adapter_init");
+        return Fixtures.hf("tiny-llama/adapter_init");
     }
 
     @Test

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.lorakit.core.LorakitInputException;
-import dev.lorakit.core.io.Fixtures;
+import dev.lorakit.testkit.Fixtures;
 import dev.lorakit.core.io.SafeTensorsDtype;
 import dev.lorakit.core.io.SafeTensorsWriter;
 import java.io.IOException;
@@ -29,7 +29,7 @@ class PeftAdapterTest {
     @ParameterizedTest
     @ValueSource(strings = {"tiny-llama", "tiny-llama-gqa"})
     void roundTripIsBitExactAndKeepsTheConfig(String model) throws IOException {
-        Path original = Fixtures.resource("hf/" + model + "/adapter_init");
+        Path original = Fixtures.hf(model + "/adapter_init");
         PeftAdapter adapter = PeftAdapter.read(original);
         Path copy = dir.resolve("copy");
         adapter.write(copy);
@@ -44,7 +44,7 @@ class PeftAdapterTest {
 
     @Test
     void readsPeftNamesAndShapes() throws IOException {
-        PeftAdapter adapter = PeftAdapter.read(Fixtures.resource("hf/tiny-llama-gqa/adapter_init"));
+        PeftAdapter adapter = PeftAdapter.read(Fixtures.hf("tiny-llama-gqa/adapter_init"));
         assertEquals(3 * 7, adapter.modules().size());
         assertTrue(adapter.modules().contains("model.layers.2.self_attn.k_proj"));
         assertArrayEquals(new long[] {8, 64}, adapter.loraA("model.layers.2.self_attn.k_proj").shape());

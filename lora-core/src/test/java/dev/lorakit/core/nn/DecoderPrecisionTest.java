@@ -1,5 +1,8 @@
 package dev.lorakit.core.nn;
 
+import dev.lorakit.testkit.Bf16EmulatedBackend;
+import dev.lorakit.testkit.RandomModel;
+
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -30,7 +33,7 @@ import org.junit.jupiter.api.Test;
 class DecoderPrecisionTest {
 
     private static final CpuBackend CPU = new CpuBackend(2);
-    private static final DecoderConfig C = Synthetic.mistralLike();
+    private static final DecoderConfig C = RandomModel.mistralLike();
     private static final int BATCH = 2;
     private static final int SEQ = 9;
 
@@ -57,7 +60,7 @@ class DecoderPrecisionTest {
     }
 
     private static int[] labels(Random rnd) {
-        int[] l = Synthetic.tokens(rnd, BATCH * SEQ, C.vocab());
+        int[] l = RandomModel.tokens(rnd, BATCH * SEQ, C.vocab());
         for (int i = 0; i < l.length; i += 3) {
             l[i] = Backend.IGNORE_INDEX;
         }
@@ -95,14 +98,14 @@ class DecoderPrecisionTest {
         // exact, so the logits, loss, LoRA gradients and cached decoding are those of the float32 decoder over the
         // widened weights, bit for bit.
         Random rnd = new Random(13);
-        int[] ids = Synthetic.tokens(rnd, BATCH * SEQ, C.vocab());
+        int[] ids = RandomModel.tokens(rnd, BATCH * SEQ, C.vocab());
         int[] labels = labels(rnd);
-        var spec = Synthetic.spec(C, 3, 6, 0, false, Synthetic.ALL);
-        DecoderWeights w32 = Synthetic.weights(C, CPU, 8);
+        var spec = RandomModel.spec(C, 3, 6, 0, false, RandomModel.ALL);
+        DecoderWeights w32 = RandomModel.weights(C, CPU, 8);
         DecoderWeights w16 = toBf16(w32, CPU);
         DecoderWeights wide = widened(w16);
-        try (LoraWeights loraA = Synthetic.lora(spec, CPU, 5);
-                LoraWeights loraB = Synthetic.lora(spec, CPU, 5);
+        try (LoraWeights loraA = RandomModel.lora(spec, CPU, 5);
+                LoraWeights loraB = RandomModel.lora(spec, CPU, 5);
                 Decoder bf16 = new Decoder(C, w16, CPU, Precision.BF16);
                 Decoder fp32 = new Decoder(C, wide, CPU)) {
             assertEquals(DType.F32, bf16.activations());
@@ -144,13 +147,13 @@ class DecoderPrecisionTest {
     @Test
     void bf16TrainingStepStaysWithinBf16ToleranceOfFp32() {
         Random rnd = new Random(7);
-        int[] ids = Synthetic.tokens(rnd, BATCH * SEQ, C.vocab());
+        int[] ids = RandomModel.tokens(rnd, BATCH * SEQ, C.vocab());
         int[] labels = labels(rnd);
-        var spec = Synthetic.spec(C, 3, 6, 0, false, Synthetic.ALL);
-        DecoderWeights w32 = Synthetic.weights(C, CPU, 3);
+        var spec = RandomModel.spec(C, 3, 6, 0, false, RandomModel.ALL);
+        DecoderWeights w32 = RandomModel.weights(C, CPU, 3);
         try (Bf16EmulatedBackend emu = new Bf16EmulatedBackend(CPU);
-                LoraWeights lora32 = Synthetic.lora(spec, CPU, 5);
-                LoraWeights lora16 = Synthetic.lora(spec, CPU, 5);
+                LoraWeights lora32 = RandomModel.lora(spec, CPU, 5);
+                LoraWeights lora16 = RandomModel.lora(spec, CPU, 5);
                 Decoder fp32 = new Decoder(C, w32, CPU);
                 Decoder bf16 = new Decoder(C, toBf16(w32, emu), emu, Precision.BF16)) {
             fp32.setLora(lora32);
@@ -185,12 +188,12 @@ class DecoderPrecisionTest {
     @Test
     void bf16CheckpointingGivesTheSameGradientsAndTheCacheTheSameLogits() {
         Random rnd = new Random(11);
-        int[] ids = Synthetic.tokens(rnd, BATCH * SEQ, C.vocab());
+        int[] ids = RandomModel.tokens(rnd, BATCH * SEQ, C.vocab());
         int[] labels = labels(rnd);
-        var spec = Synthetic.spec(C, 2, 4, 0.1, false, "q_proj", "v_proj", "down_proj");
-        DecoderWeights w32 = Synthetic.weights(C, CPU, 4);
+        var spec = RandomModel.spec(C, 2, 4, 0.1, false, "q_proj", "v_proj", "down_proj");
+        DecoderWeights w32 = RandomModel.weights(C, CPU, 4);
         try (Bf16EmulatedBackend emu = new Bf16EmulatedBackend(CPU);
-                LoraWeights lora = Synthetic.lora(spec, emu, 6);
+                LoraWeights lora = RandomModel.lora(spec, emu, 6);
                 Decoder d = new Decoder(C, toBf16(w32, emu), emu, Precision.BF16)) {
             d.setLora(lora);
             d.setTraining(true);

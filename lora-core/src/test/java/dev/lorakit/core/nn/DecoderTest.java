@@ -19,6 +19,7 @@ import dev.lorakit.core.lora.TargetModules;
 import dev.lorakit.core.optim.Parameter;
 import dev.lorakit.core.tensor.DType;
 import dev.lorakit.core.tensor.Shape;
+import dev.lorakit.testkit.RandomModel;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -33,7 +34,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 class DecoderTest {
 
     private static final CpuBackend BE = new CpuBackend(2);
-    private static final DecoderConfig C = Synthetic.mistralLike();
+    private static final DecoderConfig C = RandomModel.mistralLike();
 
     @AfterAll
     static void close() {
@@ -41,11 +42,11 @@ class DecoderTest {
     }
 
     private static LoraSpec spec(double dropout, String... targets) {
-        return Synthetic.spec(C, 3, 6, dropout, false, targets);
+        return RandomModel.spec(C, 3, 6, dropout, false, targets);
     }
 
     private static int[] labels(Random rnd, int n) {
-        int[] l = Synthetic.tokens(rnd, n, C.vocab());
+        int[] l = RandomModel.tokens(rnd, n, C.vocab());
         for (int i = 0; i < n; i += 4) {
             l[i] = Backend.IGNORE_INDEX;
         }
@@ -66,10 +67,10 @@ class DecoderTest {
         Random rnd = new Random(1);
         int batch = 2;
         int seq = 8;
-        int[] ids = Synthetic.tokens(rnd, batch * seq, C.vocab());
+        int[] ids = RandomModel.tokens(rnd, batch * seq, C.vocab());
         int[] labels = labels(rnd, batch * seq);
-        try (Decoder d = new Decoder(C, Synthetic.weights(C, BE, 2), BE);
-                LoraWeights lora = Synthetic.lora(spec(dropout, Synthetic.ALL), BE, 3)) {
+        try (Decoder d = new Decoder(C, RandomModel.weights(C, BE, 2), BE);
+                LoraWeights lora = RandomModel.lora(spec(dropout, RandomModel.ALL), BE, 3)) {
             d.setLora(lora);
             d.setTraining(true);
             d.setDropoutSeed(77);
@@ -101,10 +102,10 @@ class DecoderTest {
         Random rnd = new Random(4);
         int batch = 2;
         int seq = 9;
-        int[] ids = Synthetic.tokens(rnd, batch * seq, C.vocab());
+        int[] ids = RandomModel.tokens(rnd, batch * seq, C.vocab());
         int[] labels = labels(rnd, batch * seq);
-        try (Decoder d = new Decoder(C, Synthetic.weights(C, BE, 5), BE);
-                LoraWeights lora = Synthetic.lora(spec(0.2, Synthetic.ALL), BE, 6)) {
+        try (Decoder d = new Decoder(C, RandomModel.weights(C, BE, 5), BE);
+                LoraWeights lora = RandomModel.lora(spec(0.2, RandomModel.ALL), BE, 6)) {
             d.setLora(lora);
             d.setTraining(true);
             d.setDropoutSeed(9);
@@ -128,15 +129,15 @@ class DecoderTest {
         Random rnd = new Random(14);
         int batch = 3;
         int seq = 11;
-        int[] ids = Synthetic.tokens(rnd, batch * seq, C.vocab());
+        int[] ids = RandomModel.tokens(rnd, batch * seq, C.vocab());
         int[] labels = labels(rnd, batch * seq);
         for (int i = 0; i < labels.length; i += 3) {
             labels[i] = Backend.IGNORE_INDEX; // mostly masked, as prompts are
         }
         int[] targets = CausalLmLoss.targets(labels, batch);
         float scale = 1f / CausalLmLoss.counted(targets);
-        try (Decoder d = new Decoder(C, Synthetic.weights(C, BE, 15), BE);
-                LoraWeights lora = Synthetic.lora(spec(0, Synthetic.ALL), BE, 16)) {
+        try (Decoder d = new Decoder(C, RandomModel.weights(C, BE, 15), BE);
+                LoraWeights lora = RandomModel.lora(spec(0, RandomModel.ALL), BE, 16)) {
             d.setLora(lora);
             lora.zeroGrad();
             double full = d.backward(d.forward(ids, batch), targets, scale);
@@ -165,8 +166,8 @@ class DecoderTest {
         Random rnd = new Random(17);
         int batch = 2;
         int n = 6;
-        int[] ids = Synthetic.tokens(rnd, batch * n, C.vocab());
-        try (Decoder d = new Decoder(C, Synthetic.weights(C, BE, 18), BE);
+        int[] ids = RandomModel.tokens(rnd, batch * n, C.vocab());
+        try (Decoder d = new Decoder(C, RandomModel.weights(C, BE, 18), BE);
                 KvCache all = new KvCache(C, BE, batch, n);
                 KvCache last = new KvCache(C, BE, batch, n)) {
             float[] full = BE.download(d.forwardCached(ids, batch, all));
@@ -183,10 +184,10 @@ class DecoderTest {
     @Test
     void frozenLayersWithoutLoraStillPassGradientsToEarlierLayers() {
         Random rnd = new Random(7);
-        int[] ids = Synthetic.tokens(rnd, 10, C.vocab());
+        int[] ids = RandomModel.tokens(rnd, 10, C.vocab());
         int[] labels = labels(rnd, 10);
-        try (Decoder d = new Decoder(C, Synthetic.weights(C, BE, 8), BE);
-                LoraWeights lora = Synthetic.lora(spec(0, "v_proj"), BE, 9)) {
+        try (Decoder d = new Decoder(C, RandomModel.weights(C, BE, 8), BE);
+                LoraWeights lora = RandomModel.lora(spec(0, "v_proj"), BE, 9)) {
             d.setLora(lora);
             lora.zeroGrad();
             CausalLmLoss.forwardBackward(d, ids, labels, 1);
@@ -216,8 +217,8 @@ class DecoderTest {
 
     @Test
     void kvCacheGenerationEqualsFullRecomputationPastTheWindow() {
-        try (Decoder d = new Decoder(C, Synthetic.weights(C, BE, 10), BE);
-                LoraWeights lora = Synthetic.lora(spec(0, Synthetic.ALL), BE, 11)) {
+        try (Decoder d = new Decoder(C, RandomModel.weights(C, BE, 10), BE);
+                LoraWeights lora = RandomModel.lora(spec(0, RandomModel.ALL), BE, 11)) {
             d.setLora(lora);
             int[] prompt = {3, 17, 5, 29};
             int newTokens = 12; // well past the window of 5
@@ -240,7 +241,7 @@ class DecoderTest {
 
     @Test
     void generationStopsAtEosAndSamplingIsSeeded() {
-        try (Decoder d = new Decoder(C, Synthetic.weights(C, BE, 12), BE)) {
+        try (Decoder d = new Decoder(C, RandomModel.weights(C, BE, 12), BE)) {
             Generator g = new Generator(d);
             int[] prompt = {1, 2, 3};
             int[] greedy = g.generate(prompt, 6, -1, Sampler.Settings.greedy());
@@ -276,11 +277,11 @@ class DecoderTest {
     @Test
     void mergeGivesTheSameLogitsAndUnmergeRestoresTheWeights() {
         Random rnd = new Random(13);
-        int[] ids = Synthetic.tokens(rnd, 12, C.vocab());
-        DecoderWeights w = Synthetic.weights(C, BE, 14);
+        int[] ids = RandomModel.tokens(rnd, 12, C.vocab());
+        DecoderWeights w = RandomModel.weights(C, BE, 14);
         float[] q0 = BE.download(w.layers().get(1).q());
         try (Decoder d = new Decoder(C, w, BE);
-                LoraWeights lora = Synthetic.lora(Synthetic.spec(C, 2, 5, 0, true, Synthetic.ALL), BE, 15)) {
+                LoraWeights lora = RandomModel.lora(RandomModel.spec(C, 2, 5, 0, true, RandomModel.ALL), BE, 15)) {
             float[] base = BE.download(d.forward(ids, 2).logits());
             d.setLora(lora);
             float[] adapted = BE.download(d.forward(ids, 2).logits());
@@ -301,10 +302,10 @@ class DecoderTest {
         DecoderConfig full = new DecoderConfig(40, 16, 24, 2, 4, 2, 4, 10000, 1e-5, 0, false, 64);
         DecoderConfig wide = new DecoderConfig(40, 16, 24, 2, 4, 2, 4, 10000, 1e-5, 8, false, 64);
         Random rnd = new Random(21);
-        int[] ids = Synthetic.tokens(rnd, 8, C.vocab());
-        int[] longer = Synthetic.tokens(rnd, 12, C.vocab());
-        try (Decoder a = new Decoder(full, Synthetic.weights(full, BE, 22), BE);
-                Decoder b = new Decoder(wide, Synthetic.weights(wide, BE, 22), BE)) {
+        int[] ids = RandomModel.tokens(rnd, 8, C.vocab());
+        int[] longer = RandomModel.tokens(rnd, 12, C.vocab());
+        try (Decoder a = new Decoder(full, RandomModel.weights(full, BE, 22), BE);
+                Decoder b = new Decoder(wide, RandomModel.weights(wide, BE, 22), BE)) {
             assertArrayEquals(BE.download(a.forward(ids, 1).logits()), BE.download(b.forward(ids, 1).logits()));
             float[] la = BE.download(a.forward(longer, 1).logits());
             float[] lb = BE.download(b.forward(longer, 1).logits());
@@ -318,7 +319,7 @@ class DecoderTest {
     void causalShift() {
         assertArrayEquals(new int[] {2, 3, -100, 5, -100, -100}, CausalLmLoss.targets(new int[] {1, 2, 3, 4, 5, -100}, 2));
         assertEquals(3, CausalLmLoss.counted(new int[] {2, 3, -100, 5, -100, -100}));
-        try (Decoder d = new Decoder(C, Synthetic.weights(C, BE, 1), BE)) {
+        try (Decoder d = new Decoder(C, RandomModel.weights(C, BE, 1), BE)) {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> d.forward(new int[] {1, 2, 3}, 2));
             assertTrue(e.getMessage().contains("3 token ids"), e.getMessage());
             assertNotEquals(0, CausalLmLoss.loss(d, new int[] {1, 2, 3}, new int[] {1, 2, 3}, 1));
@@ -327,7 +328,7 @@ class DecoderTest {
 
     @Test
     void tokenIdsOutsideTheVocabularyAreNamedWithTheirPosition() {
-        try (Decoder d = new Decoder(C, Synthetic.weights(C, BE, 1), BE)) {
+        try (Decoder d = new Decoder(C, RandomModel.weights(C, BE, 1), BE)) {
             LorakitInputException e = assertThrows(LorakitInputException.class, () -> d.forward(new int[] {1, 40}, 1));
             assertEquals("Token id 40 at position 1 is outside the model's vocabulary of 40 tokens (ids 0 to 39).",
                     e.getMessage());
@@ -348,7 +349,7 @@ class DecoderTest {
 
     @Test
     void sequencesLongerThanMaxPositionEmbeddingsAreRefused() {
-        try (Decoder d = new Decoder(C, Synthetic.weights(C, BE, 1), BE)) {
+        try (Decoder d = new Decoder(C, RandomModel.weights(C, BE, 1), BE)) {
             d.forward(new int[C.maxPositions()], 1);
             LorakitInputException e = assertThrows(LorakitInputException.class,
                     () -> d.forward(new int[2 * (C.maxPositions() + 1)], 2));
@@ -368,10 +369,10 @@ class DecoderTest {
                 null, "LORA", false, null, false, null);
         LoraSpec spec = LoraSpec.of(config, C);
         Random rnd = new Random(31);
-        int[] ids = Synthetic.tokens(rnd, 12, C.vocab());
+        int[] ids = RandomModel.tokens(rnd, 12, C.vocab());
         int[] labels = labels(rnd, 12);
-        DecoderWeights w = Synthetic.weights(C, BE, 32);
-        try (Decoder d = new Decoder(C, w, BE); LoraWeights lora = Synthetic.lora(spec, BE, 33)) {
+        DecoderWeights w = RandomModel.weights(C, BE, 32);
+        try (Decoder d = new Decoder(C, w, BE); LoraWeights lora = RandomModel.lora(spec, BE, 33)) {
             assertEquals(1, lora.get(0, LoraTarget.O_PROJ).module().rank());
             assertEquals(5, lora.get(1, LoraTarget.UP_PROJ).module().rank());
             assertEquals(2.5f / 3, lora.get(1, LoraTarget.V_PROJ).scale(), 1e-7);

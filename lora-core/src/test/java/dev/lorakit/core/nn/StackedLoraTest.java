@@ -16,6 +16,7 @@ import dev.lorakit.core.tensor.DType;
 import dev.lorakit.core.tensor.Errors;
 import dev.lorakit.core.tensor.Shape;
 import dev.lorakit.core.tensor.Tensor;
+import dev.lorakit.testkit.RandomModel;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Proxy;
 import java.util.ArrayList;
@@ -37,7 +38,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 class StackedLoraTest {
 
     private static final CpuBackend CPU = new CpuBackend(2);
-    private static final DecoderConfig C = Synthetic.mistralLike();
+    private static final DecoderConfig C = RandomModel.mistralLike();
 
     /** Counts the calls of {@link Backend#copyColumns}, the op only the stacked path uses. */
     private static final class Counted {
@@ -64,11 +65,11 @@ class StackedLoraTest {
                 Map.of("k_proj", 5, "model.layers.1.self_attn.q_proj", 1, "gate_proj", 2, "model.layers.0.mlp.up_proj", 7),
                 Map.of("v_proj", 2.5, "up_proj", 11.0), null, null, "CAUSAL_LM", null, "LORA", false, null, false, null);
         return Stream.of(
-                Arguments.of("all seven targets", Synthetic.spec(C, 4, 8, 0, false, Synthetic.ALL), false),
-                Arguments.of("q and v", Synthetic.spec(C, 8, 16, 0, false, "q_proj", "v_proj"), false),
-                Arguments.of("k, v, up (rsLoRA)", Synthetic.spec(C, 4, 8, 0, true, "k_proj", "v_proj", "up_proj"), false),
+                Arguments.of("all seven targets", RandomModel.spec(C, 4, 8, 0, false, RandomModel.ALL), false),
+                Arguments.of("q and v", RandomModel.spec(C, 8, 16, 0, false, "q_proj", "v_proj"), false),
+                Arguments.of("k, v, up (rsLoRA)", RandomModel.spec(C, 4, 8, 0, true, "k_proj", "v_proj", "up_proj"), false),
                 Arguments.of("mixed ranks and alphas", LoraSpec.of(mixed, C), false),
-                Arguments.of("all seven targets, checkpointing", Synthetic.spec(C, 4, 8, 0, false, Synthetic.ALL), true));
+                Arguments.of("all seven targets, checkpointing", RandomModel.spec(C, 4, 8, 0, false, RandomModel.ALL), true));
     }
 
     @ParameterizedTest(name = "{0}")
@@ -92,7 +93,7 @@ class StackedLoraTest {
 
     @Test
     void dropoutFallsBackToTheSeparatePathAndEvaluationStacks() {
-        LoraSpec spec = Synthetic.spec(C, 4, 8, 0.1, false, Synthetic.ALL);
+        LoraSpec spec = RandomModel.spec(C, 4, 8, 0.1, false, RandomModel.ALL);
         Counted counted = new Counted();
         Step stacked = step(spec, true, true, false, counted);
         assertEquals(0, counted.copyColumns.get(), "training with dropout stacks nothing");
@@ -112,7 +113,7 @@ class StackedLoraTest {
     @Test
     void aSingleWrappedProjectionPerGroupIsNotStacked() {
         Counted counted = new Counted();
-        step(Synthetic.spec(C, 4, 8, 0, false, "q_proj", "o_proj", "up_proj", "down_proj"), true, true, false, counted);
+        step(RandomModel.spec(C, 4, 8, 0, false, "q_proj", "o_proj", "up_proj", "down_proj"), true, true, false, counted);
         assertEquals(0, counted.copyColumns.get());
     }
 
@@ -138,12 +139,12 @@ class StackedLoraTest {
         Random rnd = new Random(5);
         int batch = 2;
         int seq = 9;
-        int[] ids = Synthetic.tokens(rnd, batch * seq, C.vocab());
-        int[] labels = Synthetic.tokens(rnd, batch * seq, C.vocab());
+        int[] ids = RandomModel.tokens(rnd, batch * seq, C.vocab());
+        int[] labels = RandomModel.tokens(rnd, batch * seq, C.vocab());
         labels[0] = Backend.IGNORE_INDEX;
         labels[3] = Backend.IGNORE_INDEX;
-        DecoderWeights w = Synthetic.weights(C, be, 17);
-        try (Decoder d = new Decoder(C, w, be); LoraWeights lora = Synthetic.lora(spec, be, 19)) {
+        DecoderWeights w = RandomModel.weights(C, be, 17);
+        try (Decoder d = new Decoder(C, w, be); LoraWeights lora = RandomModel.lora(spec, be, 19)) {
             d.setStackedLora(stacked);
             d.setLora(lora);
             d.setTraining(training);

@@ -1,5 +1,8 @@
 package dev.lorakit.core.nn;
 
+import dev.lorakit.testkit.Bf16EmulatedBackend;
+import dev.lorakit.testkit.RandomModel;
+
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -29,7 +32,7 @@ import org.junit.jupiter.api.Test;
 class TrainingMemoryTest {
 
     private static final CpuBackend BE = new CpuBackend(2);
-    private static final DecoderConfig C = Synthetic.mistralLike();
+    private static final DecoderConfig C = RandomModel.mistralLike();
 
     @AfterAll
     static void close() {
@@ -103,7 +106,7 @@ class TrainingMemoryTest {
     }
 
     private static int[] targets(Random rnd, int n) {
-        int[] t = Synthetic.tokens(rnd, n, C.vocab());
+        int[] t = RandomModel.tokens(rnd, n, C.vocab());
         return t;
     }
 
@@ -116,9 +119,9 @@ class TrainingMemoryTest {
         int seq = 11;
         // bf16 through the emulating backend, which holds bf16 activations as the GPU does (the CPU keeps them F32).
         CountingBackend counting = new CountingBackend(precision == Precision.BF16 ? new Bf16EmulatedBackend(BE) : BE);
-        DecoderWeights w = Synthetic.weights(C, counting, 1);
+        DecoderWeights w = RandomModel.weights(C, counting, 1);
         long weightBytes = counting.bytes;
-        LoraSpec spec = Synthetic.spec(C, 3, 6, dropout, false, Synthetic.ALL);
+        LoraSpec spec = RandomModel.spec(C, 3, 6, dropout, false, RandomModel.ALL);
         counting.bytes = 0;
         counting.shapes.clear();
         try (Decoder d = new Decoder(C, w, counting, precision); LoraWeights lora = LoraWeights.zeros(spec, counting)) {
@@ -127,7 +130,7 @@ class TrainingMemoryTest {
             d.setTraining(true);
             d.setCheckpointing(ckpt);
             d.setLossChunkRows(chunk);
-            int[] ids = Synthetic.tokens(new Random(3), batch * seq, C.vocab());
+            int[] ids = RandomModel.tokens(new Random(3), batch * seq, C.vocab());
             counting.bytes = 0;
             counting.shapes.clear();
             for (int step = 0; step < 2; step++) {
@@ -174,13 +177,13 @@ class TrainingMemoryTest {
         int batch = 2;
         int seq = 17;
         Random rnd = new Random(8);
-        int[] ids = Synthetic.tokens(rnd, batch * seq, C.vocab());
-        int[] targets = Synthetic.tokens(rnd, batch * seq, C.vocab());
+        int[] ids = RandomModel.tokens(rnd, batch * seq, C.vocab());
+        int[] targets = RandomModel.tokens(rnd, batch * seq, C.vocab());
         for (int i = 0; i < targets.length; i += 3) {
             targets[i] = Backend.IGNORE_INDEX;
         }
-        LoraSpec spec = Synthetic.spec(C, 3, 6, 0, false, Synthetic.ALL);
-        try (Decoder d = new Decoder(C, Synthetic.weights(C, BE, 5), BE); LoraWeights lora = Synthetic.lora(spec, BE, 6)) {
+        LoraSpec spec = RandomModel.spec(C, 3, 6, 0, false, RandomModel.ALL);
+        try (Decoder d = new Decoder(C, RandomModel.weights(C, BE, 5), BE); LoraWeights lora = RandomModel.lora(spec, BE, 6)) {
             d.setLora(lora);
             d.setTraining(true);
             lora.zeroGrad();

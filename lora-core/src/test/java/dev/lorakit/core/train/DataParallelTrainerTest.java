@@ -13,7 +13,7 @@ import dev.lorakit.core.lora.LoraSpec;
 import dev.lorakit.core.lora.LoraWeights;
 import dev.lorakit.core.nn.Decoder;
 import dev.lorakit.core.nn.DecoderConfig;
-import dev.lorakit.core.nn.Synthetic;
+import dev.lorakit.testkit.RandomModel;
 import dev.lorakit.core.optim.AdamW;
 import dev.lorakit.core.optim.LrSchedule;
 import dev.lorakit.core.optim.Parameter;
@@ -39,14 +39,14 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class DataParallelTrainerTest {
 
-    private static final DecoderConfig C = Synthetic.mistralLike();
-    private static final LoraSpec SPEC = Synthetic.spec(C, 4, 8, 0.1, false, Synthetic.ALL);
+    private static final DecoderConfig C = RandomModel.mistralLike();
+    private static final LoraSpec SPEC = RandomModel.spec(C, 4, 8, 0.1, false, RandomModel.ALL);
 
     private static List<Example> data() {
         Random rnd = new Random(7);
         List<Example> out = new ArrayList<>();
         for (int i = 0; i < 12; i++) {
-            int[] prompt = Synthetic.tokens(rnd, 2 + rnd.nextInt(4), C.vocab());
+            int[] prompt = RandomModel.tokens(rnd, 2 + rnd.nextInt(4), C.vocab());
             out.add(Example.promptCompletion(prompt, new int[] {7, 8, 9, 10 + i % 3}));
         }
         return out;
@@ -167,7 +167,7 @@ class DataParallelTrainerTest {
     private static Outcome rank(Trainer.Settings s, DataParallel dp, long loraSeed, Path checkpoint,
             Trainer.Listener extra) {
         try (CpuBackend be = new CpuBackend(1);
-                Decoder d = new Decoder(C, Synthetic.weights(C, be, 1), be);
+                Decoder d = new Decoder(C, RandomModel.weights(C, be, 1), be);
                 LoraWeights lora = LoraWeights.init(SPEC, be, loraSeed)) {
             d.setLora(lora);
             try (AdamW opt = new AdamW(be, lora.parameters(), AdamW.Settings.defaults())) {
@@ -316,7 +316,7 @@ class DataParallelTrainerTest {
     /** One rank's {@link TrainingRun} of 4 steps in {@code folder}, stopped after {@code stopAt} steps if above 0. */
     private static Outcome runRank(DataParallel dp, long loraSeed, Path folder, boolean resume, int stopAt) {
         try (CpuBackend be = new CpuBackend(1);
-                Decoder d = new Decoder(C, Synthetic.weights(C, be, 1), be);
+                Decoder d = new Decoder(C, RandomModel.weights(C, be, 1), be);
                 LoraWeights lora = LoraWeights.init(SPEC, be, loraSeed)) {
             d.setLora(lora);
             List<Double> losses = new ArrayList<>();
@@ -384,7 +384,7 @@ class DataParallelTrainerTest {
     @Test
     void aShareThatDoesNotDivideIsRefusedInOneSentence() {
         try (CpuBackend be = new CpuBackend(1);
-                Decoder d = new Decoder(C, Synthetic.weights(C, be, 1), be);
+                Decoder d = new Decoder(C, RandomModel.weights(C, be, 1), be);
                 LoraWeights lora = LoraWeights.init(SPEC, be, 2)) {
             d.setLora(lora);
             try (AdamW opt = new AdamW(be, lora.parameters(), AdamW.Settings.defaults())) {

@@ -13,11 +13,11 @@ import dev.lorakit.core.lora.LoraSpec;
 import dev.lorakit.core.lora.LoraWeights;
 import dev.lorakit.core.nn.Decoder;
 import dev.lorakit.core.nn.DecoderConfig;
-import dev.lorakit.core.nn.Synthetic;
 import dev.lorakit.core.optim.AdamW;
 import dev.lorakit.core.optim.LrSchedule;
 import dev.lorakit.core.optim.Parameter;
 import dev.lorakit.core.tensor.DType;
+import dev.lorakit.testkit.RandomModel;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -32,8 +32,8 @@ import org.junit.jupiter.api.io.TempDir;
 class TrainerTest {
 
     private static final CpuBackend BE = new CpuBackend(2);
-    private static final DecoderConfig C = Synthetic.mistralLike();
-    private static final LoraSpec SPEC = Synthetic.spec(C, 4, 8, 0.1, false, Synthetic.ALL);
+    private static final DecoderConfig C = RandomModel.mistralLike();
+    private static final LoraSpec SPEC = RandomModel.spec(C, 4, 8, 0.1, false, RandomModel.ALL);
 
     @AfterAll
     static void close() {
@@ -44,7 +44,7 @@ class TrainerTest {
         Random rnd = new Random(99);
         List<Example> out = new ArrayList<>();
         for (int i = 0; i < n; i++) {
-            int[] prompt = Synthetic.tokens(rnd, 2 + rnd.nextInt(3), C.vocab());
+            int[] prompt = RandomModel.tokens(rnd, 2 + rnd.nextInt(3), C.vocab());
             int[] completion = {7, 8, 9, 10 + i % 3};
             out.add(Example.promptCompletion(prompt, completion));
         }
@@ -54,7 +54,7 @@ class TrainerTest {
     /** A fresh decoder + adapter + optimizer + trainer, all from fixed seeds. */
     private record Run(Decoder decoder, LoraWeights lora, AdamW opt, Trainer trainer) implements AutoCloseable {
         static Run create(Trainer.Settings s, List<Example> data) {
-            Decoder d = new Decoder(C, Synthetic.weights(C, BE, 1), BE);
+            Decoder d = new Decoder(C, RandomModel.weights(C, BE, 1), BE);
             LoraWeights lora = LoraWeights.init(SPEC, BE, 2);
             d.setLora(lora);
             AdamW opt = new AdamW(BE, lora.parameters(), AdamW.Settings.defaults());

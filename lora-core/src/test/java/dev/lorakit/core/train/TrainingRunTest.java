@@ -16,7 +16,7 @@ import dev.lorakit.core.lora.LoraWeights;
 import dev.lorakit.core.lora.PeftAdapter;
 import dev.lorakit.core.nn.Decoder;
 import dev.lorakit.core.nn.DecoderConfig;
-import dev.lorakit.core.nn.Synthetic;
+import dev.lorakit.testkit.RandomModel;
 import dev.lorakit.core.optim.Parameter;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -36,8 +36,8 @@ import org.junit.jupiter.api.io.TempDir;
 class TrainingRunTest {
 
     private static final CpuBackend BE = new CpuBackend(2);
-    private static final DecoderConfig C = Synthetic.mistralLike();
-    private static final LoraSpec SPEC = Synthetic.spec(C, 4, 8, 0.1, false, Synthetic.ALL);
+    private static final DecoderConfig C = RandomModel.mistralLike();
+    private static final LoraSpec SPEC = RandomModel.spec(C, 4, 8, 0.1, false, RandomModel.ALL);
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final int STEPS = 8;
 
@@ -50,7 +50,7 @@ class TrainingRunTest {
         Random rnd = new Random(seed);
         List<Example> out = new ArrayList<>();
         for (int i = 0; i < n; i++) {
-            int[] prompt = Synthetic.tokens(rnd, 2 + rnd.nextInt(3), C.vocab());
+            int[] prompt = RandomModel.tokens(rnd, 2 + rnd.nextInt(3), C.vocab());
             out.add(Example.promptCompletion(prompt, new int[] {7, 8, 9, 10 + i % 3}));
         }
         return out;
@@ -61,7 +61,7 @@ class TrainingRunTest {
         Random rnd = new Random(7);
         List<Example> out = new ArrayList<>();
         for (int i = 0; i < 3; i++) {
-            out.add(Example.promptCompletion(Synthetic.tokens(rnd, 3, C.vocab()), new int[] {11, 12, 13}));
+            out.add(Example.promptCompletion(RandomModel.tokens(rnd, 3, C.vocab()), new int[] {11, 12, 13}));
         }
         return out;
     }
@@ -73,7 +73,7 @@ class TrainingRunTest {
 
     /** A decoder with a fresh seeded adapter, handed to {@code body}, then closed. */
     private static void withDecoder(Consumer<Decoder> body) {
-        try (Decoder d = new Decoder(C, Synthetic.weights(C, BE, 1), BE);
+        try (Decoder d = new Decoder(C, RandomModel.weights(C, BE, 1), BE);
                 LoraWeights lora = LoraWeights.init(SPEC, BE, 2)) {
             d.setLora(lora);
             body.accept(d);

@@ -14,7 +14,7 @@ import dev.lorakit.core.lora.LoraWeights;
 import dev.lorakit.core.nn.CausalLmLoss;
 import dev.lorakit.core.nn.Decoder;
 import dev.lorakit.core.nn.DecoderConfig;
-import dev.lorakit.core.nn.Synthetic;
+import dev.lorakit.testkit.RandomModel;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -25,7 +25,7 @@ import org.junit.jupiter.api.Test;
 class ValidationTest {
 
     private static final CpuBackend BE = new CpuBackend(2);
-    private static final DecoderConfig C = Synthetic.mistralLike();
+    private static final DecoderConfig C = RandomModel.mistralLike();
 
     @AfterAll
     static void close() {
@@ -36,18 +36,18 @@ class ValidationTest {
         Random rnd = new Random(5);
         List<Example> out = new ArrayList<>();
         for (int i = 0; i < n; i++) {
-            out.add(Example.promptCompletion(Synthetic.tokens(rnd, 2 + rnd.nextInt(4), C.vocab()),
-                    Synthetic.tokens(rnd, 1 + rnd.nextInt(3), C.vocab())));
+            out.add(Example.promptCompletion(RandomModel.tokens(rnd, 2 + rnd.nextInt(4), C.vocab()),
+                    RandomModel.tokens(rnd, 1 + rnd.nextInt(3), C.vocab())));
         }
         return out;
     }
 
     @Test
     void theMeanLossIsPerCountedTokenOverAllBatchesWithoutDropoutAndLeavesTheModeAsItWas() {
-        LoraSpec spec = Synthetic.spec(C, 4, 8, 0.5, false, Synthetic.ALL);
+        LoraSpec spec = RandomModel.spec(C, 4, 8, 0.5, false, RandomModel.ALL);
         List<Example> held = examples(5);
-        try (Decoder d = new Decoder(C, Synthetic.weights(C, BE, 1), BE);
-                LoraWeights lora = Synthetic.lora(spec, BE, 2)) {
+        try (Decoder d = new Decoder(C, RandomModel.weights(C, BE, 1), BE);
+                LoraWeights lora = RandomModel.lora(spec, BE, 2)) {
             d.setLora(lora);
             double sum = 0;
             long counted = 0;
