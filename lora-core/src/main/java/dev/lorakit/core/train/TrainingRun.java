@@ -168,7 +168,9 @@ public final class TrainingRun {
      * only rank 0's request counts (it ends the other ranks' runs too).
      */
     public void requestStop() {
-        stopRequested = true;
+        if (parallel == null || parallel.rank() == 0) { // another rank stopping alone would leave rank 0 waiting
+            stopRequested = true;
+        }
     }
 
     /** The validation of this run, with its bookkeeping (best loss and step), or null without one. */
