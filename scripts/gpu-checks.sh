@@ -6,7 +6,8 @@
 #
 # In order: CudaSmoke (lorakit-devtools; device, versions, every kernel compiled, op parity with the CPU, one GEMM timing); the JUnit
 # GPU tests (package dev.lorakit.cuda, and dev.lorakit.cli.GpuCliTest: verify-reference on cuda, the training curve
-# against the CPU); lorakit verify-reference --device cuda in fp32 and bf16 on every reference folder; CudaBench
+# against the CPU); nccl-world-1 (training through real NCCL at world size 1 gives the adapter of the run without
+# NCCL); lorakit verify-reference --device cuda in fp32 and bf16 on every reference folder; CudaBench
 # (bf16 GEMMs against torch.matmul, memory-bound kernels against the copy bandwidth); the 1B correctness check
 # against transformers + PEFT (scripts/correctness-1b.sh); the 7B training rows, PEFT then lorakit on the same card
 # (scripts/bench-7b.sh). The whole run keeps to BUDGET seconds (default 540, so it fits a ten-minute call): each
@@ -70,6 +71,9 @@ OUT=$junit/cuda step "JUnit: package dev.lorakit.cuda" checks.log 150 \
   bash $bundle/run.sh test --select-package dev.lorakit.cuda --fail-if-no-tests
 OUT=$junit/cli JAVA_TOOL_OPTIONS="-Dlorakit.project.root=$root" step "JUnit: dev.lorakit.cli.GpuCliTest" checks.log 120 \
   bash $bundle/run.sh test --select-class dev.lorakit.cli.GpuCliTest --fail-if-no-tests
+OUT=$junit/nccl JAVA_TOOL_OPTIONS="-Dlorakit.project.root=$root" step "nccl-world-1: one GPU through NCCL = no NCCL" \
+  checks.log 60 bash $bundle/run.sh test \
+  --select-method dev.lorakit.cli.MultiGpuTrainTest#worldSizeOneThroughNcclIsTheRunWithoutIt --fail-if-no-tests
 
 # Every reference folder: the testkit's (stored once for every module), then the shared fixtures the bundle carries
 # (by name).

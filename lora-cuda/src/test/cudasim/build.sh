@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the CUDA simulator into the folder given (default ../../../target/cudasim): libcuda.so.1,
-# libnvrtc.so.13 (+ libnvrtc-builtins.so.13.0), libcublas.so.13 and include/ (the prelude kernels are compiled
+# libnvrtc.so.13 (+ libnvrtc-builtins.so.13.0), libcublas.so.13, libnccl.so.2 and include/ (the prelude kernels are compiled
 # with). Point LORAKIT_CUDA_LIB at that folder to run lora-cuda on it. Skips the work when nothing changed.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -40,6 +40,8 @@ if (( ${#cublas_sources[@]} > 0 )); then
 else
   echo "cudasim: no cuBLAS sources in $here/cublas; lora-cuda will not find libcublas.so.13." >&2
 fi
+# -lrt for shm_open on older glibc; the simulated NCCL needs no driver, as real NCCL loads its own.
+"${cxx[@]}" -I"$here" "$here/nccl_sim.cpp" -o "$out/libnccl.so.2" -lpthread -lrt &
 for job in $(jobs -p); do wait "$job"; done
 echo "$stamp" > "$out/.stamp"
 echo "cudasim: built into $out"

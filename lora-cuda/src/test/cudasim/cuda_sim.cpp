@@ -1,4 +1,4 @@
-// The simulated CUDA driver (libcuda.so.1): one device with an H100's limits whose memory is host memory (a
+// The simulated CUDA driver (libcuda.so.1): devices with an H100's limits whose memory is host memory (a
 // CUdeviceptr is a plain host address, which kernels and the simulated cuBLAS dereference directly) and whose
 // streams run every operation synchronously, in order. Compiled against the toolkit's own cuda.h, so a wrong
 // signature or constant does not compile.
@@ -6,7 +6,8 @@
 // Environment: LORAKIT_CUDASIM_SEED (the order of threads between synchronisation points; default 1),
 // LORAKIT_CUDASIM_MEMORY (device memory in bytes, or with a K/M/G suffix; default 4G), LORAKIT_CUDASIM_THREADS
 // (OS threads that run blocks; default 2), LORAKIT_CUDASIM_LOG (1: every launch on stderr; a path: appended to
-// that file, one line per launch, so a test can see which kernels ran).
+// that file, one line per launch, so a test can see which kernels ran), LORAKIT_CUDASIM_DEVICES (how many devices,
+// 1 to 16; default 1: each has its own primary context, memory budget and sticky error, all in one address space).
 #include <cuda.h>
 #include <dlfcn.h>
 #include <stdio.h>
@@ -14,6 +15,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -28,6 +30,11 @@
 
 struct CUctx_st {
     int refs = 0;
+    size_t used = 0;  // bytes allocated in this context
+    // A failure inside a kernel is sticky, as on the hardware: every later call in the context fails with it
+    // until the context is destroyed. detail says which kernel did what; cuGetErrorString returns it.
+    CUresult sticky = CUDA_SUCCESS;
+    std::string sticky_detail;
 };
 struct CUstream_st {
     unsigned flags = 0;
@@ -60,10 +67,11 @@ constexpr unsigned char kGuardByte = 0xa5;
 
 std::mutex mu;  // everything below except the launch pool
 bool initialised = false;
-CUctx_st primary;
+constexpr int kMaxDevices = 16;
+CUctx_st contexts[kMaxDevices];  // the primary context of each device
+int device_count = 1;
 thread_local CUcontext current = nullptr;
-size_t total_memory = 4ull << 30;
-size_t used_memory = 0;
+size_t total_memory = 4ull << 30;  // per device
 uint64_t seed = 1;
 FILE* launch_log = nullptr;
 // For tests that ask what ran (see cudasimLaunchCount below): launches per kernel, the largest allocation.
@@ -76,13 +84,9 @@ struct Alloc {
     char* base;
     size_t size;
     size_t span;
+    CUctx_st* context;
 };
 std::map<uintptr_t, Alloc> allocations;  // by the pointer handed out
-
-// A failure inside a kernel is sticky, as on the hardware: every later call fails with it until the context is
-// destroyed. detail says which kernel did what; cuGetErrorString returns it with the driver's own text.
-CUresult sticky = CUDA_SUCCESS;
-std::string sticky_detail;
 
 size_t parse_size(const char* s, size_t fallback) {
     if (s == nullptr || *s == 0) {
@@ -100,9 +104,9 @@ size_t parse_size(const char* s, size_t fallback) {
 }
 
 void fail_sticky(CUresult code, const std::string& detail) {
-    if (sticky == CUDA_SUCCESS) {
-        sticky = code;
-        sticky_detail = detail;
+    if (current->sticky == CUDA_SUCCESS) {
+        current->sticky = code;
+        current->sticky_detail = detail;
         fprintf(stderr, "cudasim: %s\n", detail.c_str());
         fflush(stderr);
     }
@@ -113,8 +117,8 @@ CUresult enter(bool needs_context = true) {
     if (!initialised) {
         return CUDA_ERROR_NOT_INITIALIZED;
     }
-    if (sticky != CUDA_SUCCESS) {
-        return sticky;
+    if (current != nullptr && current->sticky != CUDA_SUCCESS) {
+        return current->sticky;
     }
     if (needs_context && (current == nullptr || current->refs == 0)) {
         return CUDA_ERROR_INVALID_CONTEXT;
@@ -407,11 +411,11 @@ CUresult CUDAAPI cuGetErrorString(CUresult error, const char** p) {
         return CUDA_ERROR_INVALID_VALUE;
     }
     std::lock_guard<std::mutex> g(mu);
-    if (error == sticky && !sticky_detail.empty()) {
+    if (current != nullptr && error == current->sticky && !current->sticky_detail.empty()) {
         // The sticky error's text names the kernel; each distinct text is kept for the life of the process,
         // since callers may hold the pointer.
         static std::map<std::string, std::string>* texts = new std::map<std::string, std::string>();
-        std::string t = std::string(e->text) + "; cudasim: " + sticky_detail;
+        std::string t = std::string(e->text) + "; cudasim: " + current->sticky_detail;
         *p = (*texts)[t].empty() ? ((*texts)[t] = t).c_str() : (*texts)[t].c_str();
         return CUDA_SUCCESS;
     }
@@ -430,6 +434,8 @@ CUresult CUDAAPI cuInit(unsigned int flags) {
         seed = s != nullptr && *s != 0 ? strtoull(s, nullptr, 0) : 1;
         const char* t = getenv("LORAKIT_CUDASIM_THREADS");
         pool_threads = t != nullptr && atoi(t) > 0 ? (unsigned) atoi(t) : 2;
+        const char* n = getenv("LORAKIT_CUDASIM_DEVICES");
+        device_count = n != nullptr && atoi(n) > 0 ? std::min(atoi(n), kMaxDevices) : 1;
         const char* l = getenv("LORAKIT_CUDASIM_LOG");
         if (l != nullptr && strcmp(l, "1") == 0) {
             launch_log = stderr;
@@ -456,7 +462,7 @@ CUresult CUDAAPI cuDeviceGetCount(int* count) {
     if (count == nullptr) {
         return CUDA_ERROR_INVALID_VALUE;
     }
-    *count = 1;
+    *count = device_count;
     return CUDA_SUCCESS;
 }
 
@@ -467,10 +473,10 @@ CUresult CUDAAPI cuDeviceGet(CUdevice* device, int ordinal) {
     if (device == nullptr) {
         return CUDA_ERROR_INVALID_VALUE;
     }
-    if (ordinal != 0) {
+    if (ordinal < 0 || ordinal >= device_count) {
         return CUDA_ERROR_INVALID_DEVICE;
     }
-    *device = 0;
+    *device = ordinal;
     return CUDA_SUCCESS;
 }
 
@@ -478,7 +484,7 @@ CUresult CUDAAPI cuDeviceGetName(char* name, int len, CUdevice dev) {
     if (!initialised) {
         return CUDA_ERROR_NOT_INITIALIZED;
     }
-    if (dev != 0) {
+    if (dev < 0 || dev >= device_count) {
         return CUDA_ERROR_INVALID_DEVICE;
     }
     if (name == nullptr || len <= 0) {
@@ -492,7 +498,7 @@ CUresult CUDAAPI cuDeviceGetAttribute(int* pi, CUdevice_attribute attrib, CUdevi
     if (!initialised) {
         return CUDA_ERROR_NOT_INITIALIZED;
     }
-    if (dev != 0) {
+    if (dev < 0 || dev >= device_count) {
         return CUDA_ERROR_INVALID_DEVICE;
     }
     if (pi == nullptr || attrib <= 0 || attrib >= CU_DEVICE_ATTRIBUTE_MAX) {
@@ -542,7 +548,7 @@ CUresult CUDAAPI cuDeviceTotalMem(size_t* bytes, CUdevice dev) {
     if (!initialised) {
         return CUDA_ERROR_NOT_INITIALIZED;
     }
-    if (dev != 0) {
+    if (dev < 0 || dev >= device_count) {
         return CUDA_ERROR_INVALID_DEVICE;
     }
     if (bytes == nullptr) {
@@ -557,14 +563,14 @@ CUresult CUDAAPI cuDevicePrimaryCtxRetain(CUcontext* ctx, CUdevice dev) {
     if (!initialised) {
         return CUDA_ERROR_NOT_INITIALIZED;
     }
-    if (dev != 0) {
+    if (dev < 0 || dev >= device_count) {
         return CUDA_ERROR_INVALID_DEVICE;
     }
     if (ctx == nullptr) {
         return CUDA_ERROR_INVALID_VALUE;
     }
-    primary.refs++;
-    *ctx = &primary;
+    contexts[dev].refs++;
+    *ctx = &contexts[dev];
     return CUDA_SUCCESS;
 }
 
@@ -573,21 +579,26 @@ CUresult CUDAAPI cuDevicePrimaryCtxRelease(CUdevice dev) {
     if (!initialised) {
         return CUDA_ERROR_NOT_INITIALIZED;
     }
-    if (dev != 0) {
+    if (dev < 0 || dev >= device_count) {
         return CUDA_ERROR_INVALID_DEVICE;
     }
+    CUctx_st& primary = contexts[dev];
     if (primary.refs == 0) {
         return CUDA_ERROR_INVALID_CONTEXT;
     }
     if (--primary.refs == 0) {
         // The context is destroyed: its memory goes back and a sticky error is gone with it.
-        for (auto& e : allocations) {
-            free(e.second.base);
+        for (auto it = allocations.begin(); it != allocations.end();) {
+            if (it->second.context == &primary) {
+                free(it->second.base);
+                it = allocations.erase(it);
+            } else {
+                ++it;
+            }
         }
-        allocations.clear();
-        used_memory = 0;
-        sticky = CUDA_SUCCESS;
-        sticky_detail.clear();
+        primary.used = 0;
+        primary.sticky = CUDA_SUCCESS;
+        primary.sticky_detail.clear();
     }
     return CUDA_SUCCESS;
 }
@@ -596,7 +607,7 @@ CUresult CUDAAPI cuCtxSetCurrent(CUcontext ctx) {
     if (!initialised) {
         return CUDA_ERROR_NOT_INITIALIZED;
     }
-    if (ctx != nullptr && ctx != &primary) {
+    if (ctx != nullptr && (ctx < &contexts[0] || ctx >= &contexts[device_count])) {
         return CUDA_ERROR_INVALID_CONTEXT;
     }
     current = ctx;
@@ -631,7 +642,7 @@ CUresult CUDAAPI cuMemAlloc(CUdeviceptr* dptr, size_t bytes) {
         return CUDA_ERROR_INVALID_VALUE;
     }
     size_t charged = (bytes + 511) & ~(size_t) 511;
-    if (charged > total_memory - used_memory || bytes > total_memory) {
+    if (charged > total_memory - current->used || bytes > total_memory) {
         return CUDA_ERROR_OUT_OF_MEMORY;
     }
     size_t span = kGuard + ((bytes + kGuard + 255) & ~(size_t) 255);
@@ -639,13 +650,13 @@ CUresult CUDAAPI cuMemAlloc(CUdeviceptr* dptr, size_t bytes) {
     if (posix_memalign(&base, 256, span) != 0) {
         return CUDA_ERROR_OUT_OF_MEMORY;
     }
-    Alloc a{(char*) base, bytes, span};
+    Alloc a{(char*) base, bytes, span, current};
     uintptr_t user = (uintptr_t) base + kGuard;
     restore_guards(a, user);
     // Fresh device memory is not zeroed; NaN bytes make a read of memory nobody wrote show in the results.
     memset((void*) user, 0xff, bytes);
     allocations[user] = a;
-    used_memory += charged;
+    current->used += charged;
     largest_allocation = bytes > largest_allocation ? bytes : largest_allocation;
     *dptr = (CUdeviceptr) user;
     return CUDA_SUCCESS;
@@ -664,7 +675,7 @@ CUresult CUDAAPI cuMemFree(CUdeviceptr dptr) {
     if (it == allocations.end()) {
         return CUDA_ERROR_INVALID_VALUE;
     }
-    used_memory -= (it->second.size + 511) & ~(size_t) 511;
+    it->second.context->used -= (it->second.size + 511) & ~(size_t) 511;
     free(it->second.base);
     allocations.erase(it);
     return CUDA_SUCCESS;
@@ -679,7 +690,7 @@ CUresult CUDAAPI cuMemGetInfo(size_t* free_bytes, size_t* total_bytes) {
     if (free_bytes == nullptr || total_bytes == nullptr) {
         return CUDA_ERROR_INVALID_VALUE;
     }
-    *free_bytes = total_memory - used_memory;
+    *free_bytes = total_memory - current->used;
     *total_bytes = total_memory;
     return CUDA_SUCCESS;
 }

@@ -10,6 +10,7 @@ import dev.lorakit.core.lora.LoraWeights;
 import dev.lorakit.core.lora.PeftAdapter;
 import dev.lorakit.core.nn.Decoder;
 import dev.lorakit.core.optim.AdamW;
+import dev.lorakit.core.train.DataParallel;
 import dev.lorakit.core.train.Example;
 import dev.lorakit.core.train.Trainer;
 import dev.lorakit.core.train.Trainer.StepMetrics;
@@ -78,6 +79,13 @@ final class FineTune {
   static Outcome run(LoadedModel model, Backend backend, TaskExamples data, Validation validation, TrainSettings s,
       OutputFolder out, boolean resume, ObjectNode args, StopSignal stop, PrintWriter err, boolean terminal)
       throws IOException {
+    return run(model, backend, data, validation, s, out, resume, args, stop, err, terminal, null);
+  }
+
+  /** {@link #run} as rank 0 of data-parallel training ({@code parallel}; null: one device). */
+  static Outcome run(LoadedModel model, Backend backend, TaskExamples data, Validation validation, TrainSettings s,
+      OutputFolder out, boolean resume, ObjectNode args, StopSignal stop, PrintWriter err, boolean terminal,
+      DataParallel parallel) throws IOException {
     List<Example> examples = data.examples();
     if (examples.isEmpty()) {
       throw new LorakitInputException("No training example fits in --max-seq-len " + s.maxSeqLen()
@@ -113,16 +121,10 @@ final class FineTune {
       }
       int perStep = s.batchSize() * s.gradAccum();
       ProgressBar bar = new ProgressBar(err, terminal, "train", 10);
-      TrainingRun run = TrainingRun.builder(decoder, examples)
-          .settings(Trainer.Settings.builder().batchSize(s.batchSize()).gradAccum(s.gradAccum()).steps(steps)
-              .lr(s.lr()).schedule(s.schedule()).warmup(s.warmup()).maxGradNorm(s.maxGradNorm()).seed(s.seed())
-              .padId(model.tokenizer().specialTokens().paddingId()).build())
-          .optimizer(AdamW.Settings.builder().weightDecay(s.weightDecay()).build())
+      TrainingRun run = runBuilder(model, examples, s, steps, parallel)
           .validation(validation)
           .folder(out.path())
           .resume(resume)
-          .checkpointEvery(s.checkpointEvery())
-          .skipNonFiniteSteps(s.skipNonFinite())
           .listener(p -> {
             StepMetrics m = p.metrics();
             bar.update(m.step() - p.startStep(), p.steps() - p.startStep(), String.format(Locale.ROOT,
@@ -166,6 +168,36 @@ final class FineTune {
         out.deleteOwn(CHECKPOINTS, LOG_FILE, CHART_FILE);
       }
       throw e;
+    } finally {
+      decoder.setLora(null);
+    }
+  }
+
+  /** The run of {@code steps} steps with these settings, on every rank alike. */
+  private static TrainingRun.Builder runBuilder(LoadedModel model, List<Example> examples, TrainSettings s, int steps,
+      DataParallel parallel) {
+    return TrainingRun.builder(model.decoder(), examples)
+        .settings(Trainer.Settings.builder().batchSize(s.batchSize()).gradAccum(s.gradAccum()).steps(steps)
+            .lr(s.lr()).schedule(s.schedule()).warmup(s.warmup()).maxGradNorm(s.maxGradNorm()).seed(s.seed())
+            .padId(model.tokenizer().specialTokens().paddingId()).build())
+        .optimizer(AdamW.Settings.builder().weightDecay(s.weightDecay()).build())
+        .checkpointEvery(s.checkpointEvery())
+        .skipNonFiniteSteps(s.skipNonFinite())
+        .dataParallel(parallel);
+  }
+
+  /**
+   * Trains as rank {@code parallel.rank()} (not 0) of data-parallel training: the same run as rank 0's {@link #run},
+   * which writes everything; this rank writes nothing and returns when the run ends or rank 0 leaves it.
+   */
+  static void trainAsRank(LoadedModel model, Backend backend, List<Example> examples, TrainSettings s,
+      DataParallel parallel) throws IOException {
+    Decoder decoder = model.decoder();
+    LoraConfig config = loraConfig(s, model.folder().path().toAbsolutePath().normalize().toString());
+    try (LoraWeights lora = LoraWeights.init(LoraSpec.of(config, decoder.config()), backend, s.seed())) {
+      decoder.setLora(lora);
+      decoder.setCheckpointing(s.activationCheckpointing());
+      runBuilder(model, examples, s, s.steps(examples.size()), parallel).build().run();
     } finally {
       decoder.setLora(null);
     }

@@ -184,6 +184,19 @@ final class TrainCommand implements Callable<Integer> {
           + "0 never stops early (default: " + Validation.Settings.DEFAULT_PATIENCE + ").")
   Integer earlyStoppingPatience;
 
+  @Option(names = "--gpus", defaultValue = "1", paramLabel = "N",
+      description = "Train on N GPUs of this machine, data-parallel over NCCL: each computes --grad-accum/N of every "
+          + "step's micro-batches (so the global batch and the result are those of one GPU) and the gradients are "
+          + "summed before each step (default: ${DEFAULT-VALUE}).")
+  int gpus;
+
+  @Option(names = "--distributed",
+      description = "Be one rank of a data-parallel run on several machines, one process per GPU as a launcher starts "
+          + "them (torchrun, srun): RANK, WORLD_SIZE, LOCAL_RANK or SLURM_PROCID, SLURM_NTASKS, SLURM_LOCALID, and "
+          + "MASTER_ADDR, MASTER_PORT (29500 if unset) where the ranks meet; rank 0 writes --out, the others nothing "
+          + "(default: ${DEFAULT-VALUE}).")
+  boolean distributed;
+
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   /** Raised by Ctrl-C unless a test supplies its own. */
@@ -217,6 +230,17 @@ final class TrainCommand implements Callable<Integer> {
       heldOut = parts.get(1);
     }
     PromptTemplates prompts = Cli.templates(templates);
+    DataParallelLaunch launch = DataParallelLaunch.of(gpus, distributed, device, gradAccum, System.getenv());
+    DataParallelLaunch.Job job = launch == null ? null
+        : new DataParallelLaunch.Job(model, p, trainingData, tasks, prompts, settings);
+    if (launch != null && launch.rank() != 0) {
+      // Ctrl-C reaches every process of the run; this one carries on until rank 0 has stopped at a step boundary.
+      StopSignal interrupt = StopSignal.onInterrupt();
+      try (interrupt; launch) {
+        launch.runRank(job);
+      }
+      return 0;
+    }
     // The signal is released last, so that on Ctrl-C the folder is closed before the JVM exits.
     try (StopSignal signal = stop != null ? stop : StopSignal.onInterrupt();
         OutputFolder folder = OutputFolder.claim(out, "--out", "train", overwrite)) {
@@ -229,8 +253,9 @@ final class TrainCommand implements Callable<Integer> {
         FineTune.checkResume(folder, runArgs(trainingData, tasks, prompts, settings, validationSettings, p, -1),
             Trainer.latestCheckpoint(folder.resolve(FineTune.CHECKPOINTS)), maxSteps > 0 ? maxSteps : -1);
       }
-      try (Backend backend = Cli.backend(device, p, err);
-          LoadedModel m = LoadedModel.open(model, backend, p)) {
+      try (Backend backend = launch == null ? Cli.backend(device, p, err) : launch.rankZeroBackend();
+          LoadedModel m = LoadedModel.open(model, backend, p);
+          DataParallelLaunch ranks = launch) {
         TaskExamples examples = trainingData.examples(tasks, prompts, m.tokenizer(), maxSeqLen);
         if (examples.skipped() > 0) err.println(examples.leftOut("examples", maxSeqLen));
         Validation validation = heldOut == null ? null
@@ -238,7 +263,9 @@ final class TrainCommand implements Callable<Integer> {
         ObjectNode args = runArgs(trainingData, tasks, prompts, settings, validationSettings, p,
             settings.steps(examples.examples().size()));
         FineTune.Outcome r = FineTune.run(m, backend, examples, validation, settings, folder, resume, args, signal,
-            err, ProgressBar.stderrIsTerminal());
+            err, ProgressBar.stderrIsTerminal(),
+            ranks == null ? null : ranks.startRankZero((dev.lorakit.cuda.CudaBackend) backend, job));
+        if (ranks != null) ranks.finish();
         if (r.stopped()) return 130;
         if (r.alreadyFinished()) {
           o.printf(Locale.ROOT, "The run in %s is already finished (%d steps); nothing to do.%n", out, r.steps());

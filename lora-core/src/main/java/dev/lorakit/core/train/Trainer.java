@@ -39,6 +39,9 @@ import java.util.stream.Stream;
  *
  * <p>This is one step at a time ({@link #step()}) or a plain loop over them ({@link #train}); a whole run with a
  * folder, a log, rotated checkpoints, resume, a stop request and validation is a {@link TrainingRun}.
+ *
+ * <p>With {@link #dataParallel} it is one rank of several that train together: each takes its share of every step's
+ * micro-batches, and the gradients are summed across the ranks before clipping (see there).
  */
 public final class Trainer {
 
@@ -239,6 +242,9 @@ public final class Trainer {
     private final List<Example> data;
     private boolean skipNonFinite;
     private int skipped;
+    private DataParallel parallel;
+    private boolean joined;
+    private boolean left;
 
     /** A trainer of the LoRA matrices set on {@code decoder} with {@code optimizer} over their parameters. */
     public Trainer(Decoder decoder, AdamW optimizer, Settings settings, List<Example> data) {
@@ -276,14 +282,37 @@ public final class Trainer {
         return skipped;
     }
 
-    /** Runs from the optimizer's current step up to {@code settings.steps()}. */
+    /**
+     * Runs from the optimizer's current step up to {@code settings.steps()}. Under {@link #dataParallel}, a rank other
+     * than 0 also returns, early, when rank 0 has left the run (stopped or failed between steps).
+     */
     public void train(Listener listener) throws IOException {
+        if (parallel == null) {
+            trainSteps(listener);
+            return;
+        }
+        try {
+            trainSteps(listener);
+        } catch (IOException | RuntimeException | Error e) {
+            leave(e);
+            throw e;
+        }
+    }
+
+    private void trainSteps(Listener listener) throws IOException {
+        if (parallel != null && !join()) {
+            return; // rank 0 has left the run before its first step
+        }
         while (optimizer.stepCount() < settings.steps()) {
             StepMetrics m = step();
+            if (m == null) {
+                return; // rank 0 has left the run
+            }
             if (listener != null) {
                 listener.onStep(m);
             }
-            if (settings.checkpointEvery() > 0 && m.step() % settings.checkpointEvery() == 0) {
+            if (settings.checkpointEvery() > 0 && m.step() % settings.checkpointEvery() == 0
+                    && (parallel == null || parallel.rank() == 0)) {
                 saveCheckpoint(settings.checkpointDir().resolve("checkpoint-" + m.step() + ".safetensors"));
             }
         }
@@ -291,12 +320,18 @@ public final class Trainer {
 
     /**
      * Makes the optimizer step that follows the optimizer's current step: the forward and backward of each
-     * micro-batch, the gradients summed over them, then clipping, then AdamW.
+     * micro-batch, the gradients summed over them (and, under {@link #dataParallel}, over the ranks), then clipping,
+     * then AdamW.
      *
+     * @return what the step did; null only under {@link #dataParallel} on a rank other than 0, when rank 0 has left
+     *         the run instead of taking this step
      * @throws TrainingDivergedException when the loss or the gradient norm is not finite (unless such steps are
      *                                   {@linkplain #skipNonFiniteSteps skipped})
      */
     public StepMetrics step() {
+        if (parallel != null && !joined && !join()) {
+            return null;
+        }
         decoder.setTraining(true);
         List<Parameter> params = lora.parameters();
         long start = System.nanoTime();
@@ -313,13 +348,25 @@ public final class Trainer {
         long tokens = 0;
         for (int k = 0; k < micro.size(); k++) {
             Batch b = micro.get(k);
+            tokens += b.ids().length;
+            if (!ownMicroBatch(k)) {
+                continue;
+            }
             decoder.setDropoutSeed(settings.seed() * 1_000_003L + (long) step * settings.gradAccum() + k);
             Activations a = decoder.forwardForLoss(b.ids(), b.batch());
-            tokens += b.ids().length;
             if (counted > 0) {
                 // Hugging Face normalises by the tokens of the whole accumulated step, not per micro-batch.
                 lossSum += decoder.backward(a, b.targets(), 1f / counted);
             }
+        }
+        if (parallel != null) {
+            double[] sums = {lossSum, 0};
+            parallel.sumScalars(sums);
+            if (sums[1] > 0) {
+                return null; // rank 0 has left the run
+            }
+            lossSum = sums[0];
+            parallel.sumGradients(params.stream().map(Parameter::grad).toList());
         }
         double loss = counted == 0 ? 0 : lossSum / counted;
         double norm = settings.maxGradNorm() > 0 ? GradClip.clip(decoder.backend(), params, settings.maxGradNorm())
@@ -341,6 +388,100 @@ public final class Trainer {
     /** The number of optimizer steps done so far. */
     public int stepCount() {
         return optimizer.stepCount();
+    }
+
+    // ---- data parallelism --------------------------------------------------------------------------------
+
+    /**
+     * Makes this trainer rank {@code parallel.rank()} of {@code parallel.worldSize()}, or a single device again with
+     * null. Every rank has the same data, settings and seed, and so draws the same global batches in the same order
+     * as one device would; of a step's {@code gradAccum} micro-batches, rank r computes the r-th contiguous share
+     * (micro-batch k keeps its dropout seed and its scale, 1 over the step's counted tokens). The ranks' gradient
+     * sums are then summed across ranks, and every rank clips by the global norm and takes the same AdamW step. When
+     * each rank has one micro-batch per step and the sum runs in rank order, that is the single device's sum in the
+     * same order, bit for bit. Before the first step every rank takes rank 0's adapter, moments and step (rank 0 has
+     * loaded the checkpoint when resuming), so a run resumes at any world size; only rank 0 writes checkpoints.
+     *
+     * @throws LorakitInputException when {@code gradAccum} is not a multiple of the world size
+     */
+    public Trainer dataParallel(DataParallel parallel) {
+        requireShares(settings, parallel);
+        this.parallel = parallel;
+        this.joined = false;
+        this.left = false;
+        return this;
+    }
+
+    /** Refuses a world size that does not divide each step's micro-batches. */
+    static void requireShares(Settings settings, DataParallel parallel) {
+        if (parallel != null && settings.gradAccum() % parallel.worldSize() != 0) {
+            throw new LorakitInputException("Training on " + parallel.worldSize() + " devices splits each step's "
+                    + settings.gradAccum() + " micro-batches (gradient accumulation) among them, so it must be a "
+                    + "multiple of " + parallel.worldSize() + ".");
+        }
+    }
+
+    /** Whether micro-batch {@code k} of a step is this rank's to compute. */
+    private boolean ownMicroBatch(int k) {
+        if (parallel == null) {
+            return true;
+        }
+        int share = settings.gradAccum() / parallel.worldSize();
+        return k / share == parallel.rank();
+    }
+
+    /**
+     * Every rank takes rank 0's step, adapter and AdamW moments; false when rank 0 has left instead. The first sum has
+     * the shape of every step's (the loss, the word to leave), so rank 0 leaves the same way before or during the run.
+     * {@link #step} joins by itself; a caller that tests the step count before the first step joins first.
+     */
+    boolean join() {
+        joined = true;
+        List<Parameter> params = lora.parameters();
+        double[] start = {parallel.rank() == 0 ? optimizer.stepCount() : 0, 0};
+        parallel.sumScalars(start);
+        if (start[1] > 0) {
+            return false;
+        }
+        optimizer.setStepCount((int) start[0]);
+        List<Tensor> state = new ArrayList<>();
+        for (Parameter p : params) {
+            AdamW.Moments m = optimizer.moments().get(p.name());
+            state.add(p.value());
+            state.add(m.m());
+            state.add(m.v());
+        }
+        parallel.broadcast(state);
+        return true;
+    }
+
+    /**
+     * Rank 0 leaving before the last step (a stop, early stopping, a failure of its own) tells the other ranks, which
+     * are waiting in the next step's first sum; a divergence needs no word, as every rank sees the same loss. Once
+     * at most; {@code why} (null for a plain stop) gets the failure to tell, if any, as suppressed.
+     */
+    void leave(Throwable why) {
+        if (parallel == null || parallel.rank() != 0 || left || why instanceof TrainingDivergedException
+                || joined && optimizer.stepCount() >= settings.steps()) {
+            return;
+        }
+        left = true;
+        try {
+            leave(parallel);
+        } catch (RuntimeException e) {
+            if (why == null) {
+                throw e;
+            }
+            why.addSuppressed(e);
+        }
+    }
+
+    /**
+     * What rank 0 sends when it leaves a run the other ranks are in (or about to start: they wait in
+     * {@link #train}'s first sum): a caller whose rank 0 ends without calling {@link #train} at all sends it itself.
+     */
+    public static void leave(DataParallel parallel) {
+        parallel.sumScalars(new double[] {0, 1});
     }
 
     /** Micro-batch number {@code index} of the run: examples drawn in the seeded order of its epoch. */

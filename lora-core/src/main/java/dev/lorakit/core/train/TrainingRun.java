@@ -48,6 +48,11 @@ import java.util.stream.Stream;
  * validation, early stopping ends the run as finished: the adapter in the folder is always the last step's.
  *
  * <p>Without a folder the run keeps nothing on disk; the adapter is the decoder's, trained in place.
+ *
+ * <p>With {@linkplain Builder#dataParallel data parallelism} every rank builds the same run (the same data,
+ * settings, adapter configuration, folder and resume): rank 0 is the run as described here, and alone writes the
+ * folder, measures the validation and heeds stop requests; the other ranks write nothing and end with rank 0, as
+ * {@link Ending#STOPPED} when it left before the last step. A run resumes at any world size.
  */
 public final class TrainingRun {
 
@@ -123,6 +128,8 @@ public final class TrainingRun {
     private final boolean skipNonFinite;
     private final Listener listener;
     private final BooleanSupplier stopWhen;
+    private final DataParallel parallel;
+    private Trainer trainer; // of the current call to run
     private volatile boolean stopRequested;
 
     private TrainingRun(Builder b) {
@@ -131,14 +138,17 @@ public final class TrainingRun {
         this.data = b.data;
         this.settings = b.settings;
         this.optimizer = b.optimizer;
-        this.validation = b.validation;
-        this.folder = b.folder;
-        this.resume = b.resume;
+        this.parallel = b.parallel;
+        boolean leads = b.parallel == null || b.parallel.rank() == 0;
+        // Another rank follows rank 0: it has no folder of its own, no validation and no stop of its own.
+        this.validation = leads ? b.validation : null;
+        this.folder = leads ? b.folder : null;
+        this.resume = leads && b.resume;
         this.checkpointEvery = b.checkpointEvery;
         this.keepCheckpoints = b.keepCheckpoints;
         this.skipNonFinite = b.skipNonFinite;
         this.listener = b.listener;
-        this.stopWhen = b.stopWhen;
+        this.stopWhen = leads ? b.stopWhen : null;
     }
 
     /**
@@ -153,9 +163,14 @@ public final class TrainingRun {
         return new Builder(decoder, data);
     }
 
-    /** Asks the run to end at the next step boundary, with a checkpoint; safe from any thread. */
+    /**
+     * Asks the run to end at the next step boundary, with a checkpoint; safe from any thread. Under data parallelism
+     * only rank 0's request counts (it ends the other ranks' runs too).
+     */
     public void requestStop() {
-        stopRequested = true;
+        if (parallel == null || parallel.rank() == 0) { // another rank stopping alone would leave rank 0 waiting
+            stopRequested = true;
+        }
     }
 
     /** The validation of this run, with its bookkeeping (best loss and step), or null without one. */
@@ -179,6 +194,40 @@ public final class TrainingRun {
      *                                   checkpoint leaves no run behind
      */
     public Result run() throws IOException {
+        trainer = null;
+        Result r;
+        try {
+            r = runOrRefuse();
+        } catch (IOException | RuntimeException | Error e) {
+            leave(e);
+            throw e;
+        }
+        if (r.ending() != Ending.FINISHED) {
+            leave(null);
+        }
+        return r;
+    }
+
+    /** Rank 0 ending without the other ranks (refused, stopped, failed) releases them; once. */
+    private void leave(Throwable why) {
+        if (parallel == null || parallel.rank() != 0) {
+            return;
+        }
+        if (trainer != null) {
+            trainer.leave(why);
+            return;
+        }
+        try {
+            Trainer.leave(parallel); // refused before training: the other ranks wait to join
+        } catch (RuntimeException e) {
+            if (why == null) {
+                throw e;
+            }
+            why.addSuppressed(e);
+        }
+    }
+
+    private Result runOrRefuse() throws IOException {
         Map<String, String> fingerprint = Map.of(RUN_METADATA, fingerprint().toString());
         Optional<Path> latest = Optional.empty();
         if (folder != null) {
@@ -213,7 +262,9 @@ public final class TrainingRun {
         Path checkpoints = folder == null ? null : folder.resolve(CHECKPOINTS);
         Path log = folder == null ? null : folder.resolve(LOG_FILE);
         try (AdamW adamW = new AdamW(decoder.backend(), lora.parameters(), optimizer)) {
-            Trainer trainer = new Trainer(decoder, lora, adamW, settings, data).skipNonFiniteSteps(skipNonFinite);
+            Trainer trainer = new Trainer(decoder, lora, adamW, settings, data).skipNonFiniteSteps(skipNonFinite)
+                    .dataParallel(parallel);
+            this.trainer = trainer;
             double elapsedBefore = 0;
             long tokensBefore = 0;
             double lastValidation = Double.NaN;
@@ -225,11 +276,13 @@ public final class TrainingRun {
                 lastValidation = state.lastValidation;
             }
             int steps = settings.steps();
+            // Every rank takes rank 0's step (and adapter) before the loop tests it.
+            boolean joined = parallel == null || trainer.join();
             int startStep = trainer.stepCount();
             long start = System.nanoTime();
             long tokens = 0;
             double last = Double.NaN;
-            Ending ending = Ending.FINISHED;
+            Ending ending = joined ? Ending.FINISHED : Ending.STOPPED;
             try (BufferedWriter logOut = log == null ? null : Files.newBufferedWriter(log, StandardCharsets.UTF_8,
                     StandardOpenOption.CREATE, StandardOpenOption.APPEND)) {
                 while (trainer.stepCount() < steps && ending == Ending.FINISHED) {
@@ -238,6 +291,10 @@ public final class TrainingRun {
                         break;
                     }
                     Trainer.StepMetrics m = trainer.step();
+                    if (m == null) { // rank 0 has left the run
+                        ending = Ending.STOPPED;
+                        break;
+                    }
                     tokens += m.tokens();
                     last = m.loss();
                     double seconds = (System.nanoTime() - start) / 1e9;
@@ -508,6 +565,7 @@ public final class TrainingRun {
         private Listener listener;
         private BooleanSupplier stopWhen;
         private Integer padId;
+        private DataParallel parallel;
 
         private Builder(Decoder decoder, List<Example> data) {
             this.decoder = decoder;
@@ -592,6 +650,15 @@ public final class TrainingRun {
             return this;
         }
 
+        /**
+         * Makes this run rank {@code parallel.rank()} of data-parallel training (see {@link TrainingRun} and
+         * {@link Trainer#dataParallel}); every rank builds the same run (default: none, one device).
+         */
+        public Builder dataParallel(DataParallel parallel) {
+            this.parallel = parallel;
+            return this;
+        }
+
         /** Receives every step (default: none). */
         public Builder listener(Listener listener) {
             this.listener = listener;
@@ -601,8 +668,9 @@ public final class TrainingRun {
         /**
          * The run.
          *
-         * @throws LorakitInputException when the settings are missing or out of range, a resumed run has no folder, or
-         *                               no held-out example has a token to predict
+         * @throws LorakitInputException when the settings are missing or out of range, a resumed run has no folder, no
+         *                               held-out example has a token to predict, or the world size does not divide
+         *                               each step's micro-batches
          */
         public TrainingRun build() {
             if (settings == null) {
@@ -623,6 +691,7 @@ public final class TrainingRun {
             settings = new Trainer.Settings(settings.batchSize(), settings.gradAccum(), settings.steps(),
                     settings.schedule(), settings.maxGradNorm(), 0, null, settings.seed(),
                     padId != null ? padId : settings.padId());
+            Trainer.requireShares(settings, parallel);
             if (heldOut != null) {
                 validation = new Validation(heldOut, settings.batchSize(), settings.padId(), validationSettings);
             }
