@@ -5,7 +5,7 @@ import static java.lang.foreign.ValueLayout.JAVA_DOUBLE;
 import dev.lorakit.core.tensor.DType;
 import dev.lorakit.core.tensor.Shape;
 import dev.lorakit.core.tensor.Tensor;
-import dev.lorakit.core.train.DataParallel;
+import dev.lorakit.core.train.DeviceGroup;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.List;
@@ -22,7 +22,7 @@ import java.util.List;
  * hooks inside the decoder's backward. The scalars (loss sums, rank 0's word to stop) go through a small float64
  * buffer.
  */
-public final class NcclDataParallel implements DataParallel, AutoCloseable {
+public final class NcclDataParallel implements DeviceGroup.Member {
 
     /** Values per ncclAllReduce call: 64 MiB of float32, PyTorch DDP's order of magnitude (25 MiB). */
     static final int BUCKET_FLOATS = 16 << 20;
@@ -152,6 +152,7 @@ public final class NcclDataParallel implements DataParallel, AutoCloseable {
     }
 
     /** Whether any collective has run on this rank. */
+    @Override
     public boolean used() {
         return used;
     }

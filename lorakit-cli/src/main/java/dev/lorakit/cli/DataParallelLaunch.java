@@ -2,12 +2,9 @@ package dev.lorakit.cli;
 
 import dev.lorakit.core.LorakitInputException;
 import dev.lorakit.core.tensor.Precision;
+import dev.lorakit.core.backend.Backend;
+import dev.lorakit.core.train.DeviceGroup;
 import dev.lorakit.core.train.Trainer;
-import dev.lorakit.cuda.CudaBackend;
-import dev.lorakit.cuda.CudaBackendProvider;
-import dev.lorakit.cuda.CudaDevices;
-import dev.lorakit.cuda.Nccl;
-import dev.lorakit.cuda.NcclDataParallel;
 import dev.lorakit.eval.cases.Task;
 import dev.lorakit.eval.prompt.PromptTemplates;
 import java.io.DataInputStream;
@@ -22,6 +19,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * {@code train --gpus N} and {@code train --distributed}: data-parallel training over NCCL. Rank 0 runs the ordinary
@@ -51,13 +49,13 @@ final class DataParallelLaunch implements AutoCloseable {
   private final int masterPort;
   private final boolean threads;
   private final int rendezvousSeconds;
-  private final Nccl nccl;
+  private final DeviceGroup group;
   private final List<Thread> workers = new ArrayList<>();
   private final List<Throwable> workerFailures = new ArrayList<>();
-  private NcclDataParallel parallel;
+  private DeviceGroup.Member parallel;
 
   private DataParallelLaunch(int rank, int size, int localRank, String masterAddr, int masterPort, boolean threads,
-      int rendezvousSeconds, Nccl nccl) {
+      int rendezvousSeconds, DeviceGroup group) {
     this.rank = rank;
     this.size = size;
     this.localRank = localRank;
@@ -65,7 +63,7 @@ final class DataParallelLaunch implements AutoCloseable {
     this.masterPort = masterPort;
     this.threads = threads;
     this.rendezvousSeconds = rendezvousSeconds;
-    this.nccl = nccl;
+    this.group = group;
   }
 
   /**
@@ -85,9 +83,13 @@ final class DataParallelLaunch implements AutoCloseable {
     if (!device.equals("cuda") && !device.equals("auto")) {
       throw new LorakitInputException(what + " trains on CUDA GPUs, not on --device " + device + ".");
     }
-    CudaBackendProvider.Availability a = new CudaBackendProvider().availability();
-    if (!a.available()) throw new LorakitInputException(what + " needs NVIDIA GPUs, but " + a.reason());
-    int present = CudaDevices.count();
+    DeviceGroup group = DeviceGroup.named("cuda").orElseThrow(() -> new LorakitInputException(what
+        + " needs lorakit's CUDA backend (lora-cuda), which is not on the class path."));
+    Optional<String> unavailable = group.unavailableReason();
+    if (unavailable.isPresent()) {
+      throw new LorakitInputException(what + " needs NVIDIA GPUs, but " + unavailable.get());
+    }
+    int present = group.deviceCount();
     int rank = 0;
     int size = gpus;
     int localRank = 0;
@@ -134,7 +136,8 @@ final class DataParallelLaunch implements AutoCloseable {
     }
     int seconds = env.containsKey("LORAKIT_RENDEZVOUS_TIMEOUT")
         ? integer(env, "LORAKIT_RENDEZVOUS_TIMEOUT", 1, Integer.MAX_VALUE) : 300;
-    return new DataParallelLaunch(rank, size, localRank, addr, port, !distributed, seconds, Nccl.load());
+    group.loadCollectives();
+    return new DataParallelLaunch(rank, size, localRank, addr, port, !distributed, seconds, group);
   }
 
   private static int integer(Map<String, String> env, String name, int min, int max) {
@@ -163,16 +166,16 @@ final class DataParallelLaunch implements AutoCloseable {
   }
 
   /** Rank 0's GPU. */
-  CudaBackend rankZeroBackend() {
-    return new CudaBackend(localRank);
+  Backend rankZeroBackend() {
+    return group.open(localRank);
   }
 
   /**
    * Rank 0: starts the other ranks (threads, or waits for the other processes at the rendezvous) and joins the
    * communicator with them; returns rank 0's side of it.
    */
-  NcclDataParallel startRankZero(CudaBackend backend, Job job) throws IOException {
-    byte[] id = nccl.uniqueId();
+  DeviceGroup.Member startRankZero(Backend backend, Job job) throws IOException {
+    byte[] id = group.newGroupId();
     if (threads) {
       for (int r = 1; r < size; r++) {
         int worker = r;
@@ -192,7 +195,7 @@ final class DataParallelLaunch implements AutoCloseable {
     } else {
       handOutId(id);
     }
-    parallel = NcclDataParallel.join(backend, nccl, id, 0, size);
+    parallel = group.join(backend, id, 0, size);
     return parallel;
   }
 
@@ -202,10 +205,10 @@ final class DataParallelLaunch implements AutoCloseable {
   }
 
   private void trainRank(Job job, byte[] id, int r, int device) throws IOException {
-    try (CudaBackend backend = new CudaBackend(device);
+    try (Backend backend = group.open(device);
         LoadedModel m = LoadedModel.open(job.model(), backend, job.precision())) {
       TaskExamples examples = job.data().examples(job.tasks(), job.prompts(), m.tokenizer(), job.settings().maxSeqLen());
-      try (NcclDataParallel dp = NcclDataParallel.join(backend, nccl, id, r, size)) {
+      try (DeviceGroup.Member dp = group.join(backend, id, r, size)) {
         FineTune.trainAsRank(m, backend, examples.examples(), job.settings(), dp);
       }
     }
@@ -308,7 +311,7 @@ final class DataParallelLaunch implements AutoCloseable {
         out.writeInt(rank);
         out.writeInt(size);
         out.flush();
-        byte[] id = new byte[Nccl.UNIQUE_ID_BYTES];
+        byte[] id = new byte[group.groupIdBytes()];
         new DataInputStream(s.getInputStream()).readFully(id);
         return id;
       } catch (IOException e) {

@@ -264,7 +264,7 @@ final class TrainCommand implements Callable<Integer> {
             settings.steps(examples.examples().size()));
         FineTune.Outcome r = FineTune.run(m, backend, examples, validation, settings, folder, resume, args, signal,
             err, ProgressBar.stderrIsTerminal(),
-            ranks == null ? null : ranks.startRankZero((dev.lorakit.cuda.CudaBackend) backend, job));
+            ranks == null ? null : ranks.startRankZero(backend, job));
         if (ranks != null) ranks.finish();
         if (r.stopped()) return 130;
         if (r.alreadyFinished()) {
