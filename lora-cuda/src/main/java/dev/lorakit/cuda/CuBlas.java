@@ -16,6 +16,7 @@ import java.util.List;
  * entry points. Scalars ({@code alpha}, {@code beta}) are passed by host pointer (the default pointer mode) as
  * floats, which is what {@link #CUBLAS_COMPUTE_32F} expects.
  */
+@SuppressWarnings("restricted") // binding native libraries through FFM is what this class is for
 final class CuBlas implements AutoCloseable {
 
     /** The sonames to try under a driver of {@code driverVersion} (see {@link NativeLibrary#sonamesFor}). */

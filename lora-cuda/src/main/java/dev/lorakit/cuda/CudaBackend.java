@@ -515,7 +515,7 @@ public final class CudaBackend implements Backend {
         int total = 0;
         for (int i = 0; i < xs.size(); i++) {
             pointers[i] = f32(xs.get(i), "x");
-            blocks[i] = (int) Math.min(1024, Kernels.blocksFor(xs.get(i).size()));
+            blocks[i] = Math.min(1024, Kernels.blocksFor(xs.get(i).size()));
             total += blocks[i];
         }
         if (total == 0) {

@@ -1,5 +1,6 @@
 package dev.lorakit.cuda;
 
+import java.lang.foreign.ValueLayout;
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
@@ -19,6 +20,7 @@ import java.util.Optional;
  * signatures as in {@code cuda.h} ({@code CUdevice} is an int, {@code CUdeviceptr} a 64-bit integer, handles
  * are pointers). Versioned names ({@code _v2}) are the ones {@code cuda.h} maps the plain names to.
  */
+@SuppressWarnings("restricted") // binding native libraries through FFM is what this class is for
 final class CudaDriver {
 
     // Values from cuda.h; CudaHeaderConstantsTest checks them against the installed header.
@@ -106,7 +108,7 @@ final class CudaDriver {
         cuMemsetD8Async = lib.bind(FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_BYTE, JAVA_LONG, ADDRESS),
                 "cuMemsetD8Async");
         cuMemsetD16Async = lib.bind(
-                FunctionDescriptor.of(JAVA_INT, JAVA_LONG, java.lang.foreign.ValueLayout.JAVA_SHORT, JAVA_LONG, ADDRESS),
+                FunctionDescriptor.of(JAVA_INT, JAVA_LONG, ValueLayout.JAVA_SHORT, JAVA_LONG, ADDRESS),
                 "cuMemsetD16Async");
         cuMemsetD32Async = lib.bind(FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_INT, JAVA_LONG, ADDRESS),
                 "cuMemsetD32Async");

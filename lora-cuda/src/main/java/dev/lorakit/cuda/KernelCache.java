@@ -1,5 +1,6 @@
 package dev.lorakit.cuda;
 
+import java.nio.ByteBuffer;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
@@ -48,7 +49,7 @@ final class KernelCache {
             for (String part : List.of(source, arch, compilerVersion, String.join("\u0000", options))) {
                 byte[] bytes = part.getBytes(StandardCharsets.UTF_8);
                 // Length-prefixed, so ("ab", "c") and ("a", "bc") cannot collide.
-                sha.update(java.nio.ByteBuffer.allocate(8).putLong(bytes.length).array());
+                sha.update(ByteBuffer.allocate(8).putLong(bytes.length).array());
                 sha.update(bytes);
             }
             return HexFormat.of().formatHex(sha.digest());
@@ -79,7 +80,7 @@ final class KernelCache {
             Files.createDirectories(dir);
             tmp = Files.createTempFile(dir, name + "-", ".tmp");
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
-                java.nio.ByteBuffer buf = java.nio.ByteBuffer.wrap(image);
+                ByteBuffer buf = ByteBuffer.wrap(image);
                 while (buf.hasRemaining()) {
                     ch.write(buf);
                 }

@@ -1,5 +1,6 @@
 package dev.lorakit.cuda;
 
+import java.util.Optional;
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_DOUBLE;
@@ -61,7 +62,7 @@ final class Kernels implements AutoCloseable {
         return List.copyOf(opts);
     }
 
-    static java.util.Optional<Path> includeFolder(Map<String, String> env) {
+    static Optional<Path> includeFolder(Map<String, String> env) {
         List<Path> candidates = new ArrayList<>();
         String home = env.get("CUDA_HOME");
         if (home != null && !home.isBlank()) {

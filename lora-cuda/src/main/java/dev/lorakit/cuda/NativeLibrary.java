@@ -22,6 +22,7 @@ import java.util.Optional;
  * newer major version ({@code .13}) wins over an older one ({@code .12}); which majors are tried at all depends on
  * the driver ({@link #sonamesFor}).
  */
+@SuppressWarnings("restricted") // binding native libraries through FFM is what this class is for
 final class NativeLibrary {
 
     private static final Linker LINKER = Linker.nativeLinker();

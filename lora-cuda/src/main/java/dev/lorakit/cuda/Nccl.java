@@ -24,6 +24,7 @@ import java.util.Map;
  * <p>A communicator belongs to the CUDA device that is current on the thread that creates it (NCCL asks the
  * runtime, which sees the driver's current context), so a rank's thread makes its backend's context current first.
  */
+@SuppressWarnings("restricted") // binding native libraries through FFM is what this class is for
 public final class Nccl {
 
     /** The sonames tried; NCCL 2 has kept its soname since 2.0. */

@@ -1,5 +1,7 @@
 package dev.lorakit.cuda;
 
+import java.lang.foreign.ValueLayout;
+import java.nio.file.Path;
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
@@ -14,6 +16,7 @@ import java.util.List;
  * NVRTC (libnvrtc.so.13, else .12, as the driver allows): compiles CUDA C++ source to a CUBIN for one real architecture, which the
  * driver loads without a further JIT step. It needs no GPU, only the library.
  */
+@SuppressWarnings("restricted") // binding native libraries through FFM is what this class is for
 final class Nvrtc {
 
     /** The sonames to try under a driver of {@code driverVersion} (see {@link NativeLibrary#sonamesFor}). */
@@ -54,7 +57,7 @@ final class Nvrtc {
     }
 
     /** The builtins library NVRTC {@code version} ("13.0") loads, in {@code folder}. */
-    static java.nio.file.Path builtins(java.nio.file.Path folder, String version) {
+    static Path builtins(Path folder, String version) {
         return folder.resolve("libnvrtc-builtins.so." + version);
     }
 
@@ -109,7 +112,7 @@ final class Nvrtc {
                 check((int) getCubinSize.invokeExact(program, size), "nvrtcGetCUBINSize", name);
                 MemorySegment cubin = a.allocate(size.get(JAVA_LONG, 0));
                 check((int) getCubin.invokeExact(program, cubin), "nvrtcGetCUBIN", name);
-                return cubin.toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
+                return cubin.toArray(ValueLayout.JAVA_BYTE);
             } finally {
                 int ignored = (int) destroyProgram.invokeExact(prog);
             }

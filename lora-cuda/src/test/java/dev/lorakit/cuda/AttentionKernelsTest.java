@@ -26,12 +26,12 @@ class AttentionKernelsTest {
         int rows = blocks * n;
         float[] scores = ParityChecks.randoms(11, rows * keys, 2);
         float[] lse = ParityChecks.randoms(12, rows, 1);
-        try (CudaBackend be = new CudaBackend()) {
-            Tensor s = be.upload(scores, DType.F32, Shape.of(rows, keys));
-            Tensor l = be.upload(lse, DType.F32, Shape.of(rows));
-            be.kernels().launch("attn_probs_from_lse", be.stream(), Kernels.blocksFor((long) rows * keys),
+        try (CudaBackend backend = new CudaBackend()) {
+            Tensor s = backend.upload(scores, DType.F32, Shape.of(rows, keys));
+            Tensor l = backend.upload(lse, DType.F32, Shape.of(rows));
+            backend.kernels().launch("attn_probs_from_lse", backend.stream(), Kernels.blocksFor((long) rows * keys),
                     ((CudaTensor) s).pointer(), ((CudaTensor) l).pointer(), (long) rows, n, keys, position, window);
-            float[] got = be.download(s);
+            float[] got = backend.download(s);
             int visible = 0;
             for (int r = 0; r < rows; r++) {
                 int pos = position + r % n;

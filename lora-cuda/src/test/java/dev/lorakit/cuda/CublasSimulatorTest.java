@@ -1,5 +1,6 @@
 package dev.lorakit.cuda;
 
+import java.util.regex.Pattern;
 import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -107,7 +108,7 @@ class CublasSimulatorTest {
         Optional<Path> toolkit = CudaHeaderConstantsTest.header("library_types.h");
         if (toolkit.isPresent()) {  // present beside nvcc: every data type, not only the three bound
             String real = Files.readString(toolkit.get());
-            var m = java.util.regex.Pattern.compile("\\b(CUDA_[RC]_\\w+)\\s*=\\s*(\\d+)").matcher(sim);
+            var m = Pattern.compile("\\b(CUDA_[RC]_\\w+)\\s*=\\s*(\\d+)").matcher(sim);
             int n = 0;
             while (m.find()) {
                 assertEquals(Optional.of(Long.parseLong(m.group(2))), CudaHeaderConstantsTest.valueIn(real, m.group(1)),

@@ -1,5 +1,6 @@
 package dev.lorakit.cuda;
 
+import java.util.ArrayList;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertSame;
@@ -28,6 +29,7 @@ class CudaBackendLifecycleTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"cuBLAS", "NVRTC"})
+    @SuppressWarnings("try") // closing inside the try is the point: close twice must be harmless
     void aLibraryThatCannotLoadFailsTheConstructorAndLeavesNoContextBehind(String missing) {
         Gpu.assumeAvailable("the failed-construction test");
         CudaException refusal = new CudaException("Could not load " + missing + " (test).");
@@ -66,29 +68,29 @@ class CudaBackendLifecycleTest {
     @Test
     void synchronizeFromAnotherThreadMakesTheContextCurrentThere() throws Exception {
         Gpu.assumeAvailable("the cross-thread synchronize test");
-        try (CudaBackend be = new CudaBackend()) {
-            Tensor t = be.upload(new float[] {1, 2, 3}, DType.F32, Shape.of(3));
+        try (CudaBackend backend = new CudaBackend()) {
+            Tensor t = backend.upload(new float[] {1, 2, 3}, DType.F32, Shape.of(3));
             MemorySegment current = CompletableFuture.supplyAsync(() -> {
-                be.synchronize();
-                return be.driver().current().orElse(null);
+                backend.synchronize();
+                return backend.driver().current().orElse(null);
             }).get();
             if (current != null) {
-                assertEquals(be.context(), current, "the context synchronize() left current on its thread");
+                assertEquals(backend.context(), current, "the context synchronize() left current on its thread");
             } else {
                 System.err.println("The driver cannot report the current context; only the call is checked.");
             }
-            assertEquals(2f, be.download(t)[1]);
+            assertEquals(2f, backend.download(t)[1]);
         }
     }
 
     @Test
     void theLibrariesAreOnesTheDriverCanRun() {
         Gpu.assumeAvailable("the library-choice test");
-        try (CudaBackend be = new CudaBackend()) {
-            assertTrue(CuBlas.sonames(be.driverVersion()).contains(be.cublasLibrary()),
-                    be.cublasLibrary() + " under driver " + be.driverVersion());
-            assertEquals(CuBlas.sonames(be.driverVersion()).getFirst().replace("libcublas.so.", ""),
-                    be.cublasLibrary().replace("libcublas.so.", ""), "the newest major the driver runs is preferred");
+        try (CudaBackend backend = new CudaBackend()) {
+            assertTrue(CuBlas.sonames(backend.driverVersion()).contains(backend.cublasLibrary()),
+                    backend.cublasLibrary() + " under driver " + backend.driverVersion());
+            assertEquals(CuBlas.sonames(backend.driverVersion()).getFirst().replace("libcublas.so.", ""),
+                    backend.cublasLibrary().replace("libcublas.so.", ""), "the newest major the driver runs is preferred");
         }
     }
 
@@ -96,10 +98,10 @@ class CudaBackendLifecycleTest {
     @Test
     void nvrtcBuiltinsBesideNvrtcAreLoadedFromThatFolder() throws IOException {
         Gpu.assumeAvailable("the NVRTC builtins test");
-        try (CudaBackend be = new CudaBackend()) {
-            Optional<Path> folder = NativeLibrary.open(Nvrtc.sonames(be.driverVersion()), System.getenv(),
-                    new java.util.ArrayList<>()).flatMap(NativeLibrary::folder);
-            Path builtins = folder.map(f -> Nvrtc.builtins(f, be.nvrtcVersion())).orElse(null);
+        try (CudaBackend backend = new CudaBackend()) {
+            Optional<Path> folder = NativeLibrary.open(Nvrtc.sonames(backend.driverVersion()), System.getenv(),
+                    new ArrayList<>()).flatMap(NativeLibrary::folder);
+            Path builtins = folder.map(f -> Nvrtc.builtins(f, backend.nvrtcVersion())).orElse(null);
             if (builtins == null || !Files.isRegularFile(builtins)) {
                 String reason = "Skipping the NVRTC builtins test: NVRTC was found by the loader, or has no builtins "
                         + "library beside it (" + builtins + ").";

@@ -22,8 +22,8 @@ class CudaBackendProviderTest {
         CudaBackendProvider.Availability a = p.availability();
         if (a.available()) {
             // On a GPU machine the other half of the contract holds instead: create() gives a working backend.
-            try (var be = p.create()) {
-                assertTrue(be.name().startsWith("cuda ("), be.name());
+            try (var backend = p.create()) {
+                assertTrue(backend.name().startsWith("cuda ("), backend.name());
             }
             return;
         }

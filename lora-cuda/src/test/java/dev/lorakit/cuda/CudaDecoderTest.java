@@ -40,29 +40,29 @@ class CudaDecoderTest {
         }
     }
 
-    /** Logits, loss and every LoRA gradient of one forward/backward on {@code be}. */
+    /** Logits, loss and every LoRA gradient of one forward/backward on {@code backend}. */
     record Run(float[] logits, double loss, float[][] grads) {
     }
 
-    static Run run(Backend be, Path dir, DecoderConfig config, int[] ids, int[] labels, int batch)
+    static Run run(Backend backend, Path dir, DecoderConfig config, int[] ids, int[] labels, int batch)
             throws IOException {
         DecoderWeights w;
         try (ModelFolder folder = ModelFolder.open(dir.resolve("base"))) {
-            w = folder.decoderWeights(be);
+            w = folder.decoderWeights(backend);
         }
-        LoraWeights lw = LoraWeights.read(dir.resolve("adapter_init"), config, be);
-        try (Decoder d = new Decoder(config, w, be); lw) {
+        LoraWeights lw = LoraWeights.read(dir.resolve("adapter_init"), config, backend);
+        try (Decoder d = new Decoder(config, w, backend); lw) {
             // The pass buffers belong to the decoder, which frees them on close.
             Activations a = d.forward(ids, batch);
-            float[] logits = be.download(a.logits());
+            float[] logits = backend.download(a.logits());
             d.setLora(lw);
             lw.zeroGrad();
             double loss = CausalLmLoss.forwardBackward(d, ids, labels, batch);
             float[][] grads = new float[lw.pairs().size() * 2][];
             int i = 0;
             for (LoraWeights.Pair p : lw.pairs()) {
-                grads[i++] = be.download(p.gradA());
-                grads[i++] = be.download(p.gradB());
+                grads[i++] = backend.download(p.gradA());
+                grads[i++] = backend.download(p.gradB());
             }
             return new Run(logits, loss, grads);
         } finally {

@@ -22,25 +22,25 @@ class CudaMemoryTest {
         // The probe holds the primary context, so the measurements exclude the context's own footprint.
         try (CudaBackend probe = new CudaBackend()) {
             long before = probe.memoryInfo()[0];
-            CudaBackend be = new CudaBackend();
-            be.loadAllKernels();
+            CudaBackend backend = new CudaBackend();
+            backend.loadAllKernels();
             Tensor[] ts = new Tensor[8];
             for (int i = 0; i < ts.length; i++) {
-                ts[i] = be.zeros(DType.F32, Shape.of(64 << 20 >> 2));
+                ts[i] = backend.zeros(DType.F32, Shape.of(64 << 20 >> 2));
             }
-            Tensor a = be.zeros(DType.BF16, Shape.of(512, 512));
-            be.matmul(a, false, a, true, be.zeros(DType.F32, Shape.of(512, 512)), 1, 0);
+            Tensor a = backend.zeros(DType.BF16, Shape.of(512, 512));
+            backend.matmul(a, false, a, true, backend.zeros(DType.F32, Shape.of(512, 512)), 1, 0);
             long during = probe.memoryInfo()[0];
             assertTrue(before - during >= 8L * (64 << 20), "512 MiB of tensors must show in cuMemGetInfo: before "
                     + before + ", during " + during);
             ts[0].close();
-            assertEquals(64L << 20, be.allocator().bytesCached(), "a closed tensor's block is cached for reuse");
-            be.close();
+            assertEquals(64L << 20, backend.allocator().bytesCached(), "a closed tensor's block is cached for reuse");
+            backend.close();
             long after = probe.memoryInfo()[0];
             System.out.printf("free before %d, during %d, after close %d bytes%n", before, during, after);
             assertTrue(Math.abs(before - after) <= SLACK, "free memory after close " + after + " differs from before "
                     + before + " by more than " + SLACK);
-            assertThrows(IllegalStateException.class, () -> be.zeros(DType.F32, Shape.of(1)));
+            assertThrows(IllegalStateException.class, () -> backend.zeros(DType.F32, Shape.of(1)));
             ts[1].close(); // closing a tensor of a closed backend is harmless
         }
     }
@@ -48,13 +48,13 @@ class CudaMemoryTest {
     @Test
     void anImpossibleAllocationFailsWithRequestedAndFreeBytes() {
         Gpu.assumeAvailable("the CUDA out-of-memory test");
-        try (CudaBackend be = new CudaBackend()) {
+        try (CudaBackend backend = new CudaBackend()) {
             // More than the whole card, whatever its size (an 80 or 141 GB card grants any request under that).
-            long total = be.totalMemory();
+            long total = backend.totalMemory();
             int cols = 1 << 16;
             Shape tooBig = Shape.of(Math.toIntExact(total / (4L * cols) + 1), cols);
             assertTrue(4 * tooBig.size() > total, tooBig + " of F32 must exceed " + total + " bytes");
-            LorakitInputException e = assertThrows(LorakitInputException.class, () -> be.zeros(DType.F32, tooBig));
+            LorakitInputException e = assertThrows(LorakitInputException.class, () -> backend.zeros(DType.F32, tooBig));
             String m = e.getMessage();
             System.err.println(m);
             assertTrue(m.startsWith("Out of GPU memory in zeros: it asked for ") && m.contains(" are free "), m);

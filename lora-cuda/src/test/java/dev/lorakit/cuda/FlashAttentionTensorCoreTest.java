@@ -38,23 +38,23 @@ class FlashAttentionTensorCoreTest {
         float[] k = ParityChecks.roundedToBf16(ParityChecks.randoms(42, batch * capacity * kvHeads * d, 2));
         float[] v = ParityChecks.roundedToBf16(ParityChecks.randoms(43, batch * capacity * kvHeads * d, 1));
         float scale = FlashAttention.scale(d);
-        try (CudaBackend be = new CudaBackend()) {
-            Tensor tq = be.upload(q, DType.BF16, Shape.of(batch * n, heads * d));
-            Tensor tk = be.upload(k, DType.BF16, Shape.of(batch * capacity, kvHeads * d));
-            Tensor tv = be.upload(v, DType.BF16, Shape.of(batch * capacity, kvHeads * d));
+        try (CudaBackend backend = new CudaBackend()) {
+            Tensor tq = backend.upload(q, DType.BF16, Shape.of(batch * n, heads * d));
+            Tensor tk = backend.upload(k, DType.BF16, Shape.of(batch * capacity, kvHeads * d));
+            Tensor tv = backend.upload(v, DType.BF16, Shape.of(batch * capacity, kvHeads * d));
             float[][] outs = new float[2][];
             float[][] lses = new float[2][];
             String[] kernels = {"flash_attn_fwd_bf16_d" + FlashAttention.cap(d), "flash_attn_tc_fwd_bf16_d" + d};
             for (int run = 0; run < 2; run++) {
-                Tensor out = be.upload(new float[batch * n * heads * d], DType.BF16, Shape.of(batch * n, heads * d));
-                Tensor lse = be.upload(new float[batch * heads * n], DType.F32, Shape.of(batch * heads * n));
+                Tensor out = backend.upload(new float[batch * n * heads * d], DType.BF16, Shape.of(batch * n, heads * d));
+                Tensor lse = backend.upload(new float[batch * heads * n], DType.F32, Shape.of(batch * heads * n));
                 int rows = run == 0 ? FlashAttention.ROWS : FlashAttention.TC_ROWS;
                 int threads = run == 0 ? FlashAttention.THREADS : FlashAttention.TC_THREADS;
-                be.kernels().launchGrid(kernels[run], be.stream(), (n + rows - 1) / rows, heads, batch, threads,
+                backend.kernels().launchGrid(kernels[run], backend.stream(), (n + rows - 1) / rows, heads, batch, threads,
                         ptr(tq), ptr(tk), ptr(tv), ptr(out), ptr(lse), n, capacity, heads, kvHeads, d, position,
                         kvLength, window, scale);
-                outs[run] = be.download(out);
-                lses[run] = be.download(lse);
+                outs[run] = backend.download(out);
+                lses[run] = backend.download(lse);
             }
             double worstOut = 0;
             double worstLse = 0;
@@ -93,37 +93,37 @@ class FlashAttentionTensorCoreTest {
         int kvSize = batch * n * kvHeads * d;
         float scale = FlashAttention.scale(d);
         int cap = FlashAttention.cap(d);
-        try (CudaBackend be = new CudaBackend()) {
-            Tensor q = be.upload(ParityChecks.randoms(51, qSize, 2), DType.BF16, Shape.of(batch * n, heads * d));
-            Tensor k = be.upload(ParityChecks.randoms(52, kvSize, 2), DType.BF16, Shape.of(batch * n, kvHeads * d));
-            Tensor v = be.upload(ParityChecks.randoms(53, kvSize, 1), DType.BF16, Shape.of(batch * n, kvHeads * d));
-            Tensor dOut = be.upload(ParityChecks.randoms(54, qSize, 1), DType.F32, Shape.of(batch * n, heads * d));
-            Tensor out = be.upload(new float[qSize], DType.BF16, Shape.of(batch * n, heads * d));
-            Tensor lse = be.upload(new float[batch * heads * n], DType.F32, Shape.of(batch * heads * n));
-            Tensor dsum = be.upload(new float[batch * heads * n], DType.F32, Shape.of(batch * heads * n));
-            be.kernels().launchGrid("flash_attn_fwd_bf16_d" + cap, be.stream(), FlashAttention.blocks(n), heads,
+        try (CudaBackend backend = new CudaBackend()) {
+            Tensor q = backend.upload(ParityChecks.randoms(51, qSize, 2), DType.BF16, Shape.of(batch * n, heads * d));
+            Tensor k = backend.upload(ParityChecks.randoms(52, kvSize, 2), DType.BF16, Shape.of(batch * n, kvHeads * d));
+            Tensor v = backend.upload(ParityChecks.randoms(53, kvSize, 1), DType.BF16, Shape.of(batch * n, kvHeads * d));
+            Tensor dOut = backend.upload(ParityChecks.randoms(54, qSize, 1), DType.F32, Shape.of(batch * n, heads * d));
+            Tensor out = backend.upload(new float[qSize], DType.BF16, Shape.of(batch * n, heads * d));
+            Tensor lse = backend.upload(new float[batch * heads * n], DType.F32, Shape.of(batch * heads * n));
+            Tensor dsum = backend.upload(new float[batch * heads * n], DType.F32, Shape.of(batch * heads * n));
+            backend.kernels().launchGrid("flash_attn_fwd_bf16_d" + cap, backend.stream(), FlashAttention.blocks(n), heads,
                     batch, FlashAttention.THREADS, ptr(q), ptr(k), ptr(v), ptr(out), ptr(lse), n, n, heads, kvHeads, d,
                     0, n, window, scale);
-            be.kernels().launch("flash_attn_row_dot_bf16", be.stream(), Kernels.blocksFor((long) batch * heads * n),
+            backend.kernels().launch("flash_attn_row_dot_bf16", backend.stream(), Kernels.blocksFor((long) batch * heads * n),
                     ptr(dOut), ptr(out), ptr(dsum), batch, n, heads, d);
             float[] dq0 = ParityChecks.randoms(55, qSize, 1);
             float[] dkv0 = ParityChecks.randoms(56, kvSize, 1);
             float[][][] grads = new float[2][][];
             for (int run = 0; run < 2; run++) {
-                Tensor dq = be.upload(dq0, DType.F32, Shape.of(batch * n, heads * d));
-                Tensor dk = be.upload(dkv0, DType.F32, Shape.of(batch * n, kvHeads * d));
-                Tensor dv = be.upload(dkv0, DType.F32, Shape.of(batch * n, kvHeads * d));
+                Tensor dq = backend.upload(dq0, DType.F32, Shape.of(batch * n, heads * d));
+                Tensor dk = backend.upload(dkv0, DType.F32, Shape.of(batch * n, kvHeads * d));
+                Tensor dv = backend.upload(dkv0, DType.F32, Shape.of(batch * n, kvHeads * d));
                 String prefix = run == 0 ? "flash_attn_bwd_" : "flash_attn_tc_bwd_";
                 String suffix = "_bf16_d" + (run == 0 ? cap : d);
                 int rows = run == 0 ? FlashAttention.ROWS : FlashAttention.TC_ROWS;
                 int threads = run == 0 ? FlashAttention.THREADS : FlashAttention.TC_THREADS;
                 long grid = (n + rows - 1) / rows;
-                be.kernels().launchGrid(prefix + "dkdv" + suffix, be.stream(), grid, kvHeads, batch, threads,
+                backend.kernels().launchGrid(prefix + "dkdv" + suffix, backend.stream(), grid, kvHeads, batch, threads,
                         ptr(dOut), ptr(q), ptr(k), ptr(v), ptr(lse), ptr(dsum), ptr(dk), ptr(dv), n, heads, kvHeads, d,
                         window, scale);
-                be.kernels().launchGrid(prefix + "dq" + suffix, be.stream(), grid, heads, batch, threads, ptr(dOut),
+                backend.kernels().launchGrid(prefix + "dq" + suffix, backend.stream(), grid, heads, batch, threads, ptr(dOut),
                         ptr(q), ptr(k), ptr(v), ptr(lse), ptr(dsum), ptr(dq), n, heads, kvHeads, d, window, scale);
-                grads[run] = new float[][] {be.download(dq), be.download(dk), be.download(dv)};
+                grads[run] = new float[][] {backend.download(dq), backend.download(dk), backend.download(dv)};
             }
             String[] names = {"dq", "dk", "dv"};
             float[][] initial = {dq0, dkv0, dkv0};
@@ -156,20 +156,20 @@ class FlashAttentionTensorCoreTest {
     void theBackendDispatchesBf16HeadWidths64And128ToTensorCores() {
         Gpu.assumeSimulator("the tensor-core dispatch test");
         int n = 5;
-        try (CudaBackend be = new CudaBackend()) {
+        try (CudaBackend backend = new CudaBackend()) {
             for (int d : new int[] {64, 128, 32}) {
-                Tensor q = be.upload(ParityChecks.randoms(5, n * 2 * d, 1), DType.BF16, Shape.of(n, 2 * d));
-                Tensor kv = be.upload(ParityChecks.randoms(6, n * d, 1), DType.BF16, Shape.of(n, d));
-                Tensor out = be.upload(new float[n * 2 * d], DType.BF16, Shape.of(n, 2 * d));
-                Tensor lse = be.upload(new float[2 * n], DType.F32, Shape.of(2 * n));
-                Tensor dOut = be.upload(ParityChecks.randoms(7, n * 2 * d, 1), DType.F32, Shape.of(n, 2 * d));
-                Tensor dq = be.upload(new float[n * 2 * d], DType.F32, Shape.of(n, 2 * d));
-                Tensor dk = be.upload(new float[n * d], DType.F32, Shape.of(n, d));
-                Tensor dv = be.upload(new float[n * d], DType.F32, Shape.of(n, d));
+                Tensor q = backend.upload(ParityChecks.randoms(5, n * 2 * d, 1), DType.BF16, Shape.of(n, 2 * d));
+                Tensor kv = backend.upload(ParityChecks.randoms(6, n * d, 1), DType.BF16, Shape.of(n, d));
+                Tensor out = backend.upload(new float[n * 2 * d], DType.BF16, Shape.of(n, 2 * d));
+                Tensor lse = backend.upload(new float[2 * n], DType.F32, Shape.of(2 * n));
+                Tensor dOut = backend.upload(ParityChecks.randoms(7, n * 2 * d, 1), DType.F32, Shape.of(n, 2 * d));
+                Tensor dq = backend.upload(new float[n * 2 * d], DType.F32, Shape.of(n, 2 * d));
+                Tensor dk = backend.upload(new float[n * d], DType.F32, Shape.of(n, d));
+                Tensor dv = backend.upload(new float[n * d], DType.F32, Shape.of(n, d));
                 Gpu.Counts.reset();
-                be.attention(q, kv, kv, out, lse, 1, 2, 1, 0, n, 0);
-                be.attentionBackward(dOut, q, kv, kv, out, lse, dq, dk, dv, 1, 2, 1, 0);
-                be.synchronize();
+                backend.attention(q, kv, kv, out, lse, 1, 2, 1, 0, n, 0);
+                backend.attentionBackward(dOut, q, kv, kv, out, lse, dq, dk, dv, 1, 2, 1, 0);
+                backend.synchronize();
                 boolean tc = d == 64 || d == 128;
                 for (String kernel : new String[] {"fwd", "bwd_dkdv", "bwd_dq"}) {
                     assertEquals(tc ? 1 : 0, Gpu.Counts.launches("flash_attn_tc_" + kernel + "_bf16_d" + d),
@@ -177,7 +177,7 @@ class FlashAttentionTensorCoreTest {
                     assertEquals(tc ? 0 : 1, Gpu.Counts.launches("flash_attn_" + kernel + "_bf16_d64"),
                             kernel + ", head width " + d);
                 }
-                assertTrue(Float.isFinite(be.download(dq)[0]), "dq, head width " + d);
+                assertTrue(Float.isFinite(backend.download(dq)[0]), "dq, head width " + d);
             }
         }
     }

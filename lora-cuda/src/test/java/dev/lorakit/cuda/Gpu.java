@@ -18,6 +18,7 @@ import org.junit.jupiter.api.Assumptions;
  * tells whether the "GPU" is the CUDA simulator of {@code src/test/cudasim} (built by the test build on machines
  * without an NVIDIA driver and named by {@code LORAKIT_CUDA_LIB}).
  */
+@SuppressWarnings("restricted") // binding native libraries through FFM is what this class is for
 final class Gpu {
 
     private Gpu() {

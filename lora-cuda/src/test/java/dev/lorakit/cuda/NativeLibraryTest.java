@@ -16,6 +16,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Which CUDA libraries are opened and how NVRTC's builtins are made findable; no GPU needed. */
+@SuppressWarnings("restricted") // binding native libraries through FFM is what this class is for
 class NativeLibraryTest {
 
     @Test

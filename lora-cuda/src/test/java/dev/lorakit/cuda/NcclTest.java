@@ -219,7 +219,7 @@ class NcclTest {
         // Rank 1 takes 64 MiB between two barriers; rank 0 measures its own device's free memory across them.
         List<long[]> free = ranks(2, (rank, gpu, comm, nccl) -> {
             long before = gpu.memoryInfo()[0];
-            try (Tensor big = rank == 1 ? gpu.zeros(DType.F32, Shape.of((int) (bytes / 4))) : null) {
+            try (Tensor _ = rank == 1 ? gpu.zeros(DType.F32, Shape.of((int) (bytes / 4))) : null) {
                 NcclDataParallel dp = NcclDataParallel.over(gpu, nccl, comm);
                 dp.sumScalars(new double[] {0});
                 long during = gpu.memoryInfo()[0];

@@ -1,5 +1,6 @@
 package dev.lorakit.cuda;
 
+import java.util.Arrays;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -42,15 +43,15 @@ class RowScatterTest {
             for (int[] ids : new int[][] {chunk, repeated}) {
                 float[] grad = ParityChecks.randoms(32, ids.length * hidden, 1);
                 if (ids == chunk) {
-                    java.util.Arrays.fill(grad, 100 * hidden, grad.length, 0f);  // padding rows carry no gradient
+                    Arrays.fill(grad, 100 * hidden, grad.length, 0f);  // padding rows carry no gradient
                 }
                 float[] table = ParityChecks.randoms(33, tableRows * hidden, 1);
                 float[][] results = new float[2][];
                 int i = 0;
-                for (var be : new dev.lorakit.core.backend.Backend[] {cpu, gpu}) {
-                    Tensor d = be.upload(table, DType.F32, Shape.of(tableRows, hidden));
-                    be.embeddingBackward(be.upload(grad, DType.F32, Shape.of(ids.length, hidden)), ids, d);
-                    results[i++] = be.download(d);
+                for (var backend : new dev.lorakit.core.backend.Backend[] {cpu, gpu}) {
+                    Tensor d = backend.upload(table, DType.F32, Shape.of(tableRows, hidden));
+                    backend.embeddingBackward(backend.upload(grad, DType.F32, Shape.of(ids.length, hidden)), ids, d);
+                    results[i++] = backend.download(d);
                 }
                 for (int k = 0; k < table.length; k++) {
                     assertEquals(Float.floatToRawIntBits(results[0][k]), Float.floatToRawIntBits(results[1][k]),

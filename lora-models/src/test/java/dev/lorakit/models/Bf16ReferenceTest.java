@@ -43,8 +43,8 @@ class Bf16ReferenceTest {
   @ParameterizedTest
   @ValueSource(strings = {"tiny-llama", "tiny-llama-gqa", "tiny-mistral-window", "tiny-llama-tied"})
   void bf16DecoderIsWithinBf16TolerancesOfTheReference(String name) throws IOException {
-    try (CpuBackend cpu = new CpuBackend(2); Bf16EmulatedBackend be = new Bf16EmulatedBackend(cpu)) {
-      check(name, be, "bf16");
+    try (CpuBackend cpu = new CpuBackend(2); Bf16EmulatedBackend backend = new Bf16EmulatedBackend(cpu)) {
+      check(name, backend, "bf16");
     }
   }
 
@@ -57,7 +57,7 @@ class Bf16ReferenceTest {
     }
   }
 
-  private static void check(String name, Backend be, String label) throws IOException {
+  private static void check(String name, Backend backend, String label) throws IOException {
     Path dir = Fixtures.resource("hf/" + name);
     String tag = name + " " + label;
     JsonNode run = new ObjectMapper().readTree(dir.resolve("reference.json").toFile());
@@ -65,18 +65,18 @@ class Bf16ReferenceTest {
     try (ModelFolder folder = ModelFolder.open(dir.resolve("base"));
         TensorSource ref = SafeTensorsFile.open(dir.resolve("reference.safetensors"))) {
       DecoderConfig c = folder.decoderConfig();
-      DecoderWeights weights = folder.decoderWeights(be, Precision.BF16);
+      DecoderWeights weights = folder.decoderWeights(backend, Precision.BF16);
       assertTrue(weights.embed().dtype() == DType.BF16 && weights.layers().get(0).q().dtype() == DType.BF16
           && weights.norm().dtype() == DType.F32, "bf16 matrices, fp32 norms");
       int batch = run.get("batch").asInt();
       int[] ids = ref.ints("input_ids");
       int[] labels = ref.ints("labels");
-      try (Decoder d = new Decoder(c, weights, be, Precision.BF16);
-          LoraWeights lora = LoraWeights.read(dir.resolve("adapter_init"), c, be);
-          AdamW opt = new AdamW(be, lora.parameters(), new AdamW.Settings(adamw.get("beta1").asDouble(),
+      try (Decoder d = new Decoder(c, weights, backend, Precision.BF16);
+          LoraWeights lora = LoraWeights.read(dir.resolve("adapter_init"), c, backend);
+          AdamW opt = new AdamW(backend, lora.parameters(), new AdamW.Settings(adamw.get("beta1").asDouble(),
               adamw.get("beta2").asDouble(), adamw.get("eps").asDouble(), adamw.get("weight_decay").asDouble()))) {
         within(tag, "base_logits rel L2",
-            Errors.relativeL2(be.download(d.forward(ids, batch).logits()), ref.floats("base_logits")), 2e-2);
+            Errors.relativeL2(backend.download(d.forward(ids, batch).logits()), ref.floats("base_logits")), 2e-2);
         double baseLoss = ref.floats("base_loss")[0];
         within(tag, "base_loss rel", Math.abs(CausalLmLoss.loss(d, ids, labels, batch) - baseLoss) / baseLoss, 2e-2);
         d.setLora(lora);
@@ -90,7 +90,7 @@ class Bf16ReferenceTest {
           if (step == 0) {
             double worst = 0;
             for (Parameter p : lora.parameters()) {
-              worst = Math.max(worst, Errors.relativeL2(be.download(p.grad()), ref.floats("grad." + p.name())));
+              worst = Math.max(worst, Errors.relativeL2(backend.download(p.grad()), ref.floats("grad." + p.name())));
             }
             within(tag, "grad.* worst rel L2", worst, 1e-1);
           }
@@ -98,7 +98,7 @@ class Bf16ReferenceTest {
         }
         double worst = 0;
         for (Parameter p : lora.parameters()) {
-          worst = Math.max(worst, Errors.relativeL2(be.download(p.value()), ref.floats("after" + steps + "." + p.name())));
+          worst = Math.max(worst, Errors.relativeL2(backend.download(p.value()), ref.floats("after" + steps + "." + p.name())));
         }
         within(tag, "after" + steps + ".* worst rel L2", worst, 1e-1);
       } finally {

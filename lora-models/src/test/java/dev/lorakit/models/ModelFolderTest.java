@@ -1,5 +1,7 @@
 package dev.lorakit.models;
 
+import java.lang.foreign.MemorySegment;
+import java.nio.charset.StandardCharsets;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -35,7 +37,7 @@ class ModelFolderTest {
     Path dir = Fixtures.resource("hf/" + model + "/base");
     Path file = dir.resolve("model.safetensors");
     JsonNode header = new ObjectMapper().readTree(Fixtures.safetensorsHeader(file));
-    long dataStart = 8 + Fixtures.safetensorsHeader(file).getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+    long dataStart = 8 + Fixtures.safetensorsHeader(file).getBytes(StandardCharsets.UTF_8).length;
     try (ModelFolder folder = ModelFolder.open(dir)) {
       ModelConfig c = folder.config();
       ModelWeights w = folder.weights();
@@ -175,7 +177,7 @@ class ModelFolderTest {
       if (!name.equals("model.norm.weight")) w.addFloats(name, t.shape(), t.values(), t.dtype());
     });
     w.add("model.norm.weight", SafeTensorsDtype.I32, new long[] {8},
-        java.lang.foreign.MemorySegment.ofArray(new byte[8 * 4])); // byte[]: the writer cannot take int[]-backed segments
+        MemorySegment.ofArray(new byte[8 * 4])); // byte[]: the writer cannot take int[]-backed segments
     w.write(dir.resolve("model.safetensors"));
     String m = refused(dir);
     assertTrue(m.endsWith(": tensor \"model.norm.weight\" is I32, but model weights must be F32, F16, BF16 or F64."), m);

@@ -1,5 +1,6 @@
 package dev.lorakit.cli;
 
+import java.io.Console;
 import java.io.PrintWriter;
 import java.util.Locale;
 
@@ -29,7 +30,7 @@ final class ProgressBar {
 
   /** Whether stderr is an interactive terminal. */
   static boolean stderrIsTerminal() {
-    java.io.Console c = System.console();
+    Console c = System.console();
     return c != null && c.isTerminal();
   }
 

@@ -1,5 +1,6 @@
 package dev.lorakit.cli;
 
+import java.util.Locale;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -99,23 +100,23 @@ final class ScoreCommand implements Runnable {
   }
 
   private static void printTable(TaskScore s, PrintWriter out) {
-    out.printf(java.util.Locale.ROOT, "task %s, %d cases, %d unparsed%n", s.task(), s.n(), s.unparsed().size());
-    out.printf(java.util.Locale.ROOT, "accuracy   %.4f%n", s.accuracy());
-    out.printf(java.util.Locale.ROOT, "ROUGE-1    P %.4f  R %.4f  F %.4f%n", s.rouge1().precision(), s.rouge1().recall(), s.rouge1().fmeasure());
+    out.printf(Locale.ROOT, "task %s, %d cases, %d unparsed%n", s.task(), s.n(), s.unparsed().size());
+    out.printf(Locale.ROOT, "accuracy   %.4f%n", s.accuracy());
+    out.printf(Locale.ROOT, "ROUGE-1    P %.4f  R %.4f  F %.4f%n", s.rouge1().precision(), s.rouge1().recall(), s.rouge1().fmeasure());
     int width = Math.max(8, s.prf().labels().stream().mapToInt(String::length).max().orElse(0));
     String row = "%-" + width + "s  %9s  %9s  %9s  %7s%n";
-    out.printf(java.util.Locale.ROOT, row, "label", "precision", "recall", "f1", "support");
+    out.printf(Locale.ROOT, row, "label", "precision", "recall", "f1", "support");
     for (ClassScores c : s.prf().perClass()) {
-      out.printf(java.util.Locale.ROOT, row, c.label(), f(c.precision()), f(c.recall()), f(c.f1()), c.support());
+      out.printf(Locale.ROOT, row, c.label(), f(c.precision()), f(c.recall()), f(c.f1()), c.support());
     }
-    out.printf(java.util.Locale.ROOT, row, "micro", f(s.prf().micro().precision()), f(s.prf().micro().recall()), f(s.prf().micro().f1()), "");
-    out.printf(java.util.Locale.ROOT, row, "macro", f(s.prf().macro().precision()), f(s.prf().macro().recall()), f(s.prf().macro().f1()), "");
-    out.printf(java.util.Locale.ROOT, row, "weighted", f(s.prf().weighted().precision()), f(s.prf().weighted().recall()),
+    out.printf(Locale.ROOT, row, "micro", f(s.prf().micro().precision()), f(s.prf().micro().recall()), f(s.prf().micro().f1()), "");
+    out.printf(Locale.ROOT, row, "macro", f(s.prf().macro().precision()), f(s.prf().macro().recall()), f(s.prf().macro().f1()), "");
+    out.printf(Locale.ROOT, row, "weighted", f(s.prf().weighted().precision()), f(s.prf().weighted().recall()),
         f(s.prf().weighted().f1()), "");
     if (!s.unparsed().isEmpty()) out.println("unparsed: " + String.join(", ", s.unparsed()));
   }
 
   private static String f(double v) {
-    return String.format(java.util.Locale.ROOT, "%.4f", v);
+    return String.format(Locale.ROOT, "%.4f", v);
   }
 }

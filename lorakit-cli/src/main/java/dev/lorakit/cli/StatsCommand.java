@@ -1,5 +1,7 @@
 package dev.lorakit.cli;
 
+import java.io.UncheckedIOException;
+import java.util.Locale;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.lorakit.eval.stats.Alternative;
@@ -73,7 +75,7 @@ final class StatsCommand implements Runnable {
       try (Reader in = open()) {
         d = DifferencesCsv.read(in, input.equals("-") ? "standard input" : input);
       } catch (IOException e) {
-        throw new java.io.UncheckedIOException(e);
+        throw new UncheckedIOException(e);
       }
       WilcoxonResult r = test.test(d);
       PrintWriter out = spec.commandLine().getOut();
@@ -85,12 +87,12 @@ final class StatsCommand implements Runnable {
         o.put("n", r.n());
         out.println(o);
       } else {
-        out.printf(java.util.Locale.ROOT, "Wilcoxon signed-rank test (%s, zero method %s%s)%n", test.alternative(), test.zeroMethod(),
+        out.printf(Locale.ROOT, "Wilcoxon signed-rank test (%s, zero method %s%s)%n", test.alternative(), test.zeroMethod(),
             test.correction() ? ", continuity correction" : "");
-        out.printf(java.util.Locale.ROOT, "n          %d%n", r.n());
-        out.printf(java.util.Locale.ROOT, "statistic  %s%n", Double.toString(r.statistic()));
-        out.printf(java.util.Locale.ROOT, "p-value    %s%n", Double.toString(r.pvalue()));
-        out.printf(java.util.Locale.ROOT, "method     %s%n", r.method().spelling());
+        out.printf(Locale.ROOT, "n          %d%n", r.n());
+        out.printf(Locale.ROOT, "statistic  %s%n", Double.toString(r.statistic()));
+        out.printf(Locale.ROOT, "p-value    %s%n", Double.toString(r.pvalue()));
+        out.printf(Locale.ROOT, "method     %s%n", r.method().spelling());
       }
       out.flush();
     }

@@ -1,5 +1,7 @@
 package dev.lorakit.cli;
 
+import java.util.Arrays;
+import java.util.Locale;
 import dev.lorakit.core.train.Example;
 import dev.lorakit.eval.cases.Case;
 import dev.lorakit.eval.cases.Task;
@@ -31,7 +33,7 @@ record TaskExamples(List<Example> examples, int skipped, List<String> skippedCas
    */
   String leftOut(String what, int maxSeqLen) {
     if (skipped == 0) return null;
-    return String.format(java.util.Locale.ROOT, "Left out %d of %d %s longer than --max-seq-len %d%s.", skipped,
+    return String.format(Locale.ROOT, "Left out %d of %d %s longer than --max-seq-len %d%s.", skipped,
         skipped + examples.size(), what, maxSeqLen,
         skippedCases.isEmpty() ? "" : " (case" + (skippedCases.size() == 1 ? " " : "s ") + Cli.firstTen(skippedCases)
             + ")");
@@ -62,7 +64,7 @@ record TaskExamples(List<Example> examples, int skipped, List<String> skippedCas
   static Example example(PromptPair pair, Tokenizer tokenizer, int maxSeqLen) {
     int[] prompt = tokenizer.encode(pair.prompt());
     int[] answer = tokenizer.encodeNoBos(pair.completion());
-    int[] completion = java.util.Arrays.copyOf(answer, answer.length + 1);
+    int[] completion = Arrays.copyOf(answer, answer.length + 1);
     completion[answer.length] = tokenizer.specialTokens().eos();
     return prompt.length + completion.length > maxSeqLen ? null : Example.promptCompletion(prompt, completion);
   }

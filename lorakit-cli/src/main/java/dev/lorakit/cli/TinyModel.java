@@ -1,5 +1,6 @@
 package dev.lorakit.cli;
 
+import java.util.Arrays;
 import dev.lorakit.core.io.AtomicFile;
 import dev.lorakit.core.io.SafeTensorsDtype;
 import dev.lorakit.core.io.SafeTensorsWriter;
@@ -80,7 +81,7 @@ record TinyModel(int hidden, int intermediate, int layers, int heads) {
 
   private static void ones(SafeTensorsWriter w, SafeTensorsDtype dtype, String name, int n) {
     float[] v = new float[n];
-    java.util.Arrays.fill(v, 1f);
+    Arrays.fill(v, 1f);
     w.addFloats(name, new long[] {n}, v, dtype);
   }
 

@@ -1,5 +1,6 @@
 package dev.lorakit.cli;
 
+import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -47,7 +48,7 @@ final class Launcher {
     err = Files.createTempFile("lorakit-err", ".txt");
     pb.redirectOutput(out.toFile());
     pb.redirectError(err.toFile());
-    pb.redirectInput(ProcessBuilder.Redirect.from(input == null ? new java.io.File("/dev/null") : input.toFile()));
+    pb.redirectInput(ProcessBuilder.Redirect.from(input == null ? new File("/dev/null") : input.toFile()));
     process = pb.start();
   }
 

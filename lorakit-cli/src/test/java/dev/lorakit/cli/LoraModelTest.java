@@ -1,5 +1,6 @@
 package dev.lorakit.cli;
 
+import java.util.Arrays;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -66,7 +67,7 @@ class LoraModelTest {
       for (int i = 0; i < prompt; i++) assertEquals(Backend.IGNORE_INDEX, labels[i], "prompt token " + i);
       assertEquals(model.tokenizer().specialTokens().eos(), labels[labels.length - 1]);
       assertArrayEquals(model.tokenizer().encodeNoBos("photon"),
-          java.util.Arrays.copyOfRange(labels, prompt, labels.length - 1));
+          Arrays.copyOfRange(labels, prompt, labels.length - 1));
     }
   }
 
@@ -78,7 +79,7 @@ class LoraModelTest {
       tuned.loadAdapter(adapterDir);
       assertTrue(tuned.generate(PROMPT, LoraModel.Generation.greedy(4)).strip().startsWith("photon"));
       var adapter = tuned.adapter().orElseThrow();
-      try (var off = tuned.adapterDisabled()) {
+      try (var _ = tuned.adapterDisabled()) {
         assertNull(tuned.decoder().lora());
         assertEquals(baseAnswer, tuned.generate(PROMPT, LoraModel.Generation.greedy(4)));
         assertArrayEquals(logits(base), logits(tuned));

@@ -1,5 +1,8 @@
 package dev.lorakit.cli;
 
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.TreeMap;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -45,7 +48,7 @@ class ModelCommandsTest {
   }
 
   static String[] train(Path out, int steps, String... more) {
-    List<String> args = new java.util.ArrayList<>(List.of("train", "--model", model.toString(), "--data",
+    List<String> args = new ArrayList<>(List.of("train", "--model", model.toString(), "--data",
         data.toString(), "--task", "modality", "--out", out.toString(), "--max-steps", Integer.toString(steps), "--batch-size", "2",
         "--grad-accum", "2", "--lr", "1e-2", "--lora-r", "4", "--device", "cpu", "--checkpoint-every", "0"));
     args.addAll(List.of(more));
@@ -53,7 +56,7 @@ class ModelCommandsTest {
   }
 
   static Map<String, float[]> tensors(Path adapter) throws IOException {
-    Map<String, float[]> out = new java.util.TreeMap<>();
+    Map<String, float[]> out = new TreeMap<>();
     PeftAdapter a = PeftAdapter.read(adapter);
     a.tensors().forEach((k, v) -> out.put(k, v.values()));
     return out;
@@ -83,14 +86,14 @@ class ModelCommandsTest {
   @Test
   void trainNamesTheCasesItLeavesOutForLength() throws IOException {
     Path longCases = dir.resolve("with-long.jsonl");
-    List<String> lines = new java.util.ArrayList<>(Files.readAllLines(data));
+    List<String> lines = new ArrayList<>(Files.readAllLines(data));
     for (String id : List.of("long-a", "long-b")) {
       lines.add(2, "{\"id\": \"" + id + "\", \"diagnosis\": \"" + "carcinoma ".repeat(300)
           + "\", \"modality\": \"photon\"}");
     }
     Files.write(longCases, lines);
     String[] args = train(dir.resolve("long-out"), 1);
-    args[java.util.Arrays.asList(args).indexOf(data.toString())] = longCases.toString();
+    args[Arrays.asList(args).indexOf(data.toString())] = longCases.toString();
     CliRun r = CliRun.of(args);
     assertEquals(0, r.exitCode(), r.err());
     assertTrue(r.err().contains("Left out 2 of 14 examples longer than --max-seq-len 512 (cases long-b, long-a)."),
@@ -148,16 +151,16 @@ class ModelCommandsTest {
         assertArrayEquals(Files.readAllBytes(base.resolve(copied)), Files.readAllBytes(merged.resolve(copied)));
       }
       int[] ids = {1, 851, 264, 1369, 28723, 13, 5785, 2045, 28747};
-      try (CpuBackend be = new CpuBackend();
-          LoadedModel withAdapter = LoadedModel.open(base, be);
-          LoraWeights lora = LoraWeights.read(adapter, withAdapter.decoderConfig(), be);
-          LoadedModel folded = LoadedModel.open(merged, be)) {
+      try (CpuBackend backend = new CpuBackend();
+          LoadedModel withAdapter = LoadedModel.open(base, backend);
+          LoraWeights lora = LoraWeights.read(adapter, withAdapter.decoderConfig(), backend);
+          LoadedModel folded = LoadedModel.open(merged, backend)) {
         withAdapter.decoder().setLora(lora);
-        float[] expected = be.download(withAdapter.decoder().forward(ids, 1).logits());
-        float[] actual = be.download(folded.decoder().forward(ids, 1).logits());
+        float[] expected = backend.download(withAdapter.decoder().forward(ids, 1).logits());
+        float[] actual = backend.download(folded.decoder().forward(ids, 1).logits());
         float[] plain;
         withAdapter.decoder().setLora(null);
-        plain = be.download(withAdapter.decoder().forward(ids, 1).logits());
+        plain = backend.download(withAdapter.decoder().forward(ids, 1).logits());
         assertTrue(relativeError(expected, actual) < 1e-5, "merged vs adapter: " + relativeError(expected, actual));
         assertTrue(relativeError(expected, plain) > 1e-4, "the adapter changes the logits");
       }

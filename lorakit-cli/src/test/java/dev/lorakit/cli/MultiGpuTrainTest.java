@@ -1,5 +1,6 @@
 package dev.lorakit.cli;
 
+import java.util.HashMap;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -227,7 +228,7 @@ class MultiGpuTrainTest {
   @Test
   void theRendezvousPortStepsAsideFromTorchrunsOwnStore() {
     assumeGpus();
-    Map<String, String> env = new java.util.HashMap<>(Map.of("RANK", "0", "WORLD_SIZE", "1", "MASTER_ADDR",
+    Map<String, String> env = new HashMap<>(Map.of("RANK", "0", "WORLD_SIZE", "1", "MASTER_ADDR",
         "127.0.0.1", "MASTER_PORT", "29600"));
     assertEquals(29600, DataParallelLaunch.of(1, true, "cuda", 4, env).rendezvousPort());
     env.put("TORCHELASTIC_USE_AGENT_STORE", "True");

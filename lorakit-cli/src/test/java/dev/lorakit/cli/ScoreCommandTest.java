@@ -1,5 +1,7 @@
 package dev.lorakit.cli;
 
+import java.util.ArrayList;
+import java.util.Iterator;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -85,8 +87,8 @@ class ScoreCommandTest {
     assertTrue(r.err().contains("unknown task 'dose'"), r.err());
   }
 
-  private static List<String> iterable(java.util.Iterator<String> it) {
-    List<String> out = new java.util.ArrayList<>();
+  private static List<String> iterable(Iterator<String> it) {
+    List<String> out = new ArrayList<>();
     it.forEachRemaining(out::add);
     return out;
   }

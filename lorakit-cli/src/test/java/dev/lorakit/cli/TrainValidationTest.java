@@ -1,5 +1,7 @@
 package dev.lorakit.cli;
 
+import java.util.Arrays;
+import java.util.Locale;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -102,9 +104,9 @@ class TrainValidationTest {
     assertEquals(10, TrainingLog.read(out.resolve(FineTune.LOG_FILE)).size(), "validation lines are not steps");
     assertTrue(val.stream().allMatch(p -> p.loss() > 0 && Double.isFinite(p.loss())), val.toString());
     TrainingPoint best = val.stream().min((a, b) -> Double.compare(a.loss(), b.loss())).orElseThrow();
-    assertTrue(r.out().contains(String.format(java.util.Locale.ROOT, "Lowest validation loss %.4f at step %d",
+    assertTrue(r.out().contains(String.format(Locale.ROOT, "Lowest validation loss %.4f at step %d",
         best.loss(), best.step())), r.out());
-    assertTrue(r.err().contains(String.format(java.util.Locale.ROOT, "val loss %.4f (best %.4f)",
+    assertTrue(r.err().contains(String.format(Locale.ROOT, "val loss %.4f (best %.4f)",
         val.getLast().loss(), best.loss())), r.err());
     assertTrue(Files.isRegularFile(out.resolve("checkpoints/best/adapter_model.safetensors")));
     // loss.png is the report's chart of both series, the validation drawn.
@@ -113,7 +115,7 @@ class TrainValidationTest {
     dev.lorakit.eval.report.Charts.lossCurve(both, TrainingLog.read(out.resolve(FineTune.LOG_FILE)), val);
     dev.lorakit.eval.report.Charts.lossCurve(trainingOnly, TrainingLog.read(out.resolve(FineTune.LOG_FILE)));
     assertArrayEquals(Files.readAllBytes(both), Files.readAllBytes(out.resolve(FineTune.CHART_FILE)));
-    assertFalse(java.util.Arrays.equals(Files.readAllBytes(trainingOnly), Files.readAllBytes(both)));
+    assertFalse(Arrays.equals(Files.readAllBytes(trainingOnly), Files.readAllBytes(both)));
     JsonNode args = TrainingArgs.read(out.resolve(TrainingArgs.FILE));
     assertEquals(0.25, args.path("val_fraction").asDouble());
     assertEquals(4, args.path("eval_every").asInt());

@@ -1,5 +1,6 @@
 package dev.lorakit.cli;
 
+import java.util.Arrays;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -23,6 +24,6 @@ class TrainingCurveTest {
       second = TrainingCurve.losses(model, b, Precision.FP32);
     }
     assertArrayEquals(first, second, "the same run on 1 and 2 threads");
-    assertTrue(first[TrainingCurve.STEPS - 1] < 0.9 * first[0], "the loss falls: " + java.util.Arrays.toString(first));
+    assertTrue(first[TrainingCurve.STEPS - 1] < 0.9 * first[0], "the loss falls: " + Arrays.toString(first));
   }
 }

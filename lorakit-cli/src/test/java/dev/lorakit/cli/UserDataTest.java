@@ -1,5 +1,7 @@
 package dev.lorakit.cli;
 
+import java.util.Arrays;
+import java.util.Map;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -100,7 +102,7 @@ class UserDataTest {
     if (!Files.exists(m)) {
       new TinyModel(32, 64, 1, 2).write(m, 11, SafeTensorsDtype.F32);
       Files.writeString(m.resolve("tokenizer_config.json"), new com.fasterxml.jackson.databind.ObjectMapper()
-          .writeValueAsString(java.util.Map.of("chat_template", MISTRAL_INSTRUCT, "bos_token", "<s>", "eos_token", "</s>")));
+          .writeValueAsString(Map.of("chat_template", MISTRAL_INSTRUCT, "bos_token", "<s>", "eos_token", "</s>")));
     }
     return m;
   }
@@ -141,7 +143,7 @@ class UserDataTest {
     assertTrue(r.err().contains("has no chat template (tokenizer_config.json chat_template); give one with "
         + "--chat-template."), r.err());
     String[] args = train(chat, dir.resolve("chat-adapter"));
-    args[java.util.Arrays.asList(args).indexOf("--model") + 1] = chatModel().toString();
+    args[Arrays.asList(args).indexOf("--model") + 1] = chatModel().toString();
     CliRun ok = CliRun.of(args);
     assertEquals(0, ok.exitCode(), ok.err());
     assertTrue(ok.out().startsWith("Trained 2 steps (chat) on 2 examples"), ok.out());

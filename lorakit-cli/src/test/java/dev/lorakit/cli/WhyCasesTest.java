@@ -1,5 +1,9 @@
 package dev.lorakit.cli;
 
+import java.nio.file.StandardCopyOption;
+import java.security.NoSuchAlgorithmException;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -56,7 +60,7 @@ class WhyCasesTest {
 
   @BeforeEach
   void sameData() throws IOException {
-    Files.copy(cleanData, data, java.nio.file.StandardCopyOption.REPLACE_EXISTING); // one test changes it
+    Files.copy(cleanData, data, StandardCopyOption.REPLACE_EXISTING); // one test changes it
   }
 
   static String[] train(Path out, String... more) {
@@ -84,7 +88,7 @@ class WhyCasesTest {
   private static String digest(Path p) throws IOException {
     try {
       return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(p)));
-    } catch (java.security.NoSuchAlgorithmException e) {
+    } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
     }
   }
@@ -257,7 +261,7 @@ class WhyCasesTest {
     String[] otherData = train(run, "--max-steps", "4", "--resume");
     otherData[4] = other.toString();
     refused(otherData, "--data");
-    Files.copy(other, data, java.nio.file.StandardCopyOption.REPLACE_EXISTING); // same path, other content
+    Files.copy(other, data, StandardCopyOption.REPLACE_EXISTING); // same path, other content
     refused(train(run, "--max-steps", "4", "--resume"), "the contents of --data");
   }
 
@@ -292,7 +296,7 @@ class WhyCasesTest {
     CliRun t = CliRun.of(train(later, "--max-steps", "8", "--lr", "1e39", "--warmup", "8", "--checkpoint-every", "1"));
     assertOneSentence(t.exitCode(), t.err(), "Training diverged at step", "the last finite checkpoint is "
         + later.resolve("checkpoints"), "--overwrite");
-    java.util.regex.Matcher m = java.util.regex.Pattern.compile("checkpoint-(\\d+)\\.safetensors \\(step (\\d+)\\)")
+    Matcher m = Pattern.compile("checkpoint-(\\d+)\\.safetensors \\(step (\\d+)\\)")
         .matcher(t.err());
     assertTrue(m.find(), t.err());
     assertEquals(m.group(1), m.group(2));

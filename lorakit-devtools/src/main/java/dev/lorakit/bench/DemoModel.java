@@ -56,13 +56,13 @@ public final class DemoModel implements AutoCloseable {
     private final AdamW adamW;
     private final LibraryStep step;
 
-    public DemoModel(Setup setup, Backend be, long seed) {
+    public DemoModel(Setup setup, Backend backend, long seed) {
         this.setup = setup;
         DecoderConfig c = setup.config();
         Random rnd = new Random(seed);
-        decoder = new Decoder(c, RandomModel.scaledWeights(c, be, rnd, DType.F32), be);
-        lora = LoraWeights.init(setup.lora(), be, seed);
-        adamW = new AdamW(be, lora.parameters(), AdamW.Settings.defaults());
+        decoder = new Decoder(c, RandomModel.scaledWeights(c, backend, rnd, DType.F32), backend);
+        lora = LoraWeights.init(setup.lora(), backend, seed);
+        adamW = new AdamW(backend, lora.parameters(), AdamW.Settings.defaults());
         step = new LibraryStep(decoder, lora, adamW, LibraryStep.randomBatch(rnd, setup.batch(), setup.seq(),
                 c.vocab()), seed);
     }

@@ -36,22 +36,22 @@ public class GemmBenchmark {
     @Param("0")
     public int threads;
 
-    private CpuBackend be;
+    private CpuBackend backend;
     private GemmShape.Operands ops;
 
     @Setup
     public void setUp() {
-        be = threads == 0 ? new CpuBackend() : new CpuBackend(threads);
-        ops = GemmShape.named(shape).operands(be, 1);
+        backend = threads == 0 ? new CpuBackend() : new CpuBackend(threads);
+        ops = GemmShape.named(shape).operands(backend, 1);
     }
 
     @TearDown
     public void tearDown() {
-        be.close();
+        backend.close();
     }
 
     @Benchmark
     public void matmul() {
-        ops.multiply(be);
+        ops.multiply(backend);
     }
 }

@@ -92,26 +92,26 @@ public record GemmShape(String name, int m, int n, int k, Layout layout, String 
         return layout.transB ? Shape.of(n, k) : Shape.of(k, n);
     }
 
-    /** Random operands and an output for this product on {@code be}. */
-    public Operands operands(Backend be, long seed) {
+    /** Random operands and an output for this product on {@code backend}. */
+    public Operands operands(Backend backend, long seed) {
         Random rnd = new Random(seed);
-        return new Operands(this, random(be, rnd, aShape()), random(be, rnd, bShape()), be.zeros(DType.F32, Shape.of(m, n)));
+        return new Operands(this, random(backend, rnd, aShape()), random(backend, rnd, bShape()), backend.zeros(DType.F32, Shape.of(m, n)));
     }
 
-    private static Tensor random(Backend be, Random rnd, Shape shape) {
+    private static Tensor random(Backend backend, Random rnd, Shape shape) {
         float[] x = new float[(int) shape.size()];
         for (int i = 0; i < x.length; i++) {
             x[i] = (float) rnd.nextGaussian();
         }
-        return be.upload(x, DType.F32, shape);
+        return backend.upload(x, DType.F32, shape);
     }
 
     /** A product ready to run. */
     public record Operands(GemmShape shape, Tensor a, Tensor b, Tensor c) {
 
         /** {@code c = op(a) op(b)}. */
-        public void multiply(Backend be) {
-            be.matmul(a, shape.layout.transA, b, shape.layout.transB, c, 1f, 0f);
+        public void multiply(Backend backend) {
+            backend.matmul(a, shape.layout.transA, b, shape.layout.transB, c, 1f, 0f);
         }
     }
 }

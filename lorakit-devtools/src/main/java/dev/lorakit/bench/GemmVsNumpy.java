@@ -54,7 +54,7 @@ public final class GemmVsNumpy {
         System.out.println(Environment.describe(threads));
         List<Row> rows = new ArrayList<>();
         String blas = null;
-        try (CpuBackend be = new CpuBackend(threads)) {
+        try (CpuBackend backend = new CpuBackend(threads)) {
             for (GemmShape shape : shapes) {
                 Timing numpy = null;
                 if (missing == null) {
@@ -62,8 +62,8 @@ public final class GemmVsNumpy {
                     numpy = new Timing(Double.parseDouble(out[0]), Double.parseDouble(out[1]), Integer.parseInt(out[2]));
                     blas = out[3].replace('_', ' ');
                 }
-                GemmShape.Operands ops = shape.operands(be, 1);
-                Timing ours = Timing.of(() -> ops.multiply(be), WARMUP_SECONDS, seconds, MIN_SAMPLES, MAX_SAMPLES);
+                GemmShape.Operands ops = shape.operands(backend, 1);
+                Timing ours = Timing.of(() -> ops.multiply(backend), WARMUP_SECONDS, seconds, MIN_SAMPLES, MAX_SAMPLES);
                 Row row = new Row(shape, numpy, ours);
                 rows.add(row);
                 System.err.println(line(row));

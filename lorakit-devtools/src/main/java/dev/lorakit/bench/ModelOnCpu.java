@@ -1,5 +1,6 @@
 package dev.lorakit.bench;
 
+import java.util.Arrays;
 import dev.lorakit.core.backend.Backend;
 import dev.lorakit.core.backend.CpuBackend;
 import dev.lorakit.core.lora.LoraConfig;
@@ -69,18 +70,18 @@ public final class ModelOnCpu {
         }
         System.out.println(Environment.describe(threads));
         long t0 = System.nanoTime();
-        try (CpuBackend be = new CpuBackend(threads); ModelFolder folder = ModelFolder.open(model)) {
+        try (CpuBackend backend = new CpuBackend(threads); ModelFolder folder = ModelFolder.open(model)) {
             DecoderConfig c = folder.decoderConfig();
-            DecoderWeights weights = folder.decoderWeights(be, precision);
+            DecoderWeights weights = folder.decoderWeights(backend, precision);
             System.out.printf(Locale.ROOT, "Model %s: hidden %d, MLP %d, %d layers, %d/%d heads, vocab %d; precision %s;"
                     + " opened in %.1f s%n", model, c.hidden(), c.intermediate(), c.layers(), c.heads(), c.kvHeads(),
                     c.vocab(), precision.label(), (System.nanoTime() - t0) * 1e-9);
             memory("after opening");
-            try (Decoder decoder = new Decoder(c, weights, be, precision)) {
+            try (Decoder decoder = new Decoder(c, weights, backend, precision)) {
                 generate(decoder, prompt, tokens);
                 memory("after generating");
                 if (trainSteps > 0) {
-                    train(decoder, be, batch, seq, trainSteps);
+                    train(decoder, backend, batch, seq, trainSteps);
                     memory("after training");
                 }
             } finally {
@@ -90,16 +91,16 @@ public final class ModelOnCpu {
     }
 
     private static void generate(Decoder d, int prompt, int tokens) {
-        Backend be = d.backend();
+        Backend backend = d.backend();
         int vocab = d.config().vocab();
         Random rnd = new Random(1);
         int[] ids = new int[prompt];
         for (int i = 0; i < prompt; i++) {
             ids[i] = rnd.nextInt(vocab);
         }
-        try (KvCache cache = new KvCache(d.config(), be, 1, prompt + tokens, d.activations())) {
+        try (KvCache cache = new KvCache(d.config(), backend, 1, prompt + tokens, d.activations())) {
             long t0 = System.nanoTime();
-            int next = argmax(be.download(d.forwardCachedLast(ids, 1, cache)));
+            int next = argmax(backend.download(d.forwardCachedLast(ids, 1, cache)));
             double promptSeconds = (System.nanoTime() - t0) * 1e-9;
             System.out.printf(Locale.ROOT, "prompt of %d tokens: %.2f s (%.2f tokens/s)%n", prompt, promptSeconds,
                     prompt / promptSeconds);
@@ -107,13 +108,13 @@ public final class ModelOnCpu {
             double cpu0 = TrainStep.cpuSeconds();
             for (int t = 0; t < tokens - 1; t++) {
                 long s = System.nanoTime();
-                next = argmax(be.download(d.forwardCachedLast(new int[] {next}, 1, cache)));
+                next = argmax(backend.download(d.forwardCachedLast(new int[] {next}, 1, cache)));
                 step[t] = (System.nanoTime() - s) * 1e-9;
                 System.out.printf(Locale.ROOT, "  token %d: %.3f s%n", t + 2, step[t]);
             }
             double cpu = TrainStep.cpuSeconds() - cpu0;
-            double total = java.util.Arrays.stream(step).sum();
-            java.util.Arrays.sort(step);
+            double total = Arrays.stream(step).sum();
+            Arrays.sort(step);
             System.out.printf(Locale.ROOT, "generation: %d tokens after the first in %.2f s: %.2f tokens/s (median "
                     + "token %.3f s); %.2f CPU seconds per token (all threads of the process)%n", step.length, total,
                     step.length / total, step[step.length / 2], cpu / step.length);
@@ -130,12 +131,12 @@ public final class ModelOnCpu {
         return best;
     }
 
-    private static void train(Decoder d, Backend be, int batch, int seq, int steps) {
+    private static void train(Decoder d, Backend backend, int batch, int seq, int steps) {
         DecoderConfig c = d.config();
         LoraSpec spec = LoraSpec.of(LoraConfig.of(8, 16, 0.0, new TargetModules.AllLinear()), c);
         List<Example> data = LibraryStep.randomBatch(new Random(2), batch, seq, c.vocab());
-        try (LoraWeights lora = LoraWeights.init(spec, be, 3);
-                AdamW adamW = new AdamW(be, lora.parameters(), AdamW.Settings.defaults())) {
+        try (LoraWeights lora = LoraWeights.init(spec, backend, 3);
+                AdamW adamW = new AdamW(backend, lora.parameters(), AdamW.Settings.defaults())) {
             LibraryStep step = new LibraryStep(d, lora, adamW, data, 2);
             for (int s = 0; s <= steps; s++) {
                 long t0 = System.nanoTime();

@@ -1,5 +1,6 @@
 package dev.lorakit.bench;
 
+import java.lang.management.ManagementFactory;
 import dev.lorakit.core.backend.CpuBackend;
 import dev.lorakit.core.backend.TimedBackend;
 import dev.lorakit.core.nn.DecoderConfig;
@@ -75,15 +76,15 @@ public final class TrainStep {
         StepFlops flops = StepFlops.of(setup);
         double[] seconds = new double[steps];
         double[] cpu = new double[steps];
-        TimedBackend be = new TimedBackend(new CpuBackend(threads));
-        try (be; DemoModel model = new DemoModel(setup, be, 42)) {
+        TimedBackend backend = new TimedBackend(new CpuBackend(threads));
+        try (backend; DemoModel model = new DemoModel(setup, backend, 42)) {
             for (int s = 0; s < warmup; s++) {
                 long t0 = System.nanoTime();
                 double loss = model.step();
                 System.out.printf(Locale.ROOT, "warm-up step %d: loss %.4f, %.3f s%n", s + 1, loss,
                         (System.nanoTime() - t0) * 1e-9);
             }
-            be.reset();
+            backend.reset();
             for (int s = 0; s < steps; s++) {
                 long t0 = System.nanoTime();
                 double c0 = cpuSeconds();
@@ -123,10 +124,10 @@ public final class TrainStep {
         System.out.println();
         double mean = Arrays.stream(seconds).sum() / steps;
         System.out.printf(Locale.ROOT, "Time per op (mean step %.3f s):%n%n", mean);
-        System.out.println(TimedBackend.table(be.tallies(), steps, mean, true));
+        System.out.println(TimedBackend.table(backend.tallies(), steps, mean, true));
         System.out.println("Matmul by product (m x n x k, layout):");
         System.out.println();
-        System.out.println(TimedBackend.table(be.products(), steps, mean, false));
+        System.out.println(TimedBackend.table(backend.products(), steps, mean, false));
         return setup.tokens() / median;
     }
 
@@ -136,7 +137,7 @@ public final class TrainStep {
      * computed, plus what waiting for each other cost).
      */
     static double cpuSeconds() {
-        return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
+        return ((com.sun.management.OperatingSystemMXBean) ManagementFactory
                 .getOperatingSystemMXBean()).getProcessCpuTime() * 1e-9;
     }
 }

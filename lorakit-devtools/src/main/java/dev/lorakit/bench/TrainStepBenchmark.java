@@ -34,7 +34,7 @@ public class TrainStepBenchmark {
     @Param("0")
     public int threads;
 
-    private CpuBackend be;
+    private CpuBackend backend;
     private DemoModel model;
 
     /** Tokens trained, reported per second next to the steps. */
@@ -51,14 +51,14 @@ public class TrainStepBenchmark {
 
     @Setup
     public void setUp() {
-        be = threads == 0 ? new CpuBackend() : new CpuBackend(threads);
-        model = new DemoModel(DemoModel.Setup.demo(), be, 42);
+        backend = threads == 0 ? new CpuBackend() : new CpuBackend(threads);
+        model = new DemoModel(DemoModel.Setup.demo(), backend, 42);
     }
 
     @TearDown
     public void tearDown() {
         model.close();
-        be.close();
+        backend.close();
     }
 
     @Benchmark

@@ -1,5 +1,6 @@
 package dev.lorakit.cuda;
 
+import java.util.LinkedHashMap;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -67,7 +68,7 @@ final class BenchTable {
      * lines (warnings) are ignored.
      */
     static Map<String, Double> parseTorchLines(List<String> lines) {
-        Map<String, Double> out = new java.util.LinkedHashMap<>();
+        Map<String, Double> out = new LinkedHashMap<>();
         for (String line : lines) {
             Matcher m = LINE.matcher(line.strip());
             if (m.matches()) {

@@ -1,5 +1,7 @@
 package dev.lorakit.cuda;
 
+import java.util.Locale;
+import java.util.SplittableRandom;
 import dev.lorakit.core.tensor.DType;
 import dev.lorakit.core.tensor.Shape;
 import dev.lorakit.core.tensor.Tensor;
@@ -157,7 +159,7 @@ public final class CudaBench {
     /** Values in [-1, 1) from a fixed stream, made on the host and uploaded once. */
     static Tensor random(CudaBackend gpu, DType dtype, Shape shape) {
         float[] v = new float[Math.toIntExact(shape.size())];
-        java.util.SplittableRandom rnd = new java.util.SplittableRandom(shape.size());
+        SplittableRandom rnd = new SplittableRandom(shape.size());
         for (int i = 0; i < v.length; i++) {
             v[i] = (float) (rnd.nextDouble() * 2 - 1);
         }
@@ -180,7 +182,7 @@ public final class CudaBench {
     }
 
     static BenchTable memoryBound(CudaBackend gpu, double copyGbs) {
-        BenchTable t = new BenchTable(String.format(java.util.Locale.ROOT,
+        BenchTable t = new BenchTable(String.format(Locale.ROOT,
                 "memory-bound kernels, effective GB/s (device copy bandwidth %.0f GB/s)", copyGbs), "GB/s", "copy", 0.7);
         long n = (long) TOKENS * HIDDEN;
         long nm = (long) TOKENS * MLP;

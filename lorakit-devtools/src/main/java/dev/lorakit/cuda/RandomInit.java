@@ -26,9 +26,9 @@ final class RandomInit {
      * tensor; on any other backend the mirror computes the same numbers (the bf16 ones rounded).
      */
     static ParityChecks.Check check() {
-        return new ParityChecks.Check("random init (GPU kernel vs its Java mirror) bf16 and f32", 1e-5, be -> {
+        return new ParityChecks.Check("random init (GPU kernel vs its Java mirror) bf16 and f32", 1e-5, backend -> {
             int n = 10_007;
-            if (be instanceof CudaBackend gpu) {
+            if (backend instanceof CudaBackend gpu) {
                 Tensor h = gpu.zeros(DType.BF16, Shape.of(n));
                 Tensor f = gpu.zeros(DType.F32, Shape.of(n));
                 DeviceRandom.fillNormal(gpu, h, 42, 0.02f);

@@ -65,8 +65,8 @@ public final class TrainBench {
             double gemm = gemmTflops(gpu, gemmSize);
             DecoderWeights weights = randomWeights(gpu, config, seed);
             TimedBackend timed = profile ? new TimedBackend(gpu, clock) : null;
-            Backend be = profile ? timed : gpu;
-            LoraWeights lora = LoraWeights.init(spec, be, seed + 1);
+            Backend backend = profile ? timed : gpu;
+            LoraWeights lora = LoraWeights.init(spec, backend, seed + 1);
             Random rnd = new Random(seed);
             List<Example> data = new ArrayList<>();
             for (int b = 0; b < batch; b++) {
@@ -76,8 +76,8 @@ public final class TrainBench {
                 }
                 data.add(new Example(ids, ids));
             }
-            try (Decoder d = new Decoder(config, weights, be, precision);
-                    AdamW optimizer = new AdamW(be, lora.parameters(), AdamW.Settings.defaults())) {
+            try (Decoder d = new Decoder(config, weights, backend, precision);
+                    AdamW optimizer = new AdamW(backend, lora.parameters(), AdamW.Settings.defaults())) {
                 d.setLora(lora);
                 d.setCheckpointing(checkpointing);
                 d.setLossChunkRows(lossChunkRows);

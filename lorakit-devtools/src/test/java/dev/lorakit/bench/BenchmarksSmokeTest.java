@@ -1,5 +1,6 @@
 package dev.lorakit.bench;
 
+import java.util.Locale;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -19,12 +20,12 @@ class BenchmarksSmokeTest {
 
     @Test
     void theMatmulFlopsOfAStepAreThoseStepFlopsCounts() {
-        TimedBackend be = new TimedBackend(new CpuBackend(2));
-        try (be; DemoModel model = new DemoModel(TINY, be, 7)) {
+        TimedBackend backend = new TimedBackend(new CpuBackend(2));
+        try (backend; DemoModel model = new DemoModel(TINY, backend, 7)) {
             double loss = model.step();
             assertTrue(Double.isFinite(loss) && loss > 0, "loss " + loss);
-            assertEquals(StepFlops.of(TINY).matmul(), be.tallies().get("matmul").flops(), 0.0);
-            double perProduct = be.products().values().stream().mapToDouble(TimedBackend.Tally::flops).sum();
+            assertEquals(StepFlops.of(TINY).matmul(), backend.tallies().get("matmul").flops(), 0.0);
+            double perProduct = backend.products().values().stream().mapToDouble(TimedBackend.Tally::flops).sum();
             assertEquals(StepFlops.of(TINY).matmul(), perProduct, 0.0);
         }
     }
@@ -56,13 +57,13 @@ class BenchmarksSmokeTest {
         }
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> GemmShape.named("nope"));
         assertTrue(e.getMessage().contains("nope"), e.getMessage());
-        try (CpuBackend be = new CpuBackend(2)) {
+        try (CpuBackend backend = new CpuBackend(2)) {
             GemmShape s = new GemmShape("t", 3, 2, 4, GemmShape.Layout.ATB, "test");
-            GemmShape.Operands ops = s.operands(be, 3);
-            ops.multiply(be);
-            float[] a = be.download(ops.a());
-            float[] b = be.download(ops.b());
-            float[] c = be.download(ops.c());
+            GemmShape.Operands ops = s.operands(backend, 3);
+            ops.multiply(backend);
+            float[] a = backend.download(ops.a());
+            float[] b = backend.download(ops.b());
+            float[] c = backend.download(ops.c());
             for (int i = 0; i < 3; i++) {
                 for (int j = 0; j < 2; j++) {
                     double sum = 0;
@@ -82,7 +83,7 @@ class BenchmarksSmokeTest {
                 new Timing(0.005, 0.01, 5))));
         String row = table.lines().filter(l -> l.startsWith("| sq1024-ABT")).findFirst().orElseThrow();
         assertTrue(row.endsWith("| 2.00 |"), row);
-        assertTrue(row.contains(String.format(java.util.Locale.ROOT, "%.1f", s.flops() / 0.01 / 1e9)), row);
+        assertTrue(row.contains(String.format(Locale.ROOT, "%.1f", s.flops() / 0.01 / 1e9)), row);
         String missing = GemmVsNumpy.table(List.of(new GemmVsNumpy.Row(s, null, new Timing(0.005, 0.01, 5))));
         assertTrue(missing.lines().anyMatch(l -> l.startsWith("| sq1024-ABT") && l.endsWith("| - |")), missing);
     }

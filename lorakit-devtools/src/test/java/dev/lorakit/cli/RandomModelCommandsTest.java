@@ -1,5 +1,6 @@
 package dev.lorakit.cli;
 
+import java.util.Arrays;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -83,7 +84,7 @@ class RandomModelCommandsTest {
         "batch.safetensors")) {
       byte[] a = Files.readAllBytes(tmp.resolve("a").resolve(f));
       assertArrayEquals(a, Files.readAllBytes(tmp.resolve("b").resolve(f)), f);
-      if (!f.endsWith(".json")) assertFalse(java.util.Arrays.equals(a, Files.readAllBytes(tmp.resolve("c").resolve(f))), f);
+      if (!f.endsWith(".json")) assertFalse(Arrays.equals(a, Files.readAllBytes(tmp.resolve("c").resolve(f))), f);
     }
   }
 

@@ -1,5 +1,7 @@
 package dev.lorakit.testkit;
 
+import java.util.Set;
+import java.util.TreeSet;
 import dev.lorakit.core.backend.Backend;
 import dev.lorakit.core.backend.CpuBackend;
 import dev.lorakit.core.tensor.DType;
@@ -21,7 +23,7 @@ public final class Bf16EmulatedBackend implements Backend {
     private final CpuBackend cpu;
     private final List<Tensor> temps = new ArrayList<>();
     /** The ops that saw a BF16 tensor, so a test can tell that the bf16 path was taken. */
-    public final java.util.Set<String> bf16Ops = new java.util.TreeSet<>();
+    public final Set<String> bf16Ops = new TreeSet<>();
 
     public Bf16EmulatedBackend(CpuBackend cpu) {
         this.cpu = cpu;

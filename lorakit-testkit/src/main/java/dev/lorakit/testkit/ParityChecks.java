@@ -60,16 +60,16 @@ public final class ParityChecks {
         return a;
     }
 
-    static Tensor rand(Backend be, long seed, double scale, int... dims) {
-        return be.upload(randoms(seed, (int) Shape.of(dims).size(), scale), DType.F32, Shape.of(dims));
+    static Tensor rand(Backend backend, long seed, double scale, int... dims) {
+        return backend.upload(randoms(seed, (int) Shape.of(dims).size(), scale), DType.F32, Shape.of(dims));
     }
 
-    /** Concatenates outputs downloaded from {@code be}, then closes them. */
-    static float[] out(Backend be, Tensor... ts) {
+    /** Concatenates outputs downloaded from {@code backend}, then closes them. */
+    static float[] out(Backend backend, Tensor... ts) {
         List<float[]> parts = new ArrayList<>();
         int n = 0;
         for (Tensor t : ts) {
-            float[] f = be.download(t);
+            float[] f = backend.download(t);
             parts.add(f);
             n += f.length;
         }
@@ -123,79 +123,79 @@ public final class ParityChecks {
 
     private static void memory(List<Check> c) {
         for (DType t : DType.values()) {
-            c.add(new Check("upload/download " + t, 0, be -> be.download(be.upload(randoms(1, 1001, 3), t,
+            c.add(new Check("upload/download " + t, 0, backend -> backend.download(backend.upload(randoms(1, 1001, 3), t,
                     Shape.of(7, 11, 13)))));
         }
         for (DType from : DType.values()) {
             for (DType to : DType.values()) {
-                c.add(new Check("copy " + from + " -> " + to, 0, be -> {
-                    Tensor s = be.upload(randoms(2, 777, 5), from, Shape.of(777));
-                    Tensor d = be.zeros(to, Shape.of(3, 259));
-                    be.copy(s, d);
-                    return be.download(d);
+                c.add(new Check("copy " + from + " -> " + to, 0, backend -> {
+                    Tensor s = backend.upload(randoms(2, 777, 5), from, Shape.of(777));
+                    Tensor d = backend.zeros(to, Shape.of(3, 259));
+                    backend.copy(s, d);
+                    return backend.download(d);
                 }));
             }
         }
-        c.add(new Check("zeros + fill", 0, be -> {
-            Tensor z = be.zeros(DType.F32, Shape.of(5, 3));
-            Tensor f = be.zeros(DType.BF16, Shape.of(9));
-            be.fill(f, -1.7f);
-            return out(be, z, f);
+        c.add(new Check("zeros + fill", 0, backend -> {
+            Tensor z = backend.zeros(DType.F32, Shape.of(5, 3));
+            Tensor f = backend.zeros(DType.BF16, Shape.of(9));
+            backend.fill(f, -1.7f);
+            return out(backend, z, f);
         }));
-        c.add(new Check("copyAt", 0, be -> {
-            Tensor src = rand(be, 3, 1, 2 * 3, 5);
-            Tensor dst = rand(be, 4, 1, 2 * 8, 5);
-            be.copyAt(src, dst, 2, 4);
-            return be.download(dst);
+        c.add(new Check("copyAt", 0, backend -> {
+            Tensor src = rand(backend, 3, 1, 2 * 3, 5);
+            Tensor dst = rand(backend, 4, 1, 2 * 8, 5);
+            backend.copyAt(src, dst, 2, 4);
+            return backend.download(dst);
         }));
         for (DType t : List.of(DType.F32, DType.BF16)) {
-            c.add(new Check("copyColumns " + t + " (a column block; a contiguous range)", 0, be -> {
-                Tensor src = be.upload(randoms(40, 37 * 11, 1), t, Shape.of(37, 11));
-                Tensor dst = be.upload(randoms(41, 37 * 13, 1), t, Shape.of(37, 13));
-                be.copyColumns(src, 3, dst, 5, 37, 7);
-                Tensor flat = be.upload(randoms(42, 3 * 29, 1), t, Shape.of(3, 29));
-                be.copyColumns(src, 0, flat, 17, 1, 2 * 11);
-                return out(be, dst, flat);
+            c.add(new Check("copyColumns " + t + " (a column block; a contiguous range)", 0, backend -> {
+                Tensor src = backend.upload(randoms(40, 37 * 11, 1), t, Shape.of(37, 11));
+                Tensor dst = backend.upload(randoms(41, 37 * 13, 1), t, Shape.of(37, 13));
+                backend.copyColumns(src, 3, dst, 5, 37, 7);
+                Tensor flat = backend.upload(randoms(42, 3 * 29, 1), t, Shape.of(3, 29));
+                backend.copyColumns(src, 0, flat, 17, 1, 2 * 11);
+                return out(backend, dst, flat);
             }));
         }
     }
 
     private static void elementwise(List<Check> c) {
-        c.add(new Check("add (in place)", 0, be -> {
-            Tensor a = rand(be, 5, 1, 1234);
-            Tensor b = rand(be, 6, 1, 1234);
-            be.add(a, b, a);
-            return be.download(a);
+        c.add(new Check("add (in place)", 0, backend -> {
+            Tensor a = rand(backend, 5, 1, 1234);
+            Tensor b = rand(backend, 6, 1, 1234);
+            backend.add(a, b, a);
+            return backend.download(a);
         }));
-        c.add(new Check("addScaled", 0, be -> {
-            Tensor y = rand(be, 7, 1, 3, 333);
-            be.addScaled(rand(be, 8, 1, 999), -0.37f, y);
-            return be.download(y);
+        c.add(new Check("addScaled", 0, backend -> {
+            Tensor y = rand(backend, 7, 1, 3, 333);
+            backend.addScaled(rand(backend, 8, 1, 999), -0.37f, y);
+            return backend.download(y);
         }));
-        c.add(new Check("scale (and by 0 over NaN)", 0, be -> {
-            Tensor x = rand(be, 9, 1, 555);
-            be.scale(x, 1.9f);
-            Tensor nan = be.upload(values(Double.NaN, 1, 2), DType.F32, Shape.of(3));
-            be.scale(nan, 0f);
-            return out(be, x, nan);
+        c.add(new Check("scale (and by 0 over NaN)", 0, backend -> {
+            Tensor x = rand(backend, 9, 1, 555);
+            backend.scale(x, 1.9f);
+            Tensor nan = backend.upload(values(Double.NaN, 1, 2), DType.F32, Shape.of(3));
+            backend.scale(nan, 0f);
+            return out(backend, x, nan);
         }));
-        c.add(new Check("sumOfSquares", 1e-7, be -> values(be.sumOfSquares(rand(be, 10, 2, 100_003)))));
-        c.add(new Check("allFinite", 0, be -> {
+        c.add(new Check("sumOfSquares", 1e-7, backend -> values(backend.sumOfSquares(rand(backend, 10, 2, 100_003)))));
+        c.add(new Check("allFinite", 0, backend -> {
             float[] v = randoms(11, 5000, 1);
-            Tensor fine = be.upload(v, DType.F32, Shape.of(5000));
+            Tensor fine = backend.upload(v, DType.F32, Shape.of(5000));
             v[4321] = Float.POSITIVE_INFINITY;
-            Tensor inf = be.upload(v, DType.F32, Shape.of(5000));
+            Tensor inf = backend.upload(v, DType.F32, Shape.of(5000));
             v[4321] = Float.NaN;
-            Tensor nan = be.upload(v, DType.F32, Shape.of(5000));
-            return values(be.allFinite(fine) ? 1 : 0, be.allFinite(inf) ? 1 : 0, be.allFinite(nan) ? 1 : 0);
+            Tensor nan = backend.upload(v, DType.F32, Shape.of(5000));
+            return values(backend.allFinite(fine) ? 1 : 0, backend.allFinite(inf) ? 1 : 0, backend.allFinite(nan) ? 1 : 0);
         }));
         for (float p : new float[] {0f, 0.3f}) {
-            c.add(new Check("dropout p=" + p, 0, be -> {
-                Tensor x = rand(be, 12, 1, 4097);
-                Tensor o = be.zeros(DType.F32, Shape.of(4097));
-                be.dropout(x, o, p, 0xC0FFEEL);
-                be.dropout(x, x, p, 0xC0FFEEL);
-                return out(be, o, x);
+            c.add(new Check("dropout p=" + p, 0, backend -> {
+                Tensor x = rand(backend, 12, 1, 4097);
+                Tensor o = backend.zeros(DType.F32, Shape.of(4097));
+                backend.dropout(x, o, p, 0xC0FFEEL);
+                backend.dropout(x, x, p, 0xC0FFEEL);
+                return out(backend, o, x);
             }));
         }
     }
@@ -206,144 +206,144 @@ public final class ParityChecks {
         int k = 29;
         for (boolean ta : new boolean[] {false, true}) {
             for (boolean tb : new boolean[] {false, true}) {
-                c.add(new Check("matmul " + (ta ? "T" : "N") + (tb ? "T" : "N") + " 37x53x29 beta=0.5", 2e-6, be -> {
-                    Tensor a = ta ? rand(be, 13, 1, k, m) : rand(be, 13, 1, m, k);
-                    Tensor b = tb ? rand(be, 14, 1, n, k) : rand(be, 14, 1, k, n);
-                    Tensor cc = rand(be, 15, 1, m, n);
-                    be.matmul(a, ta, b, tb, cc, 0.75f, 0.5f);
-                    return be.download(cc);
+                c.add(new Check("matmul " + (ta ? "T" : "N") + (tb ? "T" : "N") + " 37x53x29 beta=0.5", 2e-6, backend -> {
+                    Tensor a = ta ? rand(backend, 13, 1, k, m) : rand(backend, 13, 1, m, k);
+                    Tensor b = tb ? rand(backend, 14, 1, n, k) : rand(backend, 14, 1, k, n);
+                    Tensor cc = rand(backend, 15, 1, m, n);
+                    backend.matmul(a, ta, b, tb, cc, 0.75f, 0.5f);
+                    return backend.download(cc);
                 }));
             }
         }
-        c.add(new Check("matmul batched 3x(19x23x17), shared b^T", 2e-6, be -> {
-            Tensor a = rand(be, 16, 1, 3, 19, 17);
-            Tensor b = rand(be, 17, 1, 23, 17);
-            Tensor cc = be.upload(values(new double[3 * 19 * 23]), DType.F32, Shape.of(3, 19, 23));
-            be.fill(cc, Float.NaN);
-            be.matmul(a, false, b, true, cc, 1f, 0f);
-            return be.download(cc);
+        c.add(new Check("matmul batched 3x(19x23x17), shared b^T", 2e-6, backend -> {
+            Tensor a = rand(backend, 16, 1, 3, 19, 17);
+            Tensor b = rand(backend, 17, 1, 23, 17);
+            Tensor cc = backend.upload(values(new double[3 * 19 * 23]), DType.F32, Shape.of(3, 19, 23));
+            backend.fill(cc, Float.NaN);
+            backend.matmul(a, false, b, true, cc, 1f, 0f);
+            return backend.download(cc);
         }));
-        c.add(new Check("matmul batched 4x(5x7x9), both batched, a^T", 2e-6, be -> {
-            Tensor a = rand(be, 18, 1, 4, 9, 5);
-            Tensor b = rand(be, 19, 1, 4, 9, 7);
-            Tensor cc = be.zeros(DType.F32, Shape.of(4, 5, 7));
-            be.matmul(a, true, b, false, cc, 1f, 0f);
-            return be.download(cc);
+        c.add(new Check("matmul batched 4x(5x7x9), both batched, a^T", 2e-6, backend -> {
+            Tensor a = rand(backend, 18, 1, 4, 9, 5);
+            Tensor b = rand(backend, 19, 1, 4, 9, 7);
+            Tensor cc = backend.zeros(DType.F32, Shape.of(4, 5, 7));
+            backend.matmul(a, true, b, false, cc, 1f, 0f);
+            return backend.download(cc);
         }));
         // The 16-bit path: the reference multiplies the same bf16-rounded values in fp32.
-        c.add(new Check("matmul x[F32] W^T[BF16] (tensor cores)", 1e-5, be -> {
+        c.add(new Check("matmul x[F32] W^T[BF16] (tensor cores)", 1e-5, backend -> {
             float[] x = randoms(20, 67 * 130, 1);
             float[] w = randoms(21, 45 * 130, 0.1);
-            boolean reference = be.name().startsWith("cpu");
-            Tensor a = be.upload(reference ? roundedToBf16(x) : x, DType.F32, Shape.of(67, 130));
-            Tensor b = be.upload(reference ? roundedToBf16(w) : w, reference ? DType.F32 : DType.BF16,
+            boolean reference = backend.name().startsWith("cpu");
+            Tensor a = backend.upload(reference ? roundedToBf16(x) : x, DType.F32, Shape.of(67, 130));
+            Tensor b = backend.upload(reference ? roundedToBf16(w) : w, reference ? DType.F32 : DType.BF16,
                     Shape.of(45, 130));
-            Tensor cc = be.zeros(DType.F32, Shape.of(67, 45));
-            be.matmul(a, false, b, true, cc, 1f, 0f);
-            return be.download(cc);
+            Tensor cc = backend.zeros(DType.F32, Shape.of(67, 45));
+            backend.matmul(a, false, b, true, cc, 1f, 0f);
+            return backend.download(cc);
         }));
     }
 
     private static void decoderOps(List<Check> c) {
-        c.add(new Check("embedding F32 + backward (repeated ids)", 1e-6, be -> {
+        c.add(new Check("embedding F32 + backward (repeated ids)", 1e-6, backend -> {
             int[] ids = {3, 7, 3, 0, 12, 7, 7};
-            Tensor table = rand(be, 22, 1, 13, 19);
-            Tensor o = be.zeros(DType.F32, Shape.of(ids.length, 19));
-            be.embedding(table, ids, o);
-            Tensor d = rand(be, 23, 1, 13, 19);
-            be.embeddingBackward(rand(be, 24, 1, ids.length, 19), ids, d);
-            return out(be, o, d);
+            Tensor table = rand(backend, 22, 1, 13, 19);
+            Tensor o = backend.zeros(DType.F32, Shape.of(ids.length, 19));
+            backend.embedding(table, ids, o);
+            Tensor d = rand(backend, 23, 1, 13, 19);
+            backend.embeddingBackward(rand(backend, 24, 1, ids.length, 19), ids, d);
+            return out(backend, o, d);
         }));
-        c.add(new Check("embedding BF16 table", 0, be -> {
-            Tensor table = be.upload(randoms(25, 31 * 21, 1), DType.BF16, Shape.of(31, 21));
-            Tensor o = be.zeros(DType.F32, Shape.of(9, 21));
+        c.add(new Check("embedding BF16 table", 0, backend -> {
+            Tensor table = backend.upload(randoms(25, 31 * 21, 1), DType.BF16, Shape.of(31, 21));
+            Tensor o = backend.zeros(DType.F32, Shape.of(9, 21));
             int[] ids = ids(26, 9, 31);
-            if (be.name().startsWith("cpu")) {
-                Tensor wide = be.zeros(DType.F32, Shape.of(31, 21));
-                be.copy(table, wide);
+            if (backend.name().startsWith("cpu")) {
+                Tensor wide = backend.zeros(DType.F32, Shape.of(31, 21));
+                backend.copy(table, wide);
                 table = wide;
             }
-            be.embedding(table, ids, o);
-            return be.download(o);
+            backend.embedding(table, ids, o);
+            return backend.download(o);
         }));
         for (int h : new int[] {37, 1000}) {
-            c.add(new Check("rmsNorm + rstd h=" + h, 2e-6, be -> {
-                Tensor x = rand(be, 27, 2, 11, h);
-                Tensor o = be.zeros(DType.F32, Shape.of(11, h));
-                Tensor r = be.zeros(DType.F32, Shape.of(11));
-                be.rmsNorm(x, rand(be, 28, 1, h), 1e-5f, o, r);
-                return out(be, o, r);
+            c.add(new Check("rmsNorm + rstd h=" + h, 2e-6, backend -> {
+                Tensor x = rand(backend, 27, 2, 11, h);
+                Tensor o = backend.zeros(DType.F32, Shape.of(11, h));
+                Tensor r = backend.zeros(DType.F32, Shape.of(11));
+                backend.rmsNorm(x, rand(backend, 28, 1, h), 1e-5f, o, r);
+                return out(backend, o, r);
             }));
-            c.add(new Check("rmsNormBackward h=" + h, 1e-5, be -> {
-                Tensor x = rand(be, 29, 2, 11, h);
-                Tensor w = rand(be, 30, 1, h);
-                Tensor o = be.zeros(DType.F32, Shape.of(11, h));
-                Tensor r = be.zeros(DType.F32, Shape.of(11));
-                be.rmsNorm(x, w, 1e-5f, o, r);
-                Tensor dx = rand(be, 31, 1, 11, h);
-                Tensor dw = rand(be, 32, 1, h);
-                be.rmsNormBackward(rand(be, 33, 1, 11, h), x, w, r, dx, dw);
-                be.rmsNormBackward(rand(be, 34, 1, 11, h), x, w, r, dx, null);
-                return out(be, dx, dw);
+            c.add(new Check("rmsNormBackward h=" + h, 1e-5, backend -> {
+                Tensor x = rand(backend, 29, 2, 11, h);
+                Tensor w = rand(backend, 30, 1, h);
+                Tensor o = backend.zeros(DType.F32, Shape.of(11, h));
+                Tensor r = backend.zeros(DType.F32, Shape.of(11));
+                backend.rmsNorm(x, w, 1e-5f, o, r);
+                Tensor dx = rand(backend, 31, 1, 11, h);
+                Tensor dw = rand(backend, 32, 1, h);
+                backend.rmsNormBackward(rand(backend, 33, 1, 11, h), x, w, r, dx, dw);
+                backend.rmsNormBackward(rand(backend, 34, 1, 11, h), x, w, r, dx, null);
+                return out(backend, dx, dw);
             }));
         }
-        c.add(new Check("rope forward, position 3, then inverse", 2e-6, be -> {
+        c.add(new Check("rope forward, position 3, then inverse", 2e-6, backend -> {
             int heads = 3;
             int d = 10;
-            Tensor cos = rand(be, 35, 1, 20, d / 2);
-            Tensor sin = rand(be, 36, 1, 20, d / 2);
-            Tensor x = rand(be, 37, 1, 2 * 7, heads * d);
-            be.rope(x, 2, heads, cos, sin, 3, false);
-            float[] fwd = be.download(x);
-            be.rope(x, 2, heads, cos, sin, 3, true);
-            float[] back = be.download(x);
+            Tensor cos = rand(backend, 35, 1, 20, d / 2);
+            Tensor sin = rand(backend, 36, 1, 20, d / 2);
+            Tensor x = rand(backend, 37, 1, 2 * 7, heads * d);
+            backend.rope(x, 2, heads, cos, sin, 3, false);
+            float[] fwd = backend.download(x);
+            backend.rope(x, 2, heads, cos, sin, 3, true);
+            float[] back = backend.download(x);
             float[] both = new float[fwd.length * 2];
             System.arraycopy(fwd, 0, both, 0, fwd.length);
             System.arraycopy(back, 0, both, fwd.length, back.length);
             return both;
         }));
-        c.add(new Check("swiglu + backward", 2e-6, be -> {
-            Tensor g = rand(be, 38, 3, 3001);
-            Tensor u = rand(be, 39, 1, 3001);
-            Tensor o = be.zeros(DType.F32, Shape.of(3001));
-            be.swiglu(g, u, o);
-            Tensor dg = rand(be, 40, 1, 3001);
-            Tensor du = rand(be, 41, 1, 3001);
-            be.swigluBackward(rand(be, 42, 1, 3001), g, u, dg, du);
-            return out(be, o, dg, du);
+        c.add(new Check("swiglu + backward", 2e-6, backend -> {
+            Tensor g = rand(backend, 38, 3, 3001);
+            Tensor u = rand(backend, 39, 1, 3001);
+            Tensor o = backend.zeros(DType.F32, Shape.of(3001));
+            backend.swiglu(g, u, o);
+            Tensor dg = rand(backend, 40, 1, 3001);
+            Tensor du = rand(backend, 41, 1, 3001);
+            backend.swigluBackward(rand(backend, 42, 1, 3001), g, u, dg, du);
+            return out(backend, o, dg, du);
         }));
-        c.add(new Check("crossEntropy (ignore -100, separate dLogits)", 1e-6, be -> {
+        c.add(new Check("crossEntropy (ignore -100, separate dLogits)", 1e-6, backend -> {
             int vocab = 1001;
             int[] t = ids(43, 9, vocab);
             t[2] = Backend.IGNORE_INDEX;
             t[7] = Backend.IGNORE_INDEX;
-            Tensor z = rand(be, 44, 3, 9, vocab);
-            Tensor dz = rand(be, 45, 1, 9, vocab);
-            double loss = be.crossEntropy(z, t, dz, 0.25f);
-            double lossOnly = be.crossEntropy(z, t, null, 1f);
-            float[] g = be.download(dz);
+            Tensor z = rand(backend, 44, 3, 9, vocab);
+            Tensor dz = rand(backend, 45, 1, 9, vocab);
+            double loss = backend.crossEntropy(z, t, dz, 0.25f);
+            double lossOnly = backend.crossEntropy(z, t, null, 1f);
+            float[] g = backend.download(dz);
             float[] all = new float[g.length + 2];
             System.arraycopy(g, 0, all, 2, g.length);
             all[0] = (float) loss;
             all[1] = (float) lossOnly;
             return all;
         }));
-        c.add(new Check("crossEntropy in place", 1e-6, be -> {
-            Tensor z = rand(be, 46, 3, 5, 37);
-            double loss = be.crossEntropy(z, new int[] {1, 36, -100, 0, 17}, z, 1f);
-            float[] g = be.download(z);
+        c.add(new Check("crossEntropy in place", 1e-6, backend -> {
+            Tensor z = rand(backend, 46, 3, 5, 37);
+            double loss = backend.crossEntropy(z, new int[] {1, 36, -100, 0, 17}, z, 1f);
+            float[] g = backend.download(z);
             float[] all = new float[g.length + 1];
             System.arraycopy(g, 0, all, 1, g.length);
             all[0] = (float) loss;
             return all;
         }));
-        c.add(new Check("adamW, two steps", 0, be -> {
-            Tensor p = rand(be, 47, 1, 1003);
-            Tensor m = be.zeros(DType.F32, Shape.of(1003));
-            Tensor v = be.zeros(DType.F32, Shape.of(1003));
-            be.adamW(p, rand(be, 48, 1, 1003), m, v, 1e-3, 0.9, 0.999, 1e-8, 0.01, 1);
-            be.adamW(p, rand(be, 49, 1, 1003), m, v, 1e-3, 0.9, 0.999, 1e-8, 0.01, 2);
-            return out(be, p, m, v);
+        c.add(new Check("adamW, two steps", 0, backend -> {
+            Tensor p = rand(backend, 47, 1, 1003);
+            Tensor m = backend.zeros(DType.F32, Shape.of(1003));
+            Tensor v = backend.zeros(DType.F32, Shape.of(1003));
+            backend.adamW(p, rand(backend, 48, 1, 1003), m, v, 1e-3, 0.9, 0.999, 1e-8, 0.01, 1);
+            backend.adamW(p, rand(backend, 49, 1, 1003), m, v, 1e-3, 0.9, 0.999, 1e-8, 0.01, 2);
+            return out(backend, p, m, v);
         }));
     }
 
@@ -355,38 +355,38 @@ public final class ParityChecks {
         for (int kvHeads : new int[] {4, 2, 1}) {
             for (int window : new int[] {0, 3, 100}) {
                 String shape = " heads 4/" + kvHeads + " window " + window;
-                c.add(new Check("attention" + shape, 2e-6, be -> {
-                    Tensor q = rand(be, 50, 1, batch * n, heads * d);
-                    Tensor k = rand(be, 51, 1, batch * n, kvHeads * d);
-                    Tensor v = rand(be, 52, 1, batch * n, kvHeads * d);
-                    Tensor o = be.zeros(DType.F32, Shape.of(batch * n, heads * d));
-                    Tensor lse = be.zeros(DType.F32, Shape.of(batch, heads, n));
-                    be.attention(q, k, v, o, lse, batch, heads, kvHeads, 0, n, window);
-                    return out(be, o, lse);
+                c.add(new Check("attention" + shape, 2e-6, backend -> {
+                    Tensor q = rand(backend, 50, 1, batch * n, heads * d);
+                    Tensor k = rand(backend, 51, 1, batch * n, kvHeads * d);
+                    Tensor v = rand(backend, 52, 1, batch * n, kvHeads * d);
+                    Tensor o = backend.zeros(DType.F32, Shape.of(batch * n, heads * d));
+                    Tensor lse = backend.zeros(DType.F32, Shape.of(batch, heads, n));
+                    backend.attention(q, k, v, o, lse, batch, heads, kvHeads, 0, n, window);
+                    return out(backend, o, lse);
                 }));
-                c.add(new Check("attentionBackward" + shape, 1e-5, be -> {
-                    Tensor q = rand(be, 53, 1, batch * n, heads * d);
-                    Tensor k = rand(be, 54, 1, batch * n, kvHeads * d);
-                    Tensor v = rand(be, 55, 1, batch * n, kvHeads * d);
-                    Tensor o = be.zeros(DType.F32, Shape.of(batch * n, heads * d));
-                    Tensor lse = be.zeros(DType.F32, Shape.of(batch, heads, n));
-                    be.attention(q, k, v, o, lse, batch, heads, kvHeads, 0, n, window);
-                    Tensor dq = rand(be, 56, 1, batch * n, heads * d);
-                    Tensor dk = rand(be, 57, 1, batch * n, kvHeads * d);
-                    Tensor dv = rand(be, 58, 1, batch * n, kvHeads * d);
-                    be.attentionBackward(rand(be, 59, 1, batch * n, heads * d), q, k, v, o, lse, dq, dk, dv, batch,
+                c.add(new Check("attentionBackward" + shape, 1e-5, backend -> {
+                    Tensor q = rand(backend, 53, 1, batch * n, heads * d);
+                    Tensor k = rand(backend, 54, 1, batch * n, kvHeads * d);
+                    Tensor v = rand(backend, 55, 1, batch * n, kvHeads * d);
+                    Tensor o = backend.zeros(DType.F32, Shape.of(batch * n, heads * d));
+                    Tensor lse = backend.zeros(DType.F32, Shape.of(batch, heads, n));
+                    backend.attention(q, k, v, o, lse, batch, heads, kvHeads, 0, n, window);
+                    Tensor dq = rand(backend, 56, 1, batch * n, heads * d);
+                    Tensor dk = rand(backend, 57, 1, batch * n, kvHeads * d);
+                    Tensor dv = rand(backend, 58, 1, batch * n, kvHeads * d);
+                    backend.attentionBackward(rand(backend, 59, 1, batch * n, heads * d), q, k, v, o, lse, dq, dk, dv, batch,
                             heads, kvHeads, window);
-                    return out(be, dq, dk, dv);
+                    return out(backend, dq, dk, dv);
                 }));
             }
             c.add(new Check("attention with KV cache (position 5, 3 new, capacity 11)" + " heads 4/" + kvHeads, 2e-6,
-                    be -> {
-                        Tensor q = rand(be, 60, 1, batch * 3, heads * d);
-                        Tensor k = rand(be, 61, 1, batch * 11, kvHeads * d);
-                        Tensor v = rand(be, 62, 1, batch * 11, kvHeads * d);
-                        Tensor o = be.zeros(DType.F32, Shape.of(batch * 3, heads * d));
-                        be.attention(q, k, v, o, null, batch, heads, kvHeads, 5, 8, 4);
-                        return be.download(o);
+                    backend -> {
+                        Tensor q = rand(backend, 60, 1, batch * 3, heads * d);
+                        Tensor k = rand(backend, 61, 1, batch * 11, kvHeads * d);
+                        Tensor v = rand(backend, 62, 1, batch * 11, kvHeads * d);
+                        Tensor o = backend.zeros(DType.F32, Shape.of(batch * 3, heads * d));
+                        backend.attention(q, k, v, o, null, batch, heads, kvHeads, 5, 8, 4);
+                        return backend.download(o);
                     }));
         }
     }
@@ -407,31 +407,31 @@ public final class ParityChecks {
             int d = s[4];
             int window = s[5];
             String name = " n " + n + " heads " + heads + "/" + kvHeads + " d " + d + " window " + window;
-            c.add(new Check("flash attention + backward" + name, 1e-5, be -> {
-                Tensor q = rand(be, 70, 1, batch * n, heads * d);
-                Tensor k = rand(be, 71, 1, batch * n, kvHeads * d);
-                Tensor v = rand(be, 72, 1, batch * n, kvHeads * d);
-                Tensor o = be.zeros(DType.F32, Shape.of(batch * n, heads * d));
-                Tensor lse = be.zeros(DType.F32, Shape.of(batch, heads, n));
-                be.attention(q, k, v, o, lse, batch, heads, kvHeads, 0, n, window);
-                Tensor dq = rand(be, 73, 1, batch * n, heads * d);
-                Tensor dk = rand(be, 74, 1, batch * n, kvHeads * d);
-                Tensor dv = rand(be, 75, 1, batch * n, kvHeads * d);
-                be.attentionBackward(rand(be, 76, 1, batch * n, heads * d), q, k, v, o, lse, dq, dk, dv, batch,
+            c.add(new Check("flash attention + backward" + name, 1e-5, backend -> {
+                Tensor q = rand(backend, 70, 1, batch * n, heads * d);
+                Tensor k = rand(backend, 71, 1, batch * n, kvHeads * d);
+                Tensor v = rand(backend, 72, 1, batch * n, kvHeads * d);
+                Tensor o = backend.zeros(DType.F32, Shape.of(batch * n, heads * d));
+                Tensor lse = backend.zeros(DType.F32, Shape.of(batch, heads, n));
+                backend.attention(q, k, v, o, lse, batch, heads, kvHeads, 0, n, window);
+                Tensor dq = rand(backend, 73, 1, batch * n, heads * d);
+                Tensor dk = rand(backend, 74, 1, batch * n, kvHeads * d);
+                Tensor dv = rand(backend, 75, 1, batch * n, kvHeads * d);
+                backend.attentionBackward(rand(backend, 76, 1, batch * n, heads * d), q, k, v, o, lse, dq, dk, dv, batch,
                         heads, kvHeads, window);
-                return out(be, o, lse, dq, dk, dv);
+                return out(backend, o, lse, dq, dk, dv);
             }));
         }
-        c.add(new Check("flash attention cached (position 40, 37 new, capacity 90) d 128", 2e-6, be -> {
-            Tensor q = rand(be, 77, 1, 2 * 37, 4 * 128);
-            Tensor k = rand(be, 78, 1, 2 * 90, 2 * 128);
-            Tensor v = rand(be, 79, 1, 2 * 90, 2 * 128);
-            Tensor o = be.zeros(DType.F32, Shape.of(2 * 37, 4 * 128));
-            Tensor lse = be.zeros(DType.F32, Shape.of(2, 4, 37));
-            be.attention(q, k, v, o, lse, 2, 4, 2, 40, 77, 50);
-            return out(be, o, lse);
+        c.add(new Check("flash attention cached (position 40, 37 new, capacity 90) d 128", 2e-6, backend -> {
+            Tensor q = rand(backend, 77, 1, 2 * 37, 4 * 128);
+            Tensor k = rand(backend, 78, 1, 2 * 90, 2 * 128);
+            Tensor v = rand(backend, 79, 1, 2 * 90, 2 * 128);
+            Tensor o = backend.zeros(DType.F32, Shape.of(2 * 37, 4 * 128));
+            Tensor lse = backend.zeros(DType.F32, Shape.of(2, 4, 37));
+            backend.attention(q, k, v, o, lse, 2, 4, 2, 40, 77, 50);
+            return out(backend, o, lse);
         }));
-        c.add(new Check("flash attention bf16 + backward n 70 heads 4/2 d 128", 2e-2, be -> {
+        c.add(new Check("flash attention bf16 + backward n 70 heads 4/2 d 128", 2e-2, backend -> {
             int batch = 2;
             int n = 70;
             int heads = 4;
@@ -440,24 +440,24 @@ public final class ParityChecks {
             float[][] in = {randoms(80, batch * n * heads * d, 1), randoms(81, batch * n * kvHeads * d, 1),
                 randoms(82, batch * n * kvHeads * d, 1), randoms(83, batch * n * heads * d, 1)};
             int[] widths = {heads * d, kvHeads * d, kvHeads * d, heads * d};
-            DType t = be.activations(Precision.BF16);
+            DType t = backend.activations(Precision.BF16);
             Tensor[] x = new Tensor[4];
             for (int i = 0; i < 3; i++) {
-                x[i] = be.upload(roundedToBf16(in[i]), t, Shape.of(batch * n, widths[i]));
+                x[i] = backend.upload(roundedToBf16(in[i]), t, Shape.of(batch * n, widths[i]));
             }
-            x[3] = be.upload(in[3], DType.F32, Shape.of(batch * n, widths[3]));  // the gradient at the output
-            Tensor o = be.zeros(t, Shape.of(batch * n, heads * d));
-            Tensor lse = be.zeros(DType.F32, Shape.of(batch, heads, n));
-            Tensor dq = be.zeros(DType.F32, Shape.of(batch * n, heads * d));
-            Tensor dk = be.zeros(DType.F32, Shape.of(batch * n, kvHeads * d));
-            Tensor dv = be.zeros(DType.F32, Shape.of(batch * n, kvHeads * d));
-            be.attention(x[0], x[1], x[2], o, lse, batch, heads, kvHeads, 0, n, 0);
+            x[3] = backend.upload(in[3], DType.F32, Shape.of(batch * n, widths[3]));  // the gradient at the output
+            Tensor o = backend.zeros(t, Shape.of(batch * n, heads * d));
+            Tensor lse = backend.zeros(DType.F32, Shape.of(batch, heads, n));
+            Tensor dq = backend.zeros(DType.F32, Shape.of(batch * n, heads * d));
+            Tensor dk = backend.zeros(DType.F32, Shape.of(batch * n, kvHeads * d));
+            Tensor dv = backend.zeros(DType.F32, Shape.of(batch * n, kvHeads * d));
+            backend.attention(x[0], x[1], x[2], o, lse, batch, heads, kvHeads, 0, n, 0);
             if (t != DType.BF16) {
                 // A bf16 backend's backward reads its bf16-rounded output; so does the float32 reference.
-                o = be.upload(roundedToBf16(be.download(o)), DType.F32, o.shape());
+                o = backend.upload(roundedToBf16(backend.download(o)), DType.F32, o.shape());
             }
-            be.attentionBackward(x[3], x[0], x[1], x[2], o, lse, dq, dk, dv, batch, heads, kvHeads, 0);
-            return out(be, o, lse, dq, dk, dv);
+            backend.attentionBackward(x[3], x[0], x[1], x[2], o, lse, dq, dk, dv, batch, heads, kvHeads, 0);
+            return out(backend, o, lse, dq, dk, dv);
         }));
     }
 }

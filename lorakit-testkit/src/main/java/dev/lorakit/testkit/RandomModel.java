@@ -52,46 +52,46 @@ public final class RandomModel {
     }
 
     /** A float32 tensor of N(0, scale^2) values. */
-    public static Tensor random(Backend be, Random rnd, double scale, int... dims) {
+    public static Tensor random(Backend backend, Random rnd, double scale, int... dims) {
         float[] a = new float[(int) Shape.of(dims).size()];
         for (int i = 0; i < a.length; i++) {
             a[i] = (float) (rnd.nextGaussian() * scale);
         }
-        return be.upload(a, DType.F32, Shape.of(dims));
+        return backend.upload(a, DType.F32, Shape.of(dims));
     }
 
     /** A norm weight of {@code 1 + N(0, 0.01)} values. */
-    public static Tensor norm(Backend be, Random rnd, int h) {
+    public static Tensor norm(Backend backend, Random rnd, int h) {
         float[] a = new float[h];
         for (int i = 0; i < h; i++) {
             a[i] = (float) (1 + 0.1 * rnd.nextGaussian());
         }
-        return be.upload(a, DType.F32, Shape.of(h));
+        return backend.upload(a, DType.F32, Shape.of(h));
     }
 
     /** Projections N(0, 0.09), embeddings N(0, 1), norms {@link #norm}: large enough that every term matters. */
-    public static DecoderWeights weights(DecoderConfig c, Backend be, long seed) {
+    public static DecoderWeights weights(DecoderConfig c, Backend backend, long seed) {
         Random rnd = new Random(seed);
         int h = c.hidden();
         List<LayerWeights> layers = new ArrayList<>();
         for (int l = 0; l < c.layers(); l++) {
-            layers.add(new LayerWeights(norm(be, rnd, h), random(be, rnd, 0.3, c.qWidth(), h),
-                    random(be, rnd, 0.3, c.kvWidth(), h), random(be, rnd, 0.3, c.kvWidth(), h),
-                    random(be, rnd, 0.3, h, c.qWidth()), norm(be, rnd, h), random(be, rnd, 0.3, c.intermediate(), h),
-                    random(be, rnd, 0.3, c.intermediate(), h), random(be, rnd, 0.3, h, c.intermediate())));
+            layers.add(new LayerWeights(norm(backend, rnd, h), random(backend, rnd, 0.3, c.qWidth(), h),
+                    random(backend, rnd, 0.3, c.kvWidth(), h), random(backend, rnd, 0.3, c.kvWidth(), h),
+                    random(backend, rnd, 0.3, h, c.qWidth()), norm(backend, rnd, h), random(backend, rnd, 0.3, c.intermediate(), h),
+                    random(backend, rnd, 0.3, c.intermediate(), h), random(backend, rnd, 0.3, h, c.intermediate())));
         }
-        Tensor embed = random(be, rnd, 1, c.vocab(), h);
-        Tensor head = c.tiedEmbeddings() ? embed : random(be, rnd, 0.3, c.vocab(), h);
-        return new DecoderWeights(embed, layers, norm(be, rnd, h), head);
+        Tensor embed = random(backend, rnd, 1, c.vocab(), h);
+        Tensor head = c.tiedEmbeddings() ? embed : random(backend, rnd, 0.3, c.vocab(), h);
+        return new DecoderWeights(embed, layers, norm(backend, rnd, h), head);
     }
 
     /** LoRA matrices with random non-zero A and B, so every gradient path is exercised. */
-    public static LoraWeights lora(LoraSpec spec, Backend be, long seed) {
-        LoraWeights w = LoraWeights.zeros(spec, be);
+    public static LoraWeights lora(LoraSpec spec, Backend backend, long seed) {
+        LoraWeights w = LoraWeights.zeros(spec, backend);
         Random rnd = new Random(seed);
         for (LoraWeights.Pair p : w.pairs()) {
-            be.copy(random(be, rnd, 0.2, p.a().shape().dims()), p.a());
-            be.copy(random(be, rnd, 0.2, p.b().shape().dims()), p.b());
+            backend.copy(random(backend, rnd, 0.2, p.a().shape().dims()), p.a());
+            backend.copy(random(backend, rnd, 0.2, p.b().shape().dims()), p.b());
         }
         return w;
     }
@@ -101,35 +101,35 @@ public final class RandomModel {
      * their scale through the blocks; the output projection N(0, 1/hidden); norms 1. Matrices are stored as
      * {@code matrices} (F32, or BF16 as frozen weights on a GPU); norms F32.
      */
-    public static DecoderWeights scaledWeights(DecoderConfig c, Backend be, Random rnd, DType matrices) {
+    public static DecoderWeights scaledWeights(DecoderConfig c, Backend backend, Random rnd, DType matrices) {
         int h = c.hidden();
         double s = 1 / Math.sqrt(h);
         double sDown = 1 / Math.sqrt(c.intermediate());
         List<LayerWeights> layers = new ArrayList<>();
         for (int l = 0; l < c.layers(); l++) {
-            layers.add(new LayerWeights(ones(be, h), matrix(be, rnd, s, matrices, c.qWidth(), h),
-                    matrix(be, rnd, s, matrices, c.kvWidth(), h), matrix(be, rnd, s, matrices, c.kvWidth(), h),
-                    matrix(be, rnd, s, matrices, h, c.qWidth()), ones(be, h),
-                    matrix(be, rnd, s, matrices, c.intermediate(), h), matrix(be, rnd, s, matrices, c.intermediate(), h),
-                    matrix(be, rnd, sDown, matrices, h, c.intermediate())));
+            layers.add(new LayerWeights(ones(backend, h), matrix(backend, rnd, s, matrices, c.qWidth(), h),
+                    matrix(backend, rnd, s, matrices, c.kvWidth(), h), matrix(backend, rnd, s, matrices, c.kvWidth(), h),
+                    matrix(backend, rnd, s, matrices, h, c.qWidth()), ones(backend, h),
+                    matrix(backend, rnd, s, matrices, c.intermediate(), h), matrix(backend, rnd, s, matrices, c.intermediate(), h),
+                    matrix(backend, rnd, sDown, matrices, h, c.intermediate())));
         }
-        Tensor embed = matrix(be, rnd, 1, matrices, c.vocab(), h);
-        Tensor head = c.tiedEmbeddings() ? embed : matrix(be, rnd, s, matrices, c.vocab(), h);
-        return new DecoderWeights(embed, layers, ones(be, h), head);
+        Tensor embed = matrix(backend, rnd, 1, matrices, c.vocab(), h);
+        Tensor head = c.tiedEmbeddings() ? embed : matrix(backend, rnd, s, matrices, c.vocab(), h);
+        return new DecoderWeights(embed, layers, ones(backend, h), head);
     }
 
-    private static Tensor matrix(Backend be, Random rnd, double scale, DType dtype, int rows, int cols) {
+    private static Tensor matrix(Backend backend, Random rnd, double scale, DType dtype, int rows, int cols) {
         float[] a = new float[rows * cols];
         for (int i = 0; i < a.length; i++) {
             a[i] = (float) (rnd.nextGaussian() * scale);
         }
-        return be.upload(a, dtype, Shape.of(rows, cols));
+        return backend.upload(a, dtype, Shape.of(rows, cols));
     }
 
-    private static Tensor ones(Backend be, int n) {
+    private static Tensor ones(Backend backend, int n) {
         float[] x = new float[n];
         Arrays.fill(x, 1f);
-        return be.upload(x, DType.F32, Shape.of(n));
+        return backend.upload(x, DType.F32, Shape.of(n));
     }
 
     /** {@code n} token ids below {@code vocab}. */

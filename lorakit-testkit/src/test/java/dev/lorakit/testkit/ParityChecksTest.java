@@ -36,13 +36,13 @@ class ParityChecksTest {
 
     @Test
     void theErrorIsScaledAndNaNAware() {
-        try (CpuBackend be = new CpuBackend(1)) {
+        try (CpuBackend backend = new CpuBackend(1)) {
             float[] base = {100f, 1f, Float.NaN};
             var same = new ParityChecks.Check("x", 0, b -> base.clone());
-            assertEquals(0.0, same.error(be, be));
+            assertEquals(0.0, same.error(backend, backend));
             int[] calls = {0};
             var off = new ParityChecks.Check("y", 0, b -> calls[0]++ == 0 ? base.clone() : new float[] {99f, 1f, Float.NaN});
-            assertEquals(0.01, off.error(be, be), 1e-9);
+            assertEquals(0.01, off.error(backend, backend), 1e-9);
         }
     }
 }

@@ -1,5 +1,6 @@
 package dev.lorakit.core.backend;
 
+import java.util.Arrays;
 import dev.lorakit.core.tensor.DType;
 import dev.lorakit.core.tensor.Precision;
 import dev.lorakit.core.tensor.Shape;
@@ -162,7 +163,7 @@ public final class CpuBackend implements Backend {
     public void fill(Tensor t, float value) {
         CpuTensor c = cpu(t, "fill");
         if (c.dtype() == DType.F32) {
-            java.util.Arrays.fill(c.floats(), value);
+            Arrays.fill(c.floats(), value);
         } else {
             for (int i = 0; i < c.length(); i++) {
                 c.set(i, value);
@@ -446,7 +447,7 @@ public final class CpuBackend implements Backend {
                 int target = targets[row];
                 if (target == IGNORE_INDEX) {
                     if (dz != null) {
-                        java.util.Arrays.fill(dz, off, off + vocab, 0f);
+                        Arrays.fill(dz, off, off + vocab, 0f);
                     }
                     continue;
                 }

@@ -1,5 +1,6 @@
 package dev.lorakit.core.backend;
 
+import java.lang.foreign.MemorySegment;
 import dev.lorakit.core.tensor.DType;
 import dev.lorakit.core.tensor.Shape;
 
@@ -88,7 +89,7 @@ final class Matmul {
         // Frozen bf16 weights (the usual b) are widened while B is packed, never copied whole.
         boolean bf16 = tb.dtype() == DType.BF16;
         float[] bv = bf16 ? null : floats(tb, "b");
-        java.lang.foreign.MemorySegment bh = bf16 ? tb.halfSegment() : null;
+        MemorySegment bh = bf16 ? tb.halfSegment() : null;
         int aStride = a.count == 1 ? 0 : m * k;
         int bStride = b.count == 1 ? 0 : k * n;
         for (int p = 0; p < batch; p++) {

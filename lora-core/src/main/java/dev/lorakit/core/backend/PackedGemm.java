@@ -581,7 +581,7 @@ final class PackedGemm {
         }
         int ldc = cRow;
         FloatVector al = FloatVector.broadcast(F, alpha);
-        FloatVector be = FloatVector.broadcast(F, beta);
+        FloatVector backend = FloatVector.broadcast(F, beta);
         if (cols == NR) {
             for (int r = 0; r < rows; r++) {
                 for (int v = 0; v < NR; v += L) {
@@ -589,7 +589,7 @@ final class PackedGemm {
                     FloatVector t = FloatVector.fromArray(F, tile, r * NR + v);
                     FloatVector result = switch (mode) {
                         case SET -> t.mul(al);
-                        case BLEND -> FloatVector.fromArray(F, c, o).fma(be, t.mul(al));
+                        case BLEND -> FloatVector.fromArray(F, c, o).fma(backend, t.mul(al));
                         default -> t.fma(al, FloatVector.fromArray(F, c, o));
                     };
                     result.intoArray(c, o);
@@ -604,7 +604,7 @@ final class PackedGemm {
                 FloatVector t = FloatVector.fromArray(F, tile, r * NR + v);
                 FloatVector result = switch (mode) {
                     case SET -> t.mul(al);
-                    case BLEND -> FloatVector.fromArray(F, c, o, mask).fma(be, t.mul(al));
+                    case BLEND -> FloatVector.fromArray(F, c, o, mask).fma(backend, t.mul(al));
                     default -> t.fma(al, FloatVector.fromArray(F, c, o, mask));
                 };
                 result.intoArray(c, o, mask);

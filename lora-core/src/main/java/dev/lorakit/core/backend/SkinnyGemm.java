@@ -1,5 +1,6 @@
 package dev.lorakit.core.backend;
 
+import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
@@ -249,7 +250,7 @@ final class SkinnyGemm {
             for (int j = 0; j < n; j++) {
                 dst[d + j] = src[s + j * b.colStride()];
             }
-            java.util.Arrays.fill(dst, d + n, d + stride, 0f);
+            Arrays.fill(dst, d + n, d + stride, 0f);
         }
         return dst;
     }
@@ -308,14 +309,14 @@ final class SkinnyGemm {
     private static void merge(float[] tile, float[] c, int co, int ldc, int rows, int cols, int mode, float alpha,
             float beta) {
         FloatVector al = FloatVector.broadcast(F, alpha);
-        FloatVector be = FloatVector.broadcast(F, beta);
+        FloatVector backend = FloatVector.broadcast(F, beta);
         if (cols == L) {
             for (int r = 0; r < rows; r++) {
                 int o = co + r * ldc;
                 FloatVector t = FloatVector.fromArray(F, tile, r * L);
                 FloatVector result = switch (mode) {
                     case SET -> t.mul(al);
-                    case BLEND -> FloatVector.fromArray(F, c, o).fma(be, t.mul(al));
+                    case BLEND -> FloatVector.fromArray(F, c, o).fma(backend, t.mul(al));
                     default -> t.fma(al, FloatVector.fromArray(F, c, o));
                 };
                 result.intoArray(c, o);
@@ -328,7 +329,7 @@ final class SkinnyGemm {
             FloatVector t = FloatVector.fromArray(F, tile, r * L);
             FloatVector result = switch (mode) {
                 case SET -> t.mul(al);
-                case BLEND -> FloatVector.fromArray(F, c, o, mask).fma(be, t.mul(al));
+                case BLEND -> FloatVector.fromArray(F, c, o, mask).fma(backend, t.mul(al));
                 default -> t.fma(al, FloatVector.fromArray(F, c, o, mask));
             };
             result.intoArray(c, o, mask);

@@ -1,5 +1,6 @@
 package dev.lorakit.core.backend;
 
+import java.lang.foreign.MemorySegment;
 import dev.lorakit.core.tensor.DType;
 import dev.lorakit.core.tensor.Shape;
 import dev.lorakit.core.tensor.Tensor;
@@ -211,7 +212,7 @@ public final class TimedBackend implements Backend {
     }
 
     @Override
-    public Tensor frozen(java.lang.foreign.MemorySegment bytes, dev.lorakit.core.tensor.DType dtype,
+    public Tensor frozen(MemorySegment bytes, dev.lorakit.core.tensor.DType dtype,
             dev.lorakit.core.tensor.Shape shape) {
         return inner.frozen(bytes, dtype, shape);
     }

@@ -1,5 +1,6 @@
 package dev.lorakit.core.backend;
 
+import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
@@ -18,7 +19,7 @@ final class VectorKernels {
     /** For each halving step {@code h}: the shuffle that brings lane {@code i + h} to lane {@code i}. */
     private static final VectorShuffle<Float>[] HALVES = halves();
 
-    @SuppressWarnings("unchecked")
+    @SuppressWarnings({"unchecked", "rawtypes"}) // a generic array is made raw, then read as typed
     private static VectorShuffle<Float>[] halves() {
         int steps = Integer.numberOfTrailingZeros(F.length());
         VectorShuffle<Float>[] shuffles = new VectorShuffle[steps];
@@ -71,7 +72,7 @@ final class VectorKernels {
     /** {@code y[yo+i] *= s} for {@code i < n}; {@code s == 0} writes zeros (so NaN garbage is cleared). */
     static void scale(float s, float[] y, int yo, int n) {
         if (s == 0f) {
-            java.util.Arrays.fill(y, yo, yo + n, 0f);
+            Arrays.fill(y, yo, yo + n, 0f);
             return;
         }
         if (s == 1f) {

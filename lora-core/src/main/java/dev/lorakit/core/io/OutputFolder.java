@@ -1,5 +1,6 @@
 package dev.lorakit.core.io;
 
+import java.util.Locale;
 import dev.lorakit.core.LorakitInputException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -185,8 +186,8 @@ public final class OutputFolder implements AutoCloseable {
   }
 
   private static String size(long bytes) {
-    return bytes >= 1L << 30 ? String.format(java.util.Locale.ROOT, "%.1f GB", bytes / 1e9)
-        : String.format(java.util.Locale.ROOT, "%.0f MB", Math.ceil(bytes / 1e6));
+    return bytes >= 1L << 30 ? String.format(Locale.ROOT, "%.1f GB", bytes / 1e9)
+        : String.format(Locale.ROOT, "%.0f MB", Math.ceil(bytes / 1e6));
   }
 
   /** Whether the folder held anything besides the marker when it was claimed. */

@@ -1,5 +1,6 @@
 package dev.lorakit.core.io;
 
+import java.nio.file.NoSuchFileException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -49,7 +50,7 @@ public final class SafeTensors {
                     + ") and no " + INDEX_FILE + " saying how they fit together; name the file to open.");
         }
         if (!Files.exists(fileOrModelFolder)) {
-            throw new java.nio.file.NoSuchFileException(fileOrModelFolder.toString(), null,
+            throw new NoSuchFileException(fileOrModelFolder.toString(), null,
                     "no such file or folder");
         }
         if (fileOrModelFolder.getFileName().toString().endsWith(".json")) {

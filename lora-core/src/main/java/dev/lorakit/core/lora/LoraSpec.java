@@ -1,5 +1,6 @@
 package dev.lorakit.core.lora;
 
+import java.util.function.Predicate;
 import dev.lorakit.core.LorakitInputException;
 import dev.lorakit.core.nn.DecoderConfig;
 import java.util.ArrayList;
@@ -107,7 +108,7 @@ public final class LoraSpec {
         return n == 1 ? "1 layer (0)" : n + " layers (0 to " + (n - 1) + ")";
     }
 
-    private static boolean anyBlockModule(DecoderConfig model, java.util.function.Predicate<String> test) {
+    private static boolean anyBlockModule(DecoderConfig model, Predicate<String> test) {
         for (int layer = 0; layer < model.layers(); layer++) {
             for (LoraTarget t : LoraTarget.values()) {
                 if (test.test(t.moduleName(layer))) {

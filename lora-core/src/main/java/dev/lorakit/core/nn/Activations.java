@@ -33,21 +33,21 @@ public final class Activations implements AutoCloseable {
         final Tensor act;
 
         /** {@code dtype} is the dtype of the matrix-product inputs and outputs; statistics and {@code mid} are F32. */
-        Layer(Backend be, DecoderConfig c, int batch, int seq, DType dtype) {
+        Layer(Backend backend, DecoderConfig c, int batch, int seq, DType dtype) {
             int n = batch * seq;
-            norm1 = be.zeros(dtype, Shape.of(n, c.hidden()));
-            rstd1 = be.zeros(DType.F32, Shape.of(n));
-            q = be.zeros(dtype, Shape.of(n, c.qWidth()));
-            k = be.zeros(dtype, Shape.of(n, c.kvWidth()));
-            v = be.zeros(dtype, Shape.of(n, c.kvWidth()));
-            att = be.zeros(dtype, Shape.of(n, c.qWidth()));
-            lse = be.zeros(DType.F32, Shape.of(batch, c.heads(), seq));
-            mid = be.zeros(DType.F32, Shape.of(n, c.hidden()));
-            norm2 = be.zeros(dtype, Shape.of(n, c.hidden()));
-            rstd2 = be.zeros(DType.F32, Shape.of(n));
-            gate = be.zeros(dtype, Shape.of(n, c.intermediate()));
-            up = be.zeros(dtype, Shape.of(n, c.intermediate()));
-            act = be.zeros(dtype, Shape.of(n, c.intermediate()));
+            norm1 = backend.zeros(dtype, Shape.of(n, c.hidden()));
+            rstd1 = backend.zeros(DType.F32, Shape.of(n));
+            q = backend.zeros(dtype, Shape.of(n, c.qWidth()));
+            k = backend.zeros(dtype, Shape.of(n, c.kvWidth()));
+            v = backend.zeros(dtype, Shape.of(n, c.kvWidth()));
+            att = backend.zeros(dtype, Shape.of(n, c.qWidth()));
+            lse = backend.zeros(DType.F32, Shape.of(batch, c.heads(), seq));
+            mid = backend.zeros(DType.F32, Shape.of(n, c.hidden()));
+            norm2 = backend.zeros(dtype, Shape.of(n, c.hidden()));
+            rstd2 = backend.zeros(DType.F32, Shape.of(n));
+            gate = backend.zeros(dtype, Shape.of(n, c.intermediate()));
+            up = backend.zeros(dtype, Shape.of(n, c.intermediate()));
+            act = backend.zeros(dtype, Shape.of(n, c.intermediate()));
         }
 
         void close() {
@@ -57,7 +57,7 @@ public final class Activations implements AutoCloseable {
         }
     }
 
-    private final Backend be;
+    private final Backend backend;
     final int batch;
     final int seq;
     final boolean checkpointing;
@@ -83,28 +83,28 @@ public final class Activations implements AutoCloseable {
      * Buffers for {@code batch x seq} tokens; {@code act} is the dtype of the activations between matrix products
      * (F32, or BF16 for a bf16 decoder). The residual stream, the final norm and the logits are always F32.
      */
-    Activations(Backend be, DecoderConfig c, int batch, int seq, LoraSpec lora, boolean checkpointing, DType act) {
-        this.be = be;
+    Activations(Backend backend, DecoderConfig c, int batch, int seq, LoraSpec lora, boolean checkpointing, DType act) {
+        this.backend = backend;
         this.batch = batch;
         this.seq = seq;
         this.checkpointing = checkpointing;
         int n = batch * seq;
         res = new Tensor[c.layers() + 1];
         for (int i = 0; i < res.length; i++) {
-            res[i] = be.zeros(DType.F32, Shape.of(n, c.hidden()));
+            res[i] = backend.zeros(DType.F32, Shape.of(n, c.hidden()));
         }
         layers = new Layer[checkpointing ? 1 : c.layers()];
         for (int i = 0; i < layers.length; i++) {
-            layers[i] = new Layer(be, c, batch, seq, act);
+            layers[i] = new Layer(backend, c, batch, seq, act);
         }
         xa = new Tensor[c.layers()][LoraTarget.values().length];
         if (lora != null) {
             for (LoraSpec.Module m : lora.modules()) {
-                xa[m.layer()][m.target().ordinal()] = be.zeros(DType.F32, Shape.of(n, m.rank()));
+                xa[m.layer()][m.target().ordinal()] = backend.zeros(DType.F32, Shape.of(n, m.rank()));
             }
         }
-        finalNorm = be.zeros(DType.F32, Shape.of(n, c.hidden()));
-        rstdFinal = be.zeros(DType.F32, Shape.of(n));
+        finalNorm = backend.zeros(DType.F32, Shape.of(n, c.hidden()));
+        rstdFinal = backend.zeros(DType.F32, Shape.of(n));
         vocab = c.vocab();
     }
 
@@ -124,7 +124,7 @@ public final class Activations implements AutoCloseable {
             if (t != null) {
                 t.close();
             }
-            t = be.zeros(dtype, Shape.of(rows, cols));
+            t = backend.zeros(dtype, Shape.of(rows, cols));
             scratch.put(key, t);
         }
         return t;
@@ -143,7 +143,7 @@ public final class Activations implements AutoCloseable {
     /** The logits {@code [batch*seq, vocab]} of the last forward (the loss's backward overwrites them). */
     public Tensor logits() {
         if (logits == null) {
-            logits = be.zeros(DType.F32, Shape.of(batch * seq, vocab));
+            logits = backend.zeros(DType.F32, Shape.of(batch * seq, vocab));
         }
         return logits;
     }

@@ -1,5 +1,6 @@
 package dev.lorakit.core.nn;
 
+import java.util.Arrays;
 import dev.lorakit.core.LorakitInputException;
 import dev.lorakit.core.backend.Backend;
 import dev.lorakit.core.lora.LoraTarget;
@@ -33,7 +34,7 @@ public final class Decoder implements AutoCloseable {
 
     private final DecoderConfig config;
     private final DecoderWeights weights;
-    private final Backend be;
+    private final Backend backend;
     private final Precision precision;
     private LoraWeights lora;
     private boolean merged;
@@ -67,7 +68,7 @@ public final class Decoder implements AutoCloseable {
         }
         this.config = config;
         this.weights = weights;
-        this.be = backend;
+        this.backend = backend;
         this.precision = precision;
     }
 
@@ -78,7 +79,7 @@ public final class Decoder implements AutoCloseable {
 
     /** The dtype of the activations it saves between matrix products (and of a KV cache for it). */
     public DType activations() {
-        return be.activations(precision);
+        return backend.activations(precision);
     }
 
     /** The shape of the model. */
@@ -88,7 +89,7 @@ public final class Decoder implements AutoCloseable {
 
     /** The backend it runs on. */
     public Backend backend() {
-        return be;
+        return backend;
     }
 
     /** The frozen base weights. */
@@ -185,7 +186,7 @@ public final class Decoder implements AutoCloseable {
      */
     public Activations forwardForLoss(int[] ids, int batch) {
         Activations a = trunk(ids, batch);
-        be.rmsNorm(a.res[config.layers()], weights.norm(), (float) config.rmsEps(), a.finalNorm, a.rstdFinal);
+        backend.rmsNorm(a.res[config.layers()], weights.norm(), (float) config.rmsEps(), a.finalNorm, a.rstdFinal);
         a.logitsFilled = false;
         return a;
     }
@@ -195,7 +196,7 @@ public final class Decoder implements AutoCloseable {
         checkTokens(ids, batch, 0);
         Activations a = buffersFor(batch, seq, checkpointing);
         ensureRope(seq);
-        be.embedding(weights.embed(), ids, a.res[0]);
+        backend.embedding(weights.embed(), ids, a.res[0]);
         for (int l = 0; l < config.layers(); l++) {
             layerForward(a, l, a.res[l], a.res[l + 1], 0, null);
         }
@@ -218,16 +219,16 @@ public final class Decoder implements AutoCloseable {
      */
     public Tensor forwardCachedLast(int[] ids, int batch, KvCache cache) {
         Activations a = trunkCached(ids, batch, cache);
-        be.rmsNorm(a.res[config.layers()], weights.norm(), (float) config.rmsEps(), a.finalNorm, a.rstdFinal);
+        backend.rmsNorm(a.res[config.layers()], weights.norm(), (float) config.rmsEps(), a.finalNorm, a.rstdFinal);
         int n = a.seq;
         int[] last = new int[batch];
         for (int b = 0; b < batch; b++) {
             last[b] = b * n + n - 1;
         }
         Tensor in = a.scratch("last.in", batch, config.hidden());
-        be.embedding(a.finalNorm, last, in);
+        backend.embedding(a.finalNorm, last, in);
         Tensor logits = a.scratch("last.logits", batch, config.vocab());
-        be.matmul(in, false, weights.lmHead(), true, logits, 1, 0);
+        backend.matmul(in, false, weights.lmHead(), true, logits, 1, 0);
         return logits;
     }
 
@@ -244,7 +245,7 @@ public final class Decoder implements AutoCloseable {
         }
         Activations a = buffersFor(batch, n, false);
         ensureRope(position + n);
-        be.embedding(weights.embed(), ids, a.res[0]);
+        backend.embedding(weights.embed(), ids, a.res[0]);
         for (int l = 0; l < config.layers(); l++) {
             layerForward(a, l, a.res[l], a.res[l + 1], position, cache);
         }
@@ -253,8 +254,8 @@ public final class Decoder implements AutoCloseable {
     }
 
     private void head(Activations a) {
-        be.rmsNorm(a.res[config.layers()], weights.norm(), (float) config.rmsEps(), a.finalNorm, a.rstdFinal);
-        be.matmul(a.finalNorm, false, weights.lmHead(), true, a.logits(), 1, 0);
+        backend.rmsNorm(a.res[config.layers()], weights.norm(), (float) config.rmsEps(), a.finalNorm, a.rstdFinal);
+        backend.matmul(a.finalNorm, false, weights.lmHead(), true, a.logits(), 1, 0);
         a.logitsFilled = true;
     }
 
@@ -262,26 +263,26 @@ public final class Decoder implements AutoCloseable {
         LayerWeights w = weights.layers().get(l);
         Activations.Layer s = a.layer(l);
         float eps = (float) config.rmsEps();
-        be.rmsNorm(x, w.attnNorm(), eps, s.norm1, s.rstd1);
+        backend.rmsNorm(x, w.attnNorm(), eps, s.norm1, s.rstd1);
         linears(a, l, QKV, s.norm1, s.q, s.k, s.v);
-        be.rope(s.q, a.batch, config.heads(), ropeCos, ropeSin, position, false);
-        be.rope(s.k, a.batch, config.kvHeads(), ropeCos, ropeSin, position, false);
+        backend.rope(s.q, a.batch, config.heads(), ropeCos, ropeSin, position, false);
+        backend.rope(s.k, a.batch, config.kvHeads(), ropeCos, ropeSin, position, false);
         if (cache == null) {
-            be.attention(s.q, s.k, s.v, s.att, s.lse, a.batch, config.heads(), config.kvHeads(), 0, a.seq,
+            backend.attention(s.q, s.k, s.v, s.att, s.lse, a.batch, config.heads(), config.kvHeads(), 0, a.seq,
                     config.slidingWindow());
         } else {
-            be.copyAt(s.k, cache.keys[l], a.batch, position);
-            be.copyAt(s.v, cache.values[l], a.batch, position);
-            be.attention(s.q, cache.keys[l], cache.values[l], s.att, null, a.batch, config.heads(), config.kvHeads(),
+            backend.copyAt(s.k, cache.keys[l], a.batch, position);
+            backend.copyAt(s.v, cache.values[l], a.batch, position);
+            backend.attention(s.q, cache.keys[l], cache.values[l], s.att, null, a.batch, config.heads(), config.kvHeads(),
                     position, position + a.seq, config.slidingWindow());
         }
         linear(a, l, LoraTarget.O_PROJ, w.o(), s.att, s.mid);
-        be.add(s.mid, x, s.mid);
-        be.rmsNorm(s.mid, w.mlpNorm(), eps, s.norm2, s.rstd2);
+        backend.add(s.mid, x, s.mid);
+        backend.rmsNorm(s.mid, w.mlpNorm(), eps, s.norm2, s.rstd2);
         linears(a, l, GATE_UP, s.norm2, s.gate, s.up);
-        be.swiglu(s.gate, s.up, s.act);
+        backend.swiglu(s.gate, s.up, s.act);
         linear(a, l, LoraTarget.DOWN_PROJ, w.down(), s.act, out);
-        be.add(out, s.mid, out);
+        backend.add(out, s.mid, out);
     }
 
     /** Projections of the same input, in the order {@link #linears} and {@link #linearsBackward} take their outputs. */
@@ -302,19 +303,19 @@ public final class Decoder implements AutoCloseable {
             return;
         }
         for (int i = 0; i < targets.length; i++) {
-            be.matmul(x, false, targets[i].base(weights.layers().get(l)), true, ys[i], 1, 0);
+            backend.matmul(x, false, targets[i].base(weights.layers().get(l)), true, ys[i], 1, 0);
         }
         int n = a.batch * a.seq;
         int rank = stackedRank(pairs);
         Tensor xa = a.scratch("xaStacked." + rank, n, rank);
-        be.matmul(x, false, stackedA(a, pairs, false), true, xa, 1, 0);
+        backend.matmul(x, false, stackedA(a, pairs, false), true, xa, 1, 0);
         int col = 0;
         for (int i = 0; i < targets.length; i++) {
             LoraWeights.Pair p = pairs[i];
             if (p != null) {
                 Tensor own = a.xa[l][p.target().ordinal()];
-                be.copyColumns(xa, col, own, 0, n, p.module().rank());
-                be.matmul(own, false, p.b(), true, ys[i], p.scale(), 1);
+                backend.copyColumns(xa, col, own, 0, n, p.module().rank());
+                backend.matmul(own, false, p.b(), true, ys[i], p.scale(), 1);
                 col += p.module().rank();
             }
         }
@@ -361,7 +362,7 @@ public final class Decoder implements AutoCloseable {
         for (LoraWeights.Pair p : pairs) {
             if (p != null) {
                 int r = p.module().rank();
-                be.copyColumns(gradients ? p.gradA() : p.a(), 0, stacked, row * in, 1, r * in);
+                backend.copyColumns(gradients ? p.gradA() : p.a(), 0, stacked, row * in, 1, r * in);
                 row += r;
             }
         }
@@ -370,14 +371,14 @@ public final class Decoder implements AutoCloseable {
 
     /** {@code y = x W^T + scale * (dropout(x) A^T) B^T}; the LoRA term only where a target is wrapped and not merged. */
     private void linear(Activations a, int l, LoraTarget target, Tensor w, Tensor x, Tensor y) {
-        be.matmul(x, false, w, true, y, 1, 0);
+        backend.matmul(x, false, w, true, y, 1, 0);
         LoraWeights.Pair p = activePair(l, target);
         if (p == null) {
             return;
         }
         Tensor xa = a.xa[l][target.ordinal()];
-        be.matmul(dropped(a, l, target, x), false, p.a(), true, xa, 1, 0);
-        be.matmul(xa, false, p.b(), true, y, p.scale(), 1);
+        backend.matmul(dropped(a, l, target, x), false, p.a(), true, xa, 1, 0);
+        backend.matmul(xa, false, p.b(), true, y, p.scale(), 1);
     }
 
     private LoraWeights.Pair activePair(int l, LoraTarget target) {
@@ -391,7 +392,7 @@ public final class Decoder implements AutoCloseable {
             return x;
         }
         Tensor buf = a.scratch("dropout." + x.shape().dim(1), x.shape().dim(0), x.shape().dim(1), x.dtype());
-        be.dropout(x, buf, p, maskSeed(l, target));
+        backend.dropout(x, buf, p, maskSeed(l, target));
         return buf;
     }
 
@@ -414,14 +415,14 @@ public final class Decoder implements AutoCloseable {
         Tensor dNorm = a.scratch("dNorm", n, config.hidden());
         double loss;
         if (a.logitsFilled) {
-            loss = be.crossEntropy(a.logits(), targets, a.logits(), gradScale);
-            be.matmul(a.logits(), false, weights.lmHead(), false, dNorm, 1, 0);
+            loss = backend.crossEntropy(a.logits(), targets, a.logits(), gradScale);
+            backend.matmul(a.logits(), false, weights.lmHead(), false, dNorm, 1, 0);
         } else {
             loss = countedHeadBackward(a, targets, gradScale, dNorm);
         }
         Tensor dRes = a.scratch("dRes", n, config.hidden());
-        be.fill(dRes, 0f);
-        be.rmsNormBackward(dNorm, a.res[config.layers()], weights.norm(), a.rstdFinal, dRes, null);
+        backend.fill(dRes, 0f);
+        backend.rmsNormBackward(dNorm, a.res[config.layers()], weights.norm(), a.rstdFinal, dRes, null);
         for (int l = config.layers() - 1; l >= 0; l--) {
             if (a.checkpointing) {
                 layerForward(a, l, a.res[l], a.scratch("recomputed", n, config.hidden()), 0, null);
@@ -448,7 +449,7 @@ public final class Decoder implements AutoCloseable {
                 allTargets[m++] = targets[t];
             }
         }
-        be.fill(dNorm, 0f);
+        backend.fill(dNorm, 0f);
         int chunk = lossChunkRows > 0 ? lossChunkRows : Integer.MAX_VALUE;
         double loss = 0;
         int start = 0;
@@ -460,17 +461,17 @@ public final class Decoder implements AutoCloseable {
             }
             int[] index = new int[rows];
             int[] blockTargets = new int[rows];
-            java.util.Arrays.fill(blockTargets, Backend.IGNORE_INDEX);
+            Arrays.fill(blockTargets, Backend.IGNORE_INDEX);
             System.arraycopy(all, start, index, 0, m);
             System.arraycopy(allTargets, start, blockTargets, 0, m);
             Tensor in = a.scratch("head.in." + rows, rows, config.hidden());
-            be.embedding(a.finalNorm, index, in);
+            backend.embedding(a.finalNorm, index, in);
             Tensor logits = a.scratch("head.logits." + rows, rows, config.vocab());
-            be.matmul(in, false, weights.lmHead(), true, logits, 1, 0);
-            loss += be.crossEntropy(logits, blockTargets, logits, gradScale);
-            be.matmul(logits, false, weights.lmHead(), false, in, 1, 0);
+            backend.matmul(in, false, weights.lmHead(), true, logits, 1, 0);
+            loss += backend.crossEntropy(logits, blockTargets, logits, gradScale);
+            backend.matmul(logits, false, weights.lmHead(), false, in, 1, 0);
             // The padding rows carry a zero gradient (ignored targets), so scattering them to row 0 adds nothing.
-            be.embeddingBackward(in, index, dNorm);
+            backend.embeddingBackward(in, index, dNorm);
             start += m;
         } while (start < counted);
         return loss;
@@ -486,23 +487,23 @@ public final class Decoder implements AutoCloseable {
         linearBackward(a, l, LoraTarget.DOWN_PROJ, w.down(), s.act, dRes, dAct);
         Tensor dGate = zeroed(a, "dGate", n, config.intermediate());
         Tensor dUp = zeroed(a, "dUp", n, config.intermediate());
-        be.swigluBackward(dAct, s.gate, s.up, dGate, dUp);
+        backend.swigluBackward(dAct, s.gate, s.up, dGate, dUp);
         Tensor dNorm = zeroed(a, "dNorm", n, config.hidden());
         linearsBackward(a, l, GATE_UP, s.norm2, dNorm, dGate, dUp);
-        be.rmsNormBackward(dNorm, s.mid, w.mlpNorm(), s.rstd2, dRes, null);
+        backend.rmsNormBackward(dNorm, s.mid, w.mlpNorm(), s.rstd2, dRes, null);
         // mid = x + o(attention(rope(q(norm1)), rope(k(norm1)), v(norm1)))
         Tensor dAtt = zeroed(a, "dAtt", n, config.qWidth());
         linearBackward(a, l, LoraTarget.O_PROJ, w.o(), s.att, dRes, dAtt);
         Tensor dq = zeroed(a, "dq", n, config.qWidth());
         Tensor dk = zeroed(a, "dk", n, config.kvWidth());
         Tensor dv = zeroed(a, "dv", n, config.kvWidth());
-        be.attentionBackward(dAtt, s.q, s.k, s.v, s.att, s.lse, dq, dk, dv, a.batch, config.heads(), config.kvHeads(),
+        backend.attentionBackward(dAtt, s.q, s.k, s.v, s.att, s.lse, dq, dk, dv, a.batch, config.heads(), config.kvHeads(),
                 config.slidingWindow());
-        be.rope(dq, a.batch, config.heads(), ropeCos, ropeSin, 0, true);
-        be.rope(dk, a.batch, config.kvHeads(), ropeCos, ropeSin, 0, true);
-        be.fill(dNorm, 0f);
+        backend.rope(dq, a.batch, config.heads(), ropeCos, ropeSin, 0, true);
+        backend.rope(dk, a.batch, config.kvHeads(), ropeCos, ropeSin, 0, true);
+        backend.fill(dNorm, 0f);
         linearsBackward(a, l, QKV, s.norm1, dNorm, dq, dk, dv);
-        be.rmsNormBackward(dNorm, a.res[l], w.attnNorm(), s.rstd1, dRes, null);
+        backend.rmsNormBackward(dNorm, a.res[l], w.attnNorm(), s.rstd1, dRes, null);
     }
 
     /**
@@ -510,24 +511,24 @@ public final class Decoder implements AutoCloseable {
      * {@code dB += scale dy^T xa}, {@code dA += (scale dy B)^T dropout(x)}, {@code dx += dropout'((scale dy B) A)}.
      */
     private void linearBackward(Activations a, int l, LoraTarget target, Tensor w, Tensor x, Tensor dy, Tensor dx) {
-        be.matmul(dy, false, w, false, dx, 1, 1);
+        backend.matmul(dy, false, w, false, dx, 1, 1);
         LoraWeights.Pair p = activePair(l, target);
         if (p == null) {
             return;
         }
         int n = a.batch * a.seq;
         float scale = p.scale();
-        be.matmul(dy, true, a.xa[l][target.ordinal()], false, p.gradB(), scale, 1);
+        backend.matmul(dy, true, a.xa[l][target.ordinal()], false, p.gradB(), scale, 1);
         Tensor dXa = a.scratch("dXa." + p.module().rank(), n, p.module().rank());
-        be.matmul(dy, false, p.b(), false, dXa, scale, 0);
-        be.matmul(dXa, true, dropped(a, l, target, x), false, p.gradA(), 1, 1);
+        backend.matmul(dy, false, p.b(), false, dXa, scale, 0);
+        backend.matmul(dXa, true, dropped(a, l, target, x), false, p.gradA(), 1, 1);
         if (!training || lora.spec().dropout() == 0) {
-            be.matmul(dXa, false, p.a(), false, dx, 1, 1);
+            backend.matmul(dXa, false, p.a(), false, dx, 1, 1);
         } else {
             Tensor tmp = a.scratch("loraDx." + x.shape().dim(1), n, x.shape().dim(1));
-            be.matmul(dXa, false, p.a(), false, tmp, 1, 0);
-            be.dropout(tmp, tmp, (float) lora.spec().dropout(), maskSeed(l, target));
-            be.add(dx, tmp, dx);
+            backend.matmul(dXa, false, p.a(), false, tmp, 1, 0);
+            backend.dropout(tmp, tmp, (float) lora.spec().dropout(), maskSeed(l, target));
+            backend.add(dx, tmp, dx);
         }
     }
 
@@ -546,7 +547,7 @@ public final class Decoder implements AutoCloseable {
             return;
         }
         for (int i = 0; i < targets.length; i++) {
-            be.matmul(dys[i], false, targets[i].base(weights.layers().get(l)), false, dx, 1, 1);
+            backend.matmul(dys[i], false, targets[i].base(weights.layers().get(l)), false, dx, 1, 1);
         }
         int n = a.batch * a.seq;
         int rank = stackedRank(pairs);
@@ -556,31 +557,31 @@ public final class Decoder implements AutoCloseable {
             LoraWeights.Pair p = pairs[i];
             if (p != null) {
                 int r = p.module().rank();
-                be.matmul(dys[i], true, a.xa[l][p.target().ordinal()], false, p.gradB(), p.scale(), 1);
+                backend.matmul(dys[i], true, a.xa[l][p.target().ordinal()], false, p.gradB(), p.scale(), 1);
                 Tensor own = a.scratch("dXa." + r, n, r);
-                be.matmul(dys[i], false, p.b(), false, own, p.scale(), 0);
-                be.copyColumns(own, 0, dXa, col, n, r);
+                backend.matmul(dys[i], false, p.b(), false, own, p.scale(), 0);
+                backend.copyColumns(own, 0, dXa, col, n, r);
                 col += r;
             }
         }
         // The gradients accumulate (+=): stack them, add the product, and put them back.
         Tensor dA = stackedA(a, pairs, true);
-        be.matmul(dXa, true, x, false, dA, 1, 1);
+        backend.matmul(dXa, true, x, false, dA, 1, 1);
         int in = dA.shape().dim(1);
         int row = 0;
         for (LoraWeights.Pair p : pairs) {
             if (p != null) {
                 int r = p.module().rank();
-                be.copyColumns(dA, row * in, p.gradA(), 0, 1, r * in);
+                backend.copyColumns(dA, row * in, p.gradA(), 0, 1, r * in);
                 row += r;
             }
         }
-        be.matmul(dXa, false, stackedA(a, pairs, false), false, dx, 1, 1);
+        backend.matmul(dXa, false, stackedA(a, pairs, false), false, dx, 1, 1);
     }
 
     private Tensor zeroed(Activations a, String key, int rows, int cols) {
         Tensor t = a.scratch(key, rows, cols);
-        be.fill(t, 0f);
+        backend.fill(t, 0f);
         return t;
     }
 
@@ -612,7 +613,7 @@ public final class Decoder implements AutoCloseable {
     private void fold(float sign) {
         for (LoraWeights.Pair p : lora.pairs()) {
             Tensor w = p.target().base(weights.layers().get(p.layer()));
-            be.matmul(p.b(), false, p.a(), false, w, sign * p.scale(), 1);
+            backend.matmul(p.b(), false, p.a(), false, w, sign * p.scale(), 1);
         }
     }
 
@@ -649,7 +650,7 @@ public final class Decoder implements AutoCloseable {
         String key = batch + "x" + seq + (ckpt ? "c" : "");
         Activations a = buffers.remove(key);
         if (a == null) {
-            a = new Activations(be, config, batch, seq, lora == null ? null : lora.spec(), ckpt, activations());
+            a = new Activations(backend, config, batch, seq, lora == null ? null : lora.spec(), ckpt, activations());
         }
         buffers.put(key, a);
         // Keep the few most recent shapes (training, a prompt, one-token steps); free the rest.
@@ -685,8 +686,8 @@ public final class Decoder implements AutoCloseable {
             ropeCos.close();
             ropeSin.close();
         }
-        ropeCos = be.upload(cos, DType.F32, Shape.of(size, half));
-        ropeSin = be.upload(sin, DType.F32, Shape.of(size, half));
+        ropeCos = backend.upload(cos, DType.F32, Shape.of(size, half));
+        ropeSin = backend.upload(sin, DType.F32, Shape.of(size, half));
     }
 
     /** Frees the pass buffers (the weights stay with their owner). */
@@ -702,6 +703,6 @@ public final class Decoder implements AutoCloseable {
 
     @Override
     public String toString() {
-        return "Decoder" + config + " on " + be.name() + (lora == null ? "" : " with " + lora.spec());
+        return "Decoder" + config + " on " + backend.name() + (lora == null ? "" : " with " + lora.spec());
     }
 }

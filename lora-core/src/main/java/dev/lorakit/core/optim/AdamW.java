@@ -1,5 +1,6 @@
 package dev.lorakit.core.optim;
 
+import java.util.Collections;
 import dev.lorakit.core.LorakitInputException;
 import dev.lorakit.core.backend.Backend;
 import dev.lorakit.core.tensor.DType;
@@ -150,7 +151,7 @@ public final class AdamW implements AutoCloseable {
 
     /** The moments of every parameter, by name, in parameter order (live tensors: write to restore). */
     public Map<String, Moments> moments() {
-        return java.util.Collections.unmodifiableMap(state);
+        return Collections.unmodifiableMap(state);
     }
 
     @Override

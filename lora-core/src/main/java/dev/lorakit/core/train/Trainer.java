@@ -553,7 +553,7 @@ public final class Trainer {
     /** {@link #saveCheckpoint(Path)} with more metadata. */
     void saveCheckpoint(Path file, Map<String, String> metadata) throws IOException {
         Files.createDirectories(file.toAbsolutePath().getParent());
-        Backend be = decoder.backend();
+        Backend backend = decoder.backend();
         SafeTensorsWriter w = SafeTensorsWriter.create()
                 .metadata("format", "pt")
                 .metadata("lorakit.step", Integer.toString(optimizer.stepCount()))
@@ -561,11 +561,11 @@ public final class Trainer {
         metadata.forEach(w::metadata);
         for (Parameter p : lora.parameters()) {
             AdamW.Moments m = optimizer.moments().get(p.name());
-            w.addFloats(p.name(), shape(p.value()), finite(p.name(), be.download(p.value())), SafeTensorsDtype.F32);
-            w.addFloats(p.name() + ".exp_avg", shape(p.value()), finite(p.name() + ".exp_avg", be.download(m.m())),
+            w.addFloats(p.name(), shape(p.value()), finite(p.name(), backend.download(p.value())), SafeTensorsDtype.F32);
+            w.addFloats(p.name() + ".exp_avg", shape(p.value()), finite(p.name() + ".exp_avg", backend.download(m.m())),
                     SafeTensorsDtype.F32);
             w.addFloats(p.name() + ".exp_avg_sq", shape(p.value()),
-                    finite(p.name() + ".exp_avg_sq", be.download(m.v())), SafeTensorsDtype.F32);
+                    finite(p.name() + ".exp_avg_sq", backend.download(m.v())), SafeTensorsDtype.F32);
         }
         w.write(file);
     }
@@ -583,7 +583,7 @@ public final class Trainer {
 
     /** Restores the adapter, the moments and the step from a checkpoint written by {@link #saveCheckpoint}. */
     public void loadCheckpoint(Path file) throws IOException {
-        Backend be = decoder.backend();
+        Backend backend = decoder.backend();
         try (TensorSource src = SafeTensorsFile.open(file)) {
             String seed = src.metadata().get("lorakit.seed");
             if (seed != null && Long.parseLong(seed) != settings.seed()) {
@@ -596,9 +596,9 @@ public final class Trainer {
             }
             for (Parameter p : lora.parameters()) {
                 AdamW.Moments m = optimizer.moments().get(p.name());
-                restore(src, p.name(), p.value(), be);
-                restore(src, p.name() + ".exp_avg", m.m(), be);
-                restore(src, p.name() + ".exp_avg_sq", m.v(), be);
+                restore(src, p.name(), p.value(), backend);
+                restore(src, p.name() + ".exp_avg", m.m(), backend);
+                restore(src, p.name() + ".exp_avg_sq", m.v(), backend);
             }
             optimizer.setStepCount(Integer.parseInt(step));
         }
@@ -621,7 +621,7 @@ public final class Trainer {
         return m.matches() ? Long.parseLong(m.group(1)) : -1;
     }
 
-    private static void restore(TensorSource src, String name, Tensor dst, Backend be) throws IOException {
+    private static void restore(TensorSource src, String name, Tensor dst, Backend backend) throws IOException {
         if (!src.contains(name)) {
             throw new IOException(src.path() + " has no tensor \"" + name + "\".");
         }
@@ -629,8 +629,8 @@ public final class Trainer {
             throw new IOException(src.path() + ": tensor \"" + name + "\" has shape "
                     + Arrays.toString(src.info(name).shape()) + " but " + dst.shape() + " is expected.");
         }
-        try (Tensor tmp = be.upload(src.floats(name), DType.F32, dst.shape())) {
-            be.copy(tmp, dst);
+        try (Tensor tmp = backend.upload(src.floats(name), DType.F32, dst.shape())) {
+            backend.copy(tmp, dst);
         }
     }
 

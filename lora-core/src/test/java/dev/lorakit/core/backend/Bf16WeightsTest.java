@@ -1,5 +1,6 @@
 package dev.lorakit.core.backend;
 
+import java.util.Arrays;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -66,27 +67,27 @@ class Bf16WeightsTest {
             MemorySegment mapped = offHeap(arena, w);
             float[] reference = null;
             for (int threads : new int[] {1, 2, 3}) {
-                try (CpuBackend be = new CpuBackend(threads)) {
-                    float[] expected = product(be, a, m, k, be.upload(w, DType.F32, bShape), transB, c0, n);
+                try (CpuBackend backend = new CpuBackend(threads)) {
+                    float[] expected = product(backend, a, m, k, backend.upload(w, DType.F32, bShape), transB, c0, n);
                     if (reference == null) {
                         reference = expected;
                     }
                     assertArrayEquals(reference, expected, "float32, " + threads + " threads");
-                    Tensor frozen = be.frozen(mapped, DType.BF16, bShape);
-                    assertArrayEquals(expected, product(be, a, m, k, frozen, transB, c0, n),
+                    Tensor frozen = backend.frozen(mapped, DType.BF16, bShape);
+                    assertArrayEquals(expected, product(backend, a, m, k, frozen, transB, c0, n),
                             "mapped bf16, " + threads + " threads");
-                    assertArrayEquals(expected, product(be, a, m, k, be.upload(w, DType.BF16, bShape), transB, c0, n),
+                    assertArrayEquals(expected, product(backend, a, m, k, backend.upload(w, DType.BF16, bShape), transB, c0, n),
                             "heap bf16, " + threads + " threads");
                 }
             }
         }
     }
 
-    private static float[] product(CpuBackend be, float[] a, int m, int k, Tensor b, boolean transB, float[] c0,
+    private static float[] product(CpuBackend backend, float[] a, int m, int k, Tensor b, boolean transB, float[] c0,
             int n) {
-        Tensor c = be.upload(c0, DType.F32, Shape.of(m, n));
-        be.matmul(be.upload(a, DType.F32, Shape.of(m, k)), false, b, transB, c, 0.5f, 1f);
-        return be.download(c);
+        Tensor c = backend.upload(c0, DType.F32, Shape.of(m, n));
+        backend.matmul(backend.upload(a, DType.F32, Shape.of(m, k)), false, b, transB, c, 0.5f, 1f);
+        return backend.download(c);
     }
 
     @Test
@@ -97,33 +98,33 @@ class Bf16WeightsTest {
         int k = 600;
         float[] a = GradCheck.random(rnd, m * k, 1);
         float[] w = bf16Values(rnd, n * k);
-        try (CpuBackend be = new CpuBackend(2); Arena arena = Arena.ofShared()) {
-            Tensor frozen = be.frozen(offHeap(arena, w), DType.BF16, Shape.of(n, k));
-            float[] all = product(be, a, m, k, frozen, true, new float[m * n], n);
+        try (CpuBackend backend = new CpuBackend(2); Arena arena = Arena.ofShared()) {
+            Tensor frozen = backend.frozen(offHeap(arena, w), DType.BF16, Shape.of(n, k));
+            float[] all = product(backend, a, m, k, frozen, true, new float[m * n], n);
             float[] row = new float[k];
             System.arraycopy(a, 20 * k, row, 0, k);
-            float[] one = product(be, row, 1, k, frozen, true, new float[n], n);
-            assertArrayEquals(java.util.Arrays.copyOfRange(all, 20 * n, 21 * n), one);
+            float[] one = product(backend, row, 1, k, frozen, true, new float[n], n);
+            assertArrayEquals(Arrays.copyOfRange(all, 20 * n, 21 * n), one);
         }
     }
 
     @Test
     void aFrozenTensorReadsTheSegmentItselfAndRefusesWrites() {
         float[] w = bf16Values(new Random(9), 4 * 40);
-        try (CpuBackend be = new CpuBackend(2); Arena arena = Arena.ofShared()) {
+        try (CpuBackend backend = new CpuBackend(2); Arena arena = Arena.ofShared()) {
             MemorySegment seg = offHeap(arena, w);
-            Tensor t = be.frozen(seg, DType.BF16, Shape.of(4, 40));
+            Tensor t = backend.frozen(seg, DType.BF16, Shape.of(4, 40));
             assertTrue(((CpuTensor) t).isFrozenView(), "kept as a view of the segment");
-            assertArrayEquals(w, be.download(t));
+            assertArrayEquals(w, backend.download(t));
             // No copy: a change to the bytes shows through.
             seg.setAtIndex(LE16, 3, HalfPrecision.floatToBf16(42f));
-            assertEquals(42f, be.download(t)[3]);
-            IllegalStateException e = assertThrows(IllegalStateException.class, () -> be.fill(t, 0f));
+            assertEquals(42f, backend.download(t)[3]);
+            IllegalStateException e = assertThrows(IllegalStateException.class, () -> backend.fill(t, 0f));
             assertEquals("The tensor [4, 40] is a read-only view of frozen bf16 weights; it cannot be written.",
                     e.getMessage());
-            assertThrows(IllegalArgumentException.class, () -> be.frozen(seg, DType.BF16, Shape.of(4, 41)));
-            IllegalArgumentException merge = assertThrows(IllegalArgumentException.class, () -> be.matmul(
-                    be.zeros(DType.F32, Shape.of(4, 2)), false, be.zeros(DType.F32, Shape.of(2, 40)), false, t, 1, 1));
+            assertThrows(IllegalArgumentException.class, () -> backend.frozen(seg, DType.BF16, Shape.of(4, 41)));
+            IllegalArgumentException merge = assertThrows(IllegalArgumentException.class, () -> backend.matmul(
+                    backend.zeros(DType.F32, Shape.of(4, 2)), false, backend.zeros(DType.F32, Shape.of(2, 40)), false, t, 1, 1));
             assertEquals("matmul: the CPU writes F32 outputs only, and c is BF16 [4, 40], a read-only view of frozen "
                     + "bf16 weights (an adapter cannot be merged into them; use fp32).", merge.getMessage());
         }
@@ -135,28 +136,28 @@ class Bf16WeightsTest {
         int hidden = 37;
         float[] table = bf16Values(new Random(3), vocab * hidden);
         int[] ids = {0, 49, 7, 7, 23};
-        try (CpuBackend be = new CpuBackend(2); Arena arena = Arena.ofShared()) {
-            Tensor t = be.frozen(offHeap(arena, table), DType.BF16, Shape.of(vocab, hidden));
-            Tensor out = be.zeros(DType.F32, Shape.of(ids.length, hidden));
-            be.embedding(t, ids, out);
-            float[] got = be.download(out);
+        try (CpuBackend backend = new CpuBackend(2); Arena arena = Arena.ofShared()) {
+            Tensor t = backend.frozen(offHeap(arena, table), DType.BF16, Shape.of(vocab, hidden));
+            Tensor out = backend.zeros(DType.F32, Shape.of(ids.length, hidden));
+            backend.embedding(t, ids, out);
+            float[] got = backend.download(out);
             for (int r = 0; r < ids.length; r++) {
                 for (int i = 0; i < hidden; i++) {
                     assertEquals(table[ids[r] * hidden + i], got[r * hidden + i], "row " + r + ", column " + i);
                 }
             }
-            Tensor wide = be.zeros(DType.F32, Shape.of(vocab, hidden));
-            be.copy(t, wide);
-            assertArrayEquals(table, be.download(wide));
+            Tensor wide = backend.zeros(DType.F32, Shape.of(vocab, hidden));
+            backend.copy(t, wide);
+            assertArrayEquals(table, backend.download(wide));
         }
     }
 
     @Test
     void bf16OnTheCpuMeansBf16WeightsAndFloat32Activations() {
-        try (CpuBackend be = new CpuBackend(1)) {
-            assertTrue(be.supports(Precision.BF16));
-            assertEquals(DType.F32, be.activations(Precision.BF16));
-            assertEquals(DType.F32, be.activations(Precision.FP32));
+        try (CpuBackend backend = new CpuBackend(1)) {
+            assertTrue(backend.supports(Precision.BF16));
+            assertEquals(DType.F32, backend.activations(Precision.BF16));
+            assertEquals(DType.F32, backend.activations(Precision.FP32));
         }
     }
 }

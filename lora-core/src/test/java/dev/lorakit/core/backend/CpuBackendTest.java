@@ -1,5 +1,8 @@
 package dev.lorakit.core.backend;
 
+import java.util.Arrays;
+import java.util.function.BiFunction;
+import java.util.function.Function;
 import static dev.lorakit.core.backend.GradCheck.check;
 import static dev.lorakit.core.backend.GradCheck.project;
 import static dev.lorakit.core.backend.GradCheck.random;
@@ -124,18 +127,18 @@ class CpuBackendTest {
         double[] losses = new double[2];
         int i = 0;
         for (int threads : new int[] {1, 4}) {
-            try (CpuBackend be = new CpuBackend(threads)) {
-                Tensor dz = be.zeros(DType.F32, Shape.of(6, 32000));
-                losses[i] = be.crossEntropy(be.upload(logits, DType.F32, Shape.of(6, 32000)), targets, dz, 0.5f);
-                dLogits[i] = be.download(dz);
-                Tensor c = be.zeros(DType.F32, Shape.of(37, 45));
-                be.matmul(be.upload(a, DType.F32, Shape.of(37, 70)), false, be.upload(b, DType.F32, Shape.of(45, 70)),
+            try (CpuBackend backend = new CpuBackend(threads)) {
+                Tensor dz = backend.zeros(DType.F32, Shape.of(6, 32000));
+                losses[i] = backend.crossEntropy(backend.upload(logits, DType.F32, Shape.of(6, 32000)), targets, dz, 0.5f);
+                dLogits[i] = backend.download(dz);
+                Tensor c = backend.zeros(DType.F32, Shape.of(37, 45));
+                backend.matmul(backend.upload(a, DType.F32, Shape.of(37, 70)), false, backend.upload(b, DType.F32, Shape.of(45, 70)),
                         true, c, 1, 0);
-                results[i] = be.download(c);
-                Tensor out = be.zeros(DType.F32, Shape.of(18, 32));
-                Tensor kt = be.upload(kv, DType.F32, Shape.of(18, 16));
-                be.attention(be.upload(q, DType.F32, Shape.of(18, 32)), kt, kt, out, null, 2, 4, 2, 0, 9, 0);
-                attn[i++] = be.download(out);
+                results[i] = backend.download(c);
+                Tensor out = backend.zeros(DType.F32, Shape.of(18, 32));
+                Tensor kt = backend.upload(kv, DType.F32, Shape.of(18, 16));
+                backend.attention(backend.upload(q, DType.F32, Shape.of(18, 32)), kt, kt, out, null, 2, 4, 2, 0, 9, 0);
+                attn[i++] = backend.download(out);
             }
         }
         assertArrayEquals(results[0], results[1]);
@@ -230,7 +233,7 @@ class CpuBackendTest {
         Tensor dk = BE.zeros(DType.F32, Shape.of(qr, kc));
         Tensor dv = BE.zeros(DType.F32, Shape.of(qr, kc));
         BE.attentionBackward(t(r, qr, qc), tq, tk, tv, out, lse, dq, dk, dv, batch, heads, kvHeads, window);
-        java.util.function.Function<float[][], Double> f = in -> {
+        Function<float[][], Double> f = in -> {
             Tensor o = BE.zeros(DType.F32, Shape.of(qr, qc));
             BE.attention(t(in[0], qr, qc), t(in[1], qr, kc), t(in[2], qr, kc), o, null, batch, heads, kvHeads, 0, n, window);
             return project(get(o), r);
@@ -340,7 +343,7 @@ class CpuBackendTest {
         Tensor dg = BE.zeros(DType.F32, Shape.of(30));
         Tensor du = BE.zeros(DType.F32, Shape.of(30));
         BE.swigluBackward(t(r, 30), t(g, 30), t(u, 30), dg, du);
-        java.util.function.BiFunction<float[], float[], Double> f = (gg, uu) -> {
+        BiFunction<float[], float[], Double> f = (gg, uu) -> {
             Tensor oo = BE.zeros(DType.F32, Shape.of(30));
             BE.swiglu(t(gg, 30), t(uu, 30), oo);
             return project(get(oo), r);
@@ -440,7 +443,7 @@ class CpuBackendTest {
     void dropoutIsSeededScaledAndItsOwnBackward() {
         int n = 10_000;
         float[] ones = new float[n];
-        java.util.Arrays.fill(ones, 1f);
+        Arrays.fill(ones, 1f);
         Tensor out = BE.zeros(DType.F32, Shape.of(n));
         BE.dropout(t(ones, n), out, 0.25f, 42);
         float[] o = get(out);
@@ -454,7 +457,7 @@ class CpuBackendTest {
         BE.dropout(t(ones, n), again, 0.25f, 42);
         assertArrayEquals(o, get(again));
         BE.dropout(t(ones, n), again, 0.25f, 43);
-        assertFalse(java.util.Arrays.equals(o, get(again)));
+        assertFalse(Arrays.equals(o, get(again)));
     }
 
     @Test

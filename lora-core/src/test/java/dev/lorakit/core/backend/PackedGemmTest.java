@@ -57,11 +57,11 @@ class PackedGemmTest {
             return batch == 1 ? new int[] {m, n} : new int[] {batch, m, n};
         }
 
-        float[] run(CpuBackend be, float alpha, float beta) {
-            Tensor tc = be.upload(c, DType.F32, Shape.of(cDims()));
-            be.matmul(be.upload(a, DType.F32, Shape.of(aDims())), ta, be.upload(b, DType.F32, Shape.of(bDims())), tb,
+        float[] run(CpuBackend backend, float alpha, float beta) {
+            Tensor tc = backend.upload(c, DType.F32, Shape.of(cDims()));
+            backend.matmul(backend.upload(a, DType.F32, Shape.of(aDims())), ta, backend.upload(b, DType.F32, Shape.of(bDims())), tb,
                     tc, alpha, beta);
-            return be.download(tc);
+            return backend.download(tc);
         }
 
         double aAt(int p, int i, int kk) {
@@ -197,9 +197,9 @@ class PackedGemmTest {
             reference = cs.run(one, 0.5f, 1f);
         }
         for (int threads : new int[] {2, 3, 5}) {
-            try (CpuBackend be = new CpuBackend(threads)) {
-                assertArrayEquals(reference, cs.run(be, 0.5f, 1f), threads + " threads");
-                assertArrayEquals(reference, cs.run(be, 0.5f, 1f), threads + " threads, second call");
+            try (CpuBackend backend = new CpuBackend(threads)) {
+                assertArrayEquals(reference, cs.run(backend, 0.5f, 1f), threads + " threads");
+                assertArrayEquals(reference, cs.run(backend, 0.5f, 1f), threads + " threads, second call");
             }
         }
     }
@@ -262,8 +262,8 @@ class PackedGemmTest {
             }
             cs.check(reference, 0.5f, beta);
             for (int threads : new int[] {2, 3}) {
-                try (CpuBackend be = new CpuBackend(threads)) {
-                    assertArrayEquals(reference, cs.run(be, 0.5f, beta), threads + " threads, " + cs);
+                try (CpuBackend backend = new CpuBackend(threads)) {
+                    assertArrayEquals(reference, cs.run(backend, 0.5f, beta), threads + " threads, " + cs);
                 }
             }
             float[] packed = cs.c.clone();

@@ -1,5 +1,6 @@
 package dev.lorakit.core.backend;
 
+import java.util.Map;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -40,14 +41,14 @@ class TimedBackendTest {
     void opsAreTimedByTheClocksMarksAndResolvedOnlyWhenSettled() {
         ScriptedClock clock = new ScriptedClock();
         try (CpuBackend cpu = new CpuBackend(1)) {
-            TimedBackend be = new TimedBackend(cpu, clock);
-            Tensor a = be.zeros(DType.F32, Shape.of(4, 3)); // marks 0, 1
-            Tensor b = be.zeros(DType.F32, Shape.of(5, 3)); // marks 2, 3
-            Tensor c = be.zeros(DType.F32, Shape.of(4, 5)); // marks 4, 5
-            be.matmul(a, false, b, true, c, 1, 0); // marks 6, 7
-            be.matmul(a, false, b, true, c, 1, 1); // marks 8, 9
+            TimedBackend backend = new TimedBackend(cpu, clock);
+            Tensor a = backend.zeros(DType.F32, Shape.of(4, 3)); // marks 0, 1
+            Tensor b = backend.zeros(DType.F32, Shape.of(5, 3)); // marks 2, 3
+            Tensor c = backend.zeros(DType.F32, Shape.of(4, 5)); // marks 4, 5
+            backend.matmul(a, false, b, true, c, 1, 0); // marks 6, 7
+            backend.matmul(a, false, b, true, c, 1, 1); // marks 8, 9
             assertTrue(clock.resolved.isEmpty(), "nothing is resolved before settle");
-            java.util.Map<String, TimedBackend.Tally> tallies = be.tallies();
+            Map<String, TimedBackend.Tally> tallies = backend.tallies();
             assertEquals(1, clock.recycled, "settling resolves every mark, then recycles them");
             assertEquals(List.of(1L, 3L, 5L, 7L, 9L), clock.resolved);
             TimedBackend.Tally zeros = tallies.get("zeros");
@@ -57,9 +58,9 @@ class TimedBackendTest {
             assertEquals(2, matmul.calls());
             assertEquals(1000 * ((49 - 36) + (81 - 64)) * 1e-9, matmul.seconds(), 1e-15);
             assertEquals(2 * 2.0 * 4 * 5 * 3, matmul.flops(), 0.0);
-            assertEquals(2, be.products().size(), "two products: beta 0 and beta 1");
-            be.reset();
-            assertTrue(be.tallies().isEmpty());
+            assertEquals(2, backend.products().size(), "two products: beta 0 and beta 1");
+            backend.reset();
+            assertTrue(backend.tallies().isEmpty());
             for (Tensor t : List.of(a, b, c)) {
                 t.close();
             }
@@ -70,10 +71,10 @@ class TimedBackendTest {
     void theTableHasARowPerOpAndTheRestOfTheStep() {
         ScriptedClock clock = new ScriptedClock();
         try (CpuBackend cpu = new CpuBackend(1)) {
-            TimedBackend be = new TimedBackend(cpu, clock);
-            be.zeros(DType.F32, Shape.of(2)).close(); // 1 us
-            be.zeros(DType.F32, Shape.of(2)).close(); // 5 us
-            String table = TimedBackend.table(be.tallies(), 2, 10e-6, true);
+            TimedBackend backend = new TimedBackend(cpu, clock);
+            backend.zeros(DType.F32, Shape.of(2)).close(); // 1 us
+            backend.zeros(DType.F32, Shape.of(2)).close(); // 5 us
+            String table = TimedBackend.table(backend.tallies(), 2, 10e-6, true);
             List<String> rows = table.lines().toList();
             assertEquals("| op | calls | total ms | ms per step | share of step | GFLOP/s |", rows.get(0));
             assertEquals("| zeros | 2 | 0.01 | 0.00 | 30.0% |  |", rows.get(2));

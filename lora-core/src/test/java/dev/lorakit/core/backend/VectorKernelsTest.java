@@ -1,5 +1,6 @@
 package dev.lorakit.core.backend;
 
+import java.util.Arrays;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.util.Random;
@@ -85,7 +86,7 @@ class VectorKernelsTest {
         System.out.printf("VectorKernels.exp: worst error %.3f ulps, at x = %s%n", worst, worstAt);
         org.junit.jupiter.api.Assertions.assertTrue(worst <= VectorKernels.EXP_MAX_ULPS,
                 "exp(" + worstAt + ") is off by " + worst + " ulps");
-        java.util.Arrays.fill(x, Float.NaN);
+        Arrays.fill(x, Float.NaN);
         VectorKernels.exp(jdk.incubator.vector.FloatVector.fromArray(VectorKernels.F, x, 0)).intoArray(y, 0);
         org.junit.jupiter.api.Assertions.assertTrue(Float.isNaN(y[0]), "exp(NaN) = " + y[0]);
     }

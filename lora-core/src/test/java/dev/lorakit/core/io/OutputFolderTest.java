@@ -75,7 +75,7 @@ class OutputFolderTest {
   @Test
   void aSecondWriterIsRefusedWhileTheFirstHoldsTheFolder() throws IOException {
     Path out = dir.resolve("busy");
-    try (OutputFolder first = OutputFolder.claim(out, "--out", "train", false)) {
+    try (OutputFolder _ = OutputFolder.claim(out, "--out", "train", false)) {
       LorakitInputException e = assertThrows(LorakitInputException.class,
           () -> OutputFolder.claim(out, "--out", "train", false));
       assertEquals("--out " + out + " is being written by another lorakit command (train); wait for it to end or "

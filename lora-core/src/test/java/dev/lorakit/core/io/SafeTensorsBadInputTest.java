@@ -1,5 +1,6 @@
 package dev.lorakit.core.io;
 
+import java.nio.file.Files;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -40,7 +41,7 @@ class SafeTensorsBadInputTest {
     @Test
     void fileShorterThanEightBytes() throws IOException {
         Path file = dir.resolve("tiny.safetensors");
-        java.nio.file.Files.write(file, new byte[] {1, 2, 3});
+        Files.write(file, new byte[] {1, 2, 3});
         assertMentions(openFails(file), "tiny.safetensors", "truncated", "3 bytes", "8-byte header length");
     }
 

@@ -1,5 +1,6 @@
 package dev.lorakit.core.io;
 
+import java.lang.foreign.ValueLayout;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -84,7 +85,7 @@ class SafeTensorsWriterTest {
                 assertEquals(HalfPrecision.bf16ToFloat(HalfPrecision.floatToBf16(weights[i])), bf16[i]);
                 assertEquals(HalfPrecision.f16ToFloat(HalfPrecision.floatToF16(weights[i])), f16[i]);
             }
-            assertArrayEquals(raw, read.segment("ids").toArray(java.lang.foreign.ValueLayout.JAVA_BYTE));
+            assertArrayEquals(raw, read.segment("ids").toArray(ValueLayout.JAVA_BYTE));
             assertArrayEquals(new long[] {1, 0, 1}, read.longs("flags"));
             assertEquals(0, read.info("scalar").rank());
         }

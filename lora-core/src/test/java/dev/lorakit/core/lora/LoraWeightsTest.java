@@ -1,5 +1,7 @@
 package dev.lorakit.core.lora;
 
+import java.util.LinkedHashMap;
+import java.util.Map;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -124,7 +126,7 @@ class LoraWeightsTest {
     @Test
     void anAdapterMissingASelectedModuleIsNamed() throws IOException {
         PeftAdapter adapter = PeftAdapter.read(fixture());
-        java.util.Map<String, PeftAdapter.AdapterTensor> fewer = new java.util.LinkedHashMap<>(adapter.tensors());
+        Map<String, PeftAdapter.AdapterTensor> fewer = new LinkedHashMap<>(adapter.tensors());
         fewer.remove(PeftAdapter.loraAName("model.layers.1.mlp.up_proj"));
         fewer.remove(PeftAdapter.loraBName("model.layers.1.mlp.up_proj"));
         LorakitInputException e = assertThrows(LorakitInputException.class,

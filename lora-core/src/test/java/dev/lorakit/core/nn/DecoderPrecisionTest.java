@@ -1,5 +1,6 @@
 package dev.lorakit.core.nn;
 
+import java.util.Arrays;
 import dev.lorakit.testkit.Bf16EmulatedBackend;
 import dev.lorakit.testkit.RandomModel;
 
@@ -42,20 +43,20 @@ class DecoderPrecisionTest {
         CPU.close();
     }
 
-    /** The matrices of {@code w} rounded to bf16 on {@code be}; the norm weights stay float32 (they are shared). */
-    static DecoderWeights toBf16(DecoderWeights w, Backend be) {
+    /** The matrices of {@code w} rounded to bf16 on {@code backend}; the norm weights stay float32 (they are shared). */
+    static DecoderWeights toBf16(DecoderWeights w, Backend backend) {
         List<LayerWeights> layers = new ArrayList<>();
         for (LayerWeights l : w.layers()) {
-            layers.add(new LayerWeights(l.attnNorm(), bf16(l.q(), be), bf16(l.k(), be), bf16(l.v(), be),
-                    bf16(l.o(), be), l.mlpNorm(), bf16(l.gate(), be), bf16(l.up(), be), bf16(l.down(), be)));
+            layers.add(new LayerWeights(l.attnNorm(), bf16(l.q(), backend), bf16(l.k(), backend), bf16(l.v(), backend),
+                    bf16(l.o(), backend), l.mlpNorm(), bf16(l.gate(), backend), bf16(l.up(), backend), bf16(l.down(), backend)));
         }
-        Tensor embed = bf16(w.embed(), be);
-        return new DecoderWeights(embed, layers, w.norm(), w.lmHead() == w.embed() ? embed : bf16(w.lmHead(), be));
+        Tensor embed = bf16(w.embed(), backend);
+        return new DecoderWeights(embed, layers, w.norm(), w.lmHead() == w.embed() ? embed : bf16(w.lmHead(), backend));
     }
 
-    private static Tensor bf16(Tensor t, Backend be) {
-        Tensor out = be.zeros(DType.BF16, t.shape());
-        be.copy(t, out);
+    private static Tensor bf16(Tensor t, Backend backend) {
+        Tensor out = backend.zeros(DType.BF16, t.shape());
+        backend.copy(t, out);
         return out;
     }
 
@@ -67,10 +68,10 @@ class DecoderPrecisionTest {
         return l;
     }
 
-    private static List<float[]> grads(Backend be, LoraWeights lora) {
+    private static List<float[]> grads(Backend backend, LoraWeights lora) {
         List<float[]> out = new ArrayList<>();
         for (Parameter p : lora.parameters()) {
-            out.add(be.download(p.grad()));
+            out.add(backend.download(p.grad()));
         }
         return out;
     }
@@ -213,12 +214,12 @@ class DecoderPrecisionTest {
 
             d.setTraining(false);
             d.setCheckpointing(false);
-            int[] one = java.util.Arrays.copyOf(ids, SEQ);
+            int[] one = Arrays.copyOf(ids, SEQ);
             float[] full = emu.download(d.forward(one, 1).logits());
             try (KvCache cache = new KvCache(C, emu, 1, SEQ, d.precision().activations())) {
-                d.forwardCached(java.util.Arrays.copyOf(one, SEQ - 1), 1, cache);
+                d.forwardCached(Arrays.copyOf(one, SEQ - 1), 1, cache);
                 float[] last = emu.download(d.forwardCachedLast(new int[] {one[SEQ - 1]}, 1, cache));
-                float[] expected = java.util.Arrays.copyOfRange(full, (SEQ - 1) * C.vocab(), SEQ * C.vocab());
+                float[] expected = Arrays.copyOfRange(full, (SEQ - 1) * C.vocab(), SEQ * C.vocab());
                 assertTrue(Errors.relativeL2(last, expected) < 2e-2, "cached logits differ by "
                         + Errors.relativeL2(last, expected));
             }

@@ -43,7 +43,7 @@ class StackedLoraTest {
     /** Counts the calls of {@link Backend#copyColumns}, the op only the stacked path uses. */
     private static final class Counted {
         final AtomicInteger copyColumns = new AtomicInteger();
-        final Backend be = (Backend) Proxy.newProxyInstance(Backend.class.getClassLoader(),
+        final Backend backend = (Backend) Proxy.newProxyInstance(Backend.class.getClassLoader(),
                 new Class<?>[] {Backend.class}, (proxy, method, args) -> {
                     if (method.getName().equals("copyColumns")) {
                         copyColumns.incrementAndGet();
@@ -135,7 +135,7 @@ class StackedLoraTest {
 
     /** One forward and backward of the mean loss; training mode with dropout seed 7 when {@code training}. */
     private static Step step(LoraSpec spec, boolean stacked, boolean training, boolean checkpointing, Counted counted) {
-        Backend be = counted.be;
+        Backend backend = counted.backend;
         Random rnd = new Random(5);
         int batch = 2;
         int seq = 9;
@@ -143,19 +143,19 @@ class StackedLoraTest {
         int[] labels = RandomModel.tokens(rnd, batch * seq, C.vocab());
         labels[0] = Backend.IGNORE_INDEX;
         labels[3] = Backend.IGNORE_INDEX;
-        DecoderWeights w = RandomModel.weights(C, be, 17);
-        try (Decoder d = new Decoder(C, w, be); LoraWeights lora = RandomModel.lora(spec, be, 19)) {
+        DecoderWeights w = RandomModel.weights(C, backend, 17);
+        try (Decoder d = new Decoder(C, w, backend); LoraWeights lora = RandomModel.lora(spec, backend, 19)) {
             d.setStackedLora(stacked);
             d.setLora(lora);
             d.setTraining(training);
             d.setCheckpointing(checkpointing);
             d.setDropoutSeed(7);
             lora.zeroGrad();
-            float[] logits = be.download(d.forward(ids, batch).logits());
+            float[] logits = backend.download(d.forward(ids, batch).logits());
             double loss = CausalLmLoss.forwardBackward(d, ids, labels, batch);
             List<float[]> grads = new ArrayList<>();
             for (Parameter p : lora.parameters()) {
-                grads.add(be.download(p.grad()));
+                grads.add(backend.download(p.grad()));
             }
             return new Step(loss, logits, grads);
         } finally {

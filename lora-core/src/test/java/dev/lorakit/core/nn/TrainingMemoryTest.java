@@ -41,12 +41,12 @@ class TrainingMemoryTest {
 
     /** Counts the bytes and remembers the shapes of every tensor made through it; the ops go to the CPU backend. */
     static final class CountingBackend implements Backend {
-        final Backend be;
+        final Backend backend;
         long bytes;
         final List<Shape> shapes = new ArrayList<>();
 
-        CountingBackend(Backend be) {
-            this.be = be;
+        CountingBackend(Backend backend) {
+            this.backend = backend;
         }
 
         private Tensor counted(Tensor t) {
@@ -55,52 +55,52 @@ class TrainingMemoryTest {
             return t;
         }
 
-        @Override public String name() { return "counting " + be.name(); }
-        @Override public boolean supports(Precision p) { return be.supports(p); }
-        @Override public DType activations(Precision p) { return be.activations(p); }
-        @Override public Tensor zeros(DType d, Shape s) { return counted(be.zeros(d, s)); }
-        @Override public Tensor upload(float[] x, DType d, Shape s) { return counted(be.upload(x, d, s)); }
-        @Override public float[] download(Tensor t) { return be.download(t); }
-        @Override public void copy(Tensor s, Tensor d) { be.copy(s, d); }
-        @Override public void copyAt(Tensor s, Tensor d, int b, int p) { be.copyAt(s, d, b, p); }
+        @Override public String name() { return "counting " + backend.name(); }
+        @Override public boolean supports(Precision p) { return backend.supports(p); }
+        @Override public DType activations(Precision p) { return backend.activations(p); }
+        @Override public Tensor zeros(DType d, Shape s) { return counted(backend.zeros(d, s)); }
+        @Override public Tensor upload(float[] x, DType d, Shape s) { return counted(backend.upload(x, d, s)); }
+        @Override public float[] download(Tensor t) { return backend.download(t); }
+        @Override public void copy(Tensor s, Tensor d) { backend.copy(s, d); }
+        @Override public void copyAt(Tensor s, Tensor d, int b, int p) { backend.copyAt(s, d, b, p); }
         @Override public void copyColumns(Tensor s, int sc, Tensor d, int dc, int r, int c) {
-            be.copyColumns(s, sc, d, dc, r, c);
+            backend.copyColumns(s, sc, d, dc, r, c);
         }
-        @Override public void fill(Tensor t, float v) { be.fill(t, v); }
-        @Override public void add(Tensor a, Tensor b, Tensor o) { be.add(a, b, o); }
-        @Override public void addScaled(Tensor x, float a, Tensor y) { be.addScaled(x, a, y); }
-        @Override public void scale(Tensor x, float s) { be.scale(x, s); }
-        @Override public double sumOfSquares(Tensor x) { return be.sumOfSquares(x); }
-        @Override public boolean allFinite(Tensor x) { return be.allFinite(x); }
-        @Override public void dropout(Tensor x, Tensor o, float p, long seed) { be.dropout(x, o, p, seed); }
+        @Override public void fill(Tensor t, float v) { backend.fill(t, v); }
+        @Override public void add(Tensor a, Tensor b, Tensor o) { backend.add(a, b, o); }
+        @Override public void addScaled(Tensor x, float a, Tensor y) { backend.addScaled(x, a, y); }
+        @Override public void scale(Tensor x, float s) { backend.scale(x, s); }
+        @Override public double sumOfSquares(Tensor x) { return backend.sumOfSquares(x); }
+        @Override public boolean allFinite(Tensor x) { return backend.allFinite(x); }
+        @Override public void dropout(Tensor x, Tensor o, float p, long seed) { backend.dropout(x, o, p, seed); }
         @Override public void matmul(Tensor a, boolean ta, Tensor b, boolean tb, Tensor c, float al, float bt) {
-            be.matmul(a, ta, b, tb, c, al, bt);
+            backend.matmul(a, ta, b, tb, c, al, bt);
         }
-        @Override public void embedding(Tensor t, int[] ids, Tensor o) { be.embedding(t, ids, o); }
-        @Override public void embeddingBackward(Tensor g, int[] ids, Tensor d) { be.embeddingBackward(g, ids, d); }
-        @Override public void rmsNorm(Tensor x, Tensor w, float e, Tensor o, Tensor r) { be.rmsNorm(x, w, e, o, r); }
+        @Override public void embedding(Tensor t, int[] ids, Tensor o) { backend.embedding(t, ids, o); }
+        @Override public void embeddingBackward(Tensor g, int[] ids, Tensor d) { backend.embeddingBackward(g, ids, d); }
+        @Override public void rmsNorm(Tensor x, Tensor w, float e, Tensor o, Tensor r) { backend.rmsNorm(x, w, e, o, r); }
         @Override public void rmsNormBackward(Tensor g, Tensor x, Tensor w, Tensor r, Tensor dx, Tensor dw) {
-            be.rmsNormBackward(g, x, w, r, dx, dw);
+            backend.rmsNormBackward(g, x, w, r, dx, dw);
         }
         @Override public void rope(Tensor x, int b, int h, Tensor c, Tensor s, int p, boolean inv) {
-            be.rope(x, b, h, c, s, p, inv);
+            backend.rope(x, b, h, c, s, p, inv);
         }
         @Override public void attention(Tensor q, Tensor k, Tensor v, Tensor o, Tensor l, int b, int h, int kh, int p,
                 int kl, int w) {
-            be.attention(q, k, v, o, l, b, h, kh, p, kl, w);
+            backend.attention(q, k, v, o, l, b, h, kh, p, kl, w);
         }
         @Override public void attentionBackward(Tensor g, Tensor q, Tensor k, Tensor v, Tensor o, Tensor l, Tensor dq,
                 Tensor dk, Tensor dv, int b, int h, int kh, int w) {
-            be.attentionBackward(g, q, k, v, o, l, dq, dk, dv, b, h, kh, w);
+            backend.attentionBackward(g, q, k, v, o, l, dq, dk, dv, b, h, kh, w);
         }
-        @Override public void swiglu(Tensor g, Tensor u, Tensor o) { be.swiglu(g, u, o); }
+        @Override public void swiglu(Tensor g, Tensor u, Tensor o) { backend.swiglu(g, u, o); }
         @Override public void swigluBackward(Tensor d, Tensor g, Tensor u, Tensor dg, Tensor du) {
-            be.swigluBackward(d, g, u, dg, du);
+            backend.swigluBackward(d, g, u, dg, du);
         }
-        @Override public double crossEntropy(Tensor z, int[] t, Tensor dz, float s) { return be.crossEntropy(z, t, dz, s); }
+        @Override public double crossEntropy(Tensor z, int[] t, Tensor dz, float s) { return backend.crossEntropy(z, t, dz, s); }
         @Override public void adamW(Tensor p, Tensor g, Tensor m, Tensor v, double lr, double b1, double b2, double e,
                 double wd, int step) {
-            be.adamW(p, g, m, v, lr, b1, b2, e, wd, step);
+            backend.adamW(p, g, m, v, lr, b1, b2, e, wd, step);
         }
         @Override public void close() { }
     }

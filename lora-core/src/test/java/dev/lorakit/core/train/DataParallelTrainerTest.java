@@ -1,5 +1,7 @@
 package dev.lorakit.core.train;
 
+import java.io.IOException;
+import java.nio.file.Files;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
@@ -68,7 +70,7 @@ class DataParallelTrainerTest {
             this.slots = new Object[size];
         }
 
-        DataParallel rank(int r, Backend be) {
+        DataParallel rank(int r, Backend backend) {
             return new DataParallel() {
                 @Override
                 public int rank() {
@@ -97,11 +99,11 @@ class DataParallelTrainerTest {
                 }
 
                 private void exchange(List<Tensor> tensors, boolean sum) {
-                    float[][] mine = tensors.stream().map(be::download).toArray(float[][]::new);
+                    float[][] mine = tensors.stream().map(backend::download).toArray(float[][]::new);
                     float[][] result = sum ? (float[][]) meet(mine) : (float[][]) meetRankZero(mine);
                     for (int i = 0; i < tensors.size(); i++) {
-                        try (Tensor t = be.upload(result[i], tensors.get(i).dtype(), tensors.get(i).shape())) {
-                            be.copy(t, tensors.get(i));
+                        try (Tensor t = backend.upload(result[i], tensors.get(i).dtype(), tensors.get(i).shape())) {
+                            backend.copy(t, tensors.get(i));
                         }
                     }
                 }
@@ -166,14 +168,14 @@ class DataParallelTrainerTest {
     /** One rank's run: adapter from {@code loraSeed}, optionally resumed from {@code checkpoint}, with a listener. */
     private static Outcome rank(Trainer.Settings s, DataParallel dp, long loraSeed, Path checkpoint,
             Trainer.Listener extra) {
-        try (CpuBackend be = new CpuBackend(1);
-                Decoder d = new Decoder(C, RandomModel.weights(C, be, 1), be);
-                LoraWeights lora = LoraWeights.init(SPEC, be, loraSeed)) {
+        try (CpuBackend backend = new CpuBackend(1);
+                Decoder d = new Decoder(C, RandomModel.weights(C, backend, 1), backend);
+                LoraWeights lora = LoraWeights.init(SPEC, backend, loraSeed)) {
             d.setLora(lora);
-            try (AdamW opt = new AdamW(be, lora.parameters(), AdamW.Settings.defaults())) {
+            try (AdamW opt = new AdamW(backend, lora.parameters(), AdamW.Settings.defaults())) {
                 Trainer t = new Trainer(d, lora, opt, s, data());
                 if (dp != null) {
-                    t.dataParallel(dp instanceof Late late ? late.on(be) : dp);
+                    t.dataParallel(dp instanceof Late late ? late.on(backend) : dp);
                 }
                 if (checkpoint != null) {
                     t.loadCheckpoint(checkpoint);
@@ -192,7 +194,7 @@ class DataParallelTrainerTest {
                 }
                 List<float[]> params = new ArrayList<>();
                 for (Parameter p : lora.parameters()) {
-                    params.add(be.download(p.value()));
+                    params.add(backend.download(p.value()));
                 }
                 return new Outcome(params, losses, opt.stepCount(), failure);
             }
@@ -203,8 +205,8 @@ class DataParallelTrainerTest {
 
     /** A rank whose DataParallel needs the rank's backend, made inside {@link #rank}. */
     private record Late(ThreadRanks ranks, int r) implements DataParallel {
-        DataParallel on(Backend be) {
-            return ranks.rank(r, be);
+        DataParallel on(Backend backend) {
+            return ranks.rank(r, backend);
         }
 
         @Override
@@ -295,8 +297,8 @@ class DataParallelTrainerTest {
             assertEquals(4, o.steps());
         }
         assertEquals(straight.losses().subList(2, 4), resumed.get(0).losses());
-        assertTrue(java.nio.file.Files.exists(dir.resolve("rank0").resolve("checkpoint-4.safetensors")));
-        assertTrue(java.nio.file.Files.notExists(dir.resolve("rank1")), "only rank 0 writes checkpoints");
+        assertTrue(Files.exists(dir.resolve("rank0").resolve("checkpoint-4.safetensors")));
+        assertTrue(Files.notExists(dir.resolve("rank1")), "only rank 0 writes checkpoints");
     }
 
     @Test
@@ -315,18 +317,18 @@ class DataParallelTrainerTest {
 
     /** One rank's {@link TrainingRun} of 4 steps in {@code folder}, stopped after {@code stopAt} steps if above 0. */
     private static Outcome runRank(DataParallel dp, long loraSeed, Path folder, boolean resume, int stopAt) {
-        try (CpuBackend be = new CpuBackend(1);
-                Decoder d = new Decoder(C, RandomModel.weights(C, be, 1), be);
-                LoraWeights lora = LoraWeights.init(SPEC, be, loraSeed)) {
+        try (CpuBackend backend = new CpuBackend(1);
+                Decoder d = new Decoder(C, RandomModel.weights(C, backend, 1), backend);
+                LoraWeights lora = LoraWeights.init(SPEC, backend, loraSeed)) {
             d.setLora(lora);
             List<Double> losses = new ArrayList<>();
             TrainingRun.Result r = TrainingRun.builder(d, data()).settings(settings(4, null, 0)).folder(folder)
-                    .resume(resume).checkpointEvery(0).dataParallel(dp instanceof Late late ? late.on(be) : dp)
+                    .resume(resume).checkpointEvery(0).dataParallel(dp instanceof Late late ? late.on(backend) : dp)
                     .listener(p -> losses.add(p.metrics().loss()))
                     .stopWhen(() -> stopAt > 0 && losses.size() >= stopAt).build().run();
             List<float[]> params = new ArrayList<>();
             for (Parameter p : lora.parameters()) {
-                params.add(be.download(p.value()));
+                params.add(backend.download(p.value()));
             }
             return new Outcome(params, losses, r.steps(), r.ending() == TrainingRun.Ending.STOPPED ? new Exception(
                     "stopped") : null);
@@ -350,9 +352,9 @@ class DataParallelTrainerTest {
             assertSameParams(half, o, "stopped on 4 ranks");
         }
         assertEquals(half.losses(), stopped.get(0).losses());
-        assertTrue(java.nio.file.Files.exists(run.resolve(TrainingRun.CHECKPOINTS).resolve("checkpoint-2.safetensors")));
+        assertTrue(Files.exists(run.resolve(TrainingRun.CHECKPOINTS).resolve("checkpoint-2.safetensors")));
         for (int r = 1; r < 4; r++) {
-            assertTrue(java.nio.file.Files.notExists(dir.resolve("rank" + r)), "only rank 0 writes the run folder");
+            assertTrue(Files.notExists(dir.resolve("rank" + r)), "only rank 0 writes the run folder");
         }
         // Resumed on one device: the one-device run's adapter and log, bit for bit.
         Outcome resumed = runRank(null, 7, run, true, 0);
@@ -362,8 +364,8 @@ class DataParallelTrainerTest {
         assertEquals(withoutTimes(dir.resolve("straight")), withoutTimes(run), "the log of the same steps");
     }
 
-    private static List<String> withoutTimes(Path folder) throws java.io.IOException {
-        return java.nio.file.Files.readAllLines(folder.resolve(TrainingRun.LOG_FILE)).stream()
+    private static List<String> withoutTimes(Path folder) throws IOException {
+        return Files.readAllLines(folder.resolve(TrainingRun.LOG_FILE)).stream()
                 .map(l -> l.replaceAll(",\"elapsed\":[^,}]*", "")).toList();
     }
 
@@ -383,15 +385,15 @@ class DataParallelTrainerTest {
 
     @Test
     void aShareThatDoesNotDivideIsRefusedInOneSentence() {
-        try (CpuBackend be = new CpuBackend(1);
-                Decoder d = new Decoder(C, RandomModel.weights(C, be, 1), be);
-                LoraWeights lora = LoraWeights.init(SPEC, be, 2)) {
+        try (CpuBackend backend = new CpuBackend(1);
+                Decoder d = new Decoder(C, RandomModel.weights(C, backend, 1), backend);
+                LoraWeights lora = LoraWeights.init(SPEC, backend, 2)) {
             d.setLora(lora);
-            try (AdamW opt = new AdamW(be, lora.parameters(), AdamW.Settings.defaults())) {
+            try (AdamW opt = new AdamW(backend, lora.parameters(), AdamW.Settings.defaults())) {
                 Trainer t = new Trainer(d, lora, opt, new Trainer.Settings(1, 3, 1, LrSchedule.cosine(1e-2, 0, 1), 1,
                         0, null, 1, 0), data());
                 LorakitInputException e = assertThrows(LorakitInputException.class,
-                        () -> t.dataParallel(new ThreadRanks(2).rank(0, be)));
+                        () -> t.dataParallel(new ThreadRanks(2).rank(0, backend)));
                 assertEquals("Training on 2 devices splits each step's 3 micro-batches (gradient accumulation) among "
                         + "them, so it must be a multiple of 2.", e.getMessage());
             }

@@ -1,5 +1,6 @@
 package dev.lorakit.core.train;
 
+import java.io.UncheckedIOException;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -89,7 +90,7 @@ class TrainingRunTest {
         try {
             return run.run();
         } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
+            throw new UncheckedIOException(e);
         }
     }
 
@@ -192,7 +193,7 @@ class TrainingRunTest {
                     assertArrayEquals(byStep.get(best).get(e.getKey()), e.getValue(), e.getKey());
                 }
             } catch (IOException e) {
-                throw new java.io.UncheckedIOException(e);
+                throw new UncheckedIOException(e);
             }
         });
         assertEquals(4, log(folder).stream().filter(n -> n.has("val_loss")).count(), "steps 2, 4, 6 and 8");

@@ -1,5 +1,7 @@
 package dev.lorakit.eval.prompt;
 
+import java.util.Objects;
+
 /**
  * One training or evaluation example, split where the answer begins so that training can mask the
  * prompt's tokens out of the loss: tokenize {@code prompt}, then {@code completion}, then append the
@@ -11,8 +13,8 @@ package dev.lorakit.eval.prompt;
 public record PromptPair(String prompt, String completion) {
 
   public PromptPair {
-    java.util.Objects.requireNonNull(prompt, "prompt");
-    java.util.Objects.requireNonNull(completion, "completion");
+    Objects.requireNonNull(prompt, "prompt");
+    Objects.requireNonNull(completion, "completion");
   }
 
   /** The prompt and completion together, as the model sees them at training time (without EOS). */

@@ -1,5 +1,6 @@
 package dev.lorakit.eval.report;
 
+import java.util.Locale;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -91,7 +92,7 @@ class ReportWriterTest {
     // The Markdown table carries the same numbers as the comparison.
     String md = Files.readString(target.resolve("report.md"));
     String modalityRow = md.lines().filter(l -> l.startsWith("| modality |")).findFirst().orElseThrow();
-    assertTrue(modalityRow.contains(String.format(java.util.Locale.ROOT, "%.3f [%.3f, %.3f]",
+    assertTrue(modalityRow.contains(String.format(Locale.ROOT, "%.3f [%.3f, %.3f]",
         mc.tunedCi().estimate(), mc.tunedCi().lower(), mc.tunedCi().upper())), modalityRow);
     assertTrue(modalityRow.contains("macro P"), modalityRow);
     assertTrue(md.lines().anyMatch(l -> l.startsWith("| regimen |") && l.contains("ROUGE-1 P")), md);

@@ -1,5 +1,7 @@
 package dev.lorakit.eval.report;
 
+import java.util.Arrays;
+import java.util.stream.DoubleStream;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -104,7 +106,7 @@ class TrustedReportTest {
   @Test
   void theLossCurveIsSmoothedWithoutLagAndItsStepLabelsStayShort() {
     double[] flat = new double[300];
-    java.util.Arrays.fill(flat, 2.0);
+    Arrays.fill(flat, 2.0);
     for (double v : Charts.smooth(flat)) assertEquals(2.0, v, 1e-9, "no pull towards zero at either end");
     double[] noisy = new double[300];
     for (int i = 0; i < noisy.length; i++) noisy[i] = 2 + (i % 2 == 0 ? 1 : -1);
@@ -115,7 +117,7 @@ class TrustedReportTest {
     for (int i = 0; i < falling.length; i++) falling[i] = 10 - i / 30.0;
     assertEquals(falling[150], Charts.smooth(falling)[150], 1e-9, "a straight descent is drawn where it is, not later");
     assertEquals(List.of("0", "40", "999", "1k", "2.5k", "10k"),
-        java.util.stream.DoubleStream.of(0, 40, 999, 1000, 2500, 10_000).mapToObj(Charts::stepLabel).toList());
+        DoubleStream.of(0, 40, 999, 1000, 2500, 10_000).mapToObj(Charts::stepLabel).toList());
   }
 
   @Test

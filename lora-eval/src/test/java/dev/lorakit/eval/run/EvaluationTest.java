@@ -1,5 +1,6 @@
 package dev.lorakit.eval.run;
 
+import java.util.function.IntPredicate;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -29,7 +30,7 @@ class EvaluationTest {
   private static final PromptTemplates TEMPLATES = PromptTemplates.defaults();
 
   /** Knows the right answer of every prompt, and gives it for the cases {@code rightFor} accepts. */
-  private static AnswerGenerator oracle(java.util.function.IntPredicate rightFor, List<String> prompts,
+  private static AnswerGenerator oracle(IntPredicate rightFor, List<String> prompts,
       List<Integer> limits) {
     Map<String, String[]> byPrompt = new HashMap<>();
     for (int i = 0; i < CASES.size(); i++) {

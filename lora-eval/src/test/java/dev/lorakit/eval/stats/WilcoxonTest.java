@@ -1,5 +1,6 @@
 package dev.lorakit.eval.stats;
 
+import java.util.Arrays;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -56,7 +57,7 @@ class WilcoxonTest {
                 Alternative.parse(r.get(2).asText()),
                 WilcoxonMethod.parse(r.get(3).asText()));
         WilcoxonResult got = w.test(d);
-        String what = w + " on n=" + d.length + " " + java.util.Arrays.toString(d);
+        String what = w + " on n=" + d.length + " " + Arrays.toString(d);
         assertClose(r.get(4).asDouble(), got.statistic(), "statistic of " + what);
         assertClose(r.get(5).asDouble(), got.pvalue(), "p-value of " + what);
         checked++;
@@ -79,7 +80,7 @@ class WilcoxonTest {
     double[] distinct51 = new double[51];
     for (int i = 0; i < 51; i++) distinct51[i] = (i + 1) * (i % 2 == 0 ? 1 : -1.001);
     assertEquals(WilcoxonMethod.ASYMPTOTIC, auto.test(distinct51).method());
-    assertEquals(WilcoxonMethod.EXACT, auto.test(java.util.Arrays.copyOf(distinct51, 50)).method());
+    assertEquals(WilcoxonMethod.EXACT, auto.test(Arrays.copyOf(distinct51, 50)).method());
   }
 
   @Test
