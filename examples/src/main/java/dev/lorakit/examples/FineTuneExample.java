@@ -23,10 +23,11 @@ import java.util.Random;
 import java.util.stream.Stream;
 
 /**
- * lorakit as a dependency: makes a tiny random LLaMA-architecture model, opens it as a {@link LoraModel},
- * fine-tunes a LoRA adapter on one prompt for a few steps in a run folder, saves the adapter and generates with
- * it, and without it. It exits with status 1 unless the loss fell, the
- * adapter file exists, the tuned model answers the prompt and lora-cuda's backend was found on the class path.
+ * lorakit as a dependency: makes a tiny random LLaMA-architecture model, opens it as a {@link
+ * LoraModel}, fine-tunes a LoRA adapter on one prompt for a few steps in a run folder, saves the
+ * adapter and generates with it, and without it. It exits with status 1 unless the loss fell, the
+ * adapter file exists, the tuned model answers the prompt and lora-cuda's backend was found on the
+ * class path.
  *
  * <p>Run by {@code mvn verify} in this folder: {@code java --add-modules jdk.incubator.vector
  * --enable-native-access=ALL-UNNAMED -cp ... dev.lorakit.examples.FineTuneExample OUT_DIR}.
@@ -41,7 +42,8 @@ public final class FineTuneExample {
     Path adapterDir = out.resolve("adapter");
     Path runDir = out.resolve("run");
     writeTinyModel(modelDir, 5);
-    deleteRecursively(adapterDir); // a rerun starts afresh: a run folder is never reused by accident
+    deleteRecursively(
+        adapterDir); // a rerun starts afresh: a run folder is never reused by accident
     deleteRecursively(runDir);
 
     String prompt = "Prostate cancer, Gleason 4+3.\nModality:";
@@ -70,14 +72,25 @@ public final class FineTuneExample {
     }
     System.out.println("answer before training: \"" + before + "\", after: \"" + answer + "\"");
     List<String> backends = Backends.providers().stream().map(BackendProvider::name).toList();
-    check(backends.contains("cuda"), "lora-cuda's backend is on the class path (found " + backends + ")");
-    check(losses.getLast() < losses.getFirst() / 2,
+    check(
+        backends.contains("cuda"),
+        "lora-cuda's backend is on the class path (found " + backends + ")");
+    check(
+        losses.getLast() < losses.getFirst() / 2,
         "the loss fell by more than half (" + losses.getFirst() + " -> " + losses.getLast() + ")");
-    check(Files.size(adapterDir.resolve("adapter_model.safetensors")) > 0, "the adapter was saved in " + adapterDir);
-    check(Files.size(runDir.resolve("training_log.jsonl")) > 0, "the run folder holds the training log");
-    check(!before.startsWith("photon"), "the base model did not know the answer (\"" + before + "\")");
+    check(
+        Files.size(adapterDir.resolve("adapter_model.safetensors")) > 0,
+        "the adapter was saved in " + adapterDir);
+    check(
+        Files.size(runDir.resolve("training_log.jsonl")) > 0,
+        "the run folder holds the training log");
+    check(
+        !before.startsWith("photon"),
+        "the base model did not know the answer (\"" + before + "\")");
     check(answer.startsWith("photon"), "the tuned model answers the prompt (\"" + answer + "\")");
-    check(withoutAdapter.equals(before), "with the adapter disabled the model answers as before training");
+    check(
+        withoutAdapter.equals(before),
+        "with the adapter disabled the model answers as before training");
     System.out.println("example passed");
   }
 
@@ -94,8 +107,8 @@ public final class FineTuneExample {
   }
 
   /**
-   * A Hugging Face model folder with a tiny LLaMA (width 32, one block of two heads, MLP 64) at random weights and
-   * the Mistral-7B tokenizer that lora-models bundles (vocabulary 32000).
+   * A Hugging Face model folder with a tiny LLaMA (width 32, one block of two heads, MLP 64) at
+   * random weights and the Mistral-7B tokenizer that lora-models bundles (vocabulary 32000).
    */
   static void writeTinyModel(Path dir, long seed) throws IOException {
     int vocab = 32000;
@@ -118,7 +131,9 @@ public final class FineTuneExample {
 
     Files.createDirectories(dir);
     w.write(dir.resolve("model.safetensors"));
-    Files.writeString(dir.resolve("config.json"), """
+    Files.writeString(
+        dir.resolve("config.json"),
+        """
         {
           "architectures": ["LlamaForCausalLM"],
           "model_type": "llama",
@@ -137,14 +152,18 @@ public final class FineTuneExample {
           "eos_token_id": 2,
           "torch_dtype": "float32"
         }
-        """.formatted(vocab, hidden, intermediate));
-    try (InputStream in = Tokenizer.class.getResourceAsStream("tokenizers/mistral-7b-v0.1/tokenizer.json")) {
-      if (in == null) throw new IllegalStateException("lora-models has no bundled Mistral tokenizer.");
+        """
+            .formatted(vocab, hidden, intermediate));
+    try (InputStream in =
+        Tokenizer.class.getResourceAsStream("tokenizers/mistral-7b-v0.1/tokenizer.json")) {
+      if (in == null)
+        throw new IllegalStateException("lora-models has no bundled Mistral tokenizer.");
       Files.copy(in, dir.resolve("tokenizer.json"), StandardCopyOption.REPLACE_EXISTING);
     }
   }
 
-  private static void gaussian(SafeTensorsWriter w, String name, Random rnd, double std, int rows, int cols) {
+  private static void gaussian(
+      SafeTensorsWriter w, String name, Random rnd, double std, int rows, int cols) {
     float[] v = new float[rows * cols];
     for (int i = 0; i < v.length; i++) v[i] = (float) (rnd.nextGaussian() * std);
     w.addFloats(name, new long[] {rows, cols}, v, SafeTensorsDtype.F32);

@@ -6,7 +6,10 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 
-/** Reads the reference files under src/test/resources/dev/lorakit/eval/fixtures (see the NOTICE there). */
+/**
+ * Reads the reference files under src/test/resources/dev/lorakit/eval/fixtures (see the NOTICE
+ * there).
+ */
 public final class Fixtures {
 
   private Fixtures() {}

@@ -23,15 +23,17 @@ import java.util.Objects;
 import java.util.Optional;
 
 /**
- * A model's chat template: the Jinja template of {@code tokenizer_config.json} ({@code chat_template}) or of a
- * {@code chat_template.jinja} beside it, rendered as transformers' {@code apply_chat_template} renders it, with
- * {@code messages}, {@code bos_token}, {@code eos_token}, {@code add_generation_prompt} and
- * {@code raise_exception(message)}. The rendering is done by Jinjava (HubSpot's Java implementation of Jinja).
+ * A model's chat template: the Jinja template of {@code tokenizer_config.json} ({@code
+ * chat_template}) or of a {@code chat_template.jinja} beside it, rendered as transformers' {@code
+ * apply_chat_template} renders it, with {@code messages}, {@code bos_token}, {@code eos_token},
+ * {@code add_generation_prompt} and {@code raise_exception(message)}. The rendering is done by
+ * Jinjava (HubSpot's Java implementation of Jinja).
  *
- * <p>For training, {@link #renderForTraining} also finds where each assistant turn lies in the text. It renders the
- * conversation prefix by prefix (up to before a reply, with the generation prompt; up to and with the reply) and
- * takes the difference, which is exact for every template whose output grows with the conversation (LLaMA-2,
- * Mistral, ChatML and the like) and refused, in one sentence, for one that does not.
+ * <p>For training, {@link #renderForTraining} also finds where each assistant turn lies in the
+ * text. It renders the conversation prefix by prefix (up to before a reply, with the generation
+ * prompt; up to and with the reply) and takes the difference, which is exact for every template
+ * whose output grows with the conversation (LLaMA-2, Mistral, ChatML and the like) and refused, in
+ * one sentence, for one that does not.
  */
 public final class ChatTemplate {
 
@@ -49,8 +51,9 @@ public final class ChatTemplate {
   /**
    * A conversation rendered for training.
    *
-   * @param text      the whole conversation as the template writes it
-   * @param assistant where the assistant's turns are in {@code text}, in order (what the model learns to write)
+   * @param text the whole conversation as the template writes it
+   * @param assistant where the assistant's turns are in {@code text}, in order (what the model
+   *     learns to write)
    */
   public record Rendered(String text, List<Span> assistant) {
     public Rendered {
@@ -58,15 +61,18 @@ public final class ChatTemplate {
     }
 
     /**
-     * Which tokens of {@code pieces} (the encoding of {@link #text}) the assistant wrote: those whose characters all
-     * lie inside one assistant turn. A token that reaches across a turn's edge (a space the template puts after
-     * EOS, merged with the next turn's first letter) belongs to what follows, not to the reply.
+     * Which tokens of {@code pieces} (the encoding of {@link #text}) the assistant wrote: those
+     * whose characters all lie inside one assistant turn. A token that reaches across a turn's edge
+     * (a space the template puts after EOS, merged with the next turn's first letter) belongs to
+     * what follows, not to the reply.
      */
     public boolean[] assistantTokens(Tokenizer.Pieces pieces) {
       boolean[] mask = new boolean[pieces.ids().length];
       for (int t = 0; t < mask.length; t++) {
         for (Span s : assistant) {
-          if (pieces.starts()[t] >= s.start() && pieces.ends()[t] <= s.end() && pieces.ends()[t] > s.start()) {
+          if (pieces.starts()[t] >= s.start()
+              && pieces.ends()[t] <= s.end()
+              && pieces.ends()[t] > s.start()) {
             mask[t] = true;
           }
         }
@@ -92,33 +98,50 @@ public final class ChatTemplate {
    * @param template the Jinja text
    * @param bosToken the text of the BOS token, e.g. {@code <s>}
    * @param eosToken the text of the EOS token, e.g. {@code </s>}
-   * @param source   where it came from, for messages
+   * @param source where it came from, for messages
    */
   public ChatTemplate(String template, String bosToken, String eosToken, String source) {
-    // Jinja drops one newline at the end of a template (keep_trailing_newline is off); Jinjava keeps it.
-    this.template = template.endsWith("\n") ? template.substring(0, template.length() - 1) : template;
+    // Jinja drops one newline at the end of a template (keep_trailing_newline is off); Jinjava
+    // keeps it.
+    this.template =
+        template.endsWith("\n") ? template.substring(0, template.length() - 1) : template;
     this.bosToken = Objects.requireNonNull(bosToken, "bosToken");
     this.eosToken = Objects.requireNonNull(eosToken, "eosToken");
     this.source = Objects.requireNonNull(source, "source");
   }
 
   private static Jinjava jinjava() {
-    // transformers' environment: trim_blocks and lstrip_blocks on; undefined names are empty/false. The legacy
-    // overrides switch Jinjava to Jinja's own behaviour: {{- -}} trimming, operator precedence, escapes.
-    Jinjava j = new Jinjava(JinjavaConfig.newBuilder().withTrimBlocks(true).withLstripBlocks(true)
-        .withLegacyOverrides(LegacyOverrides.newBuilder().withUseTrimmingForNotesAndExpressions(true)
-            .withParseWhitespaceControlStrictly(true).withUseNaturalOperatorPrecedence(true)
-            .withEvaluateMapKeys(true).withIterateOverMapKeys(true).withKeepNullableLoopValues(true)
-            .withHandleBackslashInQuotesOnly(true).build())
-        .withFailOnUnknownTokens(false).build());
-    j.getGlobalContext().registerFunction(new ELFunctionDefinition("", "raise_exception", ChatTemplate.class,
-        "raise", Object.class));
+    // transformers' environment: trim_blocks and lstrip_blocks on; undefined names are empty/false.
+    // The legacy
+    // overrides switch Jinjava to Jinja's own behaviour: {{- -}} trimming, operator precedence,
+    // escapes.
+    Jinjava j =
+        new Jinjava(
+            JinjavaConfig.newBuilder()
+                .withTrimBlocks(true)
+                .withLstripBlocks(true)
+                .withLegacyOverrides(
+                    LegacyOverrides.newBuilder()
+                        .withUseTrimmingForNotesAndExpressions(true)
+                        .withParseWhitespaceControlStrictly(true)
+                        .withUseNaturalOperatorPrecedence(true)
+                        .withEvaluateMapKeys(true)
+                        .withIterateOverMapKeys(true)
+                        .withKeepNullableLoopValues(true)
+                        .withHandleBackslashInQuotesOnly(true)
+                        .build())
+                .withFailOnUnknownTokens(false)
+                .build());
+    j.getGlobalContext()
+        .registerFunction(
+            new ELFunctionDefinition(
+                "", "raise_exception", ChatTemplate.class, "raise", Object.class));
     return j;
   }
 
   /**
-   * What {@code raise_exception(message)} does inside a template: stops the rendering with that message. Public
-   * only because the template engine calls it by reflection.
+   * What {@code raise_exception(message)} does inside a template: stops the rendering with that
+   * message. Public only because the template engine calls it by reflection.
    */
   public static String raise(Object message) {
     throw new Raised(String.valueOf(message));
@@ -132,34 +155,44 @@ public final class ChatTemplate {
   }
 
   /**
-   * The chat template of a model folder (or tokenizer file's folder): {@code chat_template.jinja} if there is one,
-   * else {@code chat_template} of {@code tokenizer_config.json}; empty when the model has none.
+   * The chat template of a model folder (or tokenizer file's folder): {@code chat_template.jinja}
+   * if there is one, else {@code chat_template} of {@code tokenizer_config.json}; empty when the
+   * model has none.
    *
-   * @throws LorakitInputException naming the file if it is not valid JSON or its template is not text
+   * @throws LorakitInputException naming the file if it is not valid JSON or its template is not
+   *     text
    */
   public static Optional<ChatTemplate> of(Path modelFolder) throws IOException {
     Path config = modelFolder.resolve("tokenizer_config.json");
     Path jinja = modelFolder.resolve(JINJA_FILE);
     JsonNode root = Files.isRegularFile(config) ? parse(config) : JSON.createObjectNode();
     if (Files.isRegularFile(jinja)) {
-      return Optional.of(new ChatTemplate(Files.readString(jinja, StandardCharsets.UTF_8), token(root, "bos_token", "<s>"),
-          token(root, "eos_token", "</s>"), jinja.toString()));
+      return Optional.of(
+          new ChatTemplate(
+              Files.readString(jinja, StandardCharsets.UTF_8),
+              token(root, "bos_token", "<s>"),
+              token(root, "eos_token", "</s>"),
+              jinja.toString()));
     }
-    if (!Files.isRegularFile(config) || root.path("chat_template").isMissingNode() || root.path("chat_template").isNull()) {
+    if (!Files.isRegularFile(config)
+        || root.path("chat_template").isMissingNode()
+        || root.path("chat_template").isNull()) {
       return Optional.empty();
     }
     return Optional.of(fromConfig(root, config));
   }
 
   /**
-   * Reads a template from a file: a {@code tokenizer_config.json} (its {@code chat_template}) if the name ends in
-   * {@code .json}, otherwise the Jinja text itself, with BOS {@code <s>} and EOS {@code </s>}.
+   * Reads a template from a file: a {@code tokenizer_config.json} (its {@code chat_template}) if
+   * the name ends in {@code .json}, otherwise the Jinja text itself, with BOS {@code <s>} and EOS
+   * {@code </s>}.
    *
    * @throws LorakitInputException naming the file if it holds no chat template
    */
   public static ChatTemplate read(Path file) throws IOException {
     if (!file.toString().endsWith(".json")) {
-      return new ChatTemplate(Files.readString(file, StandardCharsets.UTF_8), "<s>", "</s>", file.toString());
+      return new ChatTemplate(
+          Files.readString(file, StandardCharsets.UTF_8), "<s>", "</s>", file.toString());
     }
     JsonNode root = parse(file);
     if (root.path("chat_template").isMissingNode() || root.path("chat_template").isNull()) {
@@ -171,10 +204,12 @@ public final class ChatTemplate {
   private static JsonNode parse(Path file) throws IOException {
     try {
       JsonNode root = JSON.readTree(Files.readString(file, StandardCharsets.UTF_8));
-      if (root == null || !root.isObject()) throw new LorakitInputException(file + " is not a JSON object.");
+      if (root == null || !root.isObject())
+        throw new LorakitInputException(file + " is not a JSON object.");
       return root;
     } catch (JsonProcessingException e) {
-      throw new LorakitInputException(file + " is not valid JSON (" + e.getOriginalMessage() + ").");
+      throw new LorakitInputException(
+          file + " is not valid JSON (" + e.getOriginalMessage() + ").");
     }
   }
 
@@ -191,9 +226,11 @@ public final class ChatTemplate {
       }
     }
     if (text == null) {
-      throw new LorakitInputException(file + ": chat_template is neither text nor a list holding a 'default' template.");
+      throw new LorakitInputException(
+          file + ": chat_template is neither text nor a list holding a 'default' template.");
     }
-    return new ChatTemplate(text, token(root, "bos_token", "<s>"), token(root, "eos_token", "</s>"), file.toString());
+    return new ChatTemplate(
+        text, token(root, "bos_token", "<s>"), token(root, "eos_token", "</s>"), file.toString());
   }
 
   // A plain string, or an AddedToken written out as {"content": ..., ...}.
@@ -210,8 +247,8 @@ public final class ChatTemplate {
   }
 
   /**
-   * The conversation as the template writes it, ending with the prompt of the assistant's next turn when
-   * {@code addGenerationPrompt} (and the template has one).
+   * The conversation as the template writes it, ending with the prompt of the assistant's next turn
+   * when {@code addGenerationPrompt} (and the template has one).
    *
    * @throws LorakitInputException with the template's own words when it refuses the conversation
    *     ({@code raise_exception}), or naming the template when it cannot be rendered
@@ -236,7 +273,8 @@ public final class ChatTemplate {
       throw failure(e, e.getMessage());
     }
     for (TemplateError e : r.getErrors()) {
-      if (e.getSeverity() == TemplateError.ErrorType.FATAL) throw failure(e.getException(), e.getMessage());
+      if (e.getSeverity() == TemplateError.ErrorType.FATAL)
+        throw failure(e.getException(), e.getMessage());
     }
     return r.getOutput();
   }
@@ -244,18 +282,19 @@ public final class ChatTemplate {
   private LorakitInputException failure(Throwable e, String why) {
     for (Throwable t = e; t != null; t = t.getCause()) {
       if (t instanceof Raised) {
-        return new LorakitInputException("the chat template of " + source + " refuses the conversation: "
-            + t.getMessage());
+        return new LorakitInputException(
+            "the chat template of " + source + " refuses the conversation: " + t.getMessage());
       }
     }
-    return new LorakitInputException("the chat template of " + source + " cannot be rendered: " + why);
+    return new LorakitInputException(
+        "the chat template of " + source + " cannot be rendered: " + why);
   }
 
   /**
    * The whole conversation and where its assistant turns are.
    *
-   * @throws LorakitInputException when the template refuses the conversation, or when it does not write a
-   *     conversation prefix by prefix, so that the assistant turns cannot be told apart
+   * @throws LorakitInputException when the template refuses the conversation, or when it does not
+   *     write a conversation prefix by prefix, so that the assistant turns cannot be told apart
    */
   public Rendered renderForTraining(List<Message> messages) {
     String full = render(messages, false);
@@ -265,10 +304,14 @@ public final class ChatTemplate {
       String before = render(messages.subList(0, i), true);
       String through = render(messages.subList(0, i + 1), false);
       if (!through.startsWith(before) || !full.startsWith(through)) {
-        throw new LorakitInputException("the chat template of " + source + " does not write a conversation prefix "
-            + "by prefix, so the assistant's turns cannot be found in it.");
+        throw new LorakitInputException(
+            "the chat template of "
+                + source
+                + " does not write a conversation prefix "
+                + "by prefix, so the assistant's turns cannot be found in it.");
       }
-      if (through.length() > before.length()) spans.add(new Span(before.length(), through.length()));
+      if (through.length() > before.length())
+        spans.add(new Span(before.length(), through.length()));
     }
     return new Rendered(full, spans);
   }

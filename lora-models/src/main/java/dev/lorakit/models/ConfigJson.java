@@ -1,7 +1,6 @@
 package dev.lorakit.models;
 
 import com.fasterxml.jackson.core.JacksonException;
-import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -11,10 +10,10 @@ import java.util.OptionalDouble;
 import java.util.OptionalInt;
 
 /**
- * Typed reads from one JSON object of a file the user gave us, where every failure names the file and the
- * field. The readers treat an absent field and a JSON {@code null} alike ("not given"); where transformers
- * tells them apart (an absent field takes the class default, an explicit null means None) the caller asks
- * {@link #isPresent}.
+ * Typed reads from one JSON object of a file the user gave us, where every failure names the file
+ * and the field. The readers treat an absent field and a JSON {@code null} alike ("not given");
+ * where transformers tells them apart (an absent field takes the class default, an explicit null
+ * means None) the caller asks {@link #isPresent}.
  */
 final class ConfigJson {
 
@@ -32,11 +31,12 @@ final class ConfigJson {
     try {
       node = new ObjectMapper().readTree(json);
     } catch (JacksonException e) {
-      throw new LorakitInputException(source + " is not valid JSON (" + dev.lorakit.core.io.TextFiles.jsonProblem(e)
-          + ").");
+      throw new LorakitInputException(
+          source + " is not valid JSON (" + dev.lorakit.core.io.TextFiles.jsonProblem(e) + ").");
     }
     if (node == null || !node.isObject()) {
-      throw new LorakitInputException(source + " must hold a JSON object, not " + describe(node) + ".");
+      throw new LorakitInputException(
+          source + " must hold a JSON object, not " + describe(node) + ".");
     }
     return new ConfigJson((ObjectNode) node, source);
   }
@@ -60,7 +60,10 @@ final class ConfigJson {
     return get(field) != null;
   }
 
-  /** The object under {@code field} as its own reader (errors then name {@code source field.sub}), or empty. */
+  /**
+   * The object under {@code field} as its own reader (errors then name {@code source field.sub}),
+   * or empty.
+   */
   Optional<ConfigJson> object(String field) {
     JsonNode v = get(field);
     if (v == null) return Optional.empty();
@@ -130,7 +133,14 @@ final class ConfigJson {
 
   LorakitInputException wrongType(String field, String expected, JsonNode actual) {
     return new LorakitInputException(
-        source + ": field \"" + field + "\" must be " + expected + ", not " + describe(actual) + ".");
+        source
+            + ": field \""
+            + field
+            + "\" must be "
+            + expected
+            + ", not "
+            + describe(actual)
+            + ".");
   }
 
   private int positiveInt(String field, JsonNode v) {

@@ -9,8 +9,8 @@ import java.util.OptionalDouble;
 import java.util.OptionalInt;
 
 /**
- * Turns a {@code config.json} into a {@link ModelConfig} with transformers' defaults (LlamaConfig and
- * MistralConfig, 4.x and 5.x) and refuses what the engine does not compute.
+ * Turns a {@code config.json} into a {@link ModelConfig} with transformers' defaults (LlamaConfig
+ * and MistralConfig, 4.x and 5.x) and refuses what the engine does not compute.
  */
 final class ConfigParser {
 
@@ -23,10 +23,16 @@ final class ConfigParser {
     String typeName = c.requiredString("model_type");
     ModelType type = ModelType.fromConfigName(typeName);
     if (type == null) {
-      throw new LorakitInputException(c.source() + ": model_type \"" + typeName
-          + "\" is not supported; lorakit supports " + ModelType.supportedNames() + ".");
+      throw new LorakitInputException(
+          c.source()
+              + ": model_type \""
+              + typeName
+              + "\" is not supported; lorakit supports "
+              + ModelType.supportedNames()
+              + ".");
     }
-    // The six fields that fix every tensor shape: a default here would be a guess about someone's weights.
+    // The six fields that fix every tensor shape: a default here would be a guess about someone's
+    // weights.
     int vocab = c.requiredPositiveInt("vocab_size");
     int hidden = c.requiredPositiveInt("hidden_size");
     int intermediate = c.requiredPositiveInt("intermediate_size");
@@ -34,8 +40,13 @@ final class ConfigParser {
     int heads = c.requiredPositiveInt("num_attention_heads");
     int kvHeads = c.positiveInt("num_key_value_heads", heads);
     if (heads % kvHeads != 0) {
-      throw new LorakitInputException(c.source() + ": num_attention_heads (" + heads
-          + ") must be a multiple of num_key_value_heads (" + kvHeads + ").");
+      throw new LorakitInputException(
+          c.source()
+              + ": num_attention_heads ("
+              + heads
+              + ") must be a multiple of num_key_value_heads ("
+              + kvHeads
+              + ").");
     }
     int headDim;
     if (c.has("head_dim")) {
@@ -43,36 +54,63 @@ final class ConfigParser {
     } else if (hidden % heads == 0) {
       headDim = hidden / heads;
     } else {
-      throw new LorakitInputException(c.source() + ": hidden_size (" + hidden
-          + ") is not a multiple of num_attention_heads (" + heads + ") and there is no head_dim.");
+      throw new LorakitInputException(
+          c.source()
+              + ": hidden_size ("
+              + hidden
+              + ") is not a multiple of num_attention_heads ("
+              + heads
+              + ") and there is no head_dim.");
     }
 
     requireValue(c, "hidden_act", "silu", "\"silu\"");
     requireFalse(c, "attention_bias");
     requireFalse(c, "mlp_bias");
 
-    int maxPositions = c.positiveInt("max_position_embeddings", type == ModelType.MISTRAL ? 4096 * 32 : 2048);
+    int maxPositions =
+        c.positiveInt("max_position_embeddings", type == ModelType.MISTRAL ? 4096 * 32 : 2048);
     double eps = c.optionalPositiveNumber("rms_norm_eps").orElse(1e-6);
     double theta = ropeTheta(c);
-    // LlamaConfig has no sliding window at all; MistralConfig defaults to 4096 and null means full attention.
+    // LlamaConfig has no sliding window at all; MistralConfig defaults to 4096 and null means full
+    // attention.
     OptionalInt window = OptionalInt.empty();
     if (type == ModelType.MISTRAL) {
-      window = c.isPresent("sliding_window") ? c.optionalPositiveInt("sliding_window") : OptionalInt.of(4096);
+      window =
+          c.isPresent("sliding_window")
+              ? c.optionalPositiveInt("sliding_window")
+              : OptionalInt.of(4096);
     }
     boolean tie = c.bool("tie_word_embeddings", false);
-    int bos = c.isPresent("bos_token_id") ? c.nonNegativeInt("bos_token_id", c.get("bos_token_id")) : 1;
+    int bos =
+        c.isPresent("bos_token_id") ? c.nonNegativeInt("bos_token_id", c.get("bos_token_id")) : 1;
     List<Integer> eos = eosTokenIds(c);
     OptionalInt pad = c.optionalNonNegativeInt("pad_token_id");
     Optional<String> dtype = dtype(c);
 
-    return new ModelConfig(type, vocab, hidden, intermediate, layers, heads, kvHeads, headDim, maxPositions, eps,
-        theta, window, tie, bos, eos, pad, dtype);
+    return new ModelConfig(
+        type,
+        vocab,
+        hidden,
+        intermediate,
+        layers,
+        heads,
+        kvHeads,
+        headDim,
+        maxPositions,
+        eps,
+        theta,
+        window,
+        tie,
+        bos,
+        eos,
+        pad,
+        dtype);
   }
 
   /**
-   * The RoPE base, from {@code rope_parameters.rope_theta} (5.x) or top-level {@code rope_theta} (4.x). Only
-   * plain RoPE is implemented: 4.x {@code rope_scaling} must be null or of type default, 5.x
-   * {@code rope_parameters.rope_type} must be default.
+   * The RoPE base, from {@code rope_parameters.rope_theta} (5.x) or top-level {@code rope_theta}
+   * (4.x). Only plain RoPE is implemented: 4.x {@code rope_scaling} must be null or of type
+   * default, 5.x {@code rope_parameters.rope_type} must be default.
    */
   private static double ropeTheta(ConfigJson c) {
     OptionalDouble top = c.optionalPositiveNumber("rope_theta");
@@ -81,12 +119,20 @@ final class ConfigParser {
     for (String field : new String[] {"rope_scaling", "rope_parameters"}) {
       Optional<ConfigJson> rope = c.object(field);
       if (rope.isEmpty()) continue;
-      // 4.x wrote the kind as "type" at first and as "rope_type" later; an absent kind is the default.
+      // 4.x wrote the kind as "type" at first and as "rope_type" later; an absent kind is the
+      // default.
       String key = rope.get().has("rope_type") ? "rope_type" : "type";
       String kind = rope.get().string(key).orElse("default");
       if (!kind.equals("default")) {
-        throw new LorakitInputException(c.source() + ": " + field + " " + key + " \"" + kind
-            + "\" is not supported; lorakit implements only unscaled RoPE (rope_scaling null, or rope type \"default\").");
+        throw new LorakitInputException(
+            c.source()
+                + ": "
+                + field
+                + " "
+                + key
+                + " \""
+                + kind
+                + "\" is not supported; lorakit implements only unscaled RoPE (rope_scaling null, or rope type \"default\").");
       }
       OptionalDouble theta = rope.get().optionalPositiveNumber("rope_theta");
       if (theta.isPresent()) {
@@ -95,13 +141,22 @@ final class ConfigParser {
       }
     }
     if (top.isPresent() && nested.isPresent() && top.getAsDouble() != nested.getAsDouble()) {
-      throw new LorakitInputException(c.source() + ": rope_theta (" + top.getAsDouble()
-          + ") and " + nestedField + ".rope_theta (" + nested.getAsDouble() + ") disagree.");
+      throw new LorakitInputException(
+          c.source()
+              + ": rope_theta ("
+              + top.getAsDouble()
+              + ") and "
+              + nestedField
+              + ".rope_theta ("
+              + nested.getAsDouble()
+              + ") disagree.");
     }
     return nested.isPresent() ? nested.getAsDouble() : top.orElse(DEFAULT_ROPE_THETA);
   }
 
-  /** {@code eos_token_id} is one id in most configs and a list in some; default 2 as in LlamaConfig. */
+  /**
+   * {@code eos_token_id} is one id in most configs and a list in some; default 2 as in LlamaConfig.
+   */
   private static List<Integer> eosTokenIds(ConfigJson c) {
     if (!c.isPresent("eos_token_id")) return List.of(2);
     JsonNode v = c.get("eos_token_id");
@@ -117,8 +172,13 @@ final class ConfigParser {
     String field = c.has("dtype") ? "dtype" : "torch_dtype";
     Optional<String> dtype = c.string(field);
     if (dtype.isPresent() && !ModelConfig.DTYPES.contains(dtype.get())) {
-      throw new LorakitInputException(c.source() + ": " + field + " \"" + dtype.get()
-          + "\" is not supported; lorakit reads checkpoints saved as \"float32\", \"float16\" or \"bfloat16\".");
+      throw new LorakitInputException(
+          c.source()
+              + ": "
+              + field
+              + " \""
+              + dtype.get()
+              + "\" is not supported; lorakit reads checkpoints saved as \"float32\", \"float16\" or \"bfloat16\".");
     }
     return dtype;
   }
@@ -126,15 +186,27 @@ final class ConfigParser {
   private static void requireValue(ConfigJson c, String field, String wanted, String supported) {
     Optional<String> v = c.string(field);
     if (v.isPresent() && !v.get().equals(wanted)) {
-      throw new LorakitInputException(c.source() + ": " + field + " \"" + v.get()
-          + "\" is not supported; lorakit implements only " + supported + ".");
+      throw new LorakitInputException(
+          c.source()
+              + ": "
+              + field
+              + " \""
+              + v.get()
+              + "\" is not supported; lorakit implements only "
+              + supported
+              + ".");
     }
   }
 
   private static void requireFalse(ConfigJson c, String field) {
     if (c.bool(field, false)) {
-      throw new LorakitInputException(c.source() + ": " + field
-          + " true is not supported; lorakit implements the bias-free LLaMA/Mistral layers only (" + field + " false).");
+      throw new LorakitInputException(
+          c.source()
+              + ": "
+              + field
+              + " true is not supported; lorakit implements the bias-free LLaMA/Mistral layers only ("
+              + field
+              + " false).");
     }
   }
 }

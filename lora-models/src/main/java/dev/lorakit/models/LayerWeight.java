@@ -1,8 +1,9 @@
 package dev.lorakit.models;
 
 /**
- * The nine weight tensors of one LLaMA/Mistral decoder block, by their Hugging Face module path, in the order
- * the block uses them. Linear weights are stored as {@code [out, in]}, as {@code torch.nn.Linear} keeps them.
+ * The nine weight tensors of one LLaMA/Mistral decoder block, by their Hugging Face module path, in
+ * the order the block uses them. Linear weights are stored as {@code [out, in]}, as {@code
+ * torch.nn.Linear} keeps them.
  */
 public enum LayerWeight {
   /** RMSNorm before attention: [hidden]. */
@@ -31,8 +32,8 @@ public enum LayerWeight {
   }
 
   /**
-   * The module's name in layer {@code layer}, e.g. {@code model.layers.3.self_attn.q_proj}: what PEFT's
-   * {@code target_modules} match and what its adapter tensor names are built from.
+   * The module's name in layer {@code layer}, e.g. {@code model.layers.3.self_attn.q_proj}: what
+   * PEFT's {@code target_modules} match and what its adapter tensor names are built from.
    */
   public String module(int layer) {
     return "model.layers." + layer + "." + path;
@@ -43,7 +44,9 @@ public enum LayerWeight {
     return module(layer) + ".weight";
   }
 
-  /** The last part of the module path, e.g. {@code q_proj}: the name {@code target_modules} lists. */
+  /**
+   * The last part of the module path, e.g. {@code q_proj}: the name {@code target_modules} lists.
+   */
   public String shortName() {
     return path.substring(path.lastIndexOf('.') + 1);
   }

@@ -22,9 +22,9 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * A Hugging Face model folder opened for LoRA work: where a Java user starts. It owns the backend it computes on,
- * the mapped folder, the tokenizer, the decoder over the weights and the adapter being trained or used, and
- * closes them all.
+ * A Hugging Face model folder opened for LoRA work: where a Java user starts. It owns the backend
+ * it computes on, the mapped folder, the tokenizer, the decoder over the weights and the adapter
+ * being trained or used, and closes them all.
  *
  * <pre>{@code
  * try (LoraModel model = LoraModel.open(modelDir, Device.AUTO)) {
@@ -36,26 +36,30 @@ import java.util.Optional;
  * }
  * }</pre>
  *
- * For a run folder with a log, checkpoints, resume, a stop request and validation, {@link #trainingRun} gives a
- * {@link TrainingRun} builder over this model. The parts ({@link #tokenizer()}, {@link #decoder()},
- * {@link #backend()}) stay reachable for what this class does not do.
+ * For a run folder with a log, checkpoints, resume, a stop request and validation, {@link
+ * #trainingRun} gives a {@link TrainingRun} builder over this model. The parts ({@link
+ * #tokenizer()}, {@link #decoder()}, {@link #backend()}) stay reachable for what this class does
+ * not do.
  */
 public final class LoraModel implements AutoCloseable {
 
-  /** New tokens {@link #generate(String)} makes at most (fewer when the model's context ends first). */
+  /**
+   * New tokens {@link #generate(String)} makes at most (fewer when the model's context ends first).
+   */
   public static final int DEFAULT_MAX_NEW_TOKENS = 256;
 
   /**
    * How to generate.
    *
    * @param maxNewTokens tokens to generate at most; generation also ends at the tokenizer's EOS
-   * @param sampling     greedy ({@link Sampler.Settings#greedy()}) or sampled
+   * @param sampling greedy ({@link Sampler.Settings#greedy()}) or sampled
    */
   public record Generation(int maxNewTokens, Sampler.Settings sampling) {
 
     public Generation {
       if (maxNewTokens < 0) {
-        throw new LorakitInputException("The number of new tokens must not be negative, not " + maxNewTokens + ".");
+        throw new LorakitInputException(
+            "The number of new tokens must not be negative, not " + maxNewTokens + ".");
       }
     }
 
@@ -73,7 +77,12 @@ public final class LoraModel implements AutoCloseable {
   private LoraWeights adapter;
   private boolean adapterOff;
 
-  private LoraModel(Backend backend, boolean ownsBackend, ModelFolder folder, Tokenizer tokenizer, Decoder decoder) {
+  private LoraModel(
+      Backend backend,
+      boolean ownsBackend,
+      ModelFolder folder,
+      Tokenizer tokenizer,
+      Decoder decoder) {
     this.backend = backend;
     this.ownsBackend = ownsBackend;
     this.folder = folder;
@@ -82,15 +91,19 @@ public final class LoraModel implements AutoCloseable {
   }
 
   /**
-   * Opens a model folder ({@code config.json}, {@code *.safetensors}, {@code tokenizer.json}) on a new backend for
-   * {@code device}, computing in float32; {@link Device#AUTO} says on standard error what it fell back to.
+   * Opens a model folder ({@code config.json}, {@code *.safetensors}, {@code tokenizer.json}) on a
+   * new backend for {@code device}, computing in float32; {@link Device#AUTO} says on standard
+   * error what it fell back to.
    */
   public static LoraModel open(Path modelDir, Device device) throws IOException {
     return open(modelDir, device, Precision.FP32);
   }
 
-  /** {@link #open(Path, Device)} computing in {@code precision} (bf16: frozen weights in bfloat16). */
-  public static LoraModel open(Path modelDir, Device device, Precision precision) throws IOException {
+  /**
+   * {@link #open(Path, Device)} computing in {@code precision} (bf16: frozen weights in bfloat16).
+   */
+  public static LoraModel open(Path modelDir, Device device, Precision precision)
+      throws IOException {
     Backend backend = device.open(System.err::println);
     try {
       return open(modelDir, backend, precision, true);
@@ -101,22 +114,29 @@ public final class LoraModel implements AutoCloseable {
   }
 
   /** Opens a model folder on a backend of the caller's, which stays the caller's to close. */
-  public static LoraModel open(Path modelDir, Backend backend, Precision precision) throws IOException {
+  public static LoraModel open(Path modelDir, Backend backend, Precision precision)
+      throws IOException {
     return open(modelDir, backend, precision, false);
   }
 
-  private static LoraModel open(Path modelDir, Backend backend, Precision precision, boolean ownsBackend)
-      throws IOException {
+  private static LoraModel open(
+      Path modelDir, Backend backend, Precision precision, boolean ownsBackend) throws IOException {
     if (!Files.isDirectory(modelDir)) {
-      throw new LorakitInputException(modelDir + " is not a model folder (one holding config.json, "
-          + "model.safetensors and tokenizer.json).");
+      throw new LorakitInputException(
+          modelDir
+              + " is not a model folder (one holding config.json, "
+              + "model.safetensors and tokenizer.json).");
     }
     ModelFolder folder = ModelFolder.open(modelDir);
     Tokenizer tokenizer = null;
     try {
       tokenizer = folder.openTokenizer();
-      Decoder decoder = new Decoder(folder.decoderConfig(), folder.decoderWeights(backend, precision), backend,
-          precision);
+      Decoder decoder =
+          new Decoder(
+              folder.decoderConfig(),
+              folder.decoderWeights(backend, precision),
+              backend,
+              precision);
       return new LoraModel(backend, ownsBackend, folder, tokenizer, decoder);
     } catch (IOException | RuntimeException | Error e) {
       if (tokenizer != null) tokenizer.close();
@@ -125,11 +145,13 @@ public final class LoraModel implements AutoCloseable {
     }
   }
 
-  // ---- the adapter --------------------------------------------------------------------------------------
+  // ---- the adapter
+  // --------------------------------------------------------------------------------------
 
   /**
-   * Gives the model a new adapter, initialised as PEFT does (A random, B zero: the model is unchanged until
-   * trained) from the seed {@value Trainer.Settings#DEFAULT_SEED}; an adapter it had is closed.
+   * Gives the model a new adapter, initialised as PEFT does (A random, B zero: the model is
+   * unchanged until trained) from the seed {@value Trainer.Settings#DEFAULT_SEED}; an adapter it
+   * had is closed.
    */
   public LoraModel withAdapter(LoraConfig config) {
     return withAdapter(config, Trainer.Settings.DEFAULT_SEED);
@@ -138,15 +160,17 @@ public final class LoraModel implements AutoCloseable {
   /** {@link #withAdapter(LoraConfig)} initialised from {@code seed}. */
   public LoraModel withAdapter(LoraConfig config, long seed) {
     String base = folder.path().toAbsolutePath().normalize().toString();
-    LoraConfig withBase = config.baseModelNameOrPath() == null ? config.toBuilder().baseModelNameOrPath(base).build()
-        : config;
+    LoraConfig withBase =
+        config.baseModelNameOrPath() == null
+            ? config.toBuilder().baseModelNameOrPath(base).build()
+            : config;
     setAdapter(LoraWeights.init(LoraSpec.of(withBase, decoder.config()), backend, seed));
     return this;
   }
 
   /**
-   * Loads a PEFT adapter folder ({@code adapter_config.json}, {@code adapter_model.safetensors}); an adapter the
-   * model had is closed.
+   * Loads a PEFT adapter folder ({@code adapter_config.json}, {@code adapter_model.safetensors});
+   * an adapter the model had is closed.
    */
   public LoraModel loadAdapter(Path adapterDir) throws IOException {
     setAdapter(LoraWeights.read(adapterDir, decoder.config(), backend));
@@ -159,7 +183,10 @@ public final class LoraModel implements AutoCloseable {
     decoder.setLora(adapterOff ? null : next);
   }
 
-  /** Writes the adapter as a PEFT adapter folder, atomically; PEFT's {@code PeftModel.from_pretrained} loads it. */
+  /**
+   * Writes the adapter as a PEFT adapter folder, atomically; PEFT's {@code
+   * PeftModel.from_pretrained} loads it.
+   */
   public void saveAdapter(Path adapterDir) throws IOException {
     requireAdapter("save").save(adapterDir);
   }
@@ -170,8 +197,8 @@ public final class LoraModel implements AutoCloseable {
   }
 
   /**
-   * Turns the adapter off until the returned scope is closed, for the base model's answers:
-   * {@code try (var base = model.adapterDisabled()) { model.generate(...); }}.
+   * Turns the adapter off until the returned scope is closed, for the base model's answers: {@code
+   * try (var base = model.adapterDisabled()) { model.generate(...); }}.
    */
   public AdapterDisabled adapterDisabled() {
     if (adapterOff) throw new IllegalStateException("The adapter is already disabled.");
@@ -197,16 +224,18 @@ public final class LoraModel implements AutoCloseable {
 
   private LoraWeights requireAdapter(String what) {
     if (adapter == null) {
-      throw new IllegalStateException("The model has no adapter to " + what + "; call withAdapter or loadAdapter.");
+      throw new IllegalStateException(
+          "The model has no adapter to " + what + "; call withAdapter or loadAdapter.");
     }
     return adapter;
   }
 
-  // ---- training --------------------------------------------------------------------------------------------
+  // ---- training
+  // --------------------------------------------------------------------------------------------
 
   /**
-   * A training example from text: the prompt (with BOS) and the completion followed by EOS, of which only the
-   * completion and EOS are learned.
+   * A training example from text: the prompt (with BOS) and the completion followed by EOS, of
+   * which only the completion and EOS are learned.
    */
   public Example example(String prompt, String completion) {
     int[] answer = tokenizer.encodeNoBos(completion);
@@ -216,56 +245,74 @@ public final class LoraModel implements AutoCloseable {
   }
 
   /**
-   * Trains the adapter on {@code data}, in memory (nothing is written: {@link #saveAdapter} when done; for a run
-   * folder, {@link #trainingRun}). The optimizer's state lives for the run.
+   * Trains the adapter on {@code data}, in memory (nothing is written: {@link #saveAdapter} when
+   * done; for a run folder, {@link #trainingRun}). The optimizer's state lives for the run.
    */
-  public TrainingRun.Result train(List<Example> data, Trainer.Settings settings) throws IOException {
+  public TrainingRun.Result train(List<Example> data, Trainer.Settings settings)
+      throws IOException {
     return trainingRun(data).settings(settings).build().run();
   }
 
   /**
-   * A training run of the adapter on {@code data} to configure: its settings (required), a run folder, resume,
-   * validation, checkpoints. Padding uses the tokenizer's pad id whatever the settings say.
+   * A training run of the adapter on {@code data} to configure: its settings (required), a run
+   * folder, resume, validation, checkpoints. Padding uses the tokenizer's pad id whatever the
+   * settings say.
    */
   public TrainingRun.Builder trainingRun(List<Example> data) {
     requireAdapter("train");
-    if (adapterOff) throw new IllegalStateException("The adapter is disabled; close that scope before training.");
+    if (adapterOff)
+      throw new IllegalStateException("The adapter is disabled; close that scope before training.");
     return TrainingRun.builder(decoder, data).padId(tokenizer.specialTokens().paddingId());
   }
 
-  // ---- generation and merging --------------------------------------------------------------------------------
+  // ---- generation and merging
+  // --------------------------------------------------------------------------------
 
-  /** Greedy generation of up to {@value #DEFAULT_MAX_NEW_TOKENS} tokens after {@code prompt}: the new text. */
+  /**
+   * Greedy generation of up to {@value #DEFAULT_MAX_NEW_TOKENS} tokens after {@code prompt}: the
+   * new text.
+   */
   public String generate(String prompt) {
     return generate(prompt, Generation.greedy(DEFAULT_MAX_NEW_TOKENS));
   }
 
   /**
-   * The text generated after {@code prompt} (BOS added, EOS and other special tokens left out), with the adapter
-   * unless it is disabled, and no dropout; stops at EOS, at {@code maxNewTokens} or at the end of the model's
-   * context, whichever comes first.
+   * The text generated after {@code prompt} (BOS added, EOS and other special tokens left out),
+   * with the adapter unless it is disabled, and no dropout; stops at EOS, at {@code maxNewTokens}
+   * or at the end of the model's context, whichever comes first.
    */
   public String generate(String prompt, Generation generation) {
     int[] ids = tokenizer.encode(prompt);
     int room = decoder.config().maxPositions() - ids.length;
     if (room < 0) {
-      throw new LorakitInputException("The prompt is " + ids.length + " tokens long, more than the model's context of "
-          + decoder.config().maxPositions() + ".");
+      throw new LorakitInputException(
+          "The prompt is "
+              + ids.length
+              + " tokens long, more than the model's context of "
+              + decoder.config().maxPositions()
+              + ".");
     }
     decoder.setTraining(false);
-    int[] out = new Generator(decoder).generate(ids, Math.min(generation.maxNewTokens(), room),
-        tokenizer.specialTokens().eos(), generation.sampling());
+    int[] out =
+        new Generator(decoder)
+            .generate(
+                ids,
+                Math.min(generation.maxNewTokens(), room),
+                tokenizer.specialTokens().eos(),
+                generation.sampling());
     return tokenizer.decode(Arrays.copyOfRange(out, ids.length, out.length));
   }
 
   /**
-   * Writes a model folder with the adapter folded into the weights ({@link MergedModel}) to {@code out}, which
-   * must not exist yet; the files are written aside and renamed into place when all are complete.
+   * Writes a model folder with the adapter folded into the weights ({@link MergedModel}) to {@code
+   * out}, which must not exist yet; the files are written aside and renamed into place when all are
+   * complete.
    */
   public void merge(Path out) throws IOException {
     LoraWeights lora = requireAdapter("merge");
     if (Files.exists(out)) {
-      throw new LorakitInputException(out + " already exists; a merged model goes to a new folder.");
+      throw new LorakitInputException(
+          out + " already exists; a merged model goes to a new folder.");
     }
     Path parent = out.toAbsolutePath().getParent();
     Files.createDirectories(parent);
@@ -279,7 +326,8 @@ public final class LoraModel implements AutoCloseable {
     }
   }
 
-  // ---- the parts -------------------------------------------------------------------------------------------
+  // ---- the parts
+  // -------------------------------------------------------------------------------------------
 
   /** The folder's tokenizer. */
   public Tokenizer tokenizer() {
@@ -301,7 +349,10 @@ public final class LoraModel implements AutoCloseable {
     return folder;
   }
 
-  /** Closes the adapter, the decoder and its weights, the tokenizer, the folder and (if it opened it) the backend. */
+  /**
+   * Closes the adapter, the decoder and its weights, the tokenizer, the folder and (if it opened
+   * it) the backend.
+   */
   @Override
   public void close() {
     decoder.setLora(null);

@@ -22,16 +22,22 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A model folder with an adapter folded into its weights ({@code W + scale * B A} for every adapted projection),
- * which transformers and lorakit load without the adapter: sharded as the input is (one {@code model.safetensors},
- * or the same shards with the same index), each tensor in its own dtype, {@code config.json} and the tokenizer
- * files copied.
+ * A model folder with an adapter folded into its weights ({@code W + scale * B A} for every adapted
+ * projection), which transformers and lorakit load without the adapter: sharded as the input is
+ * (one {@code model.safetensors}, or the same shards with the same index), each tensor in its own
+ * dtype, {@code config.json} and the tokenizer files copied.
  */
 public final class MergedModel {
 
   /** Files copied unchanged when present. */
-  private static final List<String> COPIED = List.of("config.json", "generation_config.json", "tokenizer.json",
-      "tokenizer_config.json", "tokenizer.model", "special_tokens_map.json");
+  private static final List<String> COPIED =
+      List.of(
+          "config.json",
+          "generation_config.json",
+          "tokenizer.json",
+          "tokenizer_config.json",
+          "tokenizer.model",
+          "special_tokens_map.json");
 
   private MergedModel() {}
 
@@ -39,12 +45,13 @@ public final class MergedModel {
    * Writes the merged model's files into the existing folder {@code into}.
    *
    * @param modelDir the base model folder
-   * @param lora     the adapter, made for that model
-   * @param backend  where the products are computed
+   * @param lora the adapter, made for that model
+   * @param backend where the products are computed
    * @return the number of projections merged
    * @throws LorakitInputException when the model folder has no weights
    */
-  public static int write(Path modelDir, LoraWeights lora, Path into, Backend backend) throws IOException {
+  public static int write(Path modelDir, LoraWeights lora, Path into, Backend backend)
+      throws IOException {
     Map<String, LoraWeights.Pair> adapted = new HashMap<>();
     for (LoraWeights.Pair p : lora.pairs()) {
       adapted.put("model.layers." + p.layer() + "." + p.target().modulePath() + ".weight", p);
@@ -56,7 +63,8 @@ public final class MergedModel {
       Files.copy(modelDir.resolve(SafeTensors.INDEX_FILE), into.resolve(SafeTensors.INDEX_FILE));
     }
     for (String name : COPIED) {
-      if (Files.isRegularFile(modelDir.resolve(name))) Files.copy(modelDir.resolve(name), into.resolve(name));
+      if (Files.isRegularFile(modelDir.resolve(name)))
+        Files.copy(modelDir.resolve(name), into.resolve(name));
     }
     return adapted.size();
   }
@@ -68,13 +76,21 @@ public final class MergedModel {
     return bytes;
   }
 
-  /** The weight files of {@code dir}: the index's shards in order of first mention, or model.safetensors. */
+  /**
+   * The weight files of {@code dir}: the index's shards in order of first mention, or
+   * model.safetensors.
+   */
   public static List<String> shards(Path dir) throws IOException {
     Path index = dir.resolve(SafeTensors.INDEX_FILE);
     if (!Files.exists(index)) {
       if (!Files.isRegularFile(dir.resolve(SafeTensors.SINGLE_FILE))) {
-        throw new LorakitInputException(dir + " has neither " + SafeTensors.SINGLE_FILE + " nor "
-            + SafeTensors.INDEX_FILE + ".");
+        throw new LorakitInputException(
+            dir
+                + " has neither "
+                + SafeTensors.SINGLE_FILE
+                + " nor "
+                + SafeTensors.INDEX_FILE
+                + ".");
       }
       return List.of(SafeTensors.SINGLE_FILE);
     }
@@ -85,7 +101,8 @@ public final class MergedModel {
     return new ArrayList<>(files);
   }
 
-  private static void writeShard(Path in, Path outFile, Map<String, LoraWeights.Pair> adapted, Backend backend)
+  private static void writeShard(
+      Path in, Path outFile, Map<String, LoraWeights.Pair> adapted, Backend backend)
       throws IOException {
     try (SafeTensorsFile src = SafeTensorsFile.open(in)) {
       SafeTensorsWriter w = SafeTensorsWriter.create();

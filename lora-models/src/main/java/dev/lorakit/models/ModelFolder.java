@@ -14,12 +14,13 @@ import java.nio.file.Path;
 import java.util.Optional;
 
 /**
- * A model folder as Hugging Face publishes one: {@code config.json}, the weights as {@code model.safetensors}
- * or as shards listed in {@code model.safetensors.index.json}, and usually {@code tokenizer.json}.
+ * A model folder as Hugging Face publishes one: {@code config.json}, the weights as {@code
+ * model.safetensors} or as shards listed in {@code model.safetensors.index.json}, and usually
+ * {@code tokenizer.json}.
  *
- * <p>Opening reads {@code config.json} and the safetensors headers, maps the files and checks every tensor's
- * name and shape against the config; no weight data is read, so a 14 GB checkpoint opens in milliseconds and
- * costs no heap. Close it to unmap the files.
+ * <p>Opening reads {@code config.json} and the safetensors headers, maps the files and checks every
+ * tensor's name and shape against the config; no weight data is read, so a 14 GB checkpoint opens
+ * in milliseconds and costs no heap. Close it to unmap the files.
  */
 public final class ModelFolder implements AutoCloseable {
 
@@ -37,14 +38,15 @@ public final class ModelFolder implements AutoCloseable {
    * Opens a model folder.
    *
    * @throws NoSuchFileException when the folder or its {@code config.json} does not exist
-   * @throws LorakitInputException when {@code config.json} describes a model lorakit does not implement, or
-   *     the tensors do not match it (the message names the file, field or tensor)
+   * @throws LorakitInputException when {@code config.json} describes a model lorakit does not
+   *     implement, or the tensors do not match it (the message names the file, field or tensor)
    * @throws IOException when the safetensors files are missing or broken
    */
   public static ModelFolder open(Path dir) throws IOException {
     if (!Files.exists(dir)) throw new NoSuchFileException(dir.toString());
     if (!Files.isDirectory(dir)) {
-      throw new LorakitInputException(dir + " is a file, not a model folder (one holding config.json and model.safetensors).");
+      throw new LorakitInputException(
+          dir + " is a file, not a model folder (one holding config.json and model.safetensors).");
     }
     Path configFile = dir.resolve("config.json");
     if (!Files.isRegularFile(configFile)) throw new NoSuchFileException(configFile.toString());
@@ -79,16 +81,17 @@ public final class ModelFolder implements AutoCloseable {
   }
 
   /**
-   * Reads the weights and uploads them to {@code backend} as float32 (see {@link ModelWeights#toDecoderWeights}):
-   * with {@link #decoderConfig()}, what a {@link dev.lorakit.core.nn.Decoder} is made of. The caller owns them.
+   * Reads the weights and uploads them to {@code backend} as float32 (see {@link
+   * ModelWeights#toDecoderWeights}): with {@link #decoderConfig()}, what a {@link
+   * dev.lorakit.core.nn.Decoder} is made of. The caller owns them.
    */
   public DecoderWeights decoderWeights(Backend backend) throws IOException {
     return weights.toDecoderWeights(backend);
   }
 
   /**
-   * The weights for a decoder computing in {@code precision}: the matrices in {@link Precision#weights()} (bfloat16
-   * for {@link Precision#BF16}), the norm weights float32.
+   * The weights for a decoder computing in {@code precision}: the matrices in {@link
+   * Precision#weights()} (bfloat16 for {@link Precision#BF16}), the norm weights float32.
    */
   public DecoderWeights decoderWeights(Backend backend, Precision precision) throws IOException {
     return weights.toDecoderWeights(backend, precision.weights());
@@ -106,7 +109,9 @@ public final class ModelFolder implements AutoCloseable {
    * @throws NoSuchFileException when the folder has no {@code tokenizer.json}
    */
   public Tokenizer openTokenizer() throws IOException {
-    Path file = tokenizerJson().orElseThrow(() -> new NoSuchFileException(dir.resolve("tokenizer.json").toString()));
+    Path file =
+        tokenizerJson()
+            .orElseThrow(() -> new NoSuchFileException(dir.resolve("tokenizer.json").toString()));
     return Tokenizer.open(file, config);
   }
 

@@ -3,11 +3,17 @@ package dev.lorakit.models;
 import java.util.Arrays;
 import java.util.stream.Collectors;
 
-/** The decoder families lorakit implements, named by the {@code model_type} of their {@code config.json}. */
+/**
+ * The decoder families lorakit implements, named by the {@code model_type} of their {@code
+ * config.json}.
+ */
 public enum ModelType {
   /** LLaMA and LLaMA-2 ({@code LlamaForCausalLM}): full causal attention, optional GQA. */
   LLAMA("llama"),
-  /** Mistral ({@code MistralForCausalLM}): LLaMA's block with GQA and an optional sliding attention window. */
+  /**
+   * Mistral ({@code MistralForCausalLM}): LLaMA's block with GQA and an optional sliding attention
+   * window.
+   */
   MISTRAL("mistral");
 
   private final String configName;
@@ -23,7 +29,9 @@ public enum ModelType {
 
   /** The supported {@code model_type} values, for error messages: {@code "llama" and "mistral"}. */
   static String supportedNames() {
-    return Arrays.stream(values()).map(t -> '"' + t.configName + '"').collect(Collectors.joining(" and "));
+    return Arrays.stream(values())
+        .map(t -> '"' + t.configName + '"')
+        .collect(Collectors.joining(" and "));
   }
 
   /** The type whose {@code model_type} is {@code name}, or null. */

@@ -20,9 +20,10 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The weights of a LLaMA/Mistral checkpoint, found by their Hugging Face names and checked against the
- * config's shapes. It holds headers only: the data stays in the memory-mapped safetensors files until a
- * tensor is asked for through {@link #segment} or {@link #floats}, and is valid until the source is closed.
+ * The weights of a LLaMA/Mistral checkpoint, found by their Hugging Face names and checked against
+ * the config's shapes. It holds headers only: the data stays in the memory-mapped safetensors files
+ * until a tensor is asked for through {@link #segment} or {@link #floats}, and is valid until the
+ * source is closed.
  */
 public final class ModelWeights {
 
@@ -49,13 +50,14 @@ public final class ModelWeights {
   }
 
   /**
-   * Maps and checks the tensors of {@code source} for the model {@code config} describes; errors name
-   * {@code configName} as the file the expected shapes come from.
+   * Maps and checks the tensors of {@code source} for the model {@code config} describes; errors
+   * name {@code configName} as the file the expected shapes come from.
    *
-   * @throws LorakitInputException naming a missing, unexpected, mis-shaped or non-float tensor, with the
-   *     expected and actual shape
+   * @throws LorakitInputException naming a missing, unexpected, mis-shaped or non-float tensor,
+   *     with the expected and actual shape
    */
-  public static ModelWeights of(TensorSource source, ModelConfig config, String configName) throws IOException {
+  public static ModelWeights of(TensorSource source, ModelConfig config, String configName)
+      throws IOException {
     return WeightMap.check(source, config, configName);
   }
 
@@ -90,18 +92,20 @@ public final class ModelWeights {
   }
 
   /**
-   * Uploads every weight to {@code backend} as float32, in the engine's layout: the one place where a Hugging Face
-   * checkpoint becomes {@link DecoderWeights}. With tied embeddings {@code lmHead} is the embedding tensor itself.
+   * Uploads every weight to {@code backend} as float32, in the engine's layout: the one place where
+   * a Hugging Face checkpoint becomes {@link DecoderWeights}. With tied embeddings {@code lmHead}
+   * is the embedding tensor itself.
    */
   public DecoderWeights toDecoderWeights(Backend backend) throws IOException {
     return toDecoderWeights(backend, DType.F32);
   }
 
   /**
-   * Like {@link #toDecoderWeights(Backend)}, but the matrices (embeddings, projections, output head) are rounded to
-   * {@code matrices} (F32 or BF16, say) on upload; the norm weights stay float32. Matrices stored in bf16 and wanted
-   * in bf16 go through {@link Backend#frozen}: on the CPU they stay in the mapped files (no heap), so the weights are
-   * then valid only while the source is open.
+   * Like {@link #toDecoderWeights(Backend)}, but the matrices (embeddings, projections, output
+   * head) are rounded to {@code matrices} (F32 or BF16, say) on upload; the norm weights stay
+   * float32. Matrices stored in bf16 and wanted in bf16 go through {@link Backend#frozen}: on the
+   * CPU they stay in the mapped files (no heap), so the weights are then valid only while the
+   * source is open.
    */
   public DecoderWeights toDecoderWeights(Backend backend, DType matrices) throws IOException {
     List<Tensor> uploaded = new ArrayList<>();
@@ -111,13 +115,21 @@ public final class ModelWeights {
       for (int i = 0; i < config.layers(); i++) {
         Map<LayerWeight, Tensor> t = new EnumMap<>(LayerWeight.class);
         for (LayerWeight w : LayerWeight.values()) {
-          boolean norm = w == LayerWeight.INPUT_LAYERNORM || w == LayerWeight.POST_ATTENTION_LAYERNORM;
+          boolean norm =
+              w == LayerWeight.INPUT_LAYERNORM || w == LayerWeight.POST_ATTENTION_LAYERNORM;
           t.put(w, upload(backend, layer(i, w), norm ? DType.F32 : matrices, uploaded));
         }
-        blocks.add(new LayerWeights(t.get(LayerWeight.INPUT_LAYERNORM), t.get(LayerWeight.Q_PROJ),
-            t.get(LayerWeight.K_PROJ), t.get(LayerWeight.V_PROJ), t.get(LayerWeight.O_PROJ),
-            t.get(LayerWeight.POST_ATTENTION_LAYERNORM), t.get(LayerWeight.GATE_PROJ), t.get(LayerWeight.UP_PROJ),
-            t.get(LayerWeight.DOWN_PROJ)));
+        blocks.add(
+            new LayerWeights(
+                t.get(LayerWeight.INPUT_LAYERNORM),
+                t.get(LayerWeight.Q_PROJ),
+                t.get(LayerWeight.K_PROJ),
+                t.get(LayerWeight.V_PROJ),
+                t.get(LayerWeight.O_PROJ),
+                t.get(LayerWeight.POST_ATTENTION_LAYERNORM),
+                t.get(LayerWeight.GATE_PROJ),
+                t.get(LayerWeight.UP_PROJ),
+                t.get(LayerWeight.DOWN_PROJ)));
       }
       Tensor norm = upload(backend, finalNorm, DType.F32, uploaded);
       Tensor head = config.tiedEmbeddings() ? embed : upload(backend, lmHead, matrices, uploaded);
@@ -128,12 +140,15 @@ public final class ModelWeights {
     }
   }
 
-  private Tensor upload(Backend backend, TensorInfo info, DType dtype, List<Tensor> uploaded) throws IOException {
+  private Tensor upload(Backend backend, TensorInfo info, DType dtype, List<Tensor> uploaded)
+      throws IOException {
     int[] dims = Arrays.stream(info.shape()).mapToInt(Math::toIntExact).toArray();
-    // Stored as wanted: the backend may compute on the mapped bytes themselves (the CPU does with bf16).
-    Tensor t = info.dtype() == SafeTensorsDtype.BF16 && dtype == DType.BF16
-        ? backend.frozen(source.segment(info.name()), dtype, Shape.of(dims))
-        : backend.upload(source.floats(info.name()), dtype, Shape.of(dims));
+    // Stored as wanted: the backend may compute on the mapped bytes themselves (the CPU does with
+    // bf16).
+    Tensor t =
+        info.dtype() == SafeTensorsDtype.BF16 && dtype == DType.BF16
+            ? backend.frozen(source.segment(info.name()), dtype, Shape.of(dims))
+            : backend.upload(source.floats(info.name()), dtype, Shape.of(dims));
     uploaded.add(t);
     return t;
   }

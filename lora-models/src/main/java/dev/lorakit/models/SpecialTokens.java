@@ -13,9 +13,9 @@ import java.util.OptionalInt;
 public record SpecialTokens(int bos, int eos, OptionalInt pad, OptionalInt unk) {
 
   /**
-   * The id to fill padded positions with: {@link #pad} when there is one, else {@link #unk}, else {@link #eos}.
-   * Padded positions are masked out of attention and loss, so any valid id will do; LLaMA-2 and Mistral
-   * ship without a pad token.
+   * The id to fill padded positions with: {@link #pad} when there is one, else {@link #unk}, else
+   * {@link #eos}. Padded positions are masked out of attention and loss, so any valid id will do;
+   * LLaMA-2 and Mistral ship without a pad token.
    */
   public int paddingId() {
     return pad.isPresent() ? pad.getAsInt() : unk.orElse(eos);

@@ -16,11 +16,12 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * A Hugging Face tokenizer read from a local {@code tokenizer.json}, run by DJL's binding of the Rust
- * {@code tokenizers} library. Nothing is ever downloaded.
+ * A Hugging Face tokenizer read from a local {@code tokenizer.json}, run by DJL's binding of the
+ * Rust {@code tokenizers} library. Nothing is ever downloaded.
  *
- * <p>{@link #encode(String)} gives the ids a model is trained on: BOS, then the text. Text that spells a
- * special token (e.g. {@code "</s>"}) becomes that token, as in transformers. Holds native memory: close it.
+ * <p>{@link #encode(String)} gives the ids a model is trained on: BOS, then the text. Text that
+ * spells a special token (e.g. {@code "</s>"}) becomes that token, as in transformers. Holds native
+ * memory: close it.
  */
 public final class Tokenizer implements AutoCloseable {
 
@@ -36,7 +37,8 @@ public final class Tokenizer implements AutoCloseable {
   private final int vocabSize;
   private final SpecialTokens specialTokens;
 
-  private Tokenizer(HuggingFaceTokenizer hf, String source, int vocabSize, SpecialTokens specialTokens) {
+  private Tokenizer(
+      HuggingFaceTokenizer hf, String source, int vocabSize, SpecialTokens specialTokens) {
     this.hf = hf;
     this.source = source;
     this.vocabSize = vocabSize;
@@ -44,22 +46,26 @@ public final class Tokenizer implements AutoCloseable {
   }
 
   /**
-   * Opens a {@code tokenizer.json} (or the folder that holds it). Special tokens come from the file, from
-   * {@code tokenizer_config.json} beside it if there is one, and otherwise from the usual SentencePiece names.
+   * Opens a {@code tokenizer.json} (or the folder that holds it). Special tokens come from the
+   * file, from {@code tokenizer_config.json} beside it if there is one, and otherwise from the
+   * usual SentencePiece names.
    */
   public static Tokenizer open(Path tokenizerJson) throws IOException {
-    Path file = Files.isDirectory(tokenizerJson) ? tokenizerJson.resolve("tokenizer.json") : tokenizerJson;
+    Path file =
+        Files.isDirectory(tokenizerJson) ? tokenizerJson.resolve("tokenizer.json") : tokenizerJson;
     String json = dev.lorakit.core.io.TextFiles.readUtf8(file);
     Path config = file.resolveSibling("tokenizer_config.json");
     Optional<String> configJson =
-        Files.isRegularFile(config) ? Optional.of(dev.lorakit.core.io.TextFiles.readUtf8(config)) : Optional.empty();
+        Files.isRegularFile(config)
+            ? Optional.of(dev.lorakit.core.io.TextFiles.readUtf8(config))
+            : Optional.empty();
     return create(json, file.toString(), configJson, config.toString());
   }
 
   /**
-   * Opens a {@code tokenizer.json} for the model {@code config} describes: BOS, EOS and pad come from the
-   * model's {@code config.json} (which is what generation uses), and a tokenizer with more ids than the model
-   * has embedding rows is refused.
+   * Opens a {@code tokenizer.json} for the model {@code config} describes: BOS, EOS and pad come
+   * from the model's {@code config.json} (which is what generation uses), and a tokenizer with more
+   * ids than the model has embedding rows is refused.
    */
   public static Tokenizer open(Path tokenizerJson, ModelConfig config) throws IOException {
     Tokenizer t = open(tokenizerJson);
@@ -71,10 +77,13 @@ public final class Tokenizer implements AutoCloseable {
     }
   }
 
-  /** The Mistral-7B-v0.1 tokenizer shipped inside lorakit (Apache-2.0; see the NOTICE beside it). */
+  /**
+   * The Mistral-7B-v0.1 tokenizer shipped inside lorakit (Apache-2.0; see the NOTICE beside it).
+   */
   public static Tokenizer bundledMistral() {
     try (InputStream in = Tokenizer.class.getResourceAsStream(BUNDLED_MISTRAL)) {
-      if (in == null) throw new IllegalStateException("lora-models is missing its resource " + BUNDLED_MISTRAL);
+      if (in == null)
+        throw new IllegalStateException("lora-models is missing its resource " + BUNDLED_MISTRAL);
       String json = new String(in.readAllBytes(), StandardCharsets.UTF_8);
       return create(json, "the bundled Mistral-7B-v0.1 tokenizer", Optional.empty(), "");
     } catch (IOException e) {
@@ -82,29 +91,45 @@ public final class Tokenizer implements AutoCloseable {
     }
   }
 
-  private static Tokenizer create(String json, String source, Optional<String> configJson, String configSource)
+  private static Tokenizer create(
+      String json, String source, Optional<String> configJson, String configSource)
       throws IOException {
     TokenizerJson info = TokenizerJson.parse(json, source);
     SpecialTokens special = info.specialTokens(configJson, configSource);
     DjlOffline.ensure();
     HuggingFaceTokenizer hf;
     try {
-      hf = HuggingFaceTokenizer.newInstance(new ByteArrayInputStream(json.getBytes(StandardCharsets.UTF_8)), DJL_OPTIONS);
+      hf =
+          HuggingFaceTokenizer.newInstance(
+              new ByteArrayInputStream(json.getBytes(StandardCharsets.UTF_8)), DJL_OPTIONS);
     } catch (RuntimeException e) {
       // The Rust side refuses a file whose structure it does not know; its message says which part.
-      throw new LorakitInputException(source + " is not a tokenizer.json the tokenizers library can read: "
-          + firstLine(e.getMessage()) + ".", e);
+      throw new LorakitInputException(
+          source
+              + " is not a tokenizer.json the tokenizers library can read: "
+              + firstLine(e.getMessage())
+              + ".",
+          e);
     }
     return new Tokenizer(hf, source, info.vocabSize(), special);
   }
 
   private Tokenizer forModel(ModelConfig config) {
     if (vocabSize > config.vocab()) {
-      throw new LorakitInputException(source + " has " + vocabSize + " token ids but the model's vocab_size is "
-          + config.vocab() + ".");
+      throw new LorakitInputException(
+          source
+              + " has "
+              + vocabSize
+              + " token ids but the model's vocab_size is "
+              + config.vocab()
+              + ".");
     }
-    SpecialTokens s = new SpecialTokens(config.bosTokenId(), config.eosTokenId(),
-        config.padTokenId().isPresent() ? config.padTokenId() : specialTokens.pad(), specialTokens.unk());
+    SpecialTokens s =
+        new SpecialTokens(
+            config.bosTokenId(),
+            config.eosTokenId(),
+            config.padTokenId().isPresent() ? config.padTokenId() : specialTokens.pad(),
+            specialTokens.unk());
     return new Tokenizer(hf, source, vocabSize, s);
   }
 
@@ -131,15 +156,16 @@ public final class Tokenizer implements AutoCloseable {
   /**
    * Token ids with where each token begins in the text.
    *
-   * @param ids    the ids
+   * @param ids the ids
    * @param starts for each id, the index in the text ({@link String} index) of its first character
-   * @param ends   for each id, the index just after its last character
+   * @param ends for each id, the index just after its last character
    */
   public record Pieces(int[] ids, int[] starts, int[] ends) {}
 
   /**
-   * The ids of {@code text}, with no BOS added (text that spells one, as a chat template writes it, gives one), and
-   * where each token begins in {@code text}: what it takes to tell which tokens come from which part of a text.
+   * The ids of {@code text}, with no BOS added (text that spells one, as a chat template writes it,
+   * gives one), and where each token begins in {@code text}: what it takes to tell which tokens
+   * come from which part of a text.
    */
   public Pieces encodeWithOffsets(String text) {
     Encoding e = hf.encode(text, false, false);
@@ -151,7 +177,8 @@ public final class Tokenizer implements AutoCloseable {
     int previous = 0;
     for (int i = 0; i < ids.length; i++) {
       out[i] = Math.toIntExact(ids[i]);
-      // The Rust library counts Unicode code points; Java strings count UTF-16 units. A token with no place in
+      // The Rust library counts Unicode code points; Java strings count UTF-16 units. A token with
+      // no place in
       // the text (none so far) is put, empty, where the previous one ended.
       starts[i] = spans[i] == null ? previous : text.offsetByCodePoints(0, spans[i].getStart());
       ends[i] = spans[i] == null ? previous : text.offsetByCodePoints(0, spans[i].getEnd());
@@ -165,12 +192,21 @@ public final class Tokenizer implements AutoCloseable {
     return decode(ids, true);
   }
 
-  /** The text of {@code ids}; special tokens are written out (e.g. {@code <s>}) unless {@code skipSpecial}. */
+  /**
+   * The text of {@code ids}; special tokens are written out (e.g. {@code <s>}) unless {@code
+   * skipSpecial}.
+   */
   public String decode(int[] ids, boolean skipSpecial) {
     for (int id : ids) {
       if (id < 0 || id >= vocabSize) {
-        throw new IllegalArgumentException("token id " + id + " is outside the vocabulary of " + source
-            + " (0 to " + (vocabSize - 1) + ").");
+        throw new IllegalArgumentException(
+            "token id "
+                + id
+                + " is outside the vocabulary of "
+                + source
+                + " (0 to "
+                + (vocabSize - 1)
+                + ").");
       }
     }
     return hf.decode(Arrays.stream(ids).asLongStream().toArray(), skipSpecial);

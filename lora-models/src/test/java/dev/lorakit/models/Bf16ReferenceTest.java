@@ -25,13 +25,14 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * The bf16 decoder (bf16 weights and activations, fp32 accumulation, fp32 LoRA and AdamW) against the float64 Hugging
- * Face references, on the CPU through a backend that emulates bf16 exactly as the CUDA backend computes it, and the
- * CPU's own bf16 (bf16 weights only) against the same bounds. These are
- * the bounds {@code lorakit verify-reference --precision bf16} holds the GPU to: logits and losses within 2e-2;
- * gradients and the weights after two AdamW steps within 1e-1, since bf16 rounding of the activations and of the
- * backward's inputs moves gradients by 2-6% (more with longer rows) and AdamW's first steps are nearly sign steps of
- * size lr. A dtype mix-up or a wrong kernel moves them by O(1).
+ * The bf16 decoder (bf16 weights and activations, fp32 accumulation, fp32 LoRA and AdamW) against
+ * the float64 Hugging Face references, on the CPU through a backend that emulates bf16 exactly as
+ * the CUDA backend computes it, and the CPU's own bf16 (bf16 weights only) against the same bounds.
+ * These are the bounds {@code lorakit verify-reference --precision bf16} holds the GPU to: logits
+ * and losses within 2e-2; gradients and the weights after two AdamW steps within 1e-1, since bf16
+ * rounding of the activations and of the backward's inputs moves gradients by 2-6% (more with
+ * longer rows) and AdamW's first steps are nearly sign steps of size lr. A dtype mix-up or a wrong
+ * kernel moves them by O(1).
  */
 class Bf16ReferenceTest {
 
@@ -43,7 +44,8 @@ class Bf16ReferenceTest {
   @ParameterizedTest
   @ValueSource(strings = {"tiny-llama", "tiny-llama-gqa", "tiny-mistral-window", "tiny-llama-tied"})
   void bf16DecoderIsWithinBf16TolerancesOfTheReference(String name) throws IOException {
-    try (CpuBackend cpu = new CpuBackend(2); Bf16EmulatedBackend backend = new Bf16EmulatedBackend(cpu)) {
+    try (CpuBackend cpu = new CpuBackend(2);
+        Bf16EmulatedBackend backend = new Bf16EmulatedBackend(cpu)) {
       check(name, backend, "bf16");
     }
   }
@@ -66,19 +68,37 @@ class Bf16ReferenceTest {
         TensorSource ref = SafeTensorsFile.open(dir.resolve("reference.safetensors"))) {
       DecoderConfig c = folder.decoderConfig();
       DecoderWeights weights = folder.decoderWeights(backend, Precision.BF16);
-      assertTrue(weights.embed().dtype() == DType.BF16 && weights.layers().get(0).q().dtype() == DType.BF16
-          && weights.norm().dtype() == DType.F32, "bf16 matrices, fp32 norms");
+      assertTrue(
+          weights.embed().dtype() == DType.BF16
+              && weights.layers().get(0).q().dtype() == DType.BF16
+              && weights.norm().dtype() == DType.F32,
+          "bf16 matrices, fp32 norms");
       int batch = run.get("batch").asInt();
       int[] ids = ref.ints("input_ids");
       int[] labels = ref.ints("labels");
       try (Decoder d = new Decoder(c, weights, backend, Precision.BF16);
           LoraWeights lora = LoraWeights.read(dir.resolve("adapter_init"), c, backend);
-          AdamW opt = new AdamW(backend, lora.parameters(), new AdamW.Settings(adamw.get("beta1").asDouble(),
-              adamw.get("beta2").asDouble(), adamw.get("eps").asDouble(), adamw.get("weight_decay").asDouble()))) {
-        within(tag, "base_logits rel L2",
-            Errors.relativeL2(backend.download(d.forward(ids, batch).logits()), ref.floats("base_logits")), 2e-2);
+          AdamW opt =
+              new AdamW(
+                  backend,
+                  lora.parameters(),
+                  new AdamW.Settings(
+                      adamw.get("beta1").asDouble(),
+                      adamw.get("beta2").asDouble(),
+                      adamw.get("eps").asDouble(),
+                      adamw.get("weight_decay").asDouble()))) {
+        within(
+            tag,
+            "base_logits rel L2",
+            Errors.relativeL2(
+                backend.download(d.forward(ids, batch).logits()), ref.floats("base_logits")),
+            2e-2);
         double baseLoss = ref.floats("base_loss")[0];
-        within(tag, "base_loss rel", Math.abs(CausalLmLoss.loss(d, ids, labels, batch) - baseLoss) / baseLoss, 2e-2);
+        within(
+            tag,
+            "base_loss rel",
+            Math.abs(CausalLmLoss.loss(d, ids, labels, batch) - baseLoss) / baseLoss,
+            2e-2);
         d.setLora(lora);
         d.setTraining(true);
         int steps = adamw.get("steps").asInt();
@@ -90,7 +110,11 @@ class Bf16ReferenceTest {
           if (step == 0) {
             double worst = 0;
             for (Parameter p : lora.parameters()) {
-              worst = Math.max(worst, Errors.relativeL2(backend.download(p.grad()), ref.floats("grad." + p.name())));
+              worst =
+                  Math.max(
+                      worst,
+                      Errors.relativeL2(
+                          backend.download(p.grad()), ref.floats("grad." + p.name())));
             }
             within(tag, "grad.* worst rel L2", worst, 1e-1);
           }
@@ -98,7 +122,11 @@ class Bf16ReferenceTest {
         }
         double worst = 0;
         for (Parameter p : lora.parameters()) {
-          worst = Math.max(worst, Errors.relativeL2(backend.download(p.value()), ref.floats("after" + steps + "." + p.name())));
+          worst =
+              Math.max(
+                  worst,
+                  Errors.relativeL2(
+                      backend.download(p.value()), ref.floats("after" + steps + "." + p.name())));
         }
         within(tag, "after" + steps + ".* worst rel L2", worst, 1e-1);
       } finally {

@@ -20,8 +20,8 @@ final class Fixtures {
   private Fixtures() {}
 
   /**
-   * A file or folder under {@code src/test/resources/dev/lorakit/models}; {@code hf/...}, the reference folders, come
-   * from the testkit, which stores them once.
+   * A file or folder under {@code src/test/resources/dev/lorakit/models}; {@code hf/...}, the
+   * reference folders, come from the testkit, which stores them once.
    */
   static Path resource(String relative) {
     if (relative.startsWith("hf/")) {
@@ -60,13 +60,18 @@ final class Fixtures {
   /** Skips the calling test, saying so on stderr too, unless {@code file} was found. */
   static void skipUnlessFound(Optional<Path> file, String relative) {
     if (file.isEmpty()) {
-      String reason = "skipped: " + relative + " not found in $LORAKIT_SHARED/fixtures or <project root>/../shared/fixtures";
+      String reason =
+          "skipped: "
+              + relative
+              + " not found in $LORAKIT_SHARED/fixtures or <project root>/../shared/fixtures";
       System.err.println(reason);
       Assumptions.assumeTrue(false, reason);
     }
   }
 
-  /** The JSON header of a safetensors file, read without any project code (an independent check). */
+  /**
+   * The JSON header of a safetensors file, read without any project code (an independent check).
+   */
   static String safetensorsHeader(Path file) throws IOException {
     try (FileChannel ch = FileChannel.open(file)) {
       ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);

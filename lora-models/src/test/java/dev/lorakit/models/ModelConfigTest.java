@@ -68,25 +68,103 @@ class ModelConfigTest {
   @Test
   void tinyFixtures_transformers5() throws IOException {
     ModelConfig plain = ModelConfig.read(Fixtures.resource("hf/tiny-llama/base/config.json"));
-    assertEquals(new ModelConfig(ModelType.LLAMA, 256, 64, 160, 2, 4, 4, 16, 128, 1e-5, 10000.0, OptionalInt.empty(),
-        false, 1, List.of(2), OptionalInt.empty(), Optional.of("float32")), plain);
+    assertEquals(
+        new ModelConfig(
+            ModelType.LLAMA,
+            256,
+            64,
+            160,
+            2,
+            4,
+            4,
+            16,
+            128,
+            1e-5,
+            10000.0,
+            OptionalInt.empty(),
+            false,
+            1,
+            List.of(2),
+            OptionalInt.empty(),
+            Optional.of("float32")),
+        plain);
     ModelConfig gqa = ModelConfig.read(Fixtures.resource("hf/tiny-llama-gqa/base/config.json"));
-    assertEquals(new ModelConfig(ModelType.LLAMA, 300, 64, 160, 3, 4, 2, 16, 128, 1e-5, 500000.0, OptionalInt.empty(),
-        false, 1, List.of(2), OptionalInt.empty(), Optional.of("float32")), gqa);
-    ModelConfig window = ModelConfig.read(Fixtures.resource("hf/tiny-mistral-window/base/config.json"));
-    assertEquals(new ModelConfig(ModelType.MISTRAL, 256, 64, 160, 2, 4, 2, 16, 128, 1e-5, 10000.0, OptionalInt.of(6),
-        false, 1, List.of(2), OptionalInt.empty(), Optional.of("float32")), window);
+    assertEquals(
+        new ModelConfig(
+            ModelType.LLAMA,
+            300,
+            64,
+            160,
+            3,
+            4,
+            2,
+            16,
+            128,
+            1e-5,
+            500000.0,
+            OptionalInt.empty(),
+            false,
+            1,
+            List.of(2),
+            OptionalInt.empty(),
+            Optional.of("float32")),
+        gqa);
+    ModelConfig window =
+        ModelConfig.read(Fixtures.resource("hf/tiny-mistral-window/base/config.json"));
+    assertEquals(
+        new ModelConfig(
+            ModelType.MISTRAL,
+            256,
+            64,
+            160,
+            2,
+            4,
+            2,
+            16,
+            128,
+            1e-5,
+            10000.0,
+            OptionalInt.of(6),
+            false,
+            1,
+            List.of(2),
+            OptionalInt.empty(),
+            Optional.of("float32")),
+        window);
   }
 
-  /** tiny-llama-tied's config.json was rewritten in the transformers 4.x spelling: a top-level rope_theta. */
+  /**
+   * tiny-llama-tied's config.json was rewritten in the transformers 4.x spelling: a top-level
+   * rope_theta.
+   */
   @Test
   void tinyTiedFixture_transformers4Spelling() throws IOException {
     ModelConfig tied = ModelConfig.read(Fixtures.resource("hf/tiny-llama-tied/base/config.json"));
-    assertEquals(new ModelConfig(ModelType.LLAMA, 211, 48, 136, 2, 3, 1, 16, 128, 1e-6, 500000.0, OptionalInt.empty(),
-        true, 1, List.of(2), OptionalInt.empty(), Optional.of("float32")), tied);
+    assertEquals(
+        new ModelConfig(
+            ModelType.LLAMA,
+            211,
+            48,
+            136,
+            2,
+            3,
+            1,
+            16,
+            128,
+            1e-6,
+            500000.0,
+            OptionalInt.empty(),
+            true,
+            1,
+            List.of(2),
+            OptionalInt.empty(),
+            Optional.of("float32")),
+        tied);
   }
 
-  /** The count from the config equals the element count of the tensors transformers actually saved. */
+  /**
+   * The count from the config equals the element count of the tensors transformers actually saved.
+   */
   @ParameterizedTest
   @ValueSource(strings = {"tiny-llama", "tiny-llama-gqa", "tiny-mistral-window", "tiny-llama-tied"})
   void parameterCountMatchesTheSavedTensors(String model) throws IOException {
@@ -107,7 +185,8 @@ class ModelConfigTest {
     ModelConfig untied = parse(llama(c -> {}));
     ModelConfig tied = parse(llama(c -> c.put("tie_word_embeddings", true)));
     assertTrue(tied.tiedEmbeddings());
-    assertEquals((long) untied.vocab() * untied.hidden(), untied.parameterCount() - tied.parameterCount());
+    assertEquals(
+        (long) untied.vocab() * untied.hidden(), untied.parameterCount() - tied.parameterCount());
   }
 
   @Test
@@ -130,12 +209,25 @@ class ModelConfigTest {
 
   @Test
   void transformersDefaultsForAbsentFields() {
-    ModelConfig l = parse(llama(c -> {
-      for (String f : List.of("rms_norm_eps", "max_position_embeddings", "rope_parameters", "bos_token_id",
-          "eos_token_id", "tie_word_embeddings", "dtype", "hidden_act", "attention_bias", "mlp_bias")) {
-        c.remove(f);
-      }
-    }));
+    ModelConfig l =
+        parse(
+            llama(
+                c -> {
+                  for (String f :
+                      List.of(
+                          "rms_norm_eps",
+                          "max_position_embeddings",
+                          "rope_parameters",
+                          "bos_token_id",
+                          "eos_token_id",
+                          "tie_word_embeddings",
+                          "dtype",
+                          "hidden_act",
+                          "attention_bias",
+                          "mlp_bias")) {
+                    c.remove(f);
+                  }
+                }));
     assertEquals(1e-6, l.rmsEps());
     assertEquals(2048, l.maxPositions());
     assertEquals(10000.0, l.ropeTheta());
@@ -149,30 +241,51 @@ class ModelConfigTest {
 
   @Test
   void mistralSlidingWindow() {
-    assertEquals(OptionalInt.of(4096), parse(mistral(c -> c.remove("sliding_window"))).slidingWindow());
-    assertEquals(OptionalInt.empty(), parse(mistral(c -> c.putNull("sliding_window"))).slidingWindow());
-    assertEquals(OptionalInt.of(8), parse(mistral(c -> c.put("sliding_window", 8))).slidingWindow());
+    assertEquals(
+        OptionalInt.of(4096), parse(mistral(c -> c.remove("sliding_window"))).slidingWindow());
+    assertEquals(
+        OptionalInt.empty(), parse(mistral(c -> c.putNull("sliding_window"))).slidingWindow());
+    assertEquals(
+        OptionalInt.of(8), parse(mistral(c -> c.put("sliding_window", 8))).slidingWindow());
     // LlamaConfig has no window: transformers ignores the key, so do we.
-    assertEquals(OptionalInt.empty(), parse(llama(c -> c.put("sliding_window", 8))).slidingWindow());
+    assertEquals(
+        OptionalInt.empty(), parse(llama(c -> c.put("sliding_window", 8))).slidingWindow());
     assertError(mistral(c -> c.put("sliding_window", 0)), "sliding_window", "positive integer");
   }
 
   @Test
   void ropeSpellings() {
     // 4.x: top-level rope_theta, rope_scaling null or default
-    assertEquals(5e5, parse(llama(c -> {
-      c.remove("rope_parameters");
-      c.put("rope_theta", 5e5);
-      c.putNull("rope_scaling");
-    })).ropeTheta());
-    assertEquals(5e5, parse(llama(c -> {
-      c.remove("rope_parameters");
-      c.put("rope_theta", 5e5);
-      c.putObject("rope_scaling").put("type", "default");
-    })).ropeTheta());
+    assertEquals(
+        5e5,
+        parse(
+                llama(
+                    c -> {
+                      c.remove("rope_parameters");
+                      c.put("rope_theta", 5e5);
+                      c.putNull("rope_scaling");
+                    }))
+            .ropeTheta());
+    assertEquals(
+        5e5,
+        parse(
+                llama(
+                    c -> {
+                      c.remove("rope_parameters");
+                      c.put("rope_theta", 5e5);
+                      c.putObject("rope_scaling").put("type", "default");
+                    }))
+            .ropeTheta());
     // 5.x: inside rope_parameters; an integer base is a number too
-    assertEquals(1e6, parse(llama(c -> c.putObject("rope_parameters").put("rope_theta", 1000000)
-        .put("rope_type", "default"))).ropeTheta());
+    assertEquals(
+        1e6,
+        parse(
+                llama(
+                    c ->
+                        c.putObject("rope_parameters")
+                            .put("rope_theta", 1000000)
+                            .put("rope_type", "default")))
+            .ropeTheta());
     // both spellings at once must agree
     assertEquals(5e5, parse(llama(c -> c.put("rope_theta", 500000))).ropeTheta());
     assertError(llama(c -> c.put("rope_theta", 20000.0)), "rope_theta", "disagree");
@@ -181,23 +294,41 @@ class ModelConfigTest {
   @ParameterizedTest
   @ValueSource(strings = {"linear", "dynamic", "yarn", "llama3", "longrope"})
   void scaledRopeIsRefusedInBothSpellings(String kind) {
-    String m4 = assertError(llama(c -> {
-      c.remove("rope_parameters");
-      c.putObject("rope_scaling").put("type", kind).put("factor", 2.0);
-    }), "rope_scaling", '"' + kind + '"', "default");
+    String m4 =
+        assertError(
+            llama(
+                c -> {
+                  c.remove("rope_parameters");
+                  c.putObject("rope_scaling").put("type", kind).put("factor", 2.0);
+                }),
+            "rope_scaling",
+            '"' + kind + '"',
+            "default");
     assertTrue(m4.contains("only unscaled RoPE"), m4);
-    assertError(llama(c -> {
-      c.remove("rope_parameters");
-      c.putObject("rope_scaling").put("rope_type", kind).put("factor", 8.0);
-    }), "rope_scaling", '"' + kind + '"', "default");
-    assertError(llama(c -> c.putObject("rope_parameters").put("rope_theta", 1e4).put("rope_type", kind)),
-        "rope_parameters", '"' + kind + '"', "default");
+    assertError(
+        llama(
+            c -> {
+              c.remove("rope_parameters");
+              c.putObject("rope_scaling").put("rope_type", kind).put("factor", 8.0);
+            }),
+        "rope_scaling",
+        '"' + kind + '"',
+        "default");
+    assertError(
+        llama(c -> c.putObject("rope_parameters").put("rope_theta", 1e4).put("rope_type", kind)),
+        "rope_parameters",
+        '"' + kind + '"',
+        "default");
   }
 
   @ParameterizedTest
   @ValueSource(strings = {"gpt2", "qwen2", "mixtral", "gemma", "Llama"})
   void otherModelTypesAreRefused(String type) {
-    assertError(llama(c -> c.put("model_type", type)), "model_type", '"' + type + '"', "\"llama\" and \"mistral\"");
+    assertError(
+        llama(c -> c.put("model_type", type)),
+        "model_type",
+        '"' + type + '"',
+        "\"llama\" and \"mistral\"");
   }
 
   @Test
@@ -210,38 +341,63 @@ class ModelConfigTest {
 
   @Test
   void dtypeSpellings() {
-    assertEquals(Optional.of("bfloat16"), parse(llama(c -> {
-      c.remove("dtype");
-      c.put("torch_dtype", "bfloat16");
-    })).dtype());
-    assertError(mistral(c -> {
-      c.remove("dtype");
-      c.put("torch_dtype", "int8");
-    }), "torch_dtype", "\"int8\"");
+    assertEquals(
+        Optional.of("bfloat16"),
+        parse(
+                llama(
+                    c -> {
+                      c.remove("dtype");
+                      c.put("torch_dtype", "bfloat16");
+                    }))
+            .dtype());
+    assertError(
+        mistral(
+            c -> {
+              c.remove("dtype");
+              c.put("torch_dtype", "int8");
+            }),
+        "torch_dtype",
+        "\"int8\"");
   }
 
   @Test
   void eosMayBeAList() {
-    assertEquals(List.of(2, 7), parse(llama(c -> c.putArray("eos_token_id").add(2).add(7))).eosTokenIds());
+    assertEquals(
+        List.of(2, 7), parse(llama(c -> c.putArray("eos_token_id").add(2).add(7))).eosTokenIds());
     assertError(llama(c -> c.putArray("eos_token_id")), "eos_token_id", "non-empty list");
     assertError(llama(c -> c.putNull("eos_token_id")), "eos_token_id", "null");
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"vocab_size", "hidden_size", "intermediate_size", "num_hidden_layers",
-      "num_attention_heads", "model_type"})
+  @ValueSource(
+      strings = {
+        "vocab_size",
+        "hidden_size",
+        "intermediate_size",
+        "num_hidden_layers",
+        "num_attention_heads",
+        "model_type"
+      })
   void missingRequiredFieldsAreNamed(String field) {
     assertError(llama(c -> c.remove(field)), '"' + field + '"', "missing");
   }
 
   @Test
   void wrongTypesAreNamedWithTheValue() {
-    assertError(llama(c -> c.put("hidden_size", "64")), "\"hidden_size\"", "positive integer", "\"64\" (a string)");
-    assertError(llama(c -> c.put("num_hidden_layers", 2.5)), "\"num_hidden_layers\"", "2.5 (a number)");
+    assertError(
+        llama(c -> c.put("hidden_size", "64")),
+        "\"hidden_size\"",
+        "positive integer",
+        "\"64\" (a string)");
+    assertError(
+        llama(c -> c.put("num_hidden_layers", 2.5)), "\"num_hidden_layers\"", "2.5 (a number)");
     assertError(llama(c -> c.put("vocab_size", -1)), "\"vocab_size\"", "-1");
     assertError(llama(c -> c.put("vocab_size", 5_000_000_000L)), "\"vocab_size\"", "5000000000");
     assertError(llama(c -> c.put("rms_norm_eps", "1e-5")), "\"rms_norm_eps\"", "positive number");
-    assertError(llama(c -> c.put("tie_word_embeddings", "false")), "\"tie_word_embeddings\"", "true or false");
+    assertError(
+        llama(c -> c.put("tie_word_embeddings", "false")),
+        "\"tie_word_embeddings\"",
+        "true or false");
     assertError(llama(c -> c.put("rope_parameters", 5)), "\"rope_parameters\"", "JSON object");
     assertError(llama(c -> c.put("model_type", 3)), "\"model_type\"", "a string");
     assertError(llama(c -> c.put("pad_token_id", -5)), "\"pad_token_id\"", "non-negative integer");
@@ -249,20 +405,29 @@ class ModelConfigTest {
 
   @Test
   void inconsistentHeadsAreRefused() {
-    assertError(llama(c -> c.put("num_key_value_heads", 3)), "num_attention_heads (4)", "num_key_value_heads (3)");
-    assertError(llama(c -> {
-      c.remove("head_dim");
-      c.put("num_attention_heads", 5);
-      c.put("num_key_value_heads", 5);
-    }), "hidden_size (64)", "head_dim");
+    assertError(
+        llama(c -> c.put("num_key_value_heads", 3)),
+        "num_attention_heads (4)",
+        "num_key_value_heads (3)");
+    assertError(
+        llama(
+            c -> {
+              c.remove("head_dim");
+              c.put("num_attention_heads", 5);
+              c.put("num_key_value_heads", 5);
+            }),
+        "hidden_size (64)",
+        "head_dim");
   }
 
   @Test
   void errorsNameTheFileTheyCameFrom(@TempDir Path dir) throws IOException {
     Path file = dir.resolve("config.json");
     Files.writeString(file, llama(c -> c.put("model_type", "falcon")));
-    LorakitInputException e = assertThrows(LorakitInputException.class, () -> ModelConfig.read(file));
-    assertTrue(e.getMessage().startsWith(file.toString() + ": model_type \"falcon\""), e.getMessage());
+    LorakitInputException e =
+        assertThrows(LorakitInputException.class, () -> ModelConfig.read(file));
+    assertTrue(
+        e.getMessage().startsWith(file.toString() + ": model_type \"falcon\""), e.getMessage());
 
     Files.writeString(file, "{\n  \"model_type\": \"llama\",\n  \"hidden_size\": 64,,\n}");
     e = assertThrows(LorakitInputException.class, () -> ModelConfig.read(file));
@@ -299,7 +464,10 @@ class ModelConfigTest {
     }
   }
 
-  /** Asserts the config is refused with one sentence that names the file and contains every fragment. */
+  /**
+   * Asserts the config is refused with one sentence that names the file and contains every
+   * fragment.
+   */
   private static String assertError(String json, String... fragments) {
     LorakitInputException e = assertThrows(LorakitInputException.class, () -> parse(json));
     String m = e.getMessage();

@@ -28,10 +28,15 @@ class ModelFolderDecoderTest {
 
   @Test
   void thePublishedConfigsGiveTheEngineTheirShapeWindowAndLength() throws IOException {
-    DecoderConfig llama = ModelConfig.read(Fixtures.resource("configs/llama-2-7b/config.json")).decoderConfig();
-    assertEquals(new DecoderConfig(32000, 4096, 11008, 32, 32, 32, 128, 10000, 1e-5, 0, false, 4096), llama);
-    DecoderConfig mistral = ModelConfig.read(Fixtures.resource("configs/mistral-7b-v0.1/config.json")).decoderConfig();
-    assertEquals(new DecoderConfig(32000, 4096, 14336, 32, 32, 8, 128, 10000, 1e-5, 4096, false, 32768), mistral);
+    DecoderConfig llama =
+        ModelConfig.read(Fixtures.resource("configs/llama-2-7b/config.json")).decoderConfig();
+    assertEquals(
+        new DecoderConfig(32000, 4096, 11008, 32, 32, 32, 128, 10000, 1e-5, 0, false, 4096), llama);
+    DecoderConfig mistral =
+        ModelConfig.read(Fixtures.resource("configs/mistral-7b-v0.1/config.json")).decoderConfig();
+    assertEquals(
+        new DecoderConfig(32000, 4096, 14336, 32, 32, 8, 128, 10000, 1e-5, 4096, false, 32768),
+        mistral);
   }
 
   @Test
@@ -44,15 +49,21 @@ class ModelFolderDecoderTest {
       DecoderWeights w = folder.decoderWeights(BE);
       try {
         ModelWeights mw = folder.weights();
-        assertArrayEquals(mw.floats(mw.layer(1, LayerWeight.K_PROJ)), BE.download(w.layers().get(1).k()));
-        assertArrayEquals(mw.floats(mw.layer(0, LayerWeight.DOWN_PROJ)), BE.download(w.layers().get(0).down()));
+        assertArrayEquals(
+            mw.floats(mw.layer(1, LayerWeight.K_PROJ)), BE.download(w.layers().get(1).k()));
+        assertArrayEquals(
+            mw.floats(mw.layer(0, LayerWeight.DOWN_PROJ)), BE.download(w.layers().get(0).down()));
         assertArrayEquals(mw.floats(mw.finalNorm()), BE.download(w.norm()));
         assertSame(w.embed(), w.lmHead(), "tied: lm_head is the embedding");
         try (Decoder d = new Decoder(c, w, BE)) {
           // Ten tokens: longer than the window of 4, so the window is in play.
-          assertEquals(10 * 40, BE.download(d.forward(new int[] {1, 5, 9, 2, 7, 3, 3, 8, 0, 39}, 1).logits()).length);
-          LorakitInputException e = assertThrows(LorakitInputException.class, () -> d.forward(new int[] {40}, 1));
-          assertEquals("Token id 40 at position 0 is outside the model's vocabulary of 40 tokens (ids 0 to 39).",
+          assertEquals(
+              10 * 40,
+              BE.download(d.forward(new int[] {1, 5, 9, 2, 7, 3, 3, 8, 0, 39}, 1).logits()).length);
+          LorakitInputException e =
+              assertThrows(LorakitInputException.class, () -> d.forward(new int[] {40}, 1));
+          assertEquals(
+              "Token id 40 at position 0 is outside the model's vocabulary of 40 tokens (ids 0 to 39).",
               e.getMessage());
         }
       } finally {

@@ -26,13 +26,17 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Opening a multi-gigabyte checkpoint reads headers only: the weights stay on disk, off the heap; and so do bf16 weights
- * used by the CPU's bf16 decoder.
+ * Opening a multi-gigabyte checkpoint reads headers only: the weights stay on disk, off the heap;
+ * and so do bf16 weights used by the CPU's bf16 decoder.
  */
 class ModelFolderHeapTest {
 
-  /** 11 layers of width 2048 in float32: about 2.6 GiB of weights, past the 2^31 bytes a ByteBuffer can map. */
-  private static final String CONFIG = """
+  /**
+   * 11 layers of width 2048 in float32: about 2.6 GiB of weights, past the 2^31 bytes a ByteBuffer
+   * can map.
+   */
+  private static final String CONFIG =
+      """
       {"model_type": "llama", "vocab_size": 32000, "hidden_size": 2048, "intermediate_size": 5632,
        "num_hidden_layers": 11, "num_attention_heads": 16, "num_key_value_heads": 16, "rms_norm_eps": 1e-5,
        "torch_dtype": "float32"}""";
@@ -40,7 +44,9 @@ class ModelFolderHeapTest {
   @Test
   void aSparseTwoAndAHalfGibCheckpointCostsNoHeap(@TempDir Path dir) throws IOException {
     Files.writeString(dir.resolve("config.json"), CONFIG);
-    long dataBytes = writeSparseCheckpoint(dir.resolve("model.safetensors"), ModelConfig.parse(CONFIG, "config.json"));
+    long dataBytes =
+        writeSparseCheckpoint(
+            dir.resolve("model.safetensors"), ModelConfig.parse(CONFIG, "config.json"));
     assertTrue(dataBytes > (1L << 31) + (1L << 29), "only " + dataBytes + " bytes");
 
     MemoryMXBean memory = ManagementFactory.getMemoryMXBean();
@@ -49,7 +55,8 @@ class ModelFolderHeapTest {
     try (ModelFolder folder = ModelFolder.open(dir)) {
       System.gc();
       long grown = memory.getHeapMemoryUsage().getUsed() - before;
-      System.err.printf("opening a %.2f GiB checkpoint grew the used heap by %.2f MiB%n",
+      System.err.printf(
+          "opening a %.2f GiB checkpoint grew the used heap by %.2f MiB%n",
           dataBytes / (double) (1L << 30), grown / (double) (1L << 20));
       assertTrue(grown < 64L << 20, "used heap grew by " + grown + " bytes");
 
@@ -63,24 +70,30 @@ class ModelFolderHeapTest {
   }
 
   /**
-   * bf16 weights for a bf16 decoder on the CPU stay in the mapped file: building the decoder's weights from a 1.3 GiB
-   * bf16 checkpoint (2.6 GiB as float32) grows the heap by a few MiB, and the weights compute (an embedding lookup and
-   * a product with the output head read the file's zeros).
+   * bf16 weights for a bf16 decoder on the CPU stay in the mapped file: building the decoder's
+   * weights from a 1.3 GiB bf16 checkpoint (2.6 GiB as float32) grows the heap by a few MiB, and
+   * the weights compute (an embedding lookup and a product with the output head read the file's
+   * zeros).
    */
   @Test
   void bf16WeightsForTheCpusBf16DecoderAreNotCopied(@TempDir Path dir) throws IOException {
     Files.writeString(dir.resolve("config.json"), CONFIG.replace("float32", "bfloat16"));
-    long dataBytes = writeSparseCheckpoint(dir.resolve("model.safetensors"),
-        ModelConfig.parse(CONFIG, "config.json"), "BF16", 2);
+    long dataBytes =
+        writeSparseCheckpoint(
+            dir.resolve("model.safetensors"), ModelConfig.parse(CONFIG, "config.json"), "BF16", 2);
     MemoryMXBean memory = ManagementFactory.getMemoryMXBean();
-    try (CpuBackend cpu = new CpuBackend(2); ModelFolder folder = ModelFolder.open(dir)) {
+    try (CpuBackend cpu = new CpuBackend(2);
+        ModelFolder folder = ModelFolder.open(dir)) {
       System.gc();
       long before = memory.getHeapMemoryUsage().getUsed();
       DecoderWeights w = folder.decoderWeights(cpu, Precision.BF16);
       System.gc();
       long grown = memory.getHeapMemoryUsage().getUsed() - before;
-      System.err.printf("bf16 decoder weights of a %.2f GiB bf16 checkpoint (%.2f GiB as float32) grew the used heap "
-          + "by %.2f MiB%n", dataBytes / (double) (1L << 30), 2 * dataBytes / (double) (1L << 30),
+      System.err.printf(
+          "bf16 decoder weights of a %.2f GiB bf16 checkpoint (%.2f GiB as float32) grew the used heap "
+              + "by %.2f MiB%n",
+          dataBytes / (double) (1L << 30),
+          2 * dataBytes / (double) (1L << 30),
           grown / (double) (1L << 20));
       assertTrue(grown < 64L << 20, "used heap grew by " + grown + " bytes");
       assertEquals(DType.BF16, w.lmHead().dtype());
@@ -100,10 +113,12 @@ class ModelFolderHeapTest {
   }
 
   /**
-   * Writes a safetensors header for every tensor the config calls for ({@code dtype} of {@code size} bytes, in
-   * checkpoint order) and makes the data area a hole by writing only its last byte. Returns the size of the data area.
+   * Writes a safetensors header for every tensor the config calls for ({@code dtype} of {@code
+   * size} bytes, in checkpoint order) and makes the data area a hole by writing only its last byte.
+   * Returns the size of the data area.
    */
-  private static long writeSparseCheckpoint(Path file, ModelConfig config, String dtype, int size) throws IOException {
+  private static long writeSparseCheckpoint(Path file, ModelConfig config, String dtype, int size)
+      throws IOException {
     StringBuilder header = new StringBuilder("{\"__metadata__\":{\"format\":\"pt\"}");
     long offset = 0;
     for (Map.Entry<String, WeightMap.Expected> e : WeightMap.expected(config).entrySet()) {
@@ -114,14 +129,25 @@ class ModelFolderHeapTest {
         bytes *= d;
         dims.append(dims.isEmpty() ? "" : ",").append(d);
       }
-      header.append(",\"").append(e.getKey()).append("\":{\"dtype\":\"").append(dtype).append("\",\"shape\":[").append(dims)
-          .append("],\"data_offsets\":[").append(offset).append(',').append(offset + bytes).append("]}");
+      header
+          .append(",\"")
+          .append(e.getKey())
+          .append("\":{\"dtype\":\"")
+          .append(dtype)
+          .append("\",\"shape\":[")
+          .append(dims)
+          .append("],\"data_offsets\":[")
+          .append(offset)
+          .append(',')
+          .append(offset + bytes)
+          .append("]}");
       offset += bytes;
     }
     header.append('}');
     while ((header.length() % 8) != 0) header.append(' ');
     byte[] json = header.toString().getBytes(StandardCharsets.UTF_8);
-    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+    try (FileChannel ch =
+        FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
       ByteBuffer prefix = ByteBuffer.allocate(8 + json.length).order(ByteOrder.LITTLE_ENDIAN);
       prefix.putLong(json.length).put(json).flip();
       ch.write(prefix);

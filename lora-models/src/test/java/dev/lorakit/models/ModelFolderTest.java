@@ -1,7 +1,5 @@
 package dev.lorakit.models;
 
-import java.lang.foreign.MemorySegment;
-import java.nio.charset.StandardCharsets;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -15,9 +13,11 @@ import dev.lorakit.core.LorakitInputException;
 import dev.lorakit.core.io.SafeTensorsDtype;
 import dev.lorakit.core.io.TensorInfo;
 import java.io.IOException;
+import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -30,7 +30,10 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 class ModelFolderTest {
 
-  /** The folders transformers wrote: every name maps to the tensor holding the bytes the header says. */
+  /**
+   * The folders transformers wrote: every name maps to the tensor holding the bytes the header
+   * says.
+   */
   @ParameterizedTest
   @ValueSource(strings = {"tiny-llama", "tiny-llama-gqa", "tiny-mistral-window"})
   void opensTheTransformersFixtures(String model) throws IOException {
@@ -44,7 +47,8 @@ class ModelFolderTest {
       assertEquals(ModelConfig.read(dir.resolve("config.json")), c);
       assertEquals(c.layers() * 9 + 3, header.size() - (header.has("__metadata__") ? 1 : 0));
       assertArrayEquals(new long[] {c.vocab(), 64}, w.embedding().shape());
-      assertArrayEquals(new long[] {c.kvWidth(), 64}, w.layer(c.layers() - 1, LayerWeight.K_PROJ).shape());
+      assertArrayEquals(
+          new long[] {c.kvWidth(), 64}, w.layer(c.layers() - 1, LayerWeight.K_PROJ).shape());
       assertEquals("lm_head.weight", w.lmHead().name());
       assertEquals(Optional.empty(), folder.tokenizerJson());
       // Independent of the reader: the first float of every tensor, read by hand from the file.
@@ -63,11 +67,15 @@ class ModelFolderTest {
     }
   }
 
-  /** transformers leaves lm_head.weight out of a tied model's file; the head is then the embedding itself. */
+  /**
+   * transformers leaves lm_head.weight out of a tied model's file; the head is then the embedding
+   * itself.
+   */
   @Test
   void opensTheTiedTransformersFixture() throws IOException {
     Path dir = Fixtures.resource("hf/tiny-llama-tied/base");
-    JsonNode header = new ObjectMapper().readTree(Fixtures.safetensorsHeader(dir.resolve("model.safetensors")));
+    JsonNode header =
+        new ObjectMapper().readTree(Fixtures.safetensorsHeader(dir.resolve("model.safetensors")));
     assertFalse(header.has("lm_head.weight"));
     try (ModelFolder folder = ModelFolder.open(dir)) {
       ModelConfig c = folder.config();
@@ -123,8 +131,12 @@ class ModelFolderTest {
     ckpt.tensors.remove("model.layers.1.mlp.up_proj.weight");
     Path dir = ckpt.writeSingle(tmp.resolve("m"));
     String m = refused(dir);
-    assertEquals(dir.resolve("model.safetensors") + " has no tensor \"model.layers.1.mlp.up_proj.weight\", which "
-        + dir.resolve("config.json") + " (intermediate_size 12, hidden_size 8) calls for with shape [12, 8].", m);
+    assertEquals(
+        dir.resolve("model.safetensors")
+            + " has no tensor \"model.layers.1.mlp.up_proj.weight\", which "
+            + dir.resolve("config.json")
+            + " (intermediate_size 12, hidden_size 8) calls for with shape [12, 8].",
+        m);
   }
 
   @Test
@@ -140,19 +152,35 @@ class ModelFolderTest {
   void misShapedTensorIsNamedWithExpectedAndActualShape(@TempDir Path tmp) throws IOException {
     SyntheticCheckpoint ckpt = new SyntheticCheckpoint(false);
     // A checkpoint saved without grouped-query attention: k_proj as wide as q_proj.
-    ckpt.put("model.layers.0.self_attn.k_proj.weight", new long[] {8, 8}, new Random(1), SafeTensorsDtype.BF16);
+    ckpt.put(
+        "model.layers.0.self_attn.k_proj.weight",
+        new long[] {8, 8},
+        new Random(1),
+        SafeTensorsDtype.BF16);
     Path dir = ckpt.writeSingle(tmp.resolve("m"));
-    assertEquals(dir.resolve("model.safetensors") + ": tensor \"model.layers.0.self_attn.k_proj.weight\" has shape [8, 8], but "
-        + dir.resolve("config.json") + " (num_key_value_heads 1 x head_dim 4, hidden_size 8) needs [4, 8].", refused(dir));
+    assertEquals(
+        dir.resolve("model.safetensors")
+            + ": tensor \"model.layers.0.self_attn.k_proj.weight\" has shape [8, 8], but "
+            + dir.resolve("config.json")
+            + " (num_key_value_heads 1 x head_dim 4, hidden_size 8) needs [4, 8].",
+        refused(dir));
   }
 
   @Test
   void unexpectedTensorIsNamed(@TempDir Path tmp) throws IOException {
     SyntheticCheckpoint ckpt = new SyntheticCheckpoint(true);
-    ckpt.put("model.layers.2.mlp.up_proj.weight", new long[] {12, 8}, new Random(2), SafeTensorsDtype.F32);
+    ckpt.put(
+        "model.layers.2.mlp.up_proj.weight",
+        new long[] {12, 8},
+        new Random(2),
+        SafeTensorsDtype.F32);
     Path dir = ckpt.writeSingle(tmp.resolve("m"));
-    assertEquals(dir.resolve("model.safetensors") + " holds tensor \"model.layers.2.mlp.up_proj.weight\" [12, 8], which a mistral"
-        + " model as " + dir.resolve("config.json") + " describes it (2 layers, tie_word_embeddings true) does not have.",
+    assertEquals(
+        dir.resolve("model.safetensors")
+            + " holds tensor \"model.layers.2.mlp.up_proj.weight\" [12, 8], which a mistral"
+            + " model as "
+            + dir.resolve("config.json")
+            + " describes it (2 layers, tie_word_embeddings true) does not have.",
         refused(dir));
   }
 
@@ -161,7 +189,11 @@ class ModelFolderTest {
     SyntheticCheckpoint ckpt = new SyntheticCheckpoint(false);
     ckpt.tensors.remove("model.norm.weight");
     ckpt.tensors.remove("model.layers.0.input_layernorm.weight");
-    ckpt.put("model.layers.0.self_attn.q_proj.bias", new long[] {8}, new Random(3), SafeTensorsDtype.F32);
+    ckpt.put(
+        "model.layers.0.self_attn.q_proj.bias",
+        new long[] {8},
+        new Random(3),
+        SafeTensorsDtype.F32);
     String m = refused(ckpt.writeSingle(tmp.resolve("m")));
     assertTrue(m.contains("has no tensor \"model.layers.0.input_layernorm.weight\""), m);
     assertTrue(m.endsWith(" (and 2 more problems with this checkpoint)."), m);
@@ -173,21 +205,38 @@ class ModelFolderTest {
     Path dir = ckpt.writeSingle(tmp.resolve("m"));
     // Rewrite the final norm as I32 bytes of the right shape.
     var w = dev.lorakit.core.io.SafeTensorsWriter.create();
-    ckpt.tensors.forEach((name, t) -> {
-      if (!name.equals("model.norm.weight")) w.addFloats(name, t.shape(), t.values(), t.dtype());
-    });
-    w.add("model.norm.weight", SafeTensorsDtype.I32, new long[] {8},
-        MemorySegment.ofArray(new byte[8 * 4])); // byte[]: the writer cannot take int[]-backed segments
+    ckpt.tensors.forEach(
+        (name, t) -> {
+          if (!name.equals("model.norm.weight"))
+            w.addFloats(name, t.shape(), t.values(), t.dtype());
+        });
+    w.add(
+        "model.norm.weight",
+        SafeTensorsDtype.I32,
+        new long[] {8},
+        MemorySegment.ofArray(
+            new byte[8 * 4])); // byte[]: the writer cannot take int[]-backed segments
     w.write(dir.resolve("model.safetensors"));
     String m = refused(dir);
-    assertTrue(m.endsWith(": tensor \"model.norm.weight\" is I32, but model weights must be F32, F16, BF16 or F64."), m);
+    assertTrue(
+        m.endsWith(
+            ": tensor \"model.norm.weight\" is I32, but model weights must be F32, F16, BF16 or F64."),
+        m);
   }
 
   @Test
   void toleratesWhatTransformersIgnores(@TempDir Path tmp) throws IOException {
     SyntheticCheckpoint ckpt = new SyntheticCheckpoint(true);
-    ckpt.put("model.layers.0.self_attn.rotary_emb.inv_freq", new long[] {2}, new Random(4), SafeTensorsDtype.F32);
-    ckpt.put("lm_head.weight", new long[] {40, 8}, new Random(5), SafeTensorsDtype.BF16); // tied: replaced by the embedding
+    ckpt.put(
+        "model.layers.0.self_attn.rotary_emb.inv_freq",
+        new long[] {2},
+        new Random(4),
+        SafeTensorsDtype.F32);
+    ckpt.put(
+        "lm_head.weight",
+        new long[] {40, 8},
+        new Random(5),
+        SafeTensorsDtype.BF16); // tied: replaced by the embedding
     try (ModelFolder folder = ModelFolder.open(ckpt.writeSingle(tmp.resolve("m")))) {
       assertEquals("model.embed_tokens.weight", folder.weights().lmHead().name());
     }
@@ -209,7 +258,8 @@ class ModelFolderTest {
     assertTrue(io.getMessage().contains("no model.safetensors"), io.getMessage());
     Path file = Files.writeString(tmp.resolve("file.json"), "{}");
     var iae = assertThrows(LorakitInputException.class, () -> ModelFolder.open(file));
-    assertTrue(iae.getMessage().startsWith(file + " is a file, not a model folder"), iae.getMessage());
+    assertTrue(
+        iae.getMessage().startsWith(file + " is a file, not a model folder"), iae.getMessage());
   }
 
   @Test

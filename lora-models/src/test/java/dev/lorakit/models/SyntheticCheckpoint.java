@@ -13,7 +13,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 
-/** Writes small model folders for tests: a config.json and seeded random tensors, whole or in shards. */
+/**
+ * Writes small model folders for tests: a config.json and seeded random tensors, whole or in
+ * shards.
+ */
 final class SyntheticCheckpoint {
 
   /** A tensor to write. */
@@ -22,12 +25,17 @@ final class SyntheticCheckpoint {
   final String configJson;
   final Map<String, Tensor> tensors = new LinkedHashMap<>();
 
-  /** A tiny Mistral (vocab 40, hidden 8, 2 layers, 2 query heads sharing 1 kv head) with every tensor it needs. */
+  /**
+   * A tiny Mistral (vocab 40, hidden 8, 2 layers, 2 query heads sharing 1 kv head) with every
+   * tensor it needs.
+   */
   SyntheticCheckpoint(boolean tied) {
-    this("""
+    this(
+        """
         {"model_type": "mistral", "vocab_size": 40, "hidden_size": 8, "intermediate_size": 12,
          "num_hidden_layers": 2, "num_attention_heads": 2, "num_key_value_heads": 1, "sliding_window": 4,
-         "rms_norm_eps": 1e-5, "tie_word_embeddings": %s, "torch_dtype": "bfloat16"}""".formatted(tied));
+         "rms_norm_eps": 1e-5, "tie_word_embeddings": %s, "torch_dtype": "bfloat16"}"""
+            .formatted(tied));
   }
 
   SyntheticCheckpoint(String configJson) {

@@ -48,7 +48,8 @@ class TokenizerTest {
   @Test
   void specialTokensAndVocabulary() {
     assertEquals(32000, mistral.vocabSize());
-    assertEquals(new SpecialTokens(1, 2, OptionalInt.empty(), OptionalInt.of(0)), mistral.specialTokens());
+    assertEquals(
+        new SpecialTokens(1, 2, OptionalInt.empty(), OptionalInt.of(0)), mistral.specialTokens());
     assertEquals(0, mistral.specialTokens().paddingId());
   }
 
@@ -56,14 +57,20 @@ class TokenizerTest {
     return ClinicalText.SENTENCES;
   }
 
-  /** Our BOS handling gives what the file's own post-processor gives (DJL encoding with special tokens). */
+  /**
+   * Our BOS handling gives what the file's own post-processor gives (DJL encoding with special
+   * tokens).
+   */
   @Test
   void bosMatchesThePostProcessorTemplate() throws IOException {
     try (InputStream in = Tokenizer.class.getResourceAsStream(Tokenizer.BUNDLED_MISTRAL);
-        HuggingFaceTokenizer hf = HuggingFaceTokenizer.newInstance(in, Map.of("truncation", "false", "padding", "false"))) {
+        HuggingFaceTokenizer hf =
+            HuggingFaceTokenizer.newInstance(
+                in, Map.of("truncation", "false", "padding", "false"))) {
       for (String text : texts()) {
         long[] expected = hf.encode(text, true, false).getIds();
-        assertArrayEquals(expected, Arrays.stream(mistral.encode(text)).asLongStream().toArray(), text);
+        assertArrayEquals(
+            expected, Arrays.stream(mistral.encode(text)).asLongStream().toArray(), text);
       }
     }
   }
@@ -92,8 +99,10 @@ class TokenizerTest {
 
   @Test
   void idsOutsideTheVocabularyAreRefused() {
-    var e = assertThrows(IllegalArgumentException.class, () -> mistral.decode(new int[] {1, 32000}));
-    assertTrue(e.getMessage().contains("32000") && e.getMessage().contains("0 to 31999"), e.getMessage());
+    var e =
+        assertThrows(IllegalArgumentException.class, () -> mistral.decode(new int[] {1, 32000}));
+    assertTrue(
+        e.getMessage().contains("32000") && e.getMessage().contains("0 to 31999"), e.getMessage());
     assertThrows(IllegalArgumentException.class, () -> mistral.decode(new int[] {-1}));
   }
 
@@ -111,10 +120,12 @@ class TokenizerTest {
   @Test
   void tokenizerConfigBesideTheFileNamesSpecialTokens(@TempDir Path dir) throws IOException {
     Path file = copyBundled(dir);
-    Files.writeString(dir.resolve("tokenizer_config.json"),
+    Files.writeString(
+        dir.resolve("tokenizer_config.json"),
         "{\"eos_token\": {\"content\": \"<unk>\", \"special\": true}, \"pad_token\": \"</s>\"}");
     try (Tokenizer t = Tokenizer.open(file)) {
-      assertEquals(new SpecialTokens(1, 0, OptionalInt.of(2), OptionalInt.of(0)), t.specialTokens());
+      assertEquals(
+          new SpecialTokens(1, 0, OptionalInt.of(2), OptionalInt.of(0)), t.specialTokens());
     }
   }
 
@@ -122,12 +133,28 @@ class TokenizerTest {
   void theModelConfigDecidesBosEosAndPad(@TempDir Path dir) throws IOException {
     Path file = copyBundled(dir);
     ModelConfig base = ModelConfig.read(Fixtures.resource("configs/mistral-7b-v0.1/config.json"));
-    ModelConfig custom = new ModelConfig(base.modelType(), base.vocab(), base.hidden(),
-        base.intermediate(), base.layers(), base.heads(), base.kvHeads(),
-        base.headDim(), base.maxPositions(), base.rmsEps(), base.ropeTheta(), base.slidingWindow(),
-        false, 2, List.of(1, 2), OptionalInt.of(0), base.dtype());
+    ModelConfig custom =
+        new ModelConfig(
+            base.modelType(),
+            base.vocab(),
+            base.hidden(),
+            base.intermediate(),
+            base.layers(),
+            base.heads(),
+            base.kvHeads(),
+            base.headDim(),
+            base.maxPositions(),
+            base.rmsEps(),
+            base.ropeTheta(),
+            base.slidingWindow(),
+            false,
+            2,
+            List.of(1, 2),
+            OptionalInt.of(0),
+            base.dtype());
     try (Tokenizer t = Tokenizer.open(file, custom)) {
-      assertEquals(new SpecialTokens(2, 1, OptionalInt.of(0), OptionalInt.of(0)), t.specialTokens());
+      assertEquals(
+          new SpecialTokens(2, 1, OptionalInt.of(0), OptionalInt.of(0)), t.specialTokens());
       assertEquals(2, t.encode("x")[0]);
     }
     ModelConfig tiny = ModelConfig.read(Fixtures.resource("hf/tiny-llama/base/config.json"));
@@ -149,20 +176,29 @@ class TokenizerTest {
     e = assertThrows(LorakitInputException.class, () -> Tokenizer.open(notTokenizer));
     assertTrue(e.getMessage().startsWith(notTokenizer + " has no model.vocab"), e.getMessage());
 
-    // Valid JSON with a vocabulary and special tokens, but a model type the tokenizers library rejects.
+    // Valid JSON with a vocabulary and special tokens, but a model type the tokenizers library
+    // rejects.
     Path strange = dir.resolve("strange.json");
-    Files.writeString(strange, """
+    Files.writeString(
+        strange,
+        """
         {"model": {"type": "NoSuchModel", "vocab": {"<s>": 0, "</s>": 1}}, "added_tokens": []}""");
     e = assertThrows(LorakitInputException.class, () -> Tokenizer.open(strange));
-    assertTrue(e.getMessage().startsWith(strange + " is not a tokenizer.json the tokenizers library can read"),
+    assertTrue(
+        e.getMessage()
+            .startsWith(strange + " is not a tokenizer.json the tokenizers library can read"),
         e.getMessage());
     assertTrue(!e.getMessage().contains("\n"), e.getMessage());
 
     Path noEos = dir.resolve("no-eos.json");
-    Files.writeString(noEos, """
+    Files.writeString(
+        noEos,
+        """
         {"model": {"type": "WordLevel", "vocab": {"<s>": 0, "a": 1}, "unk_token": "a"}, "added_tokens": []}""");
     e = assertThrows(LorakitInputException.class, () -> Tokenizer.open(noEos));
-    assertTrue(e.getMessage().startsWith(noEos + " does not tell its end-of-sequence token"), e.getMessage());
+    assertTrue(
+        e.getMessage().startsWith(noEos + " does not tell its end-of-sequence token"),
+        e.getMessage());
   }
 
   private static Path copyBundled(Path dir) throws IOException {

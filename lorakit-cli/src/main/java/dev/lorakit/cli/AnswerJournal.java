@@ -17,10 +17,11 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Every answer of an evaluation, appended to a JSONL file as soon as it is made ({@code model}, {@code
- * max_new_tokens}, {@code prompt}, {@code answer}), so that an interrupted evaluation loses at most the answer in
- * progress: resumed, the answers on file are taken instead of generated again. Greedy decoding makes an answer a
- * function of the model, the prompt and the length limit, which is what the file keys them by.
+ * Every answer of an evaluation, appended to a JSONL file as soon as it is made ({@code model},
+ * {@code max_new_tokens}, {@code prompt}, {@code answer}), so that an interrupted evaluation loses
+ * at most the answer in progress: resumed, the answers on file are taken instead of generated
+ * again. Greedy decoding makes an answer a function of the model, the prompt and the length limit,
+ * which is what the file keys them by.
  */
 final class AnswerJournal implements AutoCloseable {
 
@@ -41,15 +42,20 @@ final class AnswerJournal implements AutoCloseable {
   /**
    * A new journal at {@code file}, or with {@code resume} the one there, whose answers are reused.
    *
-   * @param models what answers (the model and adapter folders), recorded on the first line; a resumed journal must
-   *               name the same
+   * @param models what answers (the model and adapter folders), recorded on the first line; a
+   *     resumed journal must name the same
    */
   static AnswerJournal open(Path file, boolean resume, String models) throws IOException {
     if (!resume) {
       Files.deleteIfExists(file);
     } else if (!Files.isRegularFile(file)) {
-      throw new LorakitInputException("--resume was given but " + file.getParent() + " holds no interrupted "
-          + "evaluation (no " + FILE + "); leave out --resume.");
+      throw new LorakitInputException(
+          "--resume was given but "
+              + file.getParent()
+              + " holds no interrupted "
+              + "evaluation (no "
+              + FILE
+              + "); leave out --resume.");
     }
     Map<String, String> known = new HashMap<>();
     List<String> lines = resume ? Files.readAllLines(file, StandardCharsets.UTF_8) : List.of();
@@ -58,8 +64,14 @@ final class AnswerJournal implements AutoCloseable {
     if (resume && !lines.isEmpty()) {
       String was = JSON.readTree(lines.get(0)).path("models").asText();
       if (!was.equals(models)) {
-        throw new LorakitInputException("--resume: the interrupted evaluation in " + file.getParent()
-            + " was of " + was + ", not of " + models + "; give the same --model and --adapter, or leave out --resume.");
+        throw new LorakitInputException(
+            "--resume: the interrupted evaluation in "
+                + file.getParent()
+                + " was of "
+                + was
+                + ", not of "
+                + models
+                + "; give the same --model and --adapter, or leave out --resume.");
       }
     }
     for (String line : resume && !lines.isEmpty() ? lines.subList(1, lines.size()) : lines) {
@@ -70,18 +82,31 @@ final class AnswerJournal implements AutoCloseable {
         break; // the line being written when the run was killed
       }
       if (n == null || !n.path("answer").isTextual()) break;
-      known.put(key(n.path("model").asText(), n.path("max_new_tokens").asInt(), n.path("prompt").asText()),
+      known.put(
+          key(
+              n.path("model").asText(),
+              n.path("max_new_tokens").asInt(),
+              n.path("prompt").asText()),
           n.path("answer").asText());
       intact.append(line).append('\n');
     }
     TinyModel.writeText(file, intact.toString());
-    AnswerJournal j = new AnswerJournal(file, Files.newBufferedWriter(file, StandardCharsets.UTF_8,
-        StandardOpenOption.CREATE, StandardOpenOption.APPEND));
+    AnswerJournal j =
+        new AnswerJournal(
+            file,
+            Files.newBufferedWriter(
+                file,
+                StandardCharsets.UTF_8,
+                StandardOpenOption.CREATE,
+                StandardOpenOption.APPEND));
     j.known.putAll(known);
     return j;
   }
 
-  /** {@code model}'s answers, taken from the journal where it has them and recorded where it has not. */
+  /**
+   * {@code model}'s answers, taken from the journal where it has them and recorded where it has
+   * not.
+   */
   AnswerGenerator wrap(String label, AnswerGenerator model) {
     return (prompt, maxNewTokens) -> {
       String k = key(label, maxNewTokens, prompt);

@@ -17,8 +17,9 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * {@code answers.jsonl}, the file every evaluation writes: one line {@code {"id", "task", "answer"}} per case and task
- * (with {@code "model"} when two models answered), which {@code lorakit score --predictions} reads back.
+ * {@code answers.jsonl}, the file every evaluation writes: one line {@code {"id", "task",
+ * "answer"}} per case and task (with {@code "model"} when two models answered), which {@code
+ * lorakit score --predictions} reads back.
  */
 final class AnswerOutput {
 
@@ -29,7 +30,9 @@ final class AnswerOutput {
 
   private AnswerOutput() {}
 
-  /** The lines of {@code answers}, each with {@code "model": model} unless {@code model} is null. */
+  /**
+   * The lines of {@code answers}, each with {@code "model": model} unless {@code model} is null.
+   */
   static String jsonl(List<Evaluation.TaskAnswers> answers, String model) {
     StringBuilder b = new StringBuilder();
     for (Evaluation.TaskAnswers a : answers) {
@@ -46,25 +49,51 @@ final class AnswerOutput {
   }
 
   /**
-   * Answers unlabelled cases with the model as it is (with its adapter, if set) and writes {@code out/answers.jsonl};
-   * there is nothing to score.
+   * Answers unlabelled cases with the model as it is (with its adapter, if set) and writes {@code
+   * out/answers.jsonl}; there is nothing to score.
    */
-  static void answerOnly(LoadedModel m, List<Case> cases, List<Task> tasks, PromptTemplates templates,
-      Map<Task, Integer> limits, long seed, Path data, Path out, AnswerJournal journal, PrintWriter o, PrintWriter err,
-      boolean terminal) throws IOException {
+  static void answerOnly(
+      LoadedModel m,
+      List<Case> cases,
+      List<Task> tasks,
+      PromptTemplates templates,
+      Map<Task, Integer> limits,
+      long seed,
+      Path data,
+      Path out,
+      AnswerJournal journal,
+      PrintWriter o,
+      PrintWriter err,
+      boolean terminal)
+      throws IOException {
     ProgressBar bar = new ProgressBar(err, terminal, "eval ", 10);
     long start = System.nanoTime();
-    List<Evaluation.TaskAnswers> answers = new Evaluation(templates, limits,
-        new Bootstrap(Bootstrap.DEFAULT_RESAMPLES, seed)).answerOnly(cases, tasks,
-        journal == null ? new DecoderAnswerGenerator(m.decoder(), m.tokenizer())
-            : journal.wrap(m.decoder().lora() != null ? "adapted" : "base",
-                new DecoderAnswerGenerator(m.decoder(), m.tokenizer())),
-        (done, total) -> bar.update(done, total, String.format(Locale.ROOT, "answers, %.1f/s",
-            done / Math.max(1e-9, (System.nanoTime() - start) / 1e9))));
+    List<Evaluation.TaskAnswers> answers =
+        new Evaluation(templates, limits, new Bootstrap(Bootstrap.DEFAULT_RESAMPLES, seed))
+            .answerOnly(
+                cases,
+                tasks,
+                journal == null
+                    ? new DecoderAnswerGenerator(m.decoder(), m.tokenizer())
+                    : journal.wrap(
+                        m.decoder().lora() != null ? "adapted" : "base",
+                        new DecoderAnswerGenerator(m.decoder(), m.tokenizer())),
+                (done, total) ->
+                    bar.update(
+                        done,
+                        total,
+                        String.format(
+                            Locale.ROOT,
+                            "answers, %.1f/s",
+                            done / Math.max(1e-9, (System.nanoTime() - start) / 1e9))));
     Files.createDirectories(out);
     TinyModel.writeText(out.resolve(FILE), jsonl(answers, null));
-    o.printf(Locale.ROOT, "Answered %d cases x %d tasks; %s has no reference answers, so nothing is scored.%n",
-        cases.size(), tasks.size(), data.getFileName());
+    o.printf(
+        Locale.ROOT,
+        "Answered %d cases x %d tasks; %s has no reference answers, so nothing is scored.%n",
+        cases.size(),
+        tasks.size(),
+        data.getFileName());
     o.printf("Answers: %s%n", out.resolve(FILE));
   }
 }

@@ -26,67 +26,106 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * {@code lorakit demo}: the whole study in miniature, from nothing: synthetic cases, a tiny random LLaMA-architecture
- * model with the Mistral tokenizer, LoRA training on the three tasks, greedy generation on held-out cases with and
- * without the adapter, the study's table and report.
+ * {@code lorakit demo}: the whole study in miniature, from nothing: synthetic cases, a tiny random
+ * LLaMA-architecture model with the Mistral tokenizer, LoRA training on the three tasks, greedy
+ * generation on held-out cases with and without the adapter, the study's table and report.
  */
 @Command(
     name = "demo",
     mixinStandardHelpOptions = true,
     description = {
-        "Runs the study end to end on synthetic data in a few minutes on a laptop CPU: generates cases, makes a tiny "
-            + "random LLaMA-architecture base model (2 blocks, width 128, the Mistral-7B tokenizer with 32000 tokens), "
-            + "trains one LoRA adapter on the regimen, modality and ICD-10 tasks, answers the held-out cases with the "
-            + "base model and with the adapter (greedy decoding), and prints base vs tuned per task with bootstrap "
-            + "95%% intervals and the one-sided Wilcoxon signed-rank p-value.",
-        "Writes OUT/cases.jsonl, OUT/train.jsonl, OUT/test.jsonl, OUT/base-model/ (a Hugging Face model folder), "
-            + "OUT/adapter/ (a PEFT adapter folder with its training log and loss curve) and OUT/report/."})
+      "Runs the study end to end on synthetic data in a few minutes on a laptop CPU: generates cases, makes a tiny "
+          + "random LLaMA-architecture base model (2 blocks, width 128, the Mistral-7B tokenizer with 32000 tokens), "
+          + "trains one LoRA adapter on the regimen, modality and ICD-10 tasks, answers the held-out cases with the "
+          + "base model and with the adapter (greedy decoding), and prints base vs tuned per task with bootstrap "
+          + "95%% intervals and the one-sided Wilcoxon signed-rank p-value.",
+      "Writes OUT/cases.jsonl, OUT/train.jsonl, OUT/test.jsonl, OUT/base-model/ (a Hugging Face model folder), "
+          + "OUT/adapter/ (a PEFT adapter folder with its training log and loss curve) and OUT/report/."
+    })
 final class DemoCommand implements Callable<Integer> {
 
-  @Option(names = "--out", defaultValue = "demo-out", paramLabel = "DIR",
+  @Option(
+      names = "--out",
+      defaultValue = "demo-out",
+      paramLabel = "DIR",
       description = "Where everything goes (default: ${DEFAULT-VALUE}).")
   Path out;
 
-  @Option(names = "--cases", defaultValue = "1000", paramLabel = "N",
-      description = "Synthetic cases to generate; 80%% train, 20%% held-out test (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--cases",
+      defaultValue = "1000",
+      paramLabel = "N",
+      description =
+          "Synthetic cases to generate; 80%% train, 20%% held-out test (default: ${DEFAULT-VALUE}).")
   int cases;
 
-  @Option(names = "--steps", defaultValue = "150", paramLabel = "N",
+  @Option(
+      names = "--steps",
+      defaultValue = "150",
+      paramLabel = "N",
       description = "Optimizer steps (default: ${DEFAULT-VALUE}).")
   int steps;
 
-  @Option(names = "--seed", defaultValue = "7", paramLabel = "SEED",
-      description = "Seed of the cases, the split, the base model, the adapter and the data order "
-          + "(default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--seed",
+      defaultValue = "7",
+      paramLabel = "SEED",
+      description =
+          "Seed of the cases, the split, the base model, the adapter and the data order "
+              + "(default: ${DEFAULT-VALUE}).")
   long seed;
 
-  @Option(names = "--device", defaultValue = "cpu", paramLabel = "DEVICE",
+  @Option(
+      names = "--device",
+      defaultValue = "cpu",
+      paramLabel = "DEVICE",
       description = "cpu, cuda or auto (default: ${DEFAULT-VALUE}).")
   String device;
 
-  @Option(names = "--precision", defaultValue = "fp32", paramLabel = "P",
-      description = "fp32, or bf16 (frozen weights in bfloat16; on a GPU the activations too) (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--precision",
+      defaultValue = "fp32",
+      paramLabel = "P",
+      description =
+          "fp32, or bf16 (frozen weights in bfloat16; on a GPU the activations too) (default: ${DEFAULT-VALUE}).")
   String precision;
 
-  @Option(names = "--lr", defaultValue = "1e-2", paramLabel = "LR",
-      description = "Peak learning rate, cosine schedule after a short warmup (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--lr",
+      defaultValue = "1e-2",
+      paramLabel = "LR",
+      description =
+          "Peak learning rate, cosine schedule after a short warmup (default: ${DEFAULT-VALUE}).")
   double lr;
 
-  @Option(names = "--batch-size", defaultValue = "16", paramLabel = "N",
+  @Option(
+      names = "--batch-size",
+      defaultValue = "16",
+      paramLabel = "N",
       description = "Sequences per step (default: ${DEFAULT-VALUE}).")
   int batchSize;
 
-  @Option(names = "--lora-r", defaultValue = "16", paramLabel = "R",
-      description = "LoRA rank on all seven projections; alpha is twice the rank (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--lora-r",
+      defaultValue = "16",
+      paramLabel = "R",
+      description =
+          "LoRA rank on all seven projections; alpha is twice the rank (default: ${DEFAULT-VALUE}).")
   int loraR;
 
-  @Option(names = "--max-seq-len", defaultValue = "160", paramLabel = "TOKENS",
-      description = "Longest training example; longer ones are left out (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--max-seq-len",
+      defaultValue = "160",
+      paramLabel = "TOKENS",
+      description =
+          "Longest training example; longer ones are left out (default: ${DEFAULT-VALUE}).")
   int maxSeqLen;
 
-  @Option(names = "--overwrite",
-      description = "Write into an --out that holds files lorakit did not write; only the demo's own files there are "
-          + "replaced (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--overwrite",
+      description =
+          "Write into an --out that holds files lorakit did not write; only the demo's own files there are "
+              + "replaced (default: ${DEFAULT-VALUE}).")
   boolean overwrite;
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
@@ -101,8 +140,10 @@ final class DemoCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws IOException {
-    if (cases < 20) throw new LorakitInputException("--cases is " + cases + ", expected at least 20.");
-    if (steps < 1) throw new LorakitInputException("--steps is " + steps + ", expected at least 1.");
+    if (cases < 20)
+      throw new LorakitInputException("--cases is " + cases + ", expected at least 20.");
+    if (steps < 1)
+      throw new LorakitInputException("--steps is " + steps + ", expected at least 1.");
     PrintWriter o = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
     boolean terminal = ProgressBar.stderrIsTerminal();
@@ -116,38 +157,90 @@ final class DemoCommand implements Callable<Integer> {
   private int run(OutputFolder folder, PrintWriter o, PrintWriter err, boolean terminal, long start)
       throws IOException {
     List<Case> all = new SyntheticCases(seed, SyntheticCases.DEFAULT_NOISE).generate(cases);
-    DatasetSplit split = DatasetSplit.stratifiedByModality(all, new SplitFractions(0.8, 0, 0.2), seed);
+    DatasetSplit split =
+        DatasetSplit.stratifiedByModality(all, new SplitFractions(0.8, 0, 0.2), seed);
     CaseFile.write(out.resolve("cases.jsonl"), all);
     CaseFile.write(out.resolve("train.jsonl"), split.train());
     CaseFile.write(out.resolve("test.jsonl"), split.test());
     Path baseDir = out.resolve("base-model");
     TinyModel.demoDefault().write(baseDir, seed);
-    o.printf(Locale.ROOT, "%d synthetic cases (%d train, %d test) and a tiny random base model in %s%n", all.size(),
-        split.train().size(), split.test().size(), out);
+    o.printf(
+        Locale.ROOT,
+        "%d synthetic cases (%d train, %d test) and a tiny random base model in %s%n",
+        all.size(),
+        split.train().size(),
+        split.test().size(),
+        out);
     o.flush();
 
     List<Task> tasks = List.of(Task.REGIMEN, Task.MODALITY, Task.ICD10);
     PromptTemplates templates = templates();
-    TrainSettings settings = new TrainSettings(loraR, 2.0 * loraR, 0.0, List.of("all-linear"), false, lr, "cosine",
-        Math.max(1, steps / 20), 1, steps, batchSize, 1, maxSeqLen, seed, 0, false, 0.0, 1.0, false);
+    TrainSettings settings =
+        new TrainSettings(
+            loraR,
+            2.0 * loraR,
+            0.0,
+            List.of("all-linear"),
+            false,
+            lr,
+            "cosine",
+            Math.max(1, steps / 20),
+            1,
+            steps,
+            batchSize,
+            1,
+            maxSeqLen,
+            seed,
+            0,
+            false,
+            0.0,
+            1.0,
+            false);
     Precision p = Cli.precision(precision);
     try (Backend backend = Cli.backend(device, p, err);
         LoadedModel model = LoadedModel.open(baseDir, backend, p)) {
-      TaskExamples examples = TaskExamples.of(split.train(), tasks, templates, model.tokenizer(), maxSeqLen);
+      TaskExamples examples =
+          TaskExamples.of(split.train(), tasks, templates, model.tokenizer(), maxSeqLen);
       Path adapterDir = out.resolve("adapter");
       FineTune.Outcome trained;
-      // Everything in the demo's folder is the demo's: its adapter folder is replaced without asking.
+      // Everything in the demo's folder is the demo's: its adapter folder is replaced without
+      // asking.
       try (StopSignal stop = StopSignal.onInterrupt();
           OutputFolder adapterFolder = OutputFolder.claim(adapterDir, "--out", "train", true)) {
-        trained = FineTune.run(model, backend, examples, null, settings, adapterFolder, false,
-            TrainingArgs.of(baseDir, out.resolve("train.jsonl"), tasks, templates, settings, p, device,
-                settings.steps(examples.examples().size())),
-            stop, err, terminal);
+        trained =
+            FineTune.run(
+                model,
+                backend,
+                examples,
+                null,
+                settings,
+                adapterFolder,
+                false,
+                TrainingArgs.of(
+                    baseDir,
+                    out.resolve("train.jsonl"),
+                    tasks,
+                    templates,
+                    settings,
+                    p,
+                    device,
+                    settings.steps(examples.examples().size())),
+                stop,
+                err,
+                terminal);
       }
       if (trained.stopped()) return 130;
-      o.printf(Locale.ROOT, "trained %d steps on %d examples (%d longer than %d tokens left out) in %.1f s, "
-              + "%.0f tokens/s; final loss %.3f%n", trained.steps(), examples.examples().size(), trained.skipped(),
-          maxSeqLen, trained.seconds(), trained.tokens() / trained.seconds(), trained.lastLoss());
+      o.printf(
+          Locale.ROOT,
+          "trained %d steps on %d examples (%d longer than %d tokens left out) in %.1f s, "
+              + "%.0f tokens/s; final loss %.3f%n",
+          trained.steps(),
+          examples.examples().size(),
+          trained.skipped(),
+          maxSeqLen,
+          trained.seconds(),
+          trained.tokens() / trained.seconds(),
+          trained.lastLoss());
       o.flush();
       long evalStart = System.nanoTime();
       Path report = out.resolve("report");
@@ -155,20 +248,53 @@ final class DemoCommand implements Callable<Integer> {
       try (LoraWeights adapter = LoraWeights.read(adapterDir, model.decoderConfig(), backend);
           OutputFolder reportFolder = OutputFolder.claim(report, "--out", "eval", true)) {
         Path log = adapterDir.resolve(FineTune.LOG_FILE);
-        result = StudyRun.evaluate(model, adapter, split.test(), tasks, templates, Evaluation.defaultMaxNewTokens(),
-            seed, reportFolder, "lorakit demo: tiny random base model vs LoRA on synthetic cases", TrainingLog.read(log),
-            TrainingLog.readValidation(log), new Provenance().models(baseDir, adapterDir)
-                .data("training data", out.resolve("train.jsonl")).data("test data", out.resolve("test.jsonl"))
-                .put("training", String.format(Locale.ROOT, "%d steps of %d examples, lr %s cosine, max %d tokens",
-                    steps, batchSize, lr, maxSeqLen))
-                .prompts(null, Evaluation.defaultMaxNewTokens(), tasks).finish(seed), null, err, terminal);
+        result =
+            StudyRun.evaluate(
+                model,
+                adapter,
+                split.test(),
+                tasks,
+                templates,
+                Evaluation.defaultMaxNewTokens(),
+                seed,
+                reportFolder,
+                "lorakit demo: tiny random base model vs LoRA on synthetic cases",
+                TrainingLog.read(log),
+                TrainingLog.readValidation(log),
+                new Provenance()
+                    .models(baseDir, adapterDir)
+                    .data("training data", out.resolve("train.jsonl"))
+                    .data("test data", out.resolve("test.jsonl"))
+                    .put(
+                        "training",
+                        String.format(
+                            Locale.ROOT,
+                            "%d steps of %d examples, lr %s cosine, max %d tokens",
+                            steps,
+                            batchSize,
+                            lr,
+                            maxSeqLen))
+                    .prompts(null, Evaluation.defaultMaxNewTokens(), tasks)
+                    .finish(seed),
+                null,
+                err,
+                terminal);
       }
       double evalSeconds = (System.nanoTime() - evalStart) / 1e9;
-      o.printf(Locale.ROOT, "evaluated %d held-out cases x %d tasks x 2 models in %.1f s%n%n", split.test().size(),
-          tasks.size(), evalSeconds);
+      o.printf(
+          Locale.ROOT,
+          "evaluated %d held-out cases x %d tasks x 2 models in %.1f s%n%n",
+          split.test().size(),
+          tasks.size(),
+          evalSeconds);
       o.print(StudyTable.format(result.comparisons(), StudyRun.baselines(result, seed)));
-      o.printf(Locale.ROOT, "%nreport:  %s%nadapter: %s%nmodel:   %s%ntotal:   %.1f s%n", report.resolve("report.md"),
-          adapterDir, baseDir, (System.nanoTime() - start) / 1e9);
+      o.printf(
+          Locale.ROOT,
+          "%nreport:  %s%nadapter: %s%nmodel:   %s%ntotal:   %.1f s%n",
+          report.resolve("report.md"),
+          adapterDir,
+          baseDir,
+          (System.nanoTime() - start) / 1e9);
       o.flush();
     }
     return 0;

@@ -29,49 +29,82 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     sortOptions = false,
     description = {
-        "Generates text with the model (and adapter): greedy by default, or sampled with --temperature, --top-k and "
-            + "--top-p from a seed.",
-        "With --task, the text of --prompt is a patient's diagnosis put into the task's prompt template; with "
-            + "--case-file, every case's diagnosis is, and each answer is printed as a JSON line {id, task, answer}."})
+      "Generates text with the model (and adapter): greedy by default, or sampled with --temperature, --top-k and "
+          + "--top-p from a seed.",
+      "With --task, the text of --prompt is a patient's diagnosis put into the task's prompt template; with "
+          + "--case-file, every case's diagnosis is, and each answer is printed as a JSON line {id, task, answer}."
+    })
 final class GenerateCommand implements Callable<Integer> {
 
   @Mixin ModelOptions modelOptions;
 
-  @Option(names = "--task", paramLabel = "TASK",
-      description = "regimen, modality, icd10 or all: wrap the input in the task's prompt (needed with --case-file).")
+  @Option(
+      names = "--task",
+      paramLabel = "TASK",
+      description =
+          "regimen, modality, icd10 or all: wrap the input in the task's prompt (needed with --case-file).")
   String task;
 
   static final class Input {
-    @Option(names = "--prompt", required = true, paramLabel = "TEXT", description = "The prompt (or diagnosis, with --task).")
+    @Option(
+        names = "--prompt",
+        required = true,
+        paramLabel = "TEXT",
+        description = "The prompt (or diagnosis, with --task).")
     String prompt;
 
-    @Option(names = "--case-file", required = true, paramLabel = "FILE", description = "Cases (JSONL) to answer: {id, diagnosis} is enough.")
+    @Option(
+        names = "--case-file",
+        required = true,
+        paramLabel = "FILE",
+        description = "Cases (JSONL) to answer: {id, diagnosis} is enough.")
     Path caseFile;
   }
 
   @ArgGroup(exclusive = true, multiplicity = "1")
   Input input;
 
-  @Option(names = "--templates", paramLabel = "FILE", description = "Prompt templates, as for train.")
+  @Option(
+      names = "--templates",
+      paramLabel = "FILE",
+      description = "Prompt templates, as for train.")
   Path templates;
 
-  @Option(names = "--max-new-tokens", paramLabel = "N",
-      description = "Tokens to generate at most (default: 64, or with --task modality 4, icd10 8, regimen 40).")
+  @Option(
+      names = "--max-new-tokens",
+      paramLabel = "N",
+      description =
+          "Tokens to generate at most (default: 64, or with --task modality 4, icd10 8, regimen 40).")
   Integer maxNewTokens;
 
-  @Option(names = "--temperature", defaultValue = "0", paramLabel = "T",
-      description = "0 for greedy decoding; otherwise logits are divided by T and sampled (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--temperature",
+      defaultValue = "0",
+      paramLabel = "T",
+      description =
+          "0 for greedy decoding; otherwise logits are divided by T and sampled (default: ${DEFAULT-VALUE}).")
   double temperature;
 
-  @Option(names = "--top-k", defaultValue = "0", paramLabel = "K",
-      description = "Sample among the K most likely tokens only, 0 for all (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--top-k",
+      defaultValue = "0",
+      paramLabel = "K",
+      description =
+          "Sample among the K most likely tokens only, 0 for all (default: ${DEFAULT-VALUE}).")
   int topK;
 
-  @Option(names = "--top-p", defaultValue = "1.0", paramLabel = "P",
-      description = "Sample among the most likely tokens whose probability reaches P (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--top-p",
+      defaultValue = "1.0",
+      paramLabel = "P",
+      description =
+          "Sample among the most likely tokens whose probability reaches P (default: ${DEFAULT-VALUE}).")
   double topP;
 
-  @Option(names = "--seed", defaultValue = "0", paramLabel = "SEED",
+  @Option(
+      names = "--seed",
+      defaultValue = "0",
+      paramLabel = "SEED",
       description = "Seed of the sampling (default: ${DEFAULT-VALUE}).")
   long seed;
 
@@ -83,12 +116,17 @@ final class GenerateCommand implements Callable<Integer> {
     PrintWriter err = spec.commandLine().getErr();
     List<Task> tasks = task == null ? List.of() : Cli.tasks(task);
     if (input.caseFile != null && tasks.isEmpty()) {
-      throw new LorakitInputException("--case-file needs --task (which question to ask about each case).");
+      throw new LorakitInputException(
+          "--case-file needs --task (which question to ask about each case).");
     }
-    if (maxNewTokens != null && maxNewTokens < 1) throw new LorakitInputException("--max-new-tokens must be at least 1.");
+    if (maxNewTokens != null && maxNewTokens < 1)
+      throw new LorakitInputException("--max-new-tokens must be at least 1.");
     Sampler.Settings sampling = new Sampler.Settings(temperature, topK, topP, seed);
     PromptTemplates prompts = Cli.templates(templates);
-    List<Case> cases = input.caseFile == null ? List.of() : CaseFile.read(input.caseFile, List.of()); // answers not needed
+    List<Case> cases =
+        input.caseFile == null
+            ? List.of()
+            : CaseFile.read(input.caseFile, List.of()); // answers not needed
     try (Backend backend = modelOptions.backend(err);
         LoadedModel m = modelOptions.open(backend);
         LoraWeights adapter = modelOptions.adapter(m, backend)) {
@@ -98,8 +136,9 @@ final class GenerateCommand implements Callable<Integer> {
         o.println(gen.answer(input.prompt, maxNewTokens == null ? 64 : maxNewTokens));
       } else if (input.prompt != null) {
         for (Task t : tasks) {
-          o.println((tasks.size() > 1 ? t.answerField() + ": " : "")
-              + gen.answer(prompts.prompt(t, input.prompt), limit(t)));
+          o.println(
+              (tasks.size() > 1 ? t.answerField() + ": " : "")
+                  + gen.answer(prompts.prompt(t, input.prompt), limit(t)));
         }
       } else {
         ObjectMapper json = new ObjectMapper();

@@ -2,15 +2,30 @@ package dev.lorakit.cli;
 
 import java.util.Locale;
 
-/** The {@code config.json} of a LLaMA-architecture model that lorakit writes itself, in transformers' spelling. */
+/**
+ * The {@code config.json} of a LLaMA-architecture model that lorakit writes itself, in
+ * transformers' spelling.
+ */
 final class LlamaConfigJson {
 
   private LlamaConfigJson() {}
 
-  /** rope_theta 10000, RMSNorm eps 1e-5, SiLU, no biases, untied embeddings, BOS 1 and EOS 2 (the Mistral tokenizer's). */
-  static String of(int vocab, int hidden, int intermediate, int layers, int heads, int kvHeads, int maxPositions,
+  /**
+   * rope_theta 10000, RMSNorm eps 1e-5, SiLU, no biases, untied embeddings, BOS 1 and EOS 2 (the
+   * Mistral tokenizer's).
+   */
+  static String of(
+      int vocab,
+      int hidden,
+      int intermediate,
+      int layers,
+      int heads,
+      int kvHeads,
+      int maxPositions,
       String torchDtype) {
-    return String.format(Locale.ROOT, """
+    return String.format(
+        Locale.ROOT,
+        """
         {
           "architectures": ["LlamaForCausalLM"],
           "model_type": "llama",
@@ -32,6 +47,14 @@ final class LlamaConfigJson {
           "eos_token_id": 2,
           "torch_dtype": "%s"
         }
-        """, vocab, hidden, intermediate, layers, heads, kvHeads, maxPositions, torchDtype);
+        """,
+        vocab,
+        hidden,
+        intermediate,
+        layers,
+        heads,
+        kvHeads,
+        maxPositions,
+        torchDtype);
   }
 }

@@ -8,12 +8,16 @@ import java.util.Properties;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
-/** The {@code lorakit} command. Each task is a subcommand; a user error prints one sentence and exits 2. */
+/**
+ * The {@code lorakit} command. Each task is a subcommand; a user error prints one sentence and
+ * exits 2.
+ */
 @Command(
     name = "lorakit",
     mixinStandardHelpOptions = true,
     versionProvider = Main.Version.class,
-    description = "LoRA fine-tuning of LLaMA- and Mistral-family models, and the radiation-oncology task suite.",
+    description =
+        "LoRA fine-tuning of LLaMA- and Mistral-family models, and the radiation-oncology task suite.",
     subcommands = {
       CommandLine.HelpCommand.class,
       DemoCommand.class,
@@ -33,7 +37,9 @@ public final class Main implements Runnable {
   /** Exit status for an error the user can fix (bad file, bad argument, bad configuration). */
   public static final int USER_ERROR = 2;
 
-  /** Exit status for a bug in lorakit (a broken internal contract); stderr holds the stack trace. */
+  /**
+   * Exit status for a bug in lorakit (a broken internal contract); stderr holds the stack trace.
+   */
   public static final int BUG = 1;
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
@@ -52,19 +58,23 @@ public final class Main implements Runnable {
     return configure(new CommandLine(new Main()));
   }
 
-  /** {@code cl} with lorakit's handling of errors: one sentence and exit 2 for what the user can fix. */
+  /**
+   * {@code cl} with lorakit's handling of errors: one sentence and exit 2 for what the user can
+   * fix.
+   */
   static CommandLine configure(CommandLine cl) {
     cl.setExecutionExceptionHandler(new UserErrors());
     cl.setParameterExceptionHandler(UserErrors::badArguments);
     CommandLine.IExecutionStrategy run = new CommandLine.RunLast();
-    cl.setExecutionStrategy(parsed -> {
-      try {
-        return run.execute(parsed);
-      } catch (OutOfMemoryError e) {
-        List<CommandLine> chain = parsed.asCommandLineList();
-        return UserErrors.outOfMemory(chain.get(chain.size() - 1));
-      }
-    });
+    cl.setExecutionStrategy(
+        parsed -> {
+          try {
+            return run.execute(parsed);
+          } catch (OutOfMemoryError e) {
+            List<CommandLine> chain = parsed.asCommandLineList();
+            return UserErrors.outOfMemory(chain.get(chain.size() - 1));
+          }
+        });
     return cl;
   }
 

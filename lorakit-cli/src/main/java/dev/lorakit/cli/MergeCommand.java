@@ -17,32 +17,49 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** {@code lorakit merge}: folds an adapter into the base weights and writes a plain model folder. */
+/**
+ * {@code lorakit merge}: folds an adapter into the base weights and writes a plain model folder.
+ */
 @Command(
     name = "merge",
     mixinStandardHelpOptions = true,
     sortOptions = false,
     description = {
-        "Folds a LoRA adapter into the base model's weights (W + scale * B A for every adapted projection) and "
-            + "writes a model folder that transformers and lorakit load without the adapter.",
-        "The weights are sharded as the input's are: one model.safetensors, or the same shards with the same "
-            + "model.safetensors.index.json; each tensor keeps its dtype. config.json and the tokenizer files are "
-            + "copied. The files are written aside and renamed into place only when all are complete; other files in the folder are left alone."})
+      "Folds a LoRA adapter into the base model's weights (W + scale * B A for every adapted projection) and "
+          + "writes a model folder that transformers and lorakit load without the adapter.",
+      "The weights are sharded as the input's are: one model.safetensors, or the same shards with the same "
+          + "model.safetensors.index.json; each tensor keeps its dtype. config.json and the tokenizer files are "
+          + "copied. The files are written aside and renamed into place only when all are complete; other files in the folder are left alone."
+    })
 final class MergeCommand implements Callable<Integer> {
 
-  @Option(names = "--model", required = true, paramLabel = "DIR", description = "The base model folder.")
+  @Option(
+      names = "--model",
+      required = true,
+      paramLabel = "DIR",
+      description = "The base model folder.")
   Path model;
 
-  @Option(names = "--adapter", required = true, paramLabel = "DIR", description = "The PEFT adapter folder.")
+  @Option(
+      names = "--adapter",
+      required = true,
+      paramLabel = "DIR",
+      description = "The PEFT adapter folder.")
   Path adapter;
 
-  @Option(names = "--out", required = true, paramLabel = "DIR",
-      description = "The merged model folder to write: a new or empty folder, or an earlier merge's output.")
+  @Option(
+      names = "--out",
+      required = true,
+      paramLabel = "DIR",
+      description =
+          "The merged model folder to write: a new or empty folder, or an earlier merge's output.")
   Path out;
 
-  @Option(names = "--overwrite",
-      description = "Write into an --out that holds files lorakit did not write; only the merge's own files there are "
-          + "replaced (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--overwrite",
+      description =
+          "Write into an --out that holds files lorakit did not write; only the merge's own files there are "
+              + "replaced (default: ${DEFAULT-VALUE}).")
   boolean overwrite;
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
@@ -52,7 +69,8 @@ final class MergeCommand implements Callable<Integer> {
     PrintWriter o = spec.commandLine().getOut();
     Cli.requireFolder(model, "--model");
     Cli.requireFolder(adapter, "--adapter");
-    if (Files.isDirectory(out) && (Files.isSameFile(out, model) || Files.isSameFile(out, adapter))) {
+    if (Files.isDirectory(out)
+        && (Files.isSameFile(out, model) || Files.isSameFile(out, adapter))) {
       throw new LorakitInputException("--out must not be the model or adapter folder itself.");
     }
     long start = System.nanoTime();
@@ -70,7 +88,9 @@ final class MergeCommand implements Callable<Integer> {
       merged = MergedModel.write(model, lora, temp, backend);
       folder.adopt(temp);
     }
-    o.printf("Merged %d adapted projections into %s in %.1f s.%n", merged, out, (System.nanoTime() - start) / 1e9);
+    o.printf(
+        "Merged %d adapted projections into %s in %.1f s.%n",
+        merged, out, (System.nanoTime() - start) / 1e9);
     o.flush();
     return 0;
   }

@@ -5,8 +5,8 @@ import java.io.PrintWriter;
 import java.util.Locale;
 
 /**
- * Progress of long work on stderr: on a terminal one line redrawn in place; otherwise (a log file, CI) a plain
- * line every few seconds and at the end.
+ * Progress of long work on stderr: on a terminal one line redrawn in place; otherwise (a log file,
+ * CI) a plain line every few seconds and at the end.
  */
 final class ProgressBar {
 
@@ -34,7 +34,10 @@ final class ProgressBar {
     return c != null && c.isTerminal();
   }
 
-  /** {@code done} of {@code total}, with details such as the loss; redrawn at most 10 times a second. */
+  /**
+   * {@code done} of {@code total}, with details such as the loss; redrawn at most 10 times a
+   * second.
+   */
   void update(int done, int total, String details) {
     long now = System.nanoTime();
     boolean last = done >= total;
@@ -42,8 +45,17 @@ final class ProgressBar {
     lastDrawn = now;
     double elapsed = (now - start) / 1e9;
     double eta = done == 0 ? Double.NaN : elapsed / done * (total - done);
-    String line = String.format(Locale.ROOT, "%s %s %d/%d %s | %s elapsed, ETA %s", label, bar(done, total), done,
-        total, details, duration(elapsed), duration(eta));
+    String line =
+        String.format(
+            Locale.ROOT,
+            "%s %s %d/%d %s | %s elapsed, ETA %s",
+            label,
+            bar(done, total),
+            done,
+            total,
+            details,
+            duration(elapsed),
+            duration(eta));
     if (terminal) {
       out.print("\r" + line + " ".repeat(Math.max(0, lastLength - line.length())));
       lastLength = line.length();
@@ -62,7 +74,8 @@ final class ProgressBar {
   static String duration(double seconds) {
     if (!Double.isFinite(seconds)) return "--:--";
     long s = Math.round(seconds);
-    return s >= 3600 ? String.format(Locale.ROOT, "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60)
+    return s >= 3600
+        ? String.format(Locale.ROOT, "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60)
         : String.format(Locale.ROOT, "%d:%02d", s / 60, s % 60);
   }
 }

@@ -14,9 +14,9 @@ import java.util.Map;
 import java.util.stream.Collectors;
 
 /**
- * Where a report's numbers come from, for its "How this report was made" table: model and adapter paths, the
- * adapter's hyper-parameters, data files (with a hash, so a changed file is noticed), templates, answer lengths,
- * seed, lorakit version and date.
+ * Where a report's numbers come from, for its "How this report was made" table: model and adapter
+ * paths, the adapter's hyper-parameters, data files (with a hash, so a changed file is noticed),
+ * templates, answer lengths, seed, lorakit version and date.
  */
 final class Provenance {
 
@@ -30,16 +30,28 @@ final class Provenance {
     return this;
   }
 
-  /** The base model's and adapter's folders, and the adapter's LoRA settings and training run as it recorded them. */
+  /**
+   * The base model's and adapter's folders, and the adapter's LoRA settings and training run as it
+   * recorded them.
+   */
   Provenance models(Path model, Path adapter) throws IOException {
     put("base model", model.toAbsolutePath().normalize().toString());
     put("adapter", adapter.toAbsolutePath().normalize().toString());
     Path config = adapter.resolve("adapter_config.json");
     if (Files.isRegularFile(config)) {
       JsonNode c = JSON.readTree(config.toFile());
-      put("LoRA", "r " + c.path("r").asText() + ", alpha " + c.path("lora_alpha").asText() + ", dropout "
-          + c.path("lora_dropout").asText() + ", rsLoRA " + c.path("use_rslora").asBoolean() + ", targets "
-          + c.path("target_modules").toString());
+      put(
+          "LoRA",
+          "r "
+              + c.path("r").asText()
+              + ", alpha "
+              + c.path("lora_alpha").asText()
+              + ", dropout "
+              + c.path("lora_dropout").asText()
+              + ", rsLoRA "
+              + c.path("use_rslora").asBoolean()
+              + ", targets "
+              + c.path("target_modules").toString());
     }
     Path args = adapter.resolve("training_args.json");
     if (Files.isRegularFile(args)) put("training", JSON.readTree(args.toFile()).toString());
@@ -52,15 +64,27 @@ final class Provenance {
     try (var s = Files.lines(file)) {
       lines = s.filter(l -> !l.isBlank()).count();
     }
-    return put(name, file.toAbsolutePath().normalize() + " (" + lines + " lines, sha256 "
-        + TrainingArgs.sha256(file).substring(0, 16) + ")");
+    return put(
+        name,
+        file.toAbsolutePath().normalize()
+            + " ("
+            + lines
+            + " lines, sha256 "
+            + TrainingArgs.sha256(file).substring(0, 16)
+            + ")");
   }
 
   /** The prompt templates ({@code null}: the built-in ones) and the answer length limits. */
   Provenance prompts(Path templates, Map<Task, Integer> maxNewTokens, List<Task> tasks) {
-    put("prompt templates", templates == null ? "built-in" : templates.toAbsolutePath().normalize().toString());
-    return put("answers", "greedy, at most " + tasks.stream().map(t -> t + " " + maxNewTokens.get(t) + " tokens")
-        .collect(Collectors.joining(", ")));
+    put(
+        "prompt templates",
+        templates == null ? "built-in" : templates.toAbsolutePath().normalize().toString());
+    return put(
+        "answers",
+        "greedy, at most "
+            + tasks.stream()
+                .map(t -> t + " " + maxNewTokens.get(t) + " tokens")
+                .collect(Collectors.joining(", ")));
   }
 
   /** The seed, lorakit's version and now; the entries in order. */

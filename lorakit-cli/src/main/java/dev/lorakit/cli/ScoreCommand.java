@@ -1,19 +1,19 @@
 package dev.lorakit.cli;
 
-import java.util.Locale;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.lorakit.eval.cases.Task;
 import dev.lorakit.eval.metrics.AnswerFile;
 import dev.lorakit.eval.metrics.AveragedScores;
 import dev.lorakit.eval.metrics.ClassScores;
-import dev.lorakit.eval.cases.Task;
 import dev.lorakit.eval.metrics.TaskScore;
 import dev.lorakit.eval.metrics.TaskScorer;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
+import java.util.Locale;
 import java.util.Map;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -35,17 +35,30 @@ final class ScoreCommand implements Runnable {
   @Option(names = "--task", required = true, description = "regimen, modality or icd10.")
   String task;
 
-  @Option(names = "--references", required = true, paramLabel = "R.jsonl", description = "Reference answers.")
+  @Option(
+      names = "--references",
+      required = true,
+      paramLabel = "R.jsonl",
+      description = "Reference answers.")
   Path references;
 
-  @Option(names = "--predictions", required = true, paramLabel = "P.jsonl", description = "Predicted answers.")
+  @Option(
+      names = "--predictions",
+      required = true,
+      paramLabel = "P.jsonl",
+      description = "Predicted answers.")
   Path predictions;
 
-  @Option(names = "--answers-of", paramLabel = "MODEL",
-      description = "With the answers.jsonl of eval --compare-base: which model's answers to score (base or LoRA).")
+  @Option(
+      names = "--answers-of",
+      paramLabel = "MODEL",
+      description =
+          "With the answers.jsonl of eval --compare-base: which model's answers to score (base or LoRA).")
   String answersOf;
 
-  @Option(names = "--stemmer", description = "Porter-stem tokens for ROUGE-1 (rouge-score's use_stemmer).")
+  @Option(
+      names = "--stemmer",
+      description = "Porter-stem tokens for ROUGE-1 (rouge-score's use_stemmer).")
   boolean stemmer;
 
   @Option(names = "--json", description = "Print one JSON object instead of a table.")
@@ -100,19 +113,46 @@ final class ScoreCommand implements Runnable {
   }
 
   private static void printTable(TaskScore s, PrintWriter out) {
-    out.printf(Locale.ROOT, "task %s, %d cases, %d unparsed%n", s.task(), s.n(), s.unparsed().size());
+    out.printf(
+        Locale.ROOT, "task %s, %d cases, %d unparsed%n", s.task(), s.n(), s.unparsed().size());
     out.printf(Locale.ROOT, "accuracy   %.4f%n", s.accuracy());
-    out.printf(Locale.ROOT, "ROUGE-1    P %.4f  R %.4f  F %.4f%n", s.rouge1().precision(), s.rouge1().recall(), s.rouge1().fmeasure());
+    out.printf(
+        Locale.ROOT,
+        "ROUGE-1    P %.4f  R %.4f  F %.4f%n",
+        s.rouge1().precision(),
+        s.rouge1().recall(),
+        s.rouge1().fmeasure());
     int width = Math.max(8, s.prf().labels().stream().mapToInt(String::length).max().orElse(0));
     String row = "%-" + width + "s  %9s  %9s  %9s  %7s%n";
     out.printf(Locale.ROOT, row, "label", "precision", "recall", "f1", "support");
     for (ClassScores c : s.prf().perClass()) {
-      out.printf(Locale.ROOT, row, c.label(), f(c.precision()), f(c.recall()), f(c.f1()), c.support());
+      out.printf(
+          Locale.ROOT, row, c.label(), f(c.precision()), f(c.recall()), f(c.f1()), c.support());
     }
-    out.printf(Locale.ROOT, row, "micro", f(s.prf().micro().precision()), f(s.prf().micro().recall()), f(s.prf().micro().f1()), "");
-    out.printf(Locale.ROOT, row, "macro", f(s.prf().macro().precision()), f(s.prf().macro().recall()), f(s.prf().macro().f1()), "");
-    out.printf(Locale.ROOT, row, "weighted", f(s.prf().weighted().precision()), f(s.prf().weighted().recall()),
-        f(s.prf().weighted().f1()), "");
+    out.printf(
+        Locale.ROOT,
+        row,
+        "micro",
+        f(s.prf().micro().precision()),
+        f(s.prf().micro().recall()),
+        f(s.prf().micro().f1()),
+        "");
+    out.printf(
+        Locale.ROOT,
+        row,
+        "macro",
+        f(s.prf().macro().precision()),
+        f(s.prf().macro().recall()),
+        f(s.prf().macro().f1()),
+        "");
+    out.printf(
+        Locale.ROOT,
+        row,
+        "weighted",
+        f(s.prf().weighted().precision()),
+        f(s.prf().weighted().recall()),
+        f(s.prf().weighted().f1()),
+        "");
     if (!s.unparsed().isEmpty()) out.println("unparsed: " + String.join(", ", s.unparsed()));
   }
 

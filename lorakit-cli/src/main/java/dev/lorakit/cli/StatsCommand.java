@@ -1,7 +1,5 @@
 package dev.lorakit.cli;
 
-import java.io.UncheckedIOException;
-import java.util.Locale;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.lorakit.eval.stats.Alternative;
@@ -14,9 +12,11 @@ import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.PrintWriter;
 import java.io.Reader;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Locale;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -48,19 +48,34 @@ final class StatsCommand implements Runnable {
 
     @Spec picocli.CommandLine.Model.CommandSpec spec;
 
-    @Option(names = "--input", paramLabel = "FILE", defaultValue = "-", description = "CSV file, or - for standard input (default).")
+    @Option(
+        names = "--input",
+        paramLabel = "FILE",
+        defaultValue = "-",
+        description = "CSV file, or - for standard input (default).")
     String input;
 
-    @Option(names = "--alternative", defaultValue = "two-sided", description = "two-sided (default), greater or less.")
+    @Option(
+        names = "--alternative",
+        defaultValue = "two-sided",
+        description = "two-sided (default), greater or less.")
     String alternative;
 
-    @Option(names = "--zero-method", defaultValue = "wilcox", description = "wilcox (default), pratt or zsplit.")
+    @Option(
+        names = "--zero-method",
+        defaultValue = "wilcox",
+        description = "wilcox (default), pratt or zsplit.")
     String zeroMethod;
 
-    @Option(names = "--correction", description = "Continuity correction for the normal approximation.")
+    @Option(
+        names = "--correction",
+        description = "Continuity correction for the normal approximation.")
     boolean correction;
 
-    @Option(names = "--method", defaultValue = "auto", description = "auto (default), exact or asymptotic.")
+    @Option(
+        names = "--method",
+        defaultValue = "auto",
+        description = "auto (default), exact or asymptotic.")
     String method;
 
     @Option(names = "--json", description = "Print one JSON object: statistic, pvalue, method, n.")
@@ -70,7 +85,10 @@ final class StatsCommand implements Runnable {
     public void run() {
       Wilcoxon test =
           new Wilcoxon(
-              ZeroMethod.parse(zeroMethod), correction, Alternative.parse(alternative), WilcoxonMethod.parse(method));
+              ZeroMethod.parse(zeroMethod),
+              correction,
+              Alternative.parse(alternative),
+              WilcoxonMethod.parse(method));
       double[] d;
       try (Reader in = open()) {
         d = DifferencesCsv.read(in, input.equals("-") ? "standard input" : input);
@@ -87,7 +105,11 @@ final class StatsCommand implements Runnable {
         o.put("n", r.n());
         out.println(o);
       } else {
-        out.printf(Locale.ROOT, "Wilcoxon signed-rank test (%s, zero method %s%s)%n", test.alternative(), test.zeroMethod(),
+        out.printf(
+            Locale.ROOT,
+            "Wilcoxon signed-rank test (%s, zero method %s%s)%n",
+            test.alternative(),
+            test.zeroMethod(),
             test.correction() ? ", continuity correction" : "");
         out.printf(Locale.ROOT, "n          %d%n", r.n());
         out.printf(Locale.ROOT, "statistic  %s%n", Double.toString(r.statistic()));

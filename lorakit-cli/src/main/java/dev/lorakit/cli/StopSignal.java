@@ -5,10 +5,11 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * A request to stop training at the next step boundary. {@link #onInterrupt} asks for it on Ctrl-C (a shutdown
- * hook) and holds the JVM until the run has written its checkpoint; tests call {@link #request} directly. Always
- * used in try-with-resources: {@link #close} lets a pending exit proceed, whatever ended the run (an exception
- * included), so that an exit never waits for a run that is over.
+ * A request to stop training at the next step boundary. {@link #onInterrupt} asks for it on Ctrl-C
+ * (a shutdown hook) and holds the JVM until the run has written its checkpoint; tests call {@link
+ * #request} directly. Always used in try-with-resources: {@link #close} lets a pending exit
+ * proceed, whatever ended the run (an exception included), so that an exit never waits for a run
+ * that is over.
  */
 class StopSignal implements AutoCloseable { // not final: a test stops at a chosen step
 
@@ -21,17 +22,23 @@ class StopSignal implements AutoCloseable { // not final: a test stops at a chos
     return new StopSignal();
   }
 
-  /** A signal raised by Ctrl-C (SIGINT) or SIGTERM; the hook waits up to 10 minutes for the step to end. */
+  /**
+   * A signal raised by Ctrl-C (SIGINT) or SIGTERM; the hook waits up to 10 minutes for the step to
+   * end.
+   */
   static StopSignal onInterrupt() {
     StopSignal s = new StopSignal();
-    Thread hook = new Thread(() -> {
-      s.request();
-      try {
-        s.settled.await(10, TimeUnit.MINUTES);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-    }, "lorakit-stop");
+    Thread hook =
+        new Thread(
+            () -> {
+              s.request();
+              try {
+                s.settled.await(10, TimeUnit.MINUTES);
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+              }
+            },
+            "lorakit-stop");
     try {
       Runtime.getRuntime().addShutdownHook(hook);
       s.hook = hook;
@@ -54,7 +61,10 @@ class StopSignal implements AutoCloseable { // not final: a test stops at a chos
     return hook != null && requested.get();
   }
 
-  /** The run is over (finished, stopped with its checkpoint written, or failed): an exit may proceed. */
+  /**
+   * The run is over (finished, stopped with its checkpoint written, or failed): an exit may
+   * proceed.
+   */
   @Override
   public void close() {
     settled.countDown();

@@ -1,6 +1,5 @@
 package dev.lorakit.cli;
 
-import java.util.Arrays;
 import dev.lorakit.core.io.AtomicFile;
 import dev.lorakit.core.io.SafeTensorsDtype;
 import dev.lorakit.core.io.SafeTensorsWriter;
@@ -11,22 +10,23 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Locale;
+import java.util.Arrays;
 import java.util.SplittableRandom;
 
 /**
- * The demo's base model: a tiny LLaMA-architecture decoder with the Mistral-7B tokenizer (vocabulary 32000),
- * initialised at random from a seed and written as a Hugging Face model folder (config.json, model.safetensors in
- * bfloat16, tokenizer.json). It knows nothing; LoRA on its frozen random weights is what learns the tasks.
+ * The demo's base model: a tiny LLaMA-architecture decoder with the Mistral-7B tokenizer
+ * (vocabulary 32000), initialised at random from a seed and written as a Hugging Face model folder
+ * (config.json, model.safetensors in bfloat16, tokenizer.json). It knows nothing; LoRA on its
+ * frozen random weights is what learns the tasks.
  *
- * <p>Initialisation: embeddings N(0, 1); every projection N(0, 1/in) so that activations keep their scale through
- * the blocks; the output projection N(0, 1/hidden), which gives logits of unit scale after the final RMSNorm
- * and room for an adapter to push one token far above the rest; norms 1.
+ * <p>Initialisation: embeddings N(0, 1); every projection N(0, 1/in) so that activations keep their
+ * scale through the blocks; the output projection N(0, 1/hidden), which gives logits of unit scale
+ * after the final RMSNorm and room for an adapter to push one token far above the rest; norms 1.
  *
- * @param hidden       width of the residual stream
+ * @param hidden width of the residual stream
  * @param intermediate width of the MLP
- * @param layers       decoder blocks
- * @param heads        attention heads (as many key/value heads)
+ * @param layers decoder blocks
+ * @param heads attention heads (as many key/value heads)
  */
 record TinyModel(int hidden, int intermediate, int layers, int heads) {
 
@@ -37,7 +37,10 @@ record TinyModel(int hidden, int intermediate, int layers, int heads) {
     return new TinyModel(128, 344, 2, 4);
   }
 
-  /** Writes the model folder {@code dir} (created if needed), its weights drawn from {@code seed}, in bfloat16. */
+  /**
+   * Writes the model folder {@code dir} (created if needed), its weights drawn from {@code seed},
+   * in bfloat16.
+   */
   void write(Path dir, long seed) throws IOException {
     write(dir, seed, SafeTensorsDtype.BF16);
   }
@@ -58,20 +61,37 @@ record TinyModel(int hidden, int intermediate, int layers, int heads) {
       ones(w, dtype, p + "post_attention_layernorm.weight", hidden);
       add(w, dtype, p + "mlp.gate_proj.weight", rnd, 1 / Math.sqrt(hidden), intermediate, hidden);
       add(w, dtype, p + "mlp.up_proj.weight", rnd, 1 / Math.sqrt(hidden), intermediate, hidden);
-      add(w, dtype, p + "mlp.down_proj.weight", rnd, 1 / Math.sqrt(intermediate), hidden, intermediate);
+      add(
+          w,
+          dtype,
+          p + "mlp.down_proj.weight",
+          rnd,
+          1 / Math.sqrt(intermediate),
+          hidden,
+          intermediate);
     }
     ones(w, dtype, "model.norm.weight", hidden);
     add(w, dtype, "lm_head.weight", rnd, 1 / Math.sqrt(hidden), VOCAB, hidden);
     w.write(dir.resolve("model.safetensors"));
     writeText(dir.resolve("tokenizer.json"), bundledTokenizerJson());
-    writeText(dir.resolve("config.json"), configJson(switch (dtype) {
-      case F32 -> "float32";
-      case F16 -> "float16";
-      default -> "bfloat16";
-    }));
+    writeText(
+        dir.resolve("config.json"),
+        configJson(
+            switch (dtype) {
+              case F32 -> "float32";
+              case F16 -> "float16";
+              default -> "bfloat16";
+            }));
   }
 
-  private static void add(SafeTensorsWriter w, SafeTensorsDtype dtype, String name, SplittableRandom rnd, double std, int rows, int cols) {
+  private static void add(
+      SafeTensorsWriter w,
+      SafeTensorsDtype dtype,
+      String name,
+      SplittableRandom rnd,
+      double std,
+      int rows,
+      int cols) {
     float[] v = new float[rows * cols];
     for (int i = 0; i < v.length; i++) {
       v[i] = (float) (gaussian(rnd) * std);
@@ -95,8 +115,10 @@ record TinyModel(int hidden, int intermediate, int layers, int heads) {
   }
 
   private static String bundledTokenizerJson() throws IOException {
-    try (InputStream in = Tokenizer.class.getResourceAsStream("tokenizers/mistral-7b-v0.1/tokenizer.json")) {
-      if (in == null) throw new IllegalStateException("lora-models is missing its bundled Mistral tokenizer.");
+    try (InputStream in =
+        Tokenizer.class.getResourceAsStream("tokenizers/mistral-7b-v0.1/tokenizer.json")) {
+      if (in == null)
+        throw new IllegalStateException("lora-models is missing its bundled Mistral tokenizer.");
       return new String(in.readAllBytes(), StandardCharsets.UTF_8);
     }
   }

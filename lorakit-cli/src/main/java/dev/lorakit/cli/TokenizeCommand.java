@@ -19,7 +19,10 @@ import picocli.CommandLine.Spec;
     description = "Prints the token ids of TEXT on one line, space separated, BOS first.")
 final class TokenizeCommand implements Callable<Integer> {
 
-  @Option(names = "--tokenizer", required = true, paramLabel = "PATH",
+  @Option(
+      names = "--tokenizer",
+      required = true,
+      paramLabel = "PATH",
       description = "A Hugging Face tokenizer.json, or the model folder that holds one.")
   Path tokenizer;
 
@@ -35,7 +38,9 @@ final class TokenizeCommand implements Callable<Integer> {
   public Integer call() throws IOException {
     try (Tokenizer t = Tokenizer.open(tokenizer)) {
       int[] ids = t.encode(text, !noBos);
-      spec.commandLine().getOut().println(Arrays.stream(ids).mapToObj(Integer::toString).collect(Collectors.joining(" ")));
+      spec.commandLine()
+          .getOut()
+          .println(Arrays.stream(ids).mapToObj(Integer::toString).collect(Collectors.joining(" ")));
     }
     return 0;
   }

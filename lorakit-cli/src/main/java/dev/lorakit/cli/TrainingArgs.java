@@ -1,6 +1,5 @@
 package dev.lorakit.cli;
 
-import java.io.OutputStream;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -10,6 +9,7 @@ import dev.lorakit.eval.cases.Task;
 import dev.lorakit.eval.prompt.PromptTemplates;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -23,26 +23,38 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * The full configuration of a training run, {@code training_args.json}: written with the checkpoints when the run
- * starts and beside the adapter when it ends, so that {@code --resume} can refuse to continue a run with other data
- * or other settings, and a reader can tell how an adapter was made. Keys are the command's option names (without
- * the dashes); {@code data_sha256} identifies the data's content and {@code lorakit_version} the program.
+ * The full configuration of a training run, {@code training_args.json}: written with the
+ * checkpoints when the run starts and beside the adapter when it ends, so that {@code --resume} can
+ * refuse to continue a run with other data or other settings, and a reader can tell how an adapter
+ * was made. Keys are the command's option names (without the dashes); {@code data_sha256}
+ * identifies the data's content and {@code lorakit_version} the program.
  */
 final class TrainingArgs {
 
   static final String FILE = "training_args.json";
 
   /** Keys that do not change what is computed, so a resumed run may differ in them. */
-  private static final Set<String> NOT_COMPARED = Set.of("lorakit_version", "device", "checkpoint_every",
-      "activation_checkpointing");
+  private static final Set<String> NOT_COMPARED =
+      Set.of("lorakit_version", "device", "checkpoint_every", "activation_checkpointing");
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private TrainingArgs() {}
 
-  /** The configuration of a run with these inputs and settings; {@code steps} below 0: not known yet. */
-  static ObjectNode of(Path model, Path data, List<Task> tasks, PromptTemplates templates, TrainSettings s,
-      Precision precision, String device, int steps) throws IOException {
+  /**
+   * The configuration of a run with these inputs and settings; {@code steps} below 0: not known
+   * yet.
+   */
+  static ObjectNode of(
+      Path model,
+      Path data,
+      List<Task> tasks,
+      PromptTemplates templates,
+      TrainSettings s,
+      Precision precision,
+      String device,
+      int steps)
+      throws IOException {
     ObjectNode n = JSON.createObjectNode();
     n.put("lorakit_version", Main.version());
     n.put("model", model.toAbsolutePath().normalize().toString());
@@ -77,15 +89,17 @@ final class TrainingArgs {
   }
 
   /**
-   * The first setting in which the run {@code now} differs from the run {@code saved}, as a phrase naming the option
-   * and both values; null when they are the same run.
+   * The first setting in which the run {@code now} differs from the run {@code saved}, as a phrase
+   * naming the option and both values; null when they are the same run.
    */
   static String firstDifference(JsonNode saved, JsonNode now) {
     for (Map.Entry<String, JsonNode> e : saved.properties()) {
-      // A setting the run had and this one leaves out (validation, a chat template); "steps" is not known early.
+      // A setting the run had and this one leaves out (validation, a chat template); "steps" is not
+      // known early.
       String key = e.getKey();
       if (!now.has(key) && !NOT_COMPARED.contains(key) && !key.equals("steps")) {
-        return key.endsWith("_sha256") ? "--" + key.replace("_sha256", "").replace('_', '-') + " (given then, not now)"
+        return key.endsWith("_sha256")
+            ? "--" + key.replace("_sha256", "").replace('_', '-') + " (given then, not now)"
             : "--" + key.replace('_', '-') + " (" + text(e.getValue()) + " then, nothing now)";
       }
     }
@@ -96,13 +110,30 @@ final class TrainingArgs {
       if (was == null || !same(was, e.getValue())) {
         String wasText = was == null ? "nothing" : text(was);
         return switch (key) {
-          case "data_sha256" -> "the contents of --data (SHA-256 " + shorten(wasText) + " then, "
-              + shorten(text(e.getValue())) + " now)";
-          case "eval_data_sha256" -> "the contents of --eval-data (SHA-256 " + shorten(wasText) + " then, "
-              + shorten(text(e.getValue())) + " now)";
-          case "templates" -> "the prompt templates (" + wasText + " then, " + text(e.getValue()) + " now)";
-          case "steps" -> "the number of steps (" + wasText + " then, " + text(e.getValue()) + " now)";
-          default -> "--" + key.replace('_', '-') + " (" + wasText + " then, " + text(e.getValue()) + " now)";
+          case "data_sha256" ->
+              "the contents of --data (SHA-256 "
+                  + shorten(wasText)
+                  + " then, "
+                  + shorten(text(e.getValue()))
+                  + " now)";
+          case "eval_data_sha256" ->
+              "the contents of --eval-data (SHA-256 "
+                  + shorten(wasText)
+                  + " then, "
+                  + shorten(text(e.getValue()))
+                  + " now)";
+          case "templates" ->
+              "the prompt templates (" + wasText + " then, " + text(e.getValue()) + " now)";
+          case "steps" ->
+              "the number of steps (" + wasText + " then, " + text(e.getValue()) + " now)";
+          default ->
+              "--"
+                  + key.replace('_', '-')
+                  + " ("
+                  + wasText
+                  + " then, "
+                  + text(e.getValue())
+                  + " now)";
         };
       }
     }
@@ -129,20 +160,24 @@ final class TrainingArgs {
     } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
       throw new IOException(file + " is not valid JSON; it was not written by lorakit train.");
     }
-    if (!(n instanceof ObjectNode o)) throw new IOException(file + " is not a JSON object; it was not written by lorakit train.");
+    if (!(n instanceof ObjectNode o))
+      throw new IOException(file + " is not a JSON object; it was not written by lorakit train.");
     return o;
   }
 
   static void write(Path file, ObjectNode args) throws IOException {
     try (AtomicFile f = AtomicFile.create(file)) {
-      f.write(ByteBuffer.wrap((JSON.writerWithDefaultPrettyPrinter().writeValueAsString(args) + "\n")
-          .getBytes(StandardCharsets.UTF_8)));
+      f.write(
+          ByteBuffer.wrap(
+              (JSON.writerWithDefaultPrettyPrinter().writeValueAsString(args) + "\n")
+                  .getBytes(StandardCharsets.UTF_8)));
       f.commit();
     }
   }
 
   static String sha256(Path file) throws IOException {
-    try (InputStream in = new DigestInputStream(Files.newInputStream(file), MessageDigest.getInstance("SHA-256"))) {
+    try (InputStream in =
+        new DigestInputStream(Files.newInputStream(file), MessageDigest.getInstance("SHA-256"))) {
       in.transferTo(OutputStream.nullOutputStream());
       return HexFormat.of().formatHex(((DigestInputStream) in).getMessageDigest().digest());
     } catch (NoSuchAlgorithmException e) {

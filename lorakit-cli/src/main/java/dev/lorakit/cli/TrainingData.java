@@ -21,10 +21,11 @@ import java.util.List;
 import java.util.stream.Collectors;
 
 /**
- * A training file read and checked before any model is loaded, in one of the {@link DataFormat}s, and turned into
- * training examples once the tokenizer is there: cases asked the tasks ({@link TaskExamples}), instruction pairs
- * (prompt with BOS, then the completion and EOS, only the completion learned), or conversations rendered with the
- * model's chat template (only the assistant's turns learned, as the template writes them, EOS included).
+ * A training file read and checked before any model is loaded, in one of the {@link DataFormat}s,
+ * and turned into training examples once the tokenizer is there: cases asked the tasks ({@link
+ * TaskExamples}), instruction pairs (prompt with BOS, then the completion and EOS, only the
+ * completion learned), or conversations rendered with the model's chat template (only the
+ * assistant's turns learned, as the template writes them, EOS included).
  */
 final class TrainingData {
 
@@ -33,7 +34,10 @@ final class TrainingData {
   private final List<PromptPair> pairs;
   private final List<ChatTemplate.Rendered> chats;
 
-  private TrainingData(DataFormat format, List<Case> cases, List<PromptPair> pairs,
+  private TrainingData(
+      DataFormat format,
+      List<Case> cases,
+      List<PromptPair> pairs,
       List<ChatTemplate.Rendered> chats) {
     this.format = format;
     this.cases = cases;
@@ -42,58 +46,80 @@ final class TrainingData {
   }
 
   /**
-   * Reads {@code file} as {@code formatName} (auto, cases, instruction or chat); cases must hold the answers of
-   * {@code tasks}; conversations are rendered with {@code chatTemplate} (a file) or else the chat template of
-   * {@code modelFolder}, so that one the template refuses is found before the work.
+   * Reads {@code file} as {@code formatName} (auto, cases, instruction or chat); cases must hold
+   * the answers of {@code tasks}; conversations are rendered with {@code chatTemplate} (a file) or
+   * else the chat template of {@code modelFolder}, so that one the template refuses is found before
+   * the work.
    */
-  static TrainingData read(Path file, String formatName, List<Task> tasks, Path modelFolder, Path chatTemplate)
+  static TrainingData read(
+      Path file, String formatName, List<Task> tasks, Path modelFolder, Path chatTemplate)
       throws IOException {
     DataFormat named = DataFormat.fromName(formatName);
     DataFormat format = named != null ? named : DataFormat.detect(file);
     return switch (format) {
       case CASES -> new TrainingData(format, CaseFile.read(file, tasks), List.of(), List.of());
-      case INSTRUCTION -> new TrainingData(format, List.of(), InstructionFile.read(file), List.of());
-      case CHAT -> new TrainingData(format, List.of(), List.of(),
-          render(file, ChatFile.read(file), chatTemplate(file, modelFolder, chatTemplate)));
+      case INSTRUCTION ->
+          new TrainingData(format, List.of(), InstructionFile.read(file), List.of());
+      case CHAT ->
+          new TrainingData(
+              format,
+              List.of(),
+              List.of(),
+              render(file, ChatFile.read(file), chatTemplate(file, modelFolder, chatTemplate)));
     };
   }
 
-  private static ChatTemplate chatTemplate(Path file, Path modelFolder, Path given) throws IOException {
+  private static ChatTemplate chatTemplate(Path file, Path modelFolder, Path given)
+      throws IOException {
     if (given != null) return ChatTemplate.read(given);
-    return ChatTemplate.of(modelFolder).orElseThrow(() -> new LorakitInputException(file + " is chat data, but "
-        + modelFolder + " has no chat template (tokenizer_config.json chat_template); give one with --chat-template."));
+    return ChatTemplate.of(modelFolder)
+        .orElseThrow(
+            () ->
+                new LorakitInputException(
+                    file
+                        + " is chat data, but "
+                        + modelFolder
+                        + " has no chat template (tokenizer_config.json chat_template); give one with --chat-template."));
   }
 
-  private static List<ChatTemplate.Rendered> render(Path file, List<ChatFile.Conversation> chats,
-      ChatTemplate template) {
+  private static List<ChatTemplate.Rendered> render(
+      Path file, List<ChatFile.Conversation> chats, ChatTemplate template) {
     List<ChatTemplate.Rendered> out = new ArrayList<>();
     for (ChatFile.Conversation c : chats) {
       try {
         out.add(template.renderForTraining(c.messages()));
       } catch (LorakitInputException e) {
-        throw new LorakitInputException(file.getFileName() + " line " + c.line() + ": " + e.getMessage());
+        throw new LorakitInputException(
+            file.getFileName() + " line " + c.line() + ": " + e.getMessage());
       }
     }
     return out;
   }
 
   /**
-   * This data split into the part trained on and a held-out part of {@code fraction} of its records (cases,
-   * pairs or conversations, so that a case's tasks stay together), drawn with {@code seed}: {@code [train, heldOut]}.
+   * This data split into the part trained on and a held-out part of {@code fraction} of its records
+   * (cases, pairs or conversations, so that a case's tasks stay together), drawn with {@code seed}:
+   * {@code [train, heldOut]}.
    *
    * @throws LorakitInputException when there are fewer than two records to split
    */
   List<TrainingData> split(double fraction, long seed) {
     int n = cases.size() + pairs.size() + chats.size();
     if (n < 2) {
-      throw new LorakitInputException("--val-fraction needs at least two records in --data to hold some out; "
-          + "there are " + n + ".");
+      throw new LorakitInputException(
+          "--val-fraction needs at least two records in --data to hold some out; "
+              + "there are "
+              + n
+              + ".");
     }
-    List<List<Case>> c = cases.isEmpty() ? List.of(cases, cases) : Validation.split(cases, fraction, seed);
-    List<List<PromptPair>> p = pairs.isEmpty() ? List.of(pairs, pairs) : Validation.split(pairs, fraction, seed);
-    List<List<ChatTemplate.Rendered>> r = chats.isEmpty() ? List.of(chats, chats)
-        : Validation.split(chats, fraction, seed);
-    return List.of(new TrainingData(format, c.get(0), p.get(0), r.get(0)),
+    List<List<Case>> c =
+        cases.isEmpty() ? List.of(cases, cases) : Validation.split(cases, fraction, seed);
+    List<List<PromptPair>> p =
+        pairs.isEmpty() ? List.of(pairs, pairs) : Validation.split(pairs, fraction, seed);
+    List<List<ChatTemplate.Rendered>> r =
+        chats.isEmpty() ? List.of(chats, chats) : Validation.split(chats, fraction, seed);
+    return List.of(
+        new TrainingData(format, c.get(0), p.get(0), r.get(0)),
         new TrainingData(format, c.get(1), p.get(1), r.get(1)));
   }
 
@@ -103,15 +129,14 @@ final class TrainingData {
 
   /** What is learned, for the closing line: the tasks for cases, else the format. */
   String describe(List<Task> tasks) {
-    return format == DataFormat.CASES ? tasks.stream().map(Task::answerField).collect(Collectors.joining(","))
+    return format == DataFormat.CASES
+        ? tasks.stream().map(Task::answerField).collect(Collectors.joining(","))
         : format.wireName();
   }
 
-  /**
-   * The training examples.
-   *
-   */
-  TaskExamples examples(List<Task> tasks, PromptTemplates templates, Tokenizer tokenizer, int maxSeqLen) {
+  /** The training examples. */
+  TaskExamples examples(
+      List<Task> tasks, PromptTemplates templates, Tokenizer tokenizer, int maxSeqLen) {
     return switch (format) {
       case CASES -> TaskExamples.of(cases, tasks, templates, tokenizer, maxSeqLen);
       case INSTRUCTION -> {

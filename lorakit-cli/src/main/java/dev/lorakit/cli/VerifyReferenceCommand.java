@@ -14,9 +14,10 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code lorakit verify-reference}: runs a Hugging Face reference folder (a tiny model, a PEFT adapter, and the
- * values transformers and PEFT computed in float64) through lorakit and prints one row per compared quantity.
- * Exit status 0 when every quantity is within tolerance, 1 when one is not, 2 for a user error.
+ * {@code lorakit verify-reference}: runs a Hugging Face reference folder (a tiny model, a PEFT
+ * adapter, and the values transformers and PEFT computed in float64) through lorakit and prints one
+ * row per compared quantity. Exit status 0 when every quantity is within tolerance, 1 when one is
+ * not, 2 for a user error.
  */
 @Command(
     name = "verify-reference",
@@ -35,12 +36,19 @@ final class VerifyReferenceCommand implements Callable<Integer> {
   @Parameters(index = "0", paramLabel = "DIR", description = "The reference folder.")
   Path dir;
 
-  @Option(names = "--precision", paramLabel = "P", defaultValue = "fp32",
-      description = "fp32 (default) or bf16 (bf16 weights; on a GPU bf16 activations too): the precision computed in and "
-          + "the tolerances it is held to.")
+  @Option(
+      names = "--precision",
+      paramLabel = "P",
+      defaultValue = "fp32",
+      description =
+          "fp32 (default) or bf16 (bf16 weights; on a GPU bf16 activations too): the precision computed in and "
+              + "the tolerances it is held to.")
   String precision;
 
-  @Option(names = "--device", paramLabel = "D", defaultValue = "cpu",
+  @Option(
+      names = "--device",
+      paramLabel = "D",
+      defaultValue = "cpu",
       description = "cpu (default), cuda or auto (a GPU if one can be used, else the CPU).")
   String device;
 
@@ -56,13 +64,21 @@ final class VerifyReferenceCommand implements Callable<Integer> {
       result = new ReferenceVerifier(dir, backend, p, tolerances).run();
     }
     out.println("Reference " + dir + ": " + result.summary());
-    int width = Math.max("quantity".length(),
-        result.rows().stream().mapToInt(r -> r.quantity().length()).max().orElse(0));
+    int width =
+        Math.max(
+            "quantity".length(),
+            result.rows().stream().mapToInt(r -> r.quantity().length()).max().orElse(0));
     String format = "%-" + width + "s  %-13s  %10s  %9s  %s%n";
     out.printf(Locale.ROOT, format, "quantity", "metric", "error", "tolerance", "result");
     int failed = 0;
     for (ReferenceVerifier.Row r : result.rows()) {
-      out.printf(Locale.ROOT, format, r.quantity(), r.metric(), number(r, r.error()), number(r, r.tolerance()),
+      out.printf(
+          Locale.ROOT,
+          format,
+          r.quantity(),
+          r.metric(),
+          number(r, r.error()),
+          number(r, r.tolerance()),
           r.passed() ? "PASS" : "FAIL");
       failed += r.passed() ? 0 : 1;
     }
@@ -70,15 +86,18 @@ final class VerifyReferenceCommand implements Callable<Integer> {
       out.println("note: " + note);
     }
     int total = result.rows().size();
-    out.println(failed == 0 ? "PASS: all " + total + " quantities within tolerance."
-        : "FAIL: " + failed + " of " + total + " quantities out of tolerance.");
+    out.println(
+        failed == 0
+            ? "PASS: all " + total + " quantities within tolerance."
+            : "FAIL: " + failed + " of " + total + " quantities out of tolerance.");
     out.flush();
     return failed == 0 ? 0 : FAILED;
   }
 
   /** Errors and tolerances in scientific notation; token counts as integers. */
   private static String number(ReferenceVerifier.Row r, double v) {
-    return r.metric().equals(ReferenceVerifier.Row.TOKENS) ? Long.toString((long) v)
+    return r.metric().equals(ReferenceVerifier.Row.TOKENS)
+        ? Long.toString((long) v)
         : String.format(Locale.ROOT, "%.3e", v);
   }
 }

@@ -11,24 +11,45 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The demo end to end in a small configuration: real training and real greedy generation, too short to show
- * significance, so only the shape of what it produces is checked.
+ * The demo end to end in a small configuration: real training and real greedy generation, too short
+ * to show significance, so only the shape of what it produces is checked.
  */
 class DemoCommandTest {
 
   @Test
-  void aSmallDemoWritesTheReportTheAdapterAndTheTableOfThreeTasks(@TempDir Path dir) throws IOException {
+  void aSmallDemoWritesTheReportTheAdapterAndTheTableOfThreeTasks(@TempDir Path dir)
+      throws IOException {
     Path out = dir.resolve("demo-out");
-    CliRun r = CliRun.of("demo", "--cases", "200", "--steps", "30", "--batch-size", "8", "--out", out.toString());
+    CliRun r =
+        CliRun.of(
+            "demo",
+            "--cases",
+            "200",
+            "--steps",
+            "30",
+            "--batch-size",
+            "8",
+            "--out",
+            out.toString());
     assertEquals(0, r.exitCode(), r.err());
     List<String> table = r.out().lines().toList();
     for (String task : List.of("regimen", "modality", "icd10")) {
       assertTrue(table.stream().anyMatch(l -> l.startsWith(task + " ")), r.out());
     }
     assertTrue(r.out().contains("Wilcoxon p"), r.out());
-    for (String f : List.of("report/report.md", "report/report.json", "report/metrics.png", "report/loss.png",
-        "adapter/adapter_config.json", "adapter/adapter_model.safetensors", "adapter/training_log.jsonl",
-        "base-model/config.json", "base-model/model.safetensors", "base-model/tokenizer.json", "test.jsonl")) {
+    for (String f :
+        List.of(
+            "report/report.md",
+            "report/report.json",
+            "report/metrics.png",
+            "report/loss.png",
+            "adapter/adapter_config.json",
+            "adapter/adapter_model.safetensors",
+            "adapter/training_log.jsonl",
+            "base-model/config.json",
+            "base-model/model.safetensors",
+            "base-model/tokenizer.json",
+            "test.jsonl")) {
       assertTrue(Files.size(out.resolve(f)) > 0, f);
     }
     assertEquals(30, Files.readAllLines(out.resolve("adapter/training_log.jsonl")).size());

@@ -23,9 +23,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The command line on a GPU: {@code verify-reference --device cuda} in fp32 and bf16 on every reference folder
- * present, and the demo model's training curve on the GPU against the CPU's. Skipped visibly without a GPU; without
- * one, {@code --device cuda} is one sentence and exit status 2.
+ * The command line on a GPU: {@code verify-reference --device cuda} in fp32 and bf16 on every
+ * reference folder present, and the demo model's training curve on the GPU against the CPU's.
+ * Skipped visibly without a GPU; without one, {@code --device cuda} is one sentence and exit status
+ * 2.
  */
 class GpuCliTest {
 
@@ -43,8 +44,9 @@ class GpuCliTest {
   }
 
   /**
-   * Every reference folder: the testkit's and those of the shared fixtures ({@code $LORAKIT_SHARED/fixtures/hf}, else
-   * {@code <project root>/../shared/fixtures/hf}), by folder name, the testkit's first.
+   * Every reference folder: the testkit's and those of the shared fixtures ({@code
+   * $LORAKIT_SHARED/fixtures/hf}, else {@code <project root>/../shared/fixtures/hf}), by folder
+   * name, the testkit's first.
    */
   static Map<String, Path> referenceFolders() throws IOException {
     String root = System.getProperty("lorakit.project.root", ".");
@@ -72,10 +74,16 @@ class GpuCliTest {
     }
     Path dir = VerifyReferenceCommandTest.fixture("tiny-llama");
     for (String precision : List.of("fp32", "bf16")) {
-      MainTest.Run r = MainTest.run("verify-reference", dir.toString(), "--device", "cuda", "--precision", precision);
+      MainTest.Run r =
+          MainTest.run(
+              "verify-reference", dir.toString(), "--device", "cuda", "--precision", precision);
       assertEquals(2, r.status(), r.out() + r.err());
       assertEquals(1, r.err().lines().count(), r.err());
-      assertTrue(r.err().startsWith("lorakit verify-reference: --device cuda: the cuda device cannot be used: "), r.err());
+      assertTrue(
+          r.err()
+              .startsWith(
+                  "lorakit verify-reference: --device cuda: the cuda device cannot be used: "),
+          r.err());
       assertEquals("", r.out());
     }
   }
@@ -84,14 +92,30 @@ class GpuCliTest {
   void verifyReferencePassesOnTheGpuInFp32AndBf16() throws IOException {
     assumeGpu("verify-reference --device cuda");
     Map<String, Path> folders = referenceFolders();
-    assertTrue(folders.containsKey("tiny-llama") && folders.containsKey("tiny-llama-gqa"), folders.toString());
+    assertTrue(
+        folders.containsKey("tiny-llama") && folders.containsKey("tiny-llama-gqa"),
+        folders.toString());
     List<String> failed = new ArrayList<>();
     for (var e : folders.entrySet()) {
       for (String precision : List.of("fp32", "bf16")) {
-        MainTest.Run r = MainTest.run("verify-reference", e.getValue().toString(), "--device", "cuda", "--precision",
-            precision);
-        System.out.println("== verify-reference " + e.getKey() + " --device cuda --precision " + precision
-            + " (exit " + r.status() + ")\n" + r.out() + r.err());
+        MainTest.Run r =
+            MainTest.run(
+                "verify-reference",
+                e.getValue().toString(),
+                "--device",
+                "cuda",
+                "--precision",
+                precision);
+        System.out.println(
+            "== verify-reference "
+                + e.getKey()
+                + " --device cuda --precision "
+                + precision
+                + " (exit "
+                + r.status()
+                + ")\n"
+                + r.out()
+                + r.err());
         if (r.status() != 0) failed.add(e.getKey() + " " + precision);
       }
     }
@@ -112,17 +136,24 @@ class GpuCliTest {
       gpu = TrainingCurve.losses(model, g, Precision.FP32);
       bf16 = TrainingCurve.losses(model, g, Precision.BF16);
     }
-    StringBuilder table = new StringBuilder("step  cpu fp32      gpu fp32      rel diff   gpu bf16\n");
+    StringBuilder table =
+        new StringBuilder("step  cpu fp32      gpu fp32      rel diff   gpu bf16\n");
     double worst = 0;
     for (int i = 0; i < cpu.length; i++) {
       double rel = Math.abs(gpu[i] - cpu[i]) / Math.abs(cpu[i]);
       worst = Math.max(worst, rel);
-      table.append(String.format(Locale.ROOT, "%4d  %.8f  %.8f  %.2e  %.6f%n", i + 1, cpu[i], gpu[i], rel, bf16[i]));
+      table.append(
+          String.format(
+              Locale.ROOT, "%4d  %.8f  %.8f  %.2e  %.6f%n", i + 1, cpu[i], gpu[i], rel, bf16[i]));
     }
     System.out.print(table);
-    assertTrue(worst <= 1e-4, "GPU fp32 loss curve differs from the CPU's by " + worst + " relative:\n" + table);
-    assertTrue(Arrays.stream(bf16).allMatch(Double::isFinite) && bf16[bf16.length - 1] < bf16[0],
+    assertTrue(
+        worst <= 1e-4,
+        "GPU fp32 loss curve differs from the CPU's by " + worst + " relative:\n" + table);
+    assertTrue(
+        Arrays.stream(bf16).allMatch(Double::isFinite) && bf16[bf16.length - 1] < bf16[0],
         "the bf16 run trains:\n" + table);
-    assertTrue(Math.abs(bf16[0] - cpu[0]) <= 2e-2 * cpu[0], "bf16 step-1 loss within 2e-2:\n" + table);
+    assertTrue(
+        Math.abs(bf16[0] - cpu[0]) <= 2e-2 * cpu[0], "bf16 step-1 loss within 2e-2:\n" + table);
   }
 }

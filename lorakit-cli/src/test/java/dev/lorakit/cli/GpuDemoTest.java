@@ -14,8 +14,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The demo end to end on the GPU in a tiny configuration, and {@code --device auto} choosing the GPU (on machines
- * without a GPU the build runs these on the CUDA simulator). Skipped visibly without a GPU.
+ * The demo end to end on the GPU in a tiny configuration, and {@code --device auto} choosing the
+ * GPU (on machines without a GPU the build runs these on the CUDA simulator). Skipped visibly
+ * without a GPU.
  */
 class GpuDemoTest {
 
@@ -33,7 +34,11 @@ class GpuDemoTest {
     for (String task : List.of("regimen", "modality", "icd10")) {
       assertTrue(r.out().lines().anyMatch(l -> l.startsWith(task + " ")), r.out());
     }
-    for (String f : List.of("report/report.md", "adapter/adapter_model.safetensors", "adapter/training_log.jsonl")) {
+    for (String f :
+        List.of(
+            "report/report.md",
+            "adapter/adapter_model.safetensors",
+            "adapter/training_log.jsonl")) {
       assertTrue(Files.size(out.resolve(f)) > 0, f);
     }
     assertEquals(5, Files.readAllLines(out.resolve("adapter/training_log.jsonl")).size());
@@ -43,8 +48,19 @@ class GpuDemoTest {
   void theDemoRunsOnTheGpu(@TempDir Path dir) throws IOException {
     assumeGpu("lorakit demo --device cuda");
     Path out = dir.resolve("demo-out");
-    CliRun r = CliRun.of("demo", "--device", "cuda", "--steps", "5", "--cases", "40", "--batch-size", "8", "--out",
-        out.toString());
+    CliRun r =
+        CliRun.of(
+            "demo",
+            "--device",
+            "cuda",
+            "--steps",
+            "5",
+            "--cases",
+            "40",
+            "--batch-size",
+            "8",
+            "--out",
+            out.toString());
     System.out.println(r.out() + r.err());
     assertDemoRan(r, out);
   }
@@ -53,8 +69,14 @@ class GpuDemoTest {
   void autoChoosesTheGpu() {
     assumeGpu("--device auto");
     // bf16 runs only on a GPU backend: a fall back to the CPU would end in exit status 2.
-    CliRun r = CliRun.of("verify-reference", VerifyReferenceCommandTest.fixture("tiny-llama").toString(), "--device",
-        "auto", "--precision", "bf16");
+    CliRun r =
+        CliRun.of(
+            "verify-reference",
+            VerifyReferenceCommandTest.fixture("tiny-llama").toString(),
+            "--device",
+            "auto",
+            "--precision",
+            "bf16");
     System.out.println(r.out() + r.err());
     assertEquals(0, r.exitCode(), r.out() + r.err());
     assertFalse(r.err().contains("Using the CPU"), r.err());

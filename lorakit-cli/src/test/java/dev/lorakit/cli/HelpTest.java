@@ -14,7 +14,9 @@ import org.junit.jupiter.params.provider.ValueSource;
 import picocli.CommandLine;
 import picocli.CommandLine.Model.OptionSpec;
 
-/** Every option of the model commands is explained, and every option with a default says what it is. */
+/**
+ * Every option of the model commands is explained, and every option with a default says what it is.
+ */
 class HelpTest {
 
   @ParameterizedTest
@@ -26,16 +28,23 @@ class HelpTest {
     List<OptionSpec> options = sub.getCommandSpec().options();
     for (OptionSpec o : options) {
       assertTrue(r.out().contains(o.longestName()), command + " --help lacks " + o.longestName());
-      assertTrue(o.description().length > 0 && !o.description()[0].isBlank(), o.longestName() + " has no description");
+      assertTrue(
+          o.description().length > 0 && !o.description()[0].isBlank(),
+          o.longestName() + " has no description");
       if (o.defaultValue() != null && !o.usageHelp() && !o.versionHelp()) {
-        assertTrue(String.join(" ", o.description()).contains("(default: " + o.defaultValue() + ")"),
+        assertTrue(
+            String.join(" ", o.description()).contains("(default: " + o.defaultValue() + ")"),
             command + " " + o.longestName() + " has a default but does not show it");
       }
     }
-    if (options.stream().anyMatch(o -> o.defaultValue() != null)) assertTrue(r.out().contains("(default: "), r.out());
+    if (options.stream().anyMatch(o -> o.defaultValue() != null))
+      assertTrue(r.out().contains("(default: "), r.out());
   }
 
-  /** Every command's help renders without picocli's format warnings (a bare '%' in a description causes one). */
+  /**
+   * Every command's help renders without picocli's format warnings (a bare '%' in a description
+   * causes one).
+   */
   @Test
   void everyCommandsHelpFormatsCleanly() {
     PrintStream saved = System.err;

@@ -13,12 +13,14 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 
 /**
- * Runs the real {@code ./lorakit} launcher script as a separate process (its JVM flags, heap sizing, stderr filter,
- * signals), on the classes under test: {@code LORAKIT_CLASSPATH} makes it skip its own build.
+ * Runs the real {@code ./lorakit} launcher script as a separate process (its JVM flags, heap
+ * sizing, stderr filter, signals), on the classes under test: {@code LORAKIT_CLASSPATH} makes it
+ * skip its own build.
  */
 final class Launcher {
 
-  static final Path ROOT = Path.of(System.getProperty("lorakit.project.root", "..")).toAbsolutePath().normalize();
+  static final Path ROOT =
+      Path.of(System.getProperty("lorakit.project.root", "..")).toAbsolutePath().normalize();
 
   record Result(int status, String out, String err) {}
 
@@ -27,11 +29,13 @@ final class Launcher {
   private final Path out;
   private final Path err;
 
-  private Launcher(Map<String, String> env, String umask, Path cwd, String... args) throws IOException {
+  private Launcher(Map<String, String> env, String umask, Path cwd, String... args)
+      throws IOException {
     this(env, umask, cwd, null, args);
   }
 
-  private Launcher(Map<String, String> env, String umask, Path cwd, Path input, String... args) throws IOException {
+  private Launcher(Map<String, String> env, String umask, Path cwd, Path input, String... args)
+      throws IOException {
     command.add("bash");
     command.add("-c");
     command.add((umask == null ? "" : "umask " + umask + "; ") + "exec \"$0\" \"$@\"");
@@ -48,7 +52,8 @@ final class Launcher {
     err = Files.createTempFile("lorakit-err", ".txt");
     pb.redirectOutput(out.toFile());
     pb.redirectError(err.toFile());
-    pb.redirectInput(ProcessBuilder.Redirect.from(input == null ? new File("/dev/null") : input.toFile()));
+    pb.redirectInput(
+        ProcessBuilder.Redirect.from(input == null ? new File("/dev/null") : input.toFile()));
     process = pb.start();
   }
 
@@ -77,7 +82,10 @@ final class Launcher {
     return start(env, args).await(seconds);
   }
 
-  /** Waits until stderr so far satisfies {@code ready}, at most {@code seconds}; false if the process ended first. */
+  /**
+   * Waits until stderr so far satisfies {@code ready}, at most {@code seconds}; false if the
+   * process ended first.
+   */
   boolean waitForErr(Predicate<String> ready, int seconds) throws InterruptedException {
     long end = System.nanoTime() + seconds * 1_000_000_000L;
     while (System.nanoTime() < end) {
@@ -96,8 +104,13 @@ final class Launcher {
   Result await(int seconds) throws Exception {
     if (!process.waitFor(seconds, TimeUnit.SECONDS)) {
       process.destroyForcibly();
-      throw new AssertionError("./lorakit " + command.subList(4, command.size()) + " still ran after " + seconds
-          + " s; stderr so far:\n" + err());
+      throw new AssertionError(
+          "./lorakit "
+              + command.subList(4, command.size())
+              + " still ran after "
+              + seconds
+              + " s; stderr so far:\n"
+              + err());
     }
     Result r = new Result(process.exitValue(), Files.readString(out), err());
     Files.deleteIfExists(out);

@@ -1,6 +1,5 @@
 package dev.lorakit.cli;
 
-import java.util.Arrays;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -22,12 +21,15 @@ import dev.lorakit.models.LoraModel;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The front door: a model folder opened, an adapter trained, saved, loaded, switched off, merged. */
+/**
+ * The front door: a model folder opened, an adapter trained, saved, loaded, switched off, merged.
+ */
 class LoraModelTest {
 
   private static final String PROMPT = "Prostate cancer, Gleason 4+3.\nModality:";
@@ -43,8 +45,16 @@ class LoraModelTest {
     adapterDir = dir.resolve("adapter");
     try (LoraModel model = LoraModel.open(modelDir, Device.CPU)) {
       model.withAdapter(LoraConfig.builder().loraDropout(0).build());
-      TrainingRun.Result r = model.train(List.of(model.example(PROMPT, "photon")),
-          Trainer.Settings.builder().batchSize(1).gradAccum(1).steps(20).lr(1e-2).warmup(2).build());
+      TrainingRun.Result r =
+          model.train(
+              List.of(model.example(PROMPT, "photon")),
+              Trainer.Settings.builder()
+                  .batchSize(1)
+                  .gradAccum(1)
+                  .steps(20)
+                  .lr(1e-2)
+                  .warmup(2)
+                  .build());
       assertEquals(TrainingRun.Ending.FINISHED, r.ending());
       assertEquals(20, r.steps());
       model.saveAdapter(adapterDir);
@@ -64,20 +74,24 @@ class LoraModelTest {
       Example e = model.example(PROMPT, "photon");
       int prompt = model.tokenizer().encode(PROMPT).length;
       int[] labels = e.labels();
-      for (int i = 0; i < prompt; i++) assertEquals(Backend.IGNORE_INDEX, labels[i], "prompt token " + i);
+      for (int i = 0; i < prompt; i++)
+        assertEquals(Backend.IGNORE_INDEX, labels[i], "prompt token " + i);
       assertEquals(model.tokenizer().specialTokens().eos(), labels[labels.length - 1]);
-      assertArrayEquals(model.tokenizer().encodeNoBos("photon"),
+      assertArrayEquals(
+          model.tokenizer().encodeNoBos("photon"),
           Arrays.copyOfRange(labels, prompt, labels.length - 1));
     }
   }
 
   @Test
-  void aSavedAdapterLoadsBackAndAnswersAsTrainedWhileTheScopeWithoutItAnswersAsTheBase() throws IOException {
+  void aSavedAdapterLoadsBackAndAnswersAsTrainedWhileTheScopeWithoutItAnswersAsTheBase()
+      throws IOException {
     try (LoraModel base = LoraModel.open(modelDir, Device.CPU);
         LoraModel tuned = LoraModel.open(modelDir, Device.CPU)) {
       String baseAnswer = base.generate(PROMPT, LoraModel.Generation.greedy(4));
       tuned.loadAdapter(adapterDir);
-      assertTrue(tuned.generate(PROMPT, LoraModel.Generation.greedy(4)).strip().startsWith("photon"));
+      assertTrue(
+          tuned.generate(PROMPT, LoraModel.Generation.greedy(4)).strip().startsWith("photon"));
       var adapter = tuned.adapter().orElseThrow();
       try (var _ = tuned.adapterDisabled()) {
         assertNull(tuned.decoder().lora());
@@ -97,8 +111,10 @@ class LoraModelTest {
     try (LoraModel tuned = LoraModel.open(modelDir, Device.CPU)) {
       tuned.loadAdapter(adapterDir).merge(merged);
       expected = logits(tuned);
-      LorakitInputException e = assertThrows(LorakitInputException.class, () -> tuned.merge(merged));
-      assertEquals(merged + " already exists; a merged model goes to a new folder.", e.getMessage());
+      LorakitInputException e =
+          assertThrows(LorakitInputException.class, () -> tuned.merge(merged));
+      assertEquals(
+          merged + " already exists; a merged model goes to a new folder.", e.getMessage());
     }
     try (LoraModel m = LoraModel.open(merged, Device.CPU)) {
       assertTrue(m.adapter().isEmpty());
@@ -106,15 +122,20 @@ class LoraModelTest {
       for (int i = 0; i < got.length; i++) assertEquals(expected[i], got[i], 1e-4f, "logit " + i);
     }
     try (var files = Files.list(dir)) {
-      assertTrue(files.noneMatch(p -> p.getFileName().toString().startsWith(".lorakit-tmp")), "no temporary left");
+      assertTrue(
+          files.noneMatch(p -> p.getFileName().toString().startsWith(".lorakit-tmp")),
+          "no temporary left");
     }
   }
 
   @Test
   void aMissingModelFolderIsOneSentence() {
     Path missing = dir.resolve("no-model");
-    LorakitInputException e = assertThrows(LorakitInputException.class, () -> LoraModel.open(missing, Device.CPU));
-    assertEquals(missing + " is not a model folder (one holding config.json, model.safetensors and tokenizer.json).",
+    LorakitInputException e =
+        assertThrows(LorakitInputException.class, () -> LoraModel.open(missing, Device.CPU));
+    assertEquals(
+        missing
+            + " is not a model folder (one holding config.json, model.safetensors and tokenizer.json).",
         e.getMessage());
   }
 }

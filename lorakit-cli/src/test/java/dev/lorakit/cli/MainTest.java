@@ -26,7 +26,8 @@ class MainTest {
   void versionNamesTheProjectVersionAndTheJava() {
     Run r = run("--version");
     assertEquals(0, r.status());
-    assertTrue(r.out().matches("(?s)lorakit \\d+\\.\\d+\\.\\d+(-SNAPSHOT)?\\R.*Java 2[5-9].*"), r.out());
+    assertTrue(
+        r.out().matches("(?s)lorakit \\d+\\.\\d+\\.\\d+(-SNAPSHOT)?\\R.*Java 2[5-9].*"), r.out());
   }
 
   @Test

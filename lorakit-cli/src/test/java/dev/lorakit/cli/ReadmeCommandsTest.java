@@ -15,7 +15,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
-/** Every command the README tells a user to type exists, with options it has; the cheap ones are run. */
+/**
+ * Every command the README tells a user to type exists, with options it has; the cheap ones are
+ * run.
+ */
 class ReadmeCommandsTest {
 
   static List<List<String>> commands() throws IOException {
@@ -43,18 +46,26 @@ class ReadmeCommandsTest {
   @Test
   void everyLorakitCommandAndOptionInTheReadmeExists() throws IOException {
     List<List<String>> commands = commands();
-    assertTrue(commands.stream().anyMatch(c -> c.equals(List.of("./lorakit", "demo"))), "the demo is there");
-    assertTrue(commands.stream().anyMatch(c -> c.equals(List.of("./build", "test"))), "the test command is there");
+    assertTrue(
+        commands.stream().anyMatch(c -> c.equals(List.of("./lorakit", "demo"))),
+        "the demo is there");
+    assertTrue(
+        commands.stream().anyMatch(c -> c.equals(List.of("./build", "test"))),
+        "the test command is there");
     CommandLine main = Main.commandLine();
     for (List<String> c : commands) {
-      assertTrue(c.get(0).equals("./lorakit") || c.get(0).equals("./build"), "unknown program in README: " + c);
+      assertTrue(
+          c.get(0).equals("./lorakit") || c.get(0).equals("./build"),
+          "unknown program in README: " + c);
       if (!c.get(0).equals("./lorakit") || c.size() < 2 || c.get(1).startsWith("-")) continue;
       CommandLine sub = main.getSubcommands().get(c.get(1));
       assertTrue(sub != null, "README names a command lorakit lacks: " + c);
       for (String word : c.subList(2, c.size())) {
         if (!word.startsWith("--")) continue;
         String option = word.contains("=") ? word.substring(0, word.indexOf('=')) : word;
-        assertTrue(sub.getCommandSpec().findOption(option) != null, "README: " + c.get(1) + " has no " + option);
+        assertTrue(
+            sub.getCommandSpec().findOption(option) != null,
+            "README: " + c.get(1) + " has no " + option);
       }
     }
   }

@@ -16,7 +16,10 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** eval's reports and answers as a reader uses them: baseline, provenance, warnings, answers that score reads. */
+/**
+ * eval's reports and answers as a reader uses them: baseline, provenance, warnings, answers that
+ * score reads.
+ */
 class ReportCommandsTest {
 
   @TempDir static Path dir;
@@ -31,61 +34,164 @@ class ReportCommandsTest {
     data = dir.resolve("cases.jsonl");
     CaseFile.write(data, new SyntheticCases(5, 0).generate(12));
     adapter = dir.resolve("adapter");
-    CliRun t = CliRun.of("train", "--model", model.toString(), "--data", data.toString(), "--task", "modality",
-        "--out", adapter.toString(), "--max-steps", "2", "--batch-size", "2", "--grad-accum", "1", "--lora-r", "2",
-        "--device", "cpu", "--checkpoint-every", "0", "--seed", "4");
+    CliRun t =
+        CliRun.of(
+            "train",
+            "--model",
+            model.toString(),
+            "--data",
+            data.toString(),
+            "--task",
+            "modality",
+            "--out",
+            adapter.toString(),
+            "--max-steps",
+            "2",
+            "--batch-size",
+            "2",
+            "--grad-accum",
+            "1",
+            "--lora-r",
+            "2",
+            "--device",
+            "cpu",
+            "--checkpoint-every",
+            "0",
+            "--seed",
+            "4");
     assertEquals(0, t.exitCode(), t.err());
   }
 
   @Test
-  void compareModeNamesWhereEverythingCameFromShowsTheBaselineAndKeepsBothModelsAnswers() throws IOException {
+  void compareModeNamesWhereEverythingCameFromShowsTheBaselineAndKeepsBothModelsAnswers()
+      throws IOException {
     Path out = dir.resolve("report");
-    CliRun r = CliRun.of("eval", "--model", model.toString(), "--adapter", adapter.toString(), "--compare-base",
-        "--data", data.toString(), "--task", "modality", "--out", out.toString(), "--device", "cpu", "--seed", "8");
+    CliRun r =
+        CliRun.of(
+            "eval",
+            "--model",
+            model.toString(),
+            "--adapter",
+            adapter.toString(),
+            "--compare-base",
+            "--data",
+            data.toString(),
+            "--task",
+            "modality",
+            "--out",
+            out.toString(),
+            "--device",
+            "cpu",
+            "--seed",
+            "8");
     assertEquals(0, r.exitCode(), r.err());
     assertTrue(r.out().lines().anyMatch(l -> l.startsWith("modality  baseline: '")), r.out());
     String md = Files.readString(out.resolve("report.md"));
-    for (String row : List.of("| base model | " + model.toAbsolutePath().normalize() + " |",
-        "| adapter | " + adapter.toAbsolutePath().normalize() + " |", "| LoRA | r 2, alpha 32, dropout 0.05, rsLoRA false, targets [\"q_proj\"",
-        "| test data | " + data.toAbsolutePath().normalize() + " (12 lines, sha256 ", "| prompt templates | built-in |",
-        "| answers | greedy, at most modality 4 tokens |", "| seed | 8 |", "| lorakit | ", "| date | 20")) {
+    for (String row :
+        List.of(
+            "| base model | " + model.toAbsolutePath().normalize() + " |",
+            "| adapter | " + adapter.toAbsolutePath().normalize() + " |",
+            "| LoRA | r 2, alpha 32, dropout 0.05, rsLoRA false, targets [\"q_proj\"",
+            "| test data | " + data.toAbsolutePath().normalize() + " (12 lines, sha256 ",
+            "| prompt templates | built-in |",
+            "| answers | greedy, at most modality 4 tokens |",
+            "| seed | 8 |",
+            "| lorakit | ",
+            "| date | 20")) {
       assertTrue(md.contains(row), row + " in\n" + md);
     }
     assertTrue(md.contains("## Baseline: one answer for every case"), md);
 
     List<String> answers = Files.readAllLines(out.resolve("answers.jsonl"));
     assertEquals(24, answers.size(), "12 cases x 2 models");
-    assertTrue(answers.get(0).contains("\"model\":\"base\"") && answers.get(12).contains("\"model\":\"LoRA\""));
-    CliRun score = CliRun.of("score", "--task", "modality", "--references", data.toString(), "--predictions",
-        out.resolve("answers.jsonl").toString(), "--answers-of", "LoRA", "--json");
+    assertTrue(
+        answers.get(0).contains("\"model\":\"base\"")
+            && answers.get(12).contains("\"model\":\"LoRA\""));
+    CliRun score =
+        CliRun.of(
+            "score",
+            "--task",
+            "modality",
+            "--references",
+            data.toString(),
+            "--predictions",
+            out.resolve("answers.jsonl").toString(),
+            "--answers-of",
+            "LoRA",
+            "--json");
     assertEquals(0, score.exitCode(), score.err());
     JsonNode s = new ObjectMapper().readTree(score.out());
-    double reported = new ObjectMapper().readTree(out.resolve("report.json").toFile()).get("tasks").get(0).get("tuned")
-        .get("mean").asDouble();
-    assertEquals(reported, s.get("accuracy").asDouble(), 1e-12, "score reads the same answers eval scored");
-    CliRun which = CliRun.of("score", "--task", "modality", "--references", data.toString(), "--predictions",
-        out.resolve("answers.jsonl").toString());
+    double reported =
+        new ObjectMapper()
+            .readTree(out.resolve("report.json").toFile())
+            .get("tasks")
+            .get(0)
+            .get("tuned")
+            .get("mean")
+            .asDouble();
+    assertEquals(
+        reported, s.get("accuracy").asDouble(), 1e-12, "score reads the same answers eval scored");
+    CliRun which =
+        CliRun.of(
+            "score",
+            "--task",
+            "modality",
+            "--references",
+            data.toString(),
+            "--predictions",
+            out.resolve("answers.jsonl").toString());
     assertEquals(2, which.exitCode());
-    assertTrue(which.err().contains("holds the modality answers of base and LoRA; choose one with --answers-of."),
+    assertTrue(
+        which
+            .err()
+            .contains("holds the modality answers of base and LoRA; choose one with --answers-of."),
         which.err());
   }
 
   @Test
-  void oneModelsScoresComeWithTheirBaselineAndAWarningForFewCasesAndScoreReadsTheirAnswers() throws IOException {
+  void oneModelsScoresComeWithTheirBaselineAndAWarningForFewCasesAndScoreReadsTheirAnswers()
+      throws IOException {
     Path few = dir.resolve("few.jsonl");
     Files.write(few, Files.readAllLines(data).subList(0, 6));
     Path out = dir.resolve("single");
-    CliRun r = CliRun.of("eval", "--model", model.toString(), "--adapter", adapter.toString(), "--data", few.toString(),
-        "--task", "modality", "--out", out.toString(), "--device", "cpu");
+    CliRun r =
+        CliRun.of(
+            "eval",
+            "--model",
+            model.toString(),
+            "--adapter",
+            adapter.toString(),
+            "--data",
+            few.toString(),
+            "--task",
+            "modality",
+            "--out",
+            out.toString(),
+            "--device",
+            "cpu");
     assertEquals(0, r.exitCode(), r.err());
-    assertTrue(r.out().contains("Warning: modality has only 6 cases (fewer than 10): its interval is degenerate or "
-        + "nearly so, and its p-value says little."), r.out());
+    assertTrue(
+        r.out()
+            .contains(
+                "Warning: modality has only 6 cases (fewer than 10): its interval is degenerate or "
+                    + "nearly so, and its p-value says little."),
+        r.out());
     JsonNode scores = new ObjectMapper().readTree(out.resolve("scores.json").toFile());
     assertTrue(scores.get("modality").get("baseline").get("answer").isTextual(), scores.toString());
-    CliRun score = CliRun.of("score", "--task", "modality", "--references", few.toString(), "--predictions",
-        out.resolve("answers.jsonl").toString(), "--json");
+    CliRun score =
+        CliRun.of(
+            "score",
+            "--task",
+            "modality",
+            "--references",
+            few.toString(),
+            "--predictions",
+            out.resolve("answers.jsonl").toString(),
+            "--json");
     assertEquals(0, score.exitCode(), score.err());
-    assertEquals(scores.get("modality").get("accuracy").asDouble(),
-        new ObjectMapper().readTree(score.out()).get("accuracy").asDouble(), 1e-12);
+    assertEquals(
+        scores.get("modality").get("accuracy").asDouble(),
+        new ObjectMapper().readTree(score.out()).get("accuracy").asDouble(),
+        1e-12);
   }
 }

@@ -20,7 +20,10 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** What train and eval keep in their folders so that work is checked before it starts and never done twice. */
+/**
+ * What train and eval keep in their folders so that work is checked before it starts and never done
+ * twice.
+ */
 class RunFolderTest {
 
   @TempDir static Path dir;
@@ -53,9 +56,12 @@ class RunFolderTest {
     assertEquals(3e-4, args.path("lr").asDouble());
     assertEquals(2, args.path("grad_accum").asInt());
     assertEquals(Main.version(), args.path("lorakit_version").asText());
-    assertEquals(PromptTemplates.defaults().template(Task.MODALITY).text(), args.path("templates").path("modality")
-        .asText());
-    assertEquals(args, new ObjectMapper().readTree(out.resolve("checkpoints/training_args.json").toFile()),
+    assertEquals(
+        PromptTemplates.defaults().template(Task.MODALITY).text(),
+        args.path("templates").path("modality").asText());
+    assertEquals(
+        args,
+        new ObjectMapper().readTree(out.resolve("checkpoints/training_args.json").toFile()),
         "the same configuration travels with the checkpoints");
     // True progress: the examples seen are the steps times the batch times the accumulation.
     assertTrue(r.err().contains("step 2/2, 8 examples seen (epoch 1.00)"), r.err());
@@ -63,46 +69,76 @@ class RunFolderTest {
     Files.writeString(out.resolve("notes.txt"), "mine");
     CliRun again = CliRun.of(train(out, "--max-steps", "1", "--overwrite"));
     assertEquals(0, again.exitCode(), again.err());
-    assertEquals(1, Files.readAllLines(out.resolve("training_log.jsonl")).size(), "a new run, not an appended one");
-    assertEquals(1, new ObjectMapper().readTree(out.resolve("training_args.json").toFile()).path("steps").asInt());
+    assertEquals(
+        1,
+        Files.readAllLines(out.resolve("training_log.jsonl")).size(),
+        "a new run, not an appended one");
+    assertEquals(
+        1,
+        new ObjectMapper()
+            .readTree(out.resolve("training_args.json").toFile())
+            .path("steps")
+            .asInt());
     assertEquals("mine", Files.readString(out.resolve("notes.txt")), "not lorakit's: kept");
   }
 
   @Test
   void evalKeepsEachAnswerAsItIsMadeAndResumeTakesThemInsteadOfGenerating() throws Exception {
     Path out = dir.resolve("eval");
-    String[] eval = {"eval", "--model", model.toString(), "--data", data.toString(), "--task", "modality", "--out",
-        out.toString(), "--device", "cpu"};
+    String[] eval = {
+      "eval",
+      "--model",
+      model.toString(),
+      "--data",
+      data.toString(),
+      "--task",
+      "modality",
+      "--out",
+      out.toString(),
+      "--device",
+      "cpu"
+    };
     // An evaluation killed after two answers, the third being written.
     Files.createDirectories(out);
     Files.writeString(out.resolve(OutputFolder.MARKER), "{\"command\": \"eval\"}\n");
     ObjectMapper json = new ObjectMapper();
-    StringBuilder journal = new StringBuilder(json.createObjectNode()
-        .put("models", model.toAbsolutePath().normalize().toString()) + "\n");
+    StringBuilder journal =
+        new StringBuilder(
+            json.createObjectNode().put("models", model.toAbsolutePath().normalize().toString())
+                + "\n");
     for (Case c : cases.subList(0, 2)) {
-      journal.append(json.createObjectNode().put("model", "base").put("max_new_tokens", 4)
-          .put("prompt", PromptTemplates.defaults().prompt(Task.MODALITY, c.diagnosis()))
-          .put("answer", "from-the-journal")).append('\n');
+      journal
+          .append(
+              json.createObjectNode()
+                  .put("model", "base")
+                  .put("max_new_tokens", 4)
+                  .put("prompt", PromptTemplates.defaults().prompt(Task.MODALITY, c.diagnosis()))
+                  .put("answer", "from-the-journal"))
+          .append('\n');
     }
     journal.append("{\"model\": \"ba");
     Files.writeString(out.resolve(AnswerJournal.FILE), journal);
 
     CliRun resumed = CliRun.of(append(eval, "--resume"));
     assertEquals(0, resumed.exitCode(), resumed.err());
-    assertTrue(resumed.err().contains("Reused 2 answers of the interrupted evaluation."), resumed.err());
+    assertTrue(
+        resumed.err().contains("Reused 2 answers of the interrupted evaluation."), resumed.err());
     List<JsonNode> answers = new ArrayList<>();
-    for (String line : Files.readAllLines(out.resolve("answers.jsonl"))) answers.add(json.readTree(line));
+    for (String line : Files.readAllLines(out.resolve("answers.jsonl")))
+      answers.add(json.readTree(line));
     assertEquals(cases.size(), answers.size());
     for (JsonNode a : answers) {
-      boolean fromJournal = a.path("id").asText().equals(cases.get(0).id())
-          || a.path("id").asText().equals(cases.get(1).id());
+      boolean fromJournal =
+          a.path("id").asText().equals(cases.get(0).id())
+              || a.path("id").asText().equals(cases.get(1).id());
       assertEquals(fromJournal, a.path("answer").asText().equals("from-the-journal"), a.toString());
     }
     assertFalse(Files.exists(out.resolve(AnswerJournal.FILE)), "complete: the journal is gone");
 
     CliRun nothingToResume = CliRun.of(append(eval, "--resume"));
     assertEquals(Main.USER_ERROR, nothingToResume.exitCode());
-    assertTrue(nothingToResume.err().contains("holds no interrupted evaluation"), nothingToResume.err());
+    assertTrue(
+        nothingToResume.err().contains("holds no interrupted evaluation"), nothingToResume.err());
   }
 
   @Test
@@ -110,9 +146,12 @@ class RunFolderTest {
     try (OutputFolder f = OutputFolder.claim(dir.resolve("room"), "--out", "merge", false)) {
       long free = Files.getFileStore(f.path()).getUsableSpace();
       f.requireFreeSpace(free / 2, "the merged weights");
-      IOException e = org.junit.jupiter.api.Assertions.assertThrows(IOException.class,
-          () -> f.requireFreeSpace(free + (1L << 40), "the merged weights"));
-      assertTrue(e.getMessage().startsWith("--out " + f.path() + ": the merged weights need about "), e.getMessage());
+      IOException e =
+          org.junit.jupiter.api.Assertions.assertThrows(
+              IOException.class, () -> f.requireFreeSpace(free + (1L << 40), "the merged weights"));
+      assertTrue(
+          e.getMessage().startsWith("--out " + f.path() + ": the merged weights need about "),
+          e.getMessage());
       assertTrue(e.getMessage().contains("are free there."), e.getMessage());
     }
   }
@@ -124,18 +163,45 @@ class RunFolderTest {
     Path theirs = dir.resolve("theirs");
     Files.createDirectories(theirs.resolve("sub"));
     Files.writeString(theirs.resolve("thesis.tex"), "t");
-    List<String[]> commands = List.of(
-        train(theirs, "--max-steps", "1"),
-        new String[] {"eval", "--model", model.toString(), "--data", data.toString(), "--task", "modality", "--out",
-            theirs.toString(), "--device", "cpu"},
-        new String[] {"merge", "--model", model.toString(), "--adapter", adapter.toString(), "--out",
-            theirs.toString()},
-        new String[] {"demo", "--out", theirs.toString(), "--cases", "20", "--steps", "1"});
+    List<String[]> commands =
+        List.of(
+            train(theirs, "--max-steps", "1"),
+            new String[] {
+              "eval",
+              "--model",
+              model.toString(),
+              "--data",
+              data.toString(),
+              "--task",
+              "modality",
+              "--out",
+              theirs.toString(),
+              "--device",
+              "cpu"
+            },
+            new String[] {
+              "merge",
+              "--model",
+              model.toString(),
+              "--adapter",
+              adapter.toString(),
+              "--out",
+              theirs.toString()
+            },
+            new String[] {"demo", "--out", theirs.toString(), "--cases", "20", "--steps", "1"});
     for (String[] c : commands) {
       CliRun r = CliRun.of(c);
       assertEquals(Main.USER_ERROR, r.exitCode(), c[0] + ": " + r.err());
-      assertTrue(r.err().startsWith("lorakit " + c[0] + ": --out " + theirs + " already holds files that lorakit did "
-          + "not write"), r.err());
+      assertTrue(
+          r.err()
+              .startsWith(
+                  "lorakit "
+                      + c[0]
+                      + ": --out "
+                      + theirs
+                      + " already holds files that lorakit did "
+                      + "not write"),
+          r.err());
       try (var files = Files.walk(theirs)) {
         assertEquals(3, files.count(), c[0] + " left the folder as it was");
       }
@@ -151,9 +217,17 @@ class RunFolderTest {
     CliRun r = CliRun.of(args);
     assertEquals(Main.USER_ERROR, r.exitCode());
     assertEquals("lorakit train: --data " + missing + ": no such file.", r.err().strip());
-    CliRun m = CliRun.of("eval", "--model", dir.resolve("nothing").toString(), "--data", data.toString(), "--out",
-        dir.resolve("never").toString());
-    assertEquals("lorakit eval: --model " + dir.resolve("nothing") + ": no such folder.", m.err().strip());
+    CliRun m =
+        CliRun.of(
+            "eval",
+            "--model",
+            dir.resolve("nothing").toString(),
+            "--data",
+            data.toString(),
+            "--out",
+            dir.resolve("never").toString());
+    assertEquals(
+        "lorakit eval: --model " + dir.resolve("nothing") + ": no such folder.", m.err().strip());
     assertFalse(Files.exists(dir.resolve("never")));
   }
 

@@ -19,7 +19,9 @@ class StatsCommandTest {
     // x - y = 0.12, 0.35, -0.05, 0.4, 0.22: scipy greater -> statistic 14, p 0.0625 (exact)
     Path csv = dir.resolve("pairs.csv");
     Files.writeString(csv, "x,y\n0.62,0.5\n0.85,0.5\n0.45,0.5\n0.9,0.5\n0.72,0.5\n");
-    CliRun r = CliRun.of("stats", "wilcoxon", "--input", csv.toString(), "--alternative", "greater", "--json");
+    CliRun r =
+        CliRun.of(
+            "stats", "wilcoxon", "--input", csv.toString(), "--alternative", "greater", "--json");
     assertEquals(0, r.exitCode(), r.err());
     JsonNode o = new ObjectMapper().readTree(r.out());
     assertEquals(14.0, o.get("statistic").asDouble());
@@ -32,17 +34,41 @@ class StatsCommandTest {
   void wilcoxonOnDifferencesWithOptions() throws Exception {
     Path csv = dir.resolve("d.csv");
     Files.writeString(csv, "d\n0.1\n0.2\n0.2\n-0.1\n0.0\n0.3\n0.2\n-0.4\n0.5\n0.1\n");
-    CliRun r = CliRun.of("stats", "wilcoxon", "--input", csv.toString(), "--alternative", "greater",
-        "--zero-method", "zsplit", "--method", "asymptotic", "--json");
+    CliRun r =
+        CliRun.of(
+            "stats",
+            "wilcoxon",
+            "--input",
+            csv.toString(),
+            "--alternative",
+            "greater",
+            "--zero-method",
+            "zsplit",
+            "--method",
+            "asymptotic",
+            "--json");
     assertEquals(0, r.exitCode(), r.err());
     JsonNode o = new ObjectMapper().readTree(r.out());
     assertEquals(42.5, o.get("statistic").asDouble());
     assertEquals(0.06215319837607619, o.get("pvalue").asDouble(), 1e-12 * 0.0622);
     assertEquals("asymptotic", o.get("method").asText());
 
-    CliRun corrected = CliRun.of("stats", "wilcoxon", "--input", csv.toString(), "--alternative", "greater",
-        "--correction", "--method", "asymptotic", "--json");
-    assertEquals(0.07611198984792128, new ObjectMapper().readTree(corrected.out()).get("pvalue").asDouble(), 1e-12 * 0.0762);
+    CliRun corrected =
+        CliRun.of(
+            "stats",
+            "wilcoxon",
+            "--input",
+            csv.toString(),
+            "--alternative",
+            "greater",
+            "--correction",
+            "--method",
+            "asymptotic",
+            "--json");
+    assertEquals(
+        0.07611198984792128,
+        new ObjectMapper().readTree(corrected.out()).get("pvalue").asDouble(),
+        1e-12 * 0.0762);
 
     CliRun table = CliRun.of("stats", "wilcoxon", "--input", csv.toString());
     assertEquals(0, table.exitCode(), table.err());

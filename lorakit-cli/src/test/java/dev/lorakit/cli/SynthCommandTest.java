@@ -69,7 +69,8 @@ class SynthCommandTest {
 
   @Test
   void badNoiseAndMissingOptionsAreUserErrors() {
-    Run noise = run("synth", "--n", "5", "--noise", "1.5", "--out", dir.resolve("x.jsonl").toString());
+    Run noise =
+        run("synth", "--n", "5", "--noise", "1.5", "--out", dir.resolve("x.jsonl").toString());
     assertEquals(Main.USER_ERROR, noise.status());
     assertTrue(noise.err().contains("--noise is 1.5, expected 0 to 1."), noise.err());
     Run missing = run("synth", "--n", "5");
@@ -83,8 +84,12 @@ class SynthCommandTest {
     Path file = Files.writeString(dir.resolve("mine.jsonl"), "my notes\n");
     Run r = run("synth", "--n", "5", "--out", file.toString());
     assertEquals(Main.USER_ERROR, r.status());
-    assertEquals("lorakit synth: --out " + file + " already exists; give --overwrite to replace it, or choose another "
-        + "file.", r.err().strip());
+    assertEquals(
+        "lorakit synth: --out "
+            + file
+            + " already exists; give --overwrite to replace it, or choose another "
+            + "file.",
+        r.err().strip());
     assertEquals("my notes\n", Files.readString(file));
     Run again = run("synth", "--n", "5", "--out", file.toString(), "--overwrite");
     assertEquals(0, again.status(), again.err());
@@ -105,8 +110,15 @@ class SynthCommandTest {
     Path underAFile = file.resolve("sub").resolve("cases.jsonl");
     Run r = run("synth", "--n", "5", "--out", underAFile.toString());
     assertEquals(Main.USER_ERROR, r.status());
-    assertEquals("lorakit synth: --out " + underAFile + ": cannot create the folder " + underAFile.getParent()
-        + ", because " + file + " is a file.", r.err().strip());
+    assertEquals(
+        "lorakit synth: --out "
+            + underAFile
+            + ": cannot create the folder "
+            + underAFile.getParent()
+            + ", because "
+            + file
+            + " is a file.",
+        r.err().strip());
     Path folder = Files.createDirectory(dir.resolve("a-folder"));
     Run f = run("synth", "--n", "5", "--out", folder.toString());
     assertEquals(Main.USER_ERROR, f.status());

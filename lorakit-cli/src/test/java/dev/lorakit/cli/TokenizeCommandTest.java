@@ -23,8 +23,9 @@ class TokenizeCommandTest {
   @BeforeAll
   static void writeTokenizer() throws IOException {
     mistral = dir.resolve("tokenizer.json");
-    try (InputStream in = TokenizeCommandTest.class.getResourceAsStream(
-        "/dev/lorakit/models/tokenizers/mistral-7b-v0.1/tokenizer.json")) {
+    try (InputStream in =
+        TokenizeCommandTest.class.getResourceAsStream(
+            "/dev/lorakit/models/tokenizers/mistral-7b-v0.1/tokenizer.json")) {
       Files.copy(in, mistral);
     }
   }

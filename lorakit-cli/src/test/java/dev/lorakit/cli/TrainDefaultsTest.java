@@ -41,7 +41,11 @@ class TrainDefaultsTest {
     assertTrue(help.contains("AdamW's decoupled weight decay (default: 0.0)"), help);
     assertTrue(help.contains("LoRA rank (default: 16)"), help);
     assertTrue(help.contains("Gradient clipping threshold, 0 for none (default: 1.0)"), help);
-    assertTrue(help.contains("the last step is always measured (default: " + Validation.Settings.DEFAULT_EVERY + ")"),
+    assertTrue(
+        help.contains(
+            "the last step is always measured (default: "
+                + Validation.Settings.DEFAULT_EVERY
+                + ")"),
         help);
   }
 }

@@ -21,8 +21,9 @@ import java.util.List;
 import java.util.Random;
 
 /**
- * The loss curve of a short LoRA training run of the demo's tiny model (TinyModel's default shape, float32 weights)
- * on a backend: the same data, adapter initialisation and settings whatever the backend, so curves compare.
+ * The loss curve of a short LoRA training run of the demo's tiny model (TinyModel's default shape,
+ * float32 weights) on a backend: the same data, adapter initialisation and settings whatever the
+ * backend, so curves compare.
  */
 final class TrainingCurve {
 
@@ -36,7 +37,10 @@ final class TrainingCurve {
     return dir;
   }
 
-  /** The mean loss of each of {@link #STEPS} optimizer steps on {@code backend} in {@code precision}. */
+  /**
+   * The mean loss of each of {@link #STEPS} optimizer steps on {@code backend} in {@code
+   * precision}.
+   */
   static double[] losses(Path model, Backend backend, Precision precision) throws IOException {
     Random rnd = new Random(3);
     List<Example> data = new ArrayList<>();
@@ -49,16 +53,21 @@ final class TrainingCurve {
       data.add(Example.promptCompletion(prompt, completion));
     }
     double[] losses = new double[STEPS];
-    // The model folder without its tokenizer: the data are token ids, and the GPU bundle may leave DJL out.
+    // The model folder without its tokenizer: the data are token ids, and the GPU bundle may leave
+    // DJL out.
     try (ModelFolder folder = ModelFolder.open(model)) {
       DecoderWeights weights = folder.decoderWeights(backend, precision);
-      LoraSpec spec = LoraSpec.of(LoraConfig.of(8, 16, 0, new TargetModules.AllLinear()), folder.decoderConfig());
+      LoraSpec spec =
+          LoraSpec.of(
+              LoraConfig.of(8, 16, 0, new TargetModules.AllLinear()), folder.decoderConfig());
       try (Decoder decoder = new Decoder(folder.decoderConfig(), weights, backend, precision);
           LoraWeights lora = LoraWeights.init(spec, backend, 11);
-          AdamW opt = new AdamW(backend, lora.parameters(), new AdamW.Settings(0.9, 0.999, 1e-8, 0.0))) {
+          AdamW opt =
+              new AdamW(backend, lora.parameters(), new AdamW.Settings(0.9, 0.999, 1e-8, 0.0))) {
         decoder.setLora(lora);
-        Trainer.Settings settings = new Trainer.Settings(4, 1, STEPS, LrSchedule.cosine(5e-3, 2, STEPS), 1.0, 0, null,
-            5, 0);
+        Trainer.Settings settings =
+            new Trainer.Settings(
+                4, 1, STEPS, LrSchedule.cosine(5e-3, 2, STEPS), 1.0, 0, null, 5, 0);
         new Trainer(decoder, lora, opt, settings, data).train(s -> losses[s.step() - 1] = s.loss());
         decoder.setLora(null);
       } finally {

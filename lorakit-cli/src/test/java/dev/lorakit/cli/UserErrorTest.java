@@ -19,7 +19,10 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 
-/** Mistakes a user can make: one sentence on stderr that names the culprit, exit status 2, nothing written. */
+/**
+ * Mistakes a user can make: one sentence on stderr that names the culprit, exit status 2, nothing
+ * written.
+ */
 class UserErrorTest {
 
   @TempDir static Path dir;
@@ -43,9 +46,20 @@ class UserErrorTest {
   @Test
   void aMissingModelFolder() {
     Path missing = dir.resolve("no-such-model");
-    assertUserError(CliRun.of("train", "--model", missing.toString(), "--data", data.toString(), "--out",
-        dir.resolve("x").toString(), "--device", "cpu"), missing.toString());
-    assertUserError(CliRun.of("generate", "--model", missing.toString(), "--prompt", "hi", "--device", "cpu"),
+    assertUserError(
+        CliRun.of(
+            "train",
+            "--model",
+            missing.toString(),
+            "--data",
+            data.toString(),
+            "--out",
+            dir.resolve("x").toString(),
+            "--device",
+            "cpu"),
+        missing.toString());
+    assertUserError(
+        CliRun.of("generate", "--model", missing.toString(), "--prompt", "hi", "--device", "cpu"),
         missing.toString());
   }
 
@@ -53,19 +67,40 @@ class UserErrorTest {
   void anUnsupportedConfig() throws IOException {
     Path bad = dir.resolve("gelu-model");
     Files.createDirectories(bad);
-    for (String f : new String[] {"model.safetensors", "tokenizer.json"}) Files.copy(model.resolve(f), bad.resolve(f));
-    Files.writeString(bad.resolve("config.json"),
+    for (String f : new String[] {"model.safetensors", "tokenizer.json"})
+      Files.copy(model.resolve(f), bad.resolve(f));
+    Files.writeString(
+        bad.resolve("config.json"),
         Files.readString(model.resolve("config.json")).replace("\"silu\"", "\"gelu\""));
-    assertUserError(CliRun.of("eval", "--model", bad.toString(), "--data", data.toString(), "--out",
-        dir.resolve("r").toString(), "--device", "cpu"), "gelu");
+    assertUserError(
+        CliRun.of(
+            "eval",
+            "--model",
+            bad.toString(),
+            "--data",
+            data.toString(),
+            "--out",
+            dir.resolve("r").toString(),
+            "--device",
+            "cpu"),
+        "gelu");
   }
 
   @Test
   void aBadDatasetLine() throws IOException {
     Path broken = dir.resolve("broken.jsonl");
     Files.writeString(broken, Files.readString(data) + "{\"id\": \"x\", \"diagnosis\": 3}\n");
-    CliRun r = CliRun.of("train", "--model", model.toString(), "--data", broken.toString(), "--out",
-        dir.resolve("never").toString(), "--device", "cpu");
+    CliRun r =
+        CliRun.of(
+            "train",
+            "--model",
+            model.toString(),
+            "--data",
+            broken.toString(),
+            "--out",
+            dir.resolve("never").toString(),
+            "--device",
+            "cpu");
     assertEquals(Main.USER_ERROR, r.exitCode(), r.err());
     assertTrue(r.err().contains("broken.jsonl") && r.err().contains("7"), r.err());
     assertTrue(Files.notExists(dir.resolve("never")), "nothing written");
@@ -76,33 +111,99 @@ class UserErrorTest {
     Path other = dir.resolve("other-model");
     new TinyModel(48, 64, 1, 2).write(other, 4, SafeTensorsDtype.F32);
     Path adapter = dir.resolve("other-adapter");
-    CliRun t = CliRun.of("train", "--model", other.toString(), "--data", data.toString(), "--task", "modality",
-        "--out", adapter.toString(), "--max-steps", "1", "--batch-size", "2", "--grad-accum", "1", "--device", "cpu");
+    CliRun t =
+        CliRun.of(
+            "train",
+            "--model",
+            other.toString(),
+            "--data",
+            data.toString(),
+            "--task",
+            "modality",
+            "--out",
+            adapter.toString(),
+            "--max-steps",
+            "1",
+            "--batch-size",
+            "2",
+            "--grad-accum",
+            "1",
+            "--device",
+            "cpu");
     assertEquals(0, t.exitCode(), t.err());
-    assertUserError(CliRun.of("generate", "--model", model.toString(), "--adapter", adapter.toString(), "--prompt",
-        "hi", "--device", "cpu"), "other-adapter", "shape");
-    assertUserError(CliRun.of("merge", "--model", model.toString(), "--adapter", adapter.toString(), "--out",
-        dir.resolve("merged").toString()), "other-adapter", "shape");
+    assertUserError(
+        CliRun.of(
+            "generate",
+            "--model",
+            model.toString(),
+            "--adapter",
+            adapter.toString(),
+            "--prompt",
+            "hi",
+            "--device",
+            "cpu"),
+        "other-adapter",
+        "shape");
+    assertUserError(
+        CliRun.of(
+            "merge",
+            "--model",
+            model.toString(),
+            "--adapter",
+            adapter.toString(),
+            "--out",
+            dir.resolve("merged").toString()),
+        "other-adapter",
+        "shape");
     assertTrue(Files.notExists(dir.resolve("merged")));
   }
 
   @Test
   void cudaAskedForButAbsent() {
-    assertUserError(CliRun.of("generate", "--model", model.toString(), "--prompt", "hi", "--device", "cuda"),
+    assertUserError(
+        CliRun.of("generate", "--model", model.toString(), "--prompt", "hi", "--device", "cuda"),
         "cuda");
-    // bf16 runs on the CPU (bf16 weights, float32 activations); a precision no backend has is the user's error.
-    assertUserError(CliRun.of("train", "--model", model.toString(), "--data", data.toString(), "--out",
-        dir.resolve("y").toString(), "--device", "cpu", "--precision", "fp16"), "--precision");
+    // bf16 runs on the CPU (bf16 weights, float32 activations); a precision no backend has is the
+    // user's error.
+    assertUserError(
+        CliRun.of(
+            "train",
+            "--model",
+            model.toString(),
+            "--data",
+            data.toString(),
+            "--out",
+            dir.resolve("y").toString(),
+            "--device",
+            "cpu",
+            "--precision",
+            "fp16"),
+        "--precision");
   }
 
   @Test
   void badOptionValues() {
-    assertUserError(CliRun.of("train", "--model", model.toString(), "--data", data.toString(), "--out",
-        dir.resolve("z").toString(), "--task", "dose", "--device", "cpu"), "--task");
+    assertUserError(
+        CliRun.of(
+            "train",
+            "--model",
+            model.toString(),
+            "--data",
+            data.toString(),
+            "--out",
+            dir.resolve("z").toString(),
+            "--task",
+            "dose",
+            "--device",
+            "cpu"),
+        "--task");
     assertUserError(CliRun.of("demo", "--cases", "3"), "--cases");
   }
 
-  /** A broken internal contract is a bug, not the user's mistake: its stack trace goes to stderr, exit status 1. */
+  /**
+   * A broken internal contract is a bug, not the user's mistake: its stack trace goes to stderr,
+   * exit status 1.
+   */
   @Test
   void anInternalContractBreakKeepsItsStackTraceAndExitsWithStatus1() {
     for (String kind : new String[] {"argument", "state"}) {
@@ -112,14 +213,25 @@ class UserErrorTest {
       cl.setErr(new PrintWriter(err, true));
       cl.setOut(new PrintWriter(new StringWriter(), true));
       assertEquals(Main.BUG, cl.execute("broken", kind), err.toString());
-      String exception = kind.equals("argument") ? "java.lang.IllegalArgumentException" : "java.lang.IllegalStateException";
-      assertTrue(err.toString().startsWith("lorakit broken: internal error (a bug in lorakit"), err.toString());
-      assertTrue(err.toString().contains(exception + ": matmul: shapes do not fit"), err.toString());
-      assertTrue(err.toString().contains("\tat " + Broken.class.getName() + ".call("), "the stack trace: " + err);
+      String exception =
+          kind.equals("argument")
+              ? "java.lang.IllegalArgumentException"
+              : "java.lang.IllegalStateException";
+      assertTrue(
+          err.toString().startsWith("lorakit broken: internal error (a bug in lorakit"),
+          err.toString());
+      assertTrue(
+          err.toString().contains(exception + ": matmul: shapes do not fit"), err.toString());
+      assertTrue(
+          err.toString().contains("\tat " + Broken.class.getName() + ".call("),
+          "the stack trace: " + err);
     }
   }
 
-  /** The same wiring gives a user's mistake one sentence and exit status 2, whatever it is wrapped in. */
+  /**
+   * The same wiring gives a user's mistake one sentence and exit status 2, whatever it is wrapped
+   * in.
+   */
   @Test
   void aLorakitInputExceptionIsOneSentenceEvenWithACause() {
     CommandLine cl = Main.commandLine();
@@ -127,7 +239,8 @@ class UserErrorTest {
     StringWriter err = new StringWriter();
     cl.setErr(new PrintWriter(err, true));
     assertEquals(Main.USER_ERROR, cl.execute("broken", "input"));
-    assertEquals("lorakit broken: data.jsonl line 3: field 'prompt' is empty.", err.toString().strip());
+    assertEquals(
+        "lorakit broken: data.jsonl line 3: field 'prompt' is empty.", err.toString().strip());
   }
 
   @Command(name = "broken")
@@ -137,10 +250,13 @@ class UserErrorTest {
     @Override
     public Integer call() {
       switch (kind) {
-        case "argument" -> throw new IllegalArgumentException("matmul: shapes do not fit: a [2, 3], b [4, 5].");
+        case "argument" ->
+            throw new IllegalArgumentException("matmul: shapes do not fit: a [2, 3], b [4, 5].");
         case "state" -> throw new IllegalStateException("matmul: shapes do not fit after close.");
-        default -> throw new LorakitInputException("data.jsonl line 3: field 'prompt' is empty.",
-            new IllegalArgumentException("inner"));
+        default ->
+            throw new LorakitInputException(
+                "data.jsonl line 3: field 'prompt' is empty.",
+                new IllegalArgumentException("inner"));
       }
     }
   }

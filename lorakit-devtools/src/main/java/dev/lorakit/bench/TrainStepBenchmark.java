@@ -18,52 +18,54 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * One LoRA training step (forward, loss, backward, AdamW) of the demo model, {@link DemoModel.Setup#demo()}:
- * steps/s, and tokens/s as a secondary result. {@link TrainStep} prints the same with FLOPs and a breakdown.
+ * One LoRA training step (forward, loss, backward, AdamW) of the demo model, {@link
+ * DemoModel.Setup#demo()}: steps/s, and tokens/s as a secondary result. {@link TrainStep} prints
+ * the same with FLOPs and a breakdown.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
 @Warmup(iterations = 2, time = 10)
 @Measurement(iterations = 3, time = 10)
-// The fork inherits the JVM flags of the JVM that ./lorakit-dev starts (scripts/jvm-flags.properties).
+// The fork inherits the JVM flags of the JVM that ./lorakit-dev starts
+// (scripts/jvm-flags.properties).
 @Fork(value = 1, jvmArgsAppend = "-Xmx6g")
 public class TrainStepBenchmark {
 
-    /** Threads of the backend; 0: every available processor. */
-    @Param("0")
-    public int threads;
+  /** Threads of the backend; 0: every available processor. */
+  @Param("0")
+  public int threads;
 
-    private CpuBackend backend;
-    private DemoModel model;
+  private CpuBackend backend;
+  private DemoModel model;
 
-    /** Tokens trained, reported per second next to the steps. */
-    @State(Scope.Thread)
-    @AuxCounters(AuxCounters.Type.OPERATIONS)
-    public static class Tokens {
-        public long tokens;
+  /** Tokens trained, reported per second next to the steps. */
+  @State(Scope.Thread)
+  @AuxCounters(AuxCounters.Type.OPERATIONS)
+  public static class Tokens {
+    public long tokens;
 
-        @Setup(Level.Iteration)
-        public void clear() {
-            tokens = 0;
-        }
+    @Setup(Level.Iteration)
+    public void clear() {
+      tokens = 0;
     }
+  }
 
-    @Setup
-    public void setUp() {
-        backend = threads == 0 ? new CpuBackend() : new CpuBackend(threads);
-        model = new DemoModel(DemoModel.Setup.demo(), backend, 42);
-    }
+  @Setup
+  public void setUp() {
+    backend = threads == 0 ? new CpuBackend() : new CpuBackend(threads);
+    model = new DemoModel(DemoModel.Setup.demo(), backend, 42);
+  }
 
-    @TearDown
-    public void tearDown() {
-        model.close();
-        backend.close();
-    }
+  @TearDown
+  public void tearDown() {
+    model.close();
+    backend.close();
+  }
 
-    @Benchmark
-    public double trainStep(Tokens counter) {
-        counter.tokens += model.setup().tokens();
-        return model.step();
-    }
+  @Benchmark
+  public double trainStep(Tokens counter) {
+    counter.tokens += model.setup().tokens();
+    return model.step();
+  }
 }

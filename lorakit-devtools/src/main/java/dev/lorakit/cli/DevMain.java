@@ -4,14 +4,16 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /**
- * The {@code lorakit-dev} command: development tools beside the {@code lorakit} command, with its error handling
- * (one sentence and exit 2 for what the user can fix). Never part of the lorakit command itself.
+ * The {@code lorakit-dev} command: development tools beside the {@code lorakit} command, with its
+ * error handling (one sentence and exit 2 for what the user can fix). Never part of the lorakit
+ * command itself.
  */
 @Command(
     name = "lorakit-dev",
     mixinStandardHelpOptions = true,
     versionProvider = Main.Version.class,
-    description = "lorakit's development tools: benchmarks, random models and gradient comparisons.",
+    description =
+        "lorakit's development tools: benchmarks, random models and gradient comparisons.",
     subcommands = {
       CommandLine.HelpCommand.class,
       BenchTrainCommand.class,

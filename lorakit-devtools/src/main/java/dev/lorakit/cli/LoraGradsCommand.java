@@ -25,9 +25,9 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code lorakit-dev lora-grads}: one forward and backward of a model with an adapter on a token batch, writing the
- * loss and every LoRA gradient, under the names {@code compare-grads} and the scale check's Python side use. A
- * development tool, hidden from the command list.
+ * {@code lorakit-dev lora-grads}: one forward and backward of a model with an adapter on a token
+ * batch, writing the loss and every LoRA gradient, under the names {@code compare-grads} and the
+ * scale check's Python side use. A development tool, hidden from the command list.
  */
 @Command(
     name = "lora-grads",
@@ -43,25 +43,45 @@ final class LoraGradsCommand implements Callable<Integer> {
   @Option(names = "--model", required = true, paramLabel = "DIR", description = "The model folder.")
   Path model;
 
-  @Option(names = "--adapter", required = true, paramLabel = "DIR", description = "The PEFT adapter folder.")
+  @Option(
+      names = "--adapter",
+      required = true,
+      paramLabel = "DIR",
+      description = "The PEFT adapter folder.")
   Path adapter;
 
-  @Option(names = "--batch", required = true, paramLabel = "FILE",
+  @Option(
+      names = "--batch",
+      required = true,
+      paramLabel = "FILE",
       description = "A safetensors file with input_ids and labels, both [batch, seq] integers.")
   Path batchFile;
 
-  @Option(names = "--out", required = true, paramLabel = "FILE", description = "The safetensors file to write.")
+  @Option(
+      names = "--out",
+      required = true,
+      paramLabel = "FILE",
+      description = "The safetensors file to write.")
   Path out;
 
-  @Option(names = "--overwrite", description = "Replace --out if it exists (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--overwrite",
+      description = "Replace --out if it exists (default: ${DEFAULT-VALUE}).")
   boolean overwrite;
 
-  @Option(names = "--device", defaultValue = "auto", paramLabel = "DEVICE",
+  @Option(
+      names = "--device",
+      defaultValue = "auto",
+      paramLabel = "DEVICE",
       description = "cpu, cuda or auto (default: ${DEFAULT-VALUE}).")
   String device;
 
-  @Option(names = "--precision", defaultValue = "fp32", paramLabel = "P",
-      description = "fp32, or bf16 (frozen weights in bfloat16; on a GPU the activations too) (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--precision",
+      defaultValue = "fp32",
+      paramLabel = "P",
+      description =
+          "fp32, or bf16 (frozen weights in bfloat16; on a GPU the activations too) (default: ${DEFAULT-VALUE}).")
   String precision;
 
   @Spec CommandSpec spec;
@@ -77,13 +97,20 @@ final class LoraGradsCommand implements Callable<Integer> {
     try (SafeTensorsFile f = SafeTensorsFile.open(batchFile)) {
       for (String name : new String[] {"input_ids", "labels"}) {
         if (!f.names().contains(name)) {
-          throw new LorakitInputException("--batch " + batchFile + " has no tensor \"" + name + "\".");
+          throw new LorakitInputException(
+              "--batch " + batchFile + " has no tensor \"" + name + "\".");
         }
       }
       TensorInfo info = f.info("input_ids");
       if (info.shape().length != 2 || !Arrays.equals(info.shape(), f.info("labels").shape())) {
-        throw new LorakitInputException("--batch " + batchFile + ": input_ids " + Arrays.toString(info.shape())
-            + " and labels " + Arrays.toString(f.info("labels").shape()) + " must both be [batch, seq].");
+        throw new LorakitInputException(
+            "--batch "
+                + batchFile
+                + ": input_ids "
+                + Arrays.toString(info.shape())
+                + " and labels "
+                + Arrays.toString(f.info("labels").shape())
+                + " must both be [batch, seq].");
       }
       batch = Math.toIntExact(info.shape()[0]);
       ids = f.ints("input_ids");
@@ -103,18 +130,29 @@ final class LoraGradsCommand implements Callable<Integer> {
         lora.zeroGrad();
         long step = System.nanoTime();
         double loss = CausalLmLoss.forwardBackward(decoder, ids, labels, batch);
-        SafeTensorsWriter w = SafeTensorsWriter.create()
-            .metadata("backend", backend.name())
-            .metadata("precision", p.label())
-            .addFloats("loss", new long[] {1}, new float[] {(float) loss}, SafeTensorsDtype.F32);
+        SafeTensorsWriter w =
+            SafeTensorsWriter.create()
+                .metadata("backend", backend.name())
+                .metadata("precision", p.label())
+                .addFloats(
+                    "loss", new long[] {1}, new float[] {(float) loss}, SafeTensorsDtype.F32);
         for (Parameter param : lora.parameters()) {
           long[] shape = Arrays.stream(param.grad().shape().dims()).asLongStream().toArray();
-          w.addFloats("grad." + param.name(), shape, backend.download(param.grad()), SafeTensorsDtype.F32);
+          w.addFloats(
+              "grad." + param.name(), shape, backend.download(param.grad()), SafeTensorsDtype.F32);
         }
         double stepSeconds = (System.nanoTime() - step) / 1e9;
         w.write(out);
-        o.printf(Locale.ROOT, "loss %.6f; %d LoRA gradients written to %s (%s, %s; load %.1f s, step %.2f s).%n",
-            loss, lora.parameters().size(), out, p.label(), backend.name(), loaded, stepSeconds);
+        o.printf(
+            Locale.ROOT,
+            "loss %.6f; %d LoRA gradients written to %s (%s, %s; load %.1f s, step %.2f s).%n",
+            loss,
+            lora.parameters().size(),
+            out,
+            p.label(),
+            backend.name(),
+            loaded,
+            stepSeconds);
       } finally {
         weights.close();
       }

@@ -8,7 +8,10 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.lorakit.cuda.CudaBackendProvider;
 import org.junit.jupiter.api.Test;
 
-/** bench-train's plan on the CPU: the published parameter counts, the PEFT trainable counts, FLOPs and memory. */
+/**
+ * bench-train's plan on the CPU: the published parameter counts, the PEFT trainable counts, FLOPs
+ * and memory.
+ */
 class BenchTrainCommandTest {
 
   private static JsonNode plan(DevRun run) throws Exception {
@@ -19,8 +22,20 @@ class BenchTrainCommandTest {
 
   @Test
   void llamaPlanHasThePublishedCounts() throws Exception {
-    DevRun run = DevRun.of("bench-train", "--shape", "llama2-7b", "--targets", "all", "--lora-r", "16", "--batch", "4",
-        "--seq", "512", "--dry-run");
+    DevRun run =
+        DevRun.of(
+            "bench-train",
+            "--shape",
+            "llama2-7b",
+            "--targets",
+            "all",
+            "--lora-r",
+            "16",
+            "--batch",
+            "4",
+            "--seq",
+            "512",
+            "--dry-run");
     JsonNode p = plan(run);
     assertEquals(6_738_415_616L, p.get("params").asLong());
     // PEFT's count for r 16 on all seven projections of LLaMA-2-7B (peft_baseline on the H100).
@@ -36,7 +51,9 @@ class BenchTrainCommandTest {
     JsonNode m = plan(DevRun.of("bench-train", "--shape", "mistral-7b", "--dry-run"));
     assertEquals(7_241_732_096L, m.get("params").asLong());
     assertEquals(41_943_040L, m.get("trainable").asLong());
-    JsonNode qv = plan(DevRun.of("bench-train", "--targets", "qv", "--dry-run", "--activation-checkpointing"));
+    JsonNode qv =
+        plan(
+            DevRun.of("bench-train", "--targets", "qv", "--dry-run", "--activation-checkpointing"));
     assertEquals(8_388_608L, qv.get("trainable").asLong());
     assertEquals(6 * 6_738_415_616L, qv.get("flops_per_token").asLong());
     // Checkpointing keeps one layer's activations instead of 32.

@@ -11,10 +11,14 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
 
-/** lorakit-dev has the development commands, lorakit has none of them, and every help text renders cleanly. */
+/**
+ * lorakit-dev has the development commands, lorakit has none of them, and every help text renders
+ * cleanly.
+ */
 class DevMainTest {
 
-  private static final List<String> DEV = List.of("bench-train", "make-random-model", "lora-grads", "compare-grads");
+  private static final List<String> DEV =
+      List.of("bench-train", "make-random-model", "lora-grads", "compare-grads");
 
   @Test
   void theToolsAreLorakitDevCommandsAndNotLorakitOnes() {

@@ -1,6 +1,5 @@
 package dev.lorakit.core.io;
 
-import java.util.Locale;
 import dev.lorakit.core.LorakitInputException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -24,6 +23,7 @@ import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
@@ -35,17 +35,18 @@ import java.util.stream.Stream;
  * A folder that a lorakit command writes and owns, so that nothing else in it is ever destroyed:
  *
  * <ul>
- *   <li>a marker file {@value #MARKER} names the command whose output the folder is; a non-empty folder without it,
- *       or with another command's, is refused unless {@code overwrite} is given, and even then only the files the
- *       command writes are replaced;</li>
- *   <li>the marker is also a lock, held until {@link #close}: a second writer is refused in one sentence (the lock
- *       is the operating system's, so a killed process leaves none behind);</li>
- *   <li>work in progress goes to temporary folders inside, named {@value #TEMP_PREFIX}..., that a later claim
- *       removes if a killed run left them; {@link #adopt} moves a finished one's entries into place, each by an
- *       atomic rename.</li>
+ *   <li>a marker file {@value #MARKER} names the command whose output the folder is; a non-empty
+ *       folder without it, or with another command's, is refused unless {@code overwrite} is given,
+ *       and even then only the files the command writes are replaced;
+ *   <li>the marker is also a lock, held until {@link #close}: a second writer is refused in one
+ *       sentence (the lock is the operating system's, so a killed process leaves none behind);
+ *   <li>work in progress goes to temporary folders inside, named {@value #TEMP_PREFIX}..., that a
+ *       later claim removes if a killed run left them; {@link #adopt} moves a finished one's
+ *       entries into place, each by an atomic rename.
  * </ul>
  *
- * <p>New files and folders get the permissions the process's umask gives (0644 and 0755 under the usual one).
+ * <p>New files and folders get the permissions the process's umask gives (0644 and 0755 under the
+ * usual one).
  */
 public final class OutputFolder implements AutoCloseable {
 
@@ -60,15 +61,18 @@ public final class OutputFolder implements AutoCloseable {
 
   static {
     // Ctrl-C or SIGTERM: the temporary folders of unfinished work go with the process.
-    Thread cleanup = new Thread(() -> {
-      for (Path p : List.copyOf(LIVE_TEMPS)) {
-        try {
-          deleteTree(p);
-        } catch (IOException | UncheckedIOException e) {
-          // the next claim of the folder removes it
-        }
-      }
-    }, "lorakit-temp-cleanup");
+    Thread cleanup =
+        new Thread(
+            () -> {
+              for (Path p : List.copyOf(LIVE_TEMPS)) {
+                try {
+                  deleteTree(p);
+                } catch (IOException | UncheckedIOException e) {
+                  // the next claim of the folder removes it
+                }
+              }
+            },
+            "lorakit-temp-cleanup");
     try {
       Runtime.getRuntime().addShutdownHook(cleanup);
     } catch (IllegalStateException exiting) {
@@ -86,8 +90,15 @@ public final class OutputFolder implements AutoCloseable {
   private final List<Path> temps = new ArrayList<>();
   private final boolean created;
 
-  private OutputFolder(Path dir, String option, String command, String previousCommand, boolean hadContent,
-      FileChannel markerChannel, FileLock lock, boolean created) {
+  private OutputFolder(
+      Path dir,
+      String option,
+      String command,
+      String previousCommand,
+      boolean hadContent,
+      FileChannel markerChannel,
+      FileLock lock,
+      boolean created) {
     this.created = created;
     this.dir = dir;
     this.option = option;
@@ -101,14 +112,16 @@ public final class OutputFolder implements AutoCloseable {
   /**
    * Claims {@code dir} (created if absent) for {@code command}.
    *
-   * @param option    the option that named the folder, for messages ({@code --out})
-   * @param command   the command writing it ({@code train}, {@code eval}...)
-   * @param overwrite write into a non-empty folder that is not this command's output (only its files are replaced)
-   * @throws LorakitInputException in one sentence when the folder is a file, holds what lorakit did not write
-   *                               (without {@code overwrite}), or is being written by another process
-   * @throws IOException           in one sentence when the folder cannot be created or written
+   * @param option the option that named the folder, for messages ({@code --out})
+   * @param command the command writing it ({@code train}, {@code eval}...)
+   * @param overwrite write into a non-empty folder that is not this command's output (only its
+   *     files are replaced)
+   * @throws LorakitInputException in one sentence when the folder is a file, holds what lorakit did
+   *     not write (without {@code overwrite}), or is being written by another process
+   * @throws IOException in one sentence when the folder cannot be created or written
    */
-  public static OutputFolder claim(Path dir, String option, String command, boolean overwrite) throws IOException {
+  public static OutputFolder claim(Path dir, String option, String command, boolean overwrite)
+      throws IOException {
     Path abs = dir.toAbsolutePath().normalize();
     String named = option + " " + dir;
     if (Files.exists(abs) && !Files.isDirectory(abs)) {
@@ -117,8 +130,10 @@ public final class OutputFolder implements AutoCloseable {
     boolean hasMarker = Files.isRegularFile(abs.resolve(MARKER), LinkOption.NOFOLLOW_LINKS);
     boolean content = Files.isDirectory(abs) && hasEntriesBesides(abs, MARKER);
     if (content && !hasMarker && !overwrite) {
-      throw new LorakitInputException(named + " already holds files that lorakit did not write; choose an empty or"
-          + " new folder, or give --overwrite to write into it (only lorakit's own files are then replaced).");
+      throw new LorakitInputException(
+          named
+              + " already holds files that lorakit did not write; choose an empty or"
+              + " new folder, or give --overwrite to write into it (only lorakit's own files are then replaced).");
     }
     boolean created = !Files.exists(abs);
     createFolder(abs, named);
@@ -127,8 +142,12 @@ public final class OutputFolder implements AutoCloseable {
     }
     FileChannel ch;
     try {
-      ch = FileChannel.open(abs.resolve(MARKER), StandardOpenOption.CREATE, StandardOpenOption.READ,
-          StandardOpenOption.WRITE);
+      ch =
+          FileChannel.open(
+              abs.resolve(MARKER),
+              StandardOpenOption.CREATE,
+              StandardOpenOption.READ,
+              StandardOpenOption.WRITE);
     } catch (AccessDeniedException e) {
       throw new IOException(named + " is not writable (permission denied).");
     }
@@ -142,12 +161,20 @@ public final class OutputFolder implements AutoCloseable {
     try {
       previous = readCommand(ch);
       if (lock == null) {
-        throw new LorakitInputException(named + " is being written by another lorakit command"
-            + (previous == null ? "" : " (" + previous + ")") + "; wait for it to end or choose another folder.");
+        throw new LorakitInputException(
+            named
+                + " is being written by another lorakit command"
+                + (previous == null ? "" : " (" + previous + ")")
+                + "; wait for it to end or choose another folder.");
       }
       if (content && previous != null && !previous.equals(command) && !overwrite) {
-        throw new LorakitInputException(named + " holds the output of lorakit " + previous + ", not of " + command
-            + "; choose another folder, or give --overwrite to write into it.");
+        throw new LorakitInputException(
+            named
+                + " holds the output of lorakit "
+                + previous
+                + ", not of "
+                + command
+                + "; choose another folder, or give --overwrite to write into it.");
       }
       byte[] text = ("{\"command\": \"" + command + "\"}\n").getBytes(StandardCharsets.UTF_8);
       ch.truncate(0);
@@ -156,7 +183,8 @@ public final class OutputFolder implements AutoCloseable {
       ch.close();
       throw e;
     }
-    OutputFolder folder = new OutputFolder(abs, option, command, previous, content, ch, lock, created);
+    OutputFolder folder =
+        new OutputFolder(abs, option, command, previous, content, ch, lock, created);
     folder.removeLeftovers();
     return folder;
   }
@@ -172,7 +200,8 @@ public final class OutputFolder implements AutoCloseable {
   }
 
   /**
-   * Refuses to start work that will write about {@code bytes} when the folder's file system has less free.
+   * Refuses to start work that will write about {@code bytes} when the folder's file system has
+   * less free.
    *
    * @param what what will be written, for the message ({@code "the merged weights"})
    * @throws IOException in one sentence naming the folder, the need and what is free
@@ -180,13 +209,23 @@ public final class OutputFolder implements AutoCloseable {
   public void requireFreeSpace(long bytes, String what) throws IOException {
     long free = Files.getFileStore(dir).getUsableSpace();
     if (free < bytes) {
-      throw new IOException(option + " " + dir + ": " + what + " need about " + size(bytes) + ", but only "
-          + size(free) + " are free there.");
+      throw new IOException(
+          option
+              + " "
+              + dir
+              + ": "
+              + what
+              + " need about "
+              + size(bytes)
+              + ", but only "
+              + size(free)
+              + " are free there.");
     }
   }
 
   private static String size(long bytes) {
-    return bytes >= 1L << 30 ? String.format(Locale.ROOT, "%.1f GB", bytes / 1e9)
+    return bytes >= 1L << 30
+        ? String.format(Locale.ROOT, "%.1f GB", bytes / 1e9)
         : String.format(Locale.ROOT, "%.0f MB", Math.ceil(bytes / 1e6));
   }
 
@@ -201,12 +240,17 @@ public final class OutputFolder implements AutoCloseable {
   }
 
   /**
-   * A new empty temporary folder inside, removed by {@link #close} unless {@link #adopt adopted} (and by the next
-   * claim if the process is killed first).
+   * A new empty temporary folder inside, removed by {@link #close} unless {@link #adopt adopted}
+   * (and by the next claim if the process is killed first).
    */
   public Path newTemporaryFolder(String purpose) throws IOException {
     for (int attempt = 0; ; attempt++) {
-      Path p = dir.resolve(TEMP_PREFIX + purpose + "-" + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextInt()));
+      Path p =
+          dir.resolve(
+              TEMP_PREFIX
+                  + purpose
+                  + "-"
+                  + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextInt()));
       try {
         Files.createDirectory(p);
         temps.add(p);
@@ -219,9 +263,9 @@ public final class OutputFolder implements AutoCloseable {
   }
 
   /**
-   * Moves every entry of {@code temp} (made by {@link #newTemporaryFolder}) into this folder, each by an atomic
-   * rename over the entry of the same name (a folder of the same name is first renamed aside, then deleted);
-   * nothing else in the folder is touched. {@code temp} is gone afterwards.
+   * Moves every entry of {@code temp} (made by {@link #newTemporaryFolder}) into this folder, each
+   * by an atomic rename over the entry of the same name (a folder of the same name is first renamed
+   * aside, then deleted); nothing else in the folder is touched. {@code temp} is gone afterwards.
    */
   public void adopt(Path temp) throws IOException {
     try (Stream<Path> s = Files.list(temp)) {
@@ -245,7 +289,10 @@ public final class OutputFolder implements AutoCloseable {
     AtomicFile.syncFolder(dir);
   }
 
-  /** Deletes these entries of the folder (files or folders) where they exist: the command's own earlier output. */
+  /**
+   * Deletes these entries of the folder (files or folders) where they exist: the command's own
+   * earlier output.
+   */
   public void deleteOwn(String... names) throws IOException {
     for (String name : names) {
       Path p = dir.resolve(name);
@@ -258,8 +305,9 @@ public final class OutputFolder implements AutoCloseable {
   }
 
   /**
-   * Removes the temporary folders not adopted and releases the lock; the marker stays, unless the folder was created
-   * by {@link #claim} and nothing else was written into it, in which case it is removed.
+   * Removes the temporary folders not adopted and releases the lock; the marker stays, unless the
+   * folder was created by {@link #claim} and nothing else was written into it, in which case it is
+   * removed.
    */
   @Override
   public void close() throws IOException {
@@ -284,9 +332,13 @@ public final class OutputFolder implements AutoCloseable {
     return option + " " + dir;
   }
 
-  // ---- internals -----------------------------------------------------------------------------------------
+  // ---- internals
+  // -----------------------------------------------------------------------------------------
 
-  /** Temporary folders and files of runs that were killed: ours, since only the lock holder writes here. */
+  /**
+   * Temporary folders and files of runs that were killed: ours, since only the lock holder writes
+   * here.
+   */
   private void removeLeftovers() throws IOException {
     try (Stream<Path> s = Files.list(dir)) {
       for (Path p : s.toList()) {
@@ -297,11 +349,15 @@ public final class OutputFolder implements AutoCloseable {
     // Earlier lorakit versions put temporary folders beside the output folder.
     Path parent = dir.getParent();
     if (parent == null) return;
-    Pattern legacy = Pattern.compile("\\." + Pattern.quote(dir.getFileName().toString())
-        + "\\.(merging|writing|tmp|old)-\\d+");
+    Pattern legacy =
+        Pattern.compile(
+            "\\."
+                + Pattern.quote(dir.getFileName().toString())
+                + "\\.(merging|writing|tmp|old)-\\d+");
     try (Stream<Path> s = Files.list(parent)) {
       for (Path p : s.toList()) {
-        if (legacy.matcher(p.getFileName().toString()).matches() && Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
+        if (legacy.matcher(p.getFileName().toString()).matches()
+            && Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
           deleteTree(p);
         }
       }
@@ -334,9 +390,14 @@ public final class OutputFolder implements AutoCloseable {
     } catch (FileSystemException e) {
       Path existing = abs;
       while (existing != null && !Files.exists(existing)) existing = existing.getParent();
-      String why = existing != null && !Files.isDirectory(existing) ? ", because " + existing + " is a file"
-          : e instanceof AccessDeniedException ? " (permission denied)"
-          : " (" + (e.getReason() == null ? e.getClass().getSimpleName() : e.getReason()) + ")";
+      String why =
+          existing != null && !Files.isDirectory(existing)
+              ? ", because " + existing + " is a file"
+              : e instanceof AccessDeniedException
+                  ? " (permission denied)"
+                  : " ("
+                      + (e.getReason() == null ? e.getClass().getSimpleName() : e.getReason())
+                      + ")";
       throw new IOException(named + ": cannot create the folder" + why + ".");
     }
   }
@@ -352,19 +413,22 @@ public final class OutputFolder implements AutoCloseable {
   /** Deletes a file or a folder with everything in it, not following links. */
   public static void deleteTree(Path root) throws IOException {
     if (!Files.exists(root, LinkOption.NOFOLLOW_LINKS)) return;
-    Files.walkFileTree(root, new SimpleFileVisitor<>() {
-      @Override
-      public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-        Files.deleteIfExists(file);
-        return FileVisitResult.CONTINUE;
-      }
+    Files.walkFileTree(
+        root,
+        new SimpleFileVisitor<>() {
+          @Override
+          public FileVisitResult visitFile(Path file, BasicFileAttributes attrs)
+              throws IOException {
+            Files.deleteIfExists(file);
+            return FileVisitResult.CONTINUE;
+          }
 
-      @Override
-      public FileVisitResult postVisitDirectory(Path d, IOException exc) throws IOException {
-        if (exc != null) throw exc;
-        Files.deleteIfExists(d);
-        return FileVisitResult.CONTINUE;
-      }
-    });
+          @Override
+          public FileVisitResult postVisitDirectory(Path d, IOException exc) throws IOException {
+            if (exc != null) throw exc;
+            Files.deleteIfExists(d);
+            return FileVisitResult.CONTINUE;
+          }
+        });
   }
 }

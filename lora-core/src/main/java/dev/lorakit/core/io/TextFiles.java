@@ -16,14 +16,18 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Reading the text files users hand to lorakit (JSON configurations, case files, tokenizers), with errors in the
- * user's words: where the problem is and what it is, never the parser's internal names.
+ * Reading the text files users hand to lorakit (JSON configurations, case files, tokenizers), with
+ * errors in the user's words: where the problem is and what it is, never the parser's internal
+ * names.
  */
 public final class TextFiles {
 
-  private static final Pattern NUMBER_LENGTH = Pattern.compile("Number value length \\((\\d+)\\) exceeds the maximum allowed \\((\\d+)");
-  private static final Pattern STRING_LENGTH = Pattern.compile("String value length \\((\\d+)\\) exceeds the maximum allowed \\((\\d+)");
-  private static final Pattern DEPTH = Pattern.compile("nesting depth \\((\\d+)\\) exceeds the maximum allowed \\((\\d+)");
+  private static final Pattern NUMBER_LENGTH =
+      Pattern.compile("Number value length \\((\\d+)\\) exceeds the maximum allowed \\((\\d+)");
+  private static final Pattern STRING_LENGTH =
+      Pattern.compile("String value length \\((\\d+)\\) exceeds the maximum allowed \\((\\d+)");
+  private static final Pattern DEPTH =
+      Pattern.compile("nesting depth \\((\\d+)\\) exceeds the maximum allowed \\((\\d+)");
   private static final Pattern NON_STANDARD = Pattern.compile("Non-standard token '([^']*)'");
 
   private TextFiles() {}
@@ -35,32 +39,45 @@ public final class TextFiles {
    */
   public static String readUtf8(Path file) throws IOException {
     byte[] bytes = Files.readAllBytes(file);
-    CharsetDecoder d = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-        .onUnmappableCharacter(CodingErrorAction.REPORT);
+    CharsetDecoder d =
+        StandardCharsets.UTF_8
+            .newDecoder()
+            .onMalformedInput(CodingErrorAction.REPORT)
+            .onUnmappableCharacter(CodingErrorAction.REPORT);
     ByteBuffer in = ByteBuffer.wrap(bytes);
     CharBuffer out = CharBuffer.allocate(bytes.length + 1);
     CoderResult r = d.decode(in, out, true);
     if (r.isError()) {
-      throw new IOException(file + " is not UTF-8 text (byte " + in.position() + " of " + bytes.length
-          + " is not valid UTF-8).");
+      throw new IOException(
+          file
+              + " is not UTF-8 text (byte "
+              + in.position()
+              + " of "
+              + bytes.length
+              + " is not valid UTF-8).");
     }
     d.flush(out);
     return out.flip().toString();
   }
 
-  /** Whether {@code e} is a file's bytes not being UTF-8 (for messages where the file is known elsewhere). */
+  /**
+   * Whether {@code e} is a file's bytes not being UTF-8 (for messages where the file is known
+   * elsewhere).
+   */
   public static boolean isNotUtf8(Throwable e) {
     return e instanceof CharacterCodingException;
   }
 
   /**
-   * Where and why a JSON text could not be read, as a phrase: {@code at line 3, column 12: NaN is not a JSON number
-   * (write a number or null)}.
+   * Where and why a JSON text could not be read, as a phrase: {@code at line 3, column 12: NaN is
+   * not a JSON number (write a number or null)}.
    */
   public static String jsonProblem(JacksonException e) {
     JsonLocation at = e.getLocation();
-    String where = at == null || at.getLineNr() < 1 ? "" : "at line " + at.getLineNr() + ", column " + at.getColumnNr()
-        + ": ";
+    String where =
+        at == null || at.getLineNr() < 1
+            ? ""
+            : "at line " + at.getLineNr() + ", column " + at.getColumnNr() + ": ";
     return where + plain(e.getOriginalMessage());
   }
 
@@ -68,16 +85,34 @@ public final class TextFiles {
   static String plain(String m) {
     if (m == null) return "unreadable";
     Matcher x = NUMBER_LENGTH.matcher(m);
-    if (x.find()) return "a number of " + x.group(1) + " digits, more than the " + x.group(2) + " lorakit reads";
+    if (x.find())
+      return "a number of "
+          + x.group(1)
+          + " digits, more than the "
+          + x.group(2)
+          + " lorakit reads";
     x = STRING_LENGTH.matcher(m);
-    if (x.find()) return "a string of " + x.group(1) + " characters, more than the " + x.group(2) + " lorakit reads";
+    if (x.find())
+      return "a string of "
+          + x.group(1)
+          + " characters, more than the "
+          + x.group(2)
+          + " lorakit reads";
     x = DEPTH.matcher(m);
-    if (x.find()) return "nesting " + x.group(1) + " levels deep, more than the " + x.group(2) + " lorakit reads";
+    if (x.find())
+      return "nesting "
+          + x.group(1)
+          + " levels deep, more than the "
+          + x.group(2)
+          + " lorakit reads";
     x = NON_STANDARD.matcher(m);
     if (x.find()) return x.group(1) + " is not a JSON number; write a number";
     String first = m.lines().findFirst().orElse(m).strip();
-    first = first.replaceAll("\\s*\\([^)]*`[^)]*\\)", "").replaceAll(":?\\s*enable `[^`]*`[^.;]*", "")
-        .replaceAll("`", "'");
+    first =
+        first
+            .replaceAll("\\s*\\([^)]*`[^)]*\\)", "")
+            .replaceAll(":?\\s*enable `[^`]*`[^.;]*", "")
+            .replaceAll("`", "'");
     return first.endsWith(".") ? first.substring(0, first.length() - 1) : first;
   }
 }

@@ -26,13 +26,20 @@ class OutputFolderTest {
     Path precious = dir.resolve("precious");
     Files.createDirectories(precious.resolve("sub"));
     Files.writeString(precious.resolve("thesis.tex"), "t");
-    LorakitInputException e = assertThrows(LorakitInputException.class,
-        () -> OutputFolder.claim(precious, "--out", "eval", false));
-    assertEquals("--out " + precious + " already holds files that lorakit did not write; choose an empty or new "
-        + "folder, or give --overwrite to write into it (only lorakit's own files are then replaced).", e.getMessage());
+    LorakitInputException e =
+        assertThrows(
+            LorakitInputException.class,
+            () -> OutputFolder.claim(precious, "--out", "eval", false));
+    assertEquals(
+        "--out "
+            + precious
+            + " already holds files that lorakit did not write; choose an empty or new "
+            + "folder, or give --overwrite to write into it (only lorakit's own files are then replaced).",
+        e.getMessage());
     assertEquals("t", Files.readString(precious.resolve("thesis.tex")));
     assertTrue(Files.isDirectory(precious.resolve("sub")));
-    assertFalse(Files.exists(precious.resolve(OutputFolder.MARKER)), "not even the marker was written");
+    assertFalse(
+        Files.exists(precious.resolve(OutputFolder.MARKER)), "not even the marker was written");
   }
 
   @Test
@@ -67,19 +74,26 @@ class OutputFolderTest {
     try (OutputFolder f = OutputFolder.claim(out, "--out", "train", false)) {
       assertTrue(f.wasOwnOutput());
     }
-    LorakitInputException e = assertThrows(LorakitInputException.class,
-        () -> OutputFolder.claim(out, "--out", "merge", false));
-    assertTrue(e.getMessage().contains("holds the output of lorakit train, not of merge"), e.getMessage());
+    LorakitInputException e =
+        assertThrows(
+            LorakitInputException.class, () -> OutputFolder.claim(out, "--out", "merge", false));
+    assertTrue(
+        e.getMessage().contains("holds the output of lorakit train, not of merge"), e.getMessage());
   }
 
   @Test
   void aSecondWriterIsRefusedWhileTheFirstHoldsTheFolder() throws IOException {
     Path out = dir.resolve("busy");
     try (OutputFolder _ = OutputFolder.claim(out, "--out", "train", false)) {
-      LorakitInputException e = assertThrows(LorakitInputException.class,
-          () -> OutputFolder.claim(out, "--out", "train", false));
-      assertEquals("--out " + out + " is being written by another lorakit command (train); wait for it to end or "
-          + "choose another folder.", e.getMessage());
+      LorakitInputException e =
+          assertThrows(
+              LorakitInputException.class, () -> OutputFolder.claim(out, "--out", "train", false));
+      assertEquals(
+          "--out "
+              + out
+              + " is being written by another lorakit command (train); wait for it to end or "
+              + "choose another folder.",
+          e.getMessage());
     }
     OutputFolder.claim(out, "--out", "train", false).close(); // free again once the first is done
   }
@@ -120,14 +134,16 @@ class OutputFolderTest {
   void aFileWhereTheFolderShouldBeIsOneSentence() throws IOException {
     Path file = dir.resolve("existing.txt");
     Files.writeString(file, "x");
-    LorakitInputException e = assertThrows(LorakitInputException.class,
-        () -> OutputFolder.claim(file, "--out", "train", false));
+    LorakitInputException e =
+        assertThrows(
+            LorakitInputException.class, () -> OutputFolder.claim(file, "--out", "train", false));
     assertEquals("--out " + file + " is a file, not a folder.", e.getMessage());
   }
 
   @Test
   void newFilesAndFoldersGetTheUmasksPermissionsNotOwnerOnly() throws IOException {
-    // The JVM's umask is the process's; 0644/0755 under the usual 022, and never the 0600 of a temporary file.
+    // The JVM's umask is the process's; 0644/0755 under the usual 022, and never the 0600 of a
+    // temporary file.
     Path out = dir.resolve("perm");
     try (OutputFolder f = OutputFolder.claim(out, "--out", "train", false)) {
       Path temp = f.newTemporaryFolder("x");
@@ -140,10 +156,15 @@ class OutputFolderTest {
     }
     Path reference = Files.createFile(dir.resolve("reference"));
     Path referenceDir = Files.createDirectory(dir.resolve("referenceDir"));
-    assertEquals(Files.getPosixFilePermissions(reference), Files.getPosixFilePermissions(out.resolve("a.json")));
+    assertEquals(
+        Files.getPosixFilePermissions(reference),
+        Files.getPosixFilePermissions(out.resolve("a.json")));
     assertEquals(Files.getPosixFilePermissions(referenceDir), Files.getPosixFilePermissions(out));
-    assertEquals(Files.getPosixFilePermissions(referenceDir), Files.getPosixFilePermissions(out.resolve("sub")));
-    assertTrue(Files.getPosixFilePermissions(out.resolve("a.json"))
-        .containsAll(PosixFilePermissions.fromString("rw-------")));
+    assertEquals(
+        Files.getPosixFilePermissions(referenceDir),
+        Files.getPosixFilePermissions(out.resolve("sub")));
+    assertTrue(
+        Files.getPosixFilePermissions(out.resolve("a.json"))
+            .containsAll(PosixFilePermissions.fromString("rw-------")));
   }
 }

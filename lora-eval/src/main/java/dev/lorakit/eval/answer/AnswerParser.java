@@ -5,10 +5,11 @@ import dev.lorakit.eval.cases.Task;
 import java.util.Optional;
 
 /**
- * A model's free-text answer turned into the form of the task's reference answer ({@link Task#answer}),
- * so that the two can be compared: the modality's wire name ({@link ModalityParser}), the canonical
- * ICD-10 code ({@link Icd10Parser}), or the regimen with its white space collapsed. Empty when the answer
- * cannot be read; callers count that as wrong and list it as unparsed.
+ * A model's free-text answer turned into the form of the task's reference answer ({@link
+ * Task#answer}), so that the two can be compared: the modality's wire name ({@link
+ * ModalityParser}), the canonical ICD-10 code ({@link Icd10Parser}), or the regimen with its white
+ * space collapsed. Empty when the answer cannot be read; callers count that as wrong and list it as
+ * unparsed.
  */
 public final class AnswerParser {
 

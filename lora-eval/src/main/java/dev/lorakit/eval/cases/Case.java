@@ -7,12 +7,12 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * One patient case: the diagnostic details and up to three reference answers. This is one line of a case
- * file ({@link CaseFile}): {@code {"id", "diagnosis", "regimen", "modality", "icd10"}}. Any further fields
- * of the line are kept, in their order, in {@code extra} and written back unchanged.
+ * One patient case: the diagnostic details and up to three reference answers. This is one line of a
+ * case file ({@link CaseFile}): {@code {"id", "diagnosis", "regimen", "modality", "icd10"}}. Any
+ * further fields of the line are kept, in their order, in {@code extra} and written back unchanged.
  *
- * <p>A reference answer is null where the case has none: an unlabelled patient ({@code {"id", "diagnosis"}})
- * to be answered, or a case labelled for some tasks only ({@link #has}).
+ * <p>A reference answer is null where the case has none: an unlabelled patient ({@code {"id",
+ * "diagnosis"}}) to be answered, or a case labelled for some tasks only ({@link #has}).
  *
  * @param id unique within a dataset
  * @param diagnosis the patient's diagnostic details, the model's input
@@ -22,25 +22,46 @@ import java.util.Map;
  * @param extra further JSON fields: String, Number, Boolean, null, List or Map values
  */
 public record Case(
-    String id, String diagnosis, String regimen, Modality modality, String icd10, Map<String, Object> extra) {
+    String id,
+    String diagnosis,
+    String regimen,
+    Modality modality,
+    String icd10,
+    Map<String, Object> extra) {
 
   /** The names of the fields every case has, in the order they are written. */
-  public static final List<String> FIELDS = List.of("id", "diagnosis", "regimen", "modality", "icd10");
+  public static final List<String> FIELDS =
+      List.of("id", "diagnosis", "regimen", "modality", "icd10");
 
   public Case {
     requireText(id, "id");
     requireText(diagnosis, "diagnosis");
     if (regimen != null) requireText(regimen, "regimen");
     if (icd10 != null) {
-      String canonical = Icd10.canonical(icd10).orElseThrow(() -> new LorakitInputException(
-          "case " + id + ": icd10 '" + icd10 + "' is not an ICD-10 code such as C50.911 or C61."));
+      String canonical =
+          Icd10.canonical(icd10)
+              .orElseThrow(
+                  () ->
+                      new LorakitInputException(
+                          "case "
+                              + id
+                              + ": icd10 '"
+                              + icd10
+                              + "' is not an ICD-10 code such as C50.911 or C61."));
       if (!canonical.equals(icd10)) {
         throw new LorakitInputException(
-            "case " + id + ": icd10 '" + icd10 + "' is not in canonical form, expected " + canonical + ".");
+            "case "
+                + id
+                + ": icd10 '"
+                + icd10
+                + "' is not in canonical form, expected "
+                + canonical
+                + ".");
       }
     }
     for (String f : extra.keySet()) {
-      if (FIELDS.contains(f)) throw new LorakitInputException("case " + id + ": extra field '" + f + "' clashes.");
+      if (FIELDS.contains(f))
+        throw new LorakitInputException("case " + id + ": extra field '" + f + "' clashes.");
     }
     extra = Collections.unmodifiableMap(new LinkedHashMap<>(extra));
   }
@@ -65,6 +86,7 @@ public record Case(
   }
 
   private static void requireText(String value, String field) {
-    if (value == null || value.isBlank()) throw new LorakitInputException("case field '" + field + "' is empty.");
+    if (value == null || value.isBlank())
+      throw new LorakitInputException("case field '" + field + "' is empty.");
   }
 }

@@ -2,12 +2,12 @@ package dev.lorakit.eval.cases;
 
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
-import com.fasterxml.jackson.core.StreamWriteFeature;
-import com.fasterxml.jackson.databind.cfg.JsonNodeFeature;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamWriteFeature;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.cfg.JsonNodeFeature;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.lorakit.core.LorakitInputException;
@@ -37,33 +37,39 @@ import java.util.Map;
 /**
  * Case files: JSON Lines, one case per line, UTF-8, as a hospital's own export would be written:
  *
- * <pre>{"id": "c-0001", "diagnosis": "...", "regimen": "...", "modality": "photon", "icd10": "C50.911"}</pre>
+ * <pre>
+ * {"id": "c-0001", "diagnosis": "...", "regimen": "...", "modality": "photon", "icd10": "C50.911"}
+ * </pre>
  *
- * <p>Reading checks every line and reports all the bad ones at once ({@link InvalidCaseFileException}).
- * Blank lines are skipped; every other line must be a case; ids must be unique. {@code id} may be text or a
- * whole number (read as text), {@code modality} is a wire name in any case, {@code icd10} may be written
- * without the dot or in lower case and is read in canonical form. Further fields are kept as they are.
+ * <p>Reading checks every line and reports all the bad ones at once ({@link
+ * InvalidCaseFileException}). Blank lines are skipped; every other line must be a case; ids must be
+ * unique. {@code id} may be text or a whole number (read as text), {@code modality} is a wire name
+ * in any case, {@code icd10} may be written without the dot or in lower case and is read in
+ * canonical form. Further fields are kept as they are.
  *
- * <p>Writing goes to a temporary file in the same folder, is forced to disk, then renamed over the target,
- * so a reader never sees half a file.
+ * <p>Writing goes to a temporary file in the same folder, is forced to disk, then renamed over the
+ * target, so a reader never sees half a file.
  */
 public final class CaseFile {
 
-  private static final ObjectMapper JSON = JsonMapper.builder()
-      .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
-      .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
-      // Keep decimals exactly as written so extra fields go back out unchanged.
-      .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
-      .disable(JsonNodeFeature.STRIP_TRAILING_BIGDECIMAL_ZEROES)
-      .enable(StreamWriteFeature.WRITE_BIGDECIMAL_AS_PLAIN)
-      .build();
+  private static final ObjectMapper JSON =
+      JsonMapper.builder()
+          .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
+          .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+          // Keep decimals exactly as written so extra fields go back out unchanged.
+          .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
+          .disable(JsonNodeFeature.STRIP_TRAILING_BIGDECIMAL_ZEROES)
+          .enable(StreamWriteFeature.WRITE_BIGDECIMAL_AS_PLAIN)
+          .build();
 
   private CaseFile() {}
 
   /**
-   * Reads every case of {@code file}, in file order; every case must hold all three reference answers.
+   * Reads every case of {@code file}, in file order; every case must hold all three reference
+   * answers.
    *
-   * @throws InvalidCaseFileException listing every bad line (file, line number, field, what was expected)
+   * @throws InvalidCaseFileException listing every bad line (file, line number, field, what was
+   *     expected)
    * @throws IOException if the file cannot be read or is not UTF-8 text
    */
   public static List<Case> read(Path file) throws IOException {
@@ -71,11 +77,12 @@ public final class CaseFile {
   }
 
   /**
-   * Reads every case of {@code file}, in file order; every case must hold the reference answers of {@code answers}
-   * (e.g. only the modality for training on that task). Other answer fields may be left out; where given they
-   * are checked all the same.
+   * Reads every case of {@code file}, in file order; every case must hold the reference answers of
+   * {@code answers} (e.g. only the modality for training on that task). Other answer fields may be
+   * left out; where given they are checked all the same.
    *
-   * @throws InvalidCaseFileException listing every bad line (file, line number, field, what was expected)
+   * @throws InvalidCaseFileException listing every bad line (file, line number, field, what was
+   *     expected)
    * @throws IOException if the file cannot be read or is not UTF-8 text
    */
   public static List<Case> read(Path file, Collection<Task> answers) throws IOException {
@@ -90,9 +97,9 @@ public final class CaseFile {
   /**
    * Cases to be answered for some tasks.
    *
-   * @param cases    the cases, in file order
-   * @param labelled whether they hold the reference answers of the tasks (then the answers can be scored); when
-   *                 not, no case holds any of them
+   * @param cases the cases, in file order
+   * @param labelled whether they hold the reference answers of the tasks (then the answers can be
+   *     scored); when not, no case holds any of them
    */
   public record Contents(List<Case> cases, boolean labelled) {
     public Contents {
@@ -101,9 +108,9 @@ public final class CaseFile {
   }
 
   /**
-   * Reads cases to be answered for {@code tasks}: either every case holds those tasks' reference answers, or none
-   * holds any of them (unlabelled patients, {@code {"id", "diagnosis"}}). The first case decides which; a later one
-   * that differs is a bad line.
+   * Reads cases to be answered for {@code tasks}: either every case holds those tasks' reference
+   * answers, or none holds any of them (unlabelled patients, {@code {"id", "diagnosis"}}). The
+   * first case decides which; a later one that differs is a bad line.
    *
    * @throws InvalidCaseFileException listing every bad line
    * @throws IOException if the file cannot be read or is not UTF-8 text
@@ -116,11 +123,25 @@ public final class CaseFile {
     for (Line l : lines) {
       for (Task t : tasks) {
         if (labelled && !l.c().has(t)) {
-          problems.add(name(file) + " line " + l.number() + ": field '" + t.answerField() + "' is missing, though line "
-              + lines.get(0).number() + " has reference answers; give every case its answers, or none.");
+          problems.add(
+              name(file)
+                  + " line "
+                  + l.number()
+                  + ": field '"
+                  + t.answerField()
+                  + "' is missing, though line "
+                  + lines.get(0).number()
+                  + " has reference answers; give every case its answers, or none.");
         } else if (!labelled && l.c().has(t)) {
-          problems.add(name(file) + " line " + l.number() + ": field '" + t.answerField() + "' is given, though line "
-              + lines.get(0).number() + " has no reference answers; give every case its answers, or none.");
+          problems.add(
+              name(file)
+                  + " line "
+                  + l.number()
+                  + ": field '"
+                  + t.answerField()
+                  + "' is given, though line "
+                  + lines.get(0).number()
+                  + " has no reference answers; give every case its answers, or none.");
         }
       }
       cases.add(l.c());
@@ -133,7 +154,8 @@ public final class CaseFile {
   private record Line(int number, Case c) {}
 
   /** The good lines of {@code file}; a sentence in {@code problems} for each bad one. */
-  private static List<Line> lines(Path file, Collection<Task> answers, List<String> problems) throws IOException {
+  private static List<Line> lines(Path file, Collection<Task> answers, List<String> problems)
+      throws IOException {
     String name = name(file);
     List<Line> cases = new ArrayList<>();
     Map<String, Integer> lineOfId = new HashMap<>();
@@ -148,7 +170,8 @@ public final class CaseFile {
         Case c = parseLine(line, where, answers, lineProblems);
         if (c != null) {
           Integer first = lineOfId.putIfAbsent(c.id(), lineNo);
-          if (first != null) lineProblems.add(where + "id '" + c.id() + "' is already used on line " + first + ".");
+          if (first != null)
+            lineProblems.add(where + "id '" + c.id() + "' is already used on line " + first + ".");
           else cases.add(new Line(lineNo, c));
         }
         problems.addAll(lineProblems);
@@ -163,26 +186,34 @@ public final class CaseFile {
     return file.getFileName() == null ? file.toString() : file.getFileName().toString();
   }
 
-  /** Parses one non-blank line with all three answers required; see {@link #parseLine(String, String, Collection, List)}. */
+  /**
+   * Parses one non-blank line with all three answers required; see {@link #parseLine(String,
+   * String, Collection, List)}.
+   */
   static Case parseLine(String line, String where, List<String> problems) {
     return parseLine(line, where, EnumSet.allOf(Task.class), problems);
   }
 
   /**
-   * Parses one non-blank line whose answers for {@code answers} are required (the others may be absent or null);
-   * adds a sentence to {@code problems} for each bad field; null if any.
+   * Parses one non-blank line whose answers for {@code answers} are required (the others may be
+   * absent or null); adds a sentence to {@code problems} for each bad field; null if any.
    */
-  static Case parseLine(String line, String where, Collection<Task> answers, List<String> problems) {
+  static Case parseLine(
+      String line, String where, Collection<Task> answers, List<String> problems) {
     JsonNode node;
     try {
       node = JSON.readTree(line);
     } catch (JsonProcessingException e) {
-      problems.add(where + "not valid JSON (" + dev.lorakit.core.io.TextFiles.jsonProblem(e) + ").");
+      problems.add(
+          where + "not valid JSON (" + dev.lorakit.core.io.TextFiles.jsonProblem(e) + ").");
       return null;
     }
     if (!(node instanceof ObjectNode obj)) {
-      problems.add(where + "expected a JSON object {\"id\", \"diagnosis\", \"regimen\", \"modality\", \"icd10\"}, found "
-          + kind(node) + ".");
+      problems.add(
+          where
+              + "expected a JSON object {\"id\", \"diagnosis\", \"regimen\", \"modality\", \"icd10\"}, found "
+              + kind(node)
+              + ".");
       return null;
     }
     int before = problems.size();
@@ -194,7 +225,13 @@ public final class CaseFile {
     if (modalityText != null) {
       modality = Modality.fromWireName(modalityText).orElse(null);
       if (modality == null) {
-        problems.add(where + "field 'modality' is " + quote(modalityText) + ", expected " + Modality.wireNames() + ".");
+        problems.add(
+            where
+                + "field 'modality' is "
+                + quote(modalityText)
+                + ", expected "
+                + Modality.wireNames()
+                + ".");
       }
     }
     String codeText = text(obj, "icd10", answers.contains(Task.ICD10), where, problems);
@@ -202,13 +239,18 @@ public final class CaseFile {
     if (codeText != null) {
       icd10 = Icd10.canonical(codeText).orElse(null);
       if (icd10 == null) {
-        problems.add(where + "field 'icd10' is " + quote(codeText) + ", expected an ICD-10 code such as C50.911 or C61.");
+        problems.add(
+            where
+                + "field 'icd10' is "
+                + quote(codeText)
+                + ", expected an ICD-10 code such as C50.911 or C61.");
       }
     }
     if (problems.size() > before) return null;
     Map<String, Object> extra = new LinkedHashMap<>();
     for (Map.Entry<String, JsonNode> e : obj.properties()) {
-      if (!Case.FIELDS.contains(e.getKey())) extra.put(e.getKey(), JSON.convertValue(e.getValue(), Object.class));
+      if (!Case.FIELDS.contains(e.getKey()))
+        extra.put(e.getKey(), JSON.convertValue(e.getValue(), Object.class));
     }
     return new Case(id, diagnosis, regimen, modality, icd10, extra);
   }
@@ -221,17 +263,20 @@ public final class CaseFile {
     } else if (v.isIntegralNumber()) {
       return v.bigIntegerValue().toString();
     } else {
-      problems.add(where + "field 'id' is " + describe(v) + ", expected non-empty text or a whole number.");
+      problems.add(
+          where + "field 'id' is " + describe(v) + ", expected non-empty text or a whole number.");
     }
     return null;
   }
 
-  private static String text(ObjectNode obj, String field, boolean required, String where, List<String> problems) {
+  private static String text(
+      ObjectNode obj, String field, boolean required, String where, List<String> problems) {
     JsonNode v = obj.get(field);
     if (v == null || v.isNull()) {
       if (required) problems.add(where + "field '" + field + "' is missing.");
     } else if (!v.isTextual() || v.asText().isBlank()) {
-      problems.add(where + "field '" + field + "' is " + describe(v) + ", expected non-empty text.");
+      problems.add(
+          where + "field '" + field + "' is " + describe(v) + ", expected non-empty text.");
     } else {
       return v.asText().strip();
     }
@@ -265,8 +310,8 @@ public final class CaseFile {
 
   /**
    * Writes {@code cases} to {@code file}, one JSON object per line with the fields in the order id,
-   * diagnosis, regimen, modality, icd10 (those the case has), then the extra fields. Atomic: either the whole new file is there
-   * afterwards or the old one (if any) is untouched.
+   * diagnosis, regimen, modality, icd10 (those the case has), then the extra fields. Atomic: either
+   * the whole new file is there afterwards or the old one (if any) is untouched.
    *
    * @throws LorakitInputException if two cases share an id
    * @throws IOException naming the file if it cannot be written
@@ -275,7 +320,8 @@ public final class CaseFile {
     Map<String, Boolean> seen = new HashMap<>();
     for (Case c : cases) {
       if (seen.put(c.id(), Boolean.TRUE) != null) {
-        throw new LorakitInputException("cannot write " + file + ": id '" + c.id() + "' occurs twice.");
+        throw new LorakitInputException(
+            "cannot write " + file + ": id '" + c.id() + "' occurs twice.");
       }
     }
     StringWriter text = new StringWriter(cases.size() * 400);
@@ -304,7 +350,8 @@ public final class CaseFile {
     g.writeStartObject();
     g.writeStringField("id", c.id());
     g.writeStringField("diagnosis", c.diagnosis());
-    // An answer the case does not have is left out, so an unlabelled case stays {"id", "diagnosis"}.
+    // An answer the case does not have is left out, so an unlabelled case stays {"id",
+    // "diagnosis"}.
     if (c.regimen() != null) g.writeStringField("regimen", c.regimen());
     if (c.modality() != null) g.writeStringField("modality", c.modality().wireName());
     if (c.icd10() != null) g.writeStringField("icd10", c.icd10());
@@ -315,13 +362,18 @@ public final class CaseFile {
     g.writeEndObject();
   }
 
-  /** Temp file in the same folder, fsync, atomic rename; the temp file is removed on any failure. */
+  /**
+   * Temp file in the same folder, fsync, atomic rename; the temp file is removed on any failure.
+   */
   static void writeAtomically(Path file, byte[] bytes) throws IOException {
     Path target = file.toAbsolutePath();
     Path dir = target.getParent();
-    if (!Files.exists(dir)) throw new IOException("cannot write " + file + ": folder " + dir + " does not exist.");
-    if (!Files.isDirectory(dir)) throw new IOException("cannot write " + file + ": " + dir + " is not a folder.");
-    if (Files.isDirectory(target)) throw new IOException("cannot write " + file + ": it is a folder.");
+    if (!Files.exists(dir))
+      throw new IOException("cannot write " + file + ": folder " + dir + " does not exist.");
+    if (!Files.isDirectory(dir))
+      throw new IOException("cannot write " + file + ": " + dir + " is not a folder.");
+    if (Files.isDirectory(target))
+      throw new IOException("cannot write " + file + ": it is a folder.");
     Path tmp;
     try {
       tmp = Files.createTempFile(dir, "." + target.getFileName(), ".tmp");
@@ -335,7 +387,8 @@ public final class CaseFile {
       } catch (UnsupportedOperationException e) {
         // not a POSIX file system: keep its default permissions
       }
-      try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+      try (FileChannel ch =
+          FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
         ByteBuffer buf = ByteBuffer.wrap(bytes);
         while (buf.hasRemaining()) ch.write(buf);
         ch.force(true);
@@ -350,7 +403,8 @@ public final class CaseFile {
     syncFolder(dir);
   }
 
-  // Makes the rename itself durable. Not every platform can open a folder; the data is safe either way.
+  // Makes the rename itself durable. Not every platform can open a folder; the data is safe either
+  // way.
   private static void syncFolder(Path dir) {
     try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
       ch.force(true);

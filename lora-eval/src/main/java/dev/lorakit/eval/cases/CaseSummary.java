@@ -9,14 +9,18 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * What a dataset holds: how many cases per modality, per ICD-10 code and per site ({@link CancerSites}).
+ * What a dataset holds: how many cases per modality, per ICD-10 code and per site ({@link
+ * CancerSites}).
  *
  * @param cases the number of cases
  * @param modalities cases per modality, every modality present (zero if none)
  * @param codes cases per ICD-10 code, sorted by code
  * @param sites cases per site, sorted by site name
  */
-public record CaseSummary(int cases, Map<Modality, Integer> modalities, Map<String, Integer> codes,
+public record CaseSummary(
+    int cases,
+    Map<Modality, Integer> modalities,
+    Map<String, Integer> codes,
     Map<String, Integer> sites) {
 
   public CaseSummary {
@@ -37,7 +41,8 @@ public record CaseSummary(int cases, Map<Modality, Integer> modalities, Map<Stri
     Map<String, Integer> sites = new TreeMap<>();
     for (Case c : cases) {
       if (!c.has(Task.MODALITY) || !c.has(Task.ICD10)) {
-        throw new LorakitInputException("cannot summarise case '" + c.id() + "': it lacks its modality or code.");
+        throw new LorakitInputException(
+            "cannot summarise case '" + c.id() + "': it lacks its modality or code.");
       }
       modalities.merge(c.modality(), 1, Integer::sum);
       codes.merge(c.icd10(), 1, Integer::sum);
@@ -54,11 +59,22 @@ public record CaseSummary(int cases, Map<Modality, Integer> modalities, Map<Stri
   /** A plain-text table: the modality mix, then each site with its codes and counts. */
   public String format() {
     StringBuilder b = new StringBuilder();
-    b.append(String.format(Locale.ROOT, "%d cases, %d ICD-10 codes over %d sites%n%n", cases, codes.size(), sites.size()));
+    b.append(
+        String.format(
+            Locale.ROOT,
+            "%d cases, %d ICD-10 codes over %d sites%n%n",
+            cases,
+            codes.size(),
+            sites.size()));
     b.append(String.format(Locale.ROOT, "%-15s %7s %7s%n", "modality", "cases", "%"));
     for (Map.Entry<Modality, Integer> e : modalities.entrySet()) {
-      b.append(String.format(Locale.ROOT, "%-15s %7d %7.1f%n", e.getKey().wireName(), e.getValue(),
-          100.0 * share(e.getKey())));
+      b.append(
+          String.format(
+              Locale.ROOT,
+              "%-15s %7d %7.1f%n",
+              e.getKey().wireName(),
+              e.getValue(),
+              100.0 * share(e.getKey())));
     }
     b.append(String.format(Locale.ROOT, "%n%-26s %6s  %s%n", "site", "cases", "codes (cases)"));
     for (Map.Entry<String, Integer> site : sites.entrySet()) {

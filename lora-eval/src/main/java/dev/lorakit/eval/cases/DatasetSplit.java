@@ -27,19 +27,24 @@ public record DatasetSplit(List<Case> train, List<Case> validation, List<Case> t
   }
 
   /**
-   * Splits {@code cases} at random, stratified by modality: within each modality the cases are shuffled
-   * and cut in the given fractions, so each part keeps the dataset's modality mix up to rounding (each
-   * modality's count in a part is within one of its exact share). The result depends only on the set of
-   * cases (by id), the fractions and the seed, not on the order of {@code cases}.
+   * Splits {@code cases} at random, stratified by modality: within each modality the cases are
+   * shuffled and cut in the given fractions, so each part keeps the dataset's modality mix up to
+   * rounding (each modality's count in a part is within one of its exact share). The result depends
+   * only on the set of cases (by id), the fractions and the seed, not on the order of {@code
+   * cases}.
    *
-   * @throws LorakitInputException if two cases share an id, or a case has no modality to stratify by
+   * @throws LorakitInputException if two cases share an id, or a case has no modality to stratify
+   *     by
    */
-  public static DatasetSplit stratifiedByModality(List<Case> cases, SplitFractions fractions, long seed) {
+  public static DatasetSplit stratifiedByModality(
+      List<Case> cases, SplitFractions fractions, long seed) {
     Set<String> ids = new HashSet<>();
     for (Case c : cases) {
-      if (!ids.add(c.id())) throw new LorakitInputException("cannot split: id '" + c.id() + "' occurs twice.");
+      if (!ids.add(c.id()))
+        throw new LorakitInputException("cannot split: id '" + c.id() + "' occurs twice.");
       if (!c.has(Task.MODALITY)) {
-        throw new LorakitInputException("cannot split by modality: case '" + c.id() + "' has none.");
+        throw new LorakitInputException(
+            "cannot split by modality: case '" + c.id() + "' has none.");
       }
     }
     Map<Modality, List<Case>> byModality = new EnumMap<>(Modality.class);
@@ -64,8 +69,9 @@ public record DatasetSplit(List<Case> train, List<Case> validation, List<Case> t
   }
 
   /**
-   * {@code n} cut by the largest-remainder method: each part gets the floor of its exact share, and the
-   * cases left over go to the parts with the largest remainders (ties: train, then validation, then test).
+   * {@code n} cut by the largest-remainder method: each part gets the floor of its exact share, and
+   * the cases left over go to the parts with the largest remainders (ties: train, then validation,
+   * then test).
    */
   static int[] shares(int n, SplitFractions f) {
     double[] exact = {n * f.train(), n * f.validation(), n * f.test()};
@@ -84,7 +90,8 @@ public record DatasetSplit(List<Case> train, List<Case> validation, List<Case> t
     for (int left = n - given; left > 0; left--) {
       int best = -1;
       for (int i = 0; i < 3; i++) {
-        if (exact[i] - counts[i] > 1e-9 && (best < 0 || exact[i] - counts[i] > exact[best] - counts[best] + 1e-12)) {
+        if (exact[i] - counts[i] > 1e-9
+            && (best < 0 || exact[i] - counts[i] > exact[best] - counts[best] + 1e-12)) {
           best = i;
         }
       }

@@ -6,8 +6,9 @@ import java.util.regex.Pattern;
 
 /**
  * The written form of ICD-10 (and ICD-10-CM) codes: a letter, two characters for the category, then
- * optionally a dot and one to four characters. The canonical form is upper case with the dot after the
- * category: {@code c50911} and {@code C50.911} are both {@code C50.911}; {@code C61} stays {@code C61}.
+ * optionally a dot and one to four characters. The canonical form is upper case with the dot after
+ * the category: {@code c50911} and {@code C50.911} are both {@code C50.911}; {@code C61} stays
+ * {@code C61}.
  */
 public final class Icd10 {
 

@@ -11,14 +11,18 @@ public enum Modality {
   ELECTRON,
   BRACHYTHERAPY;
 
-  /** The name written in case files: {@code photon}, {@code proton}, {@code electron} or {@code brachytherapy}. */
+  /**
+   * The name written in case files: {@code photon}, {@code proton}, {@code electron} or {@code
+   * brachytherapy}.
+   */
   public String wireName() {
     return name().toLowerCase(Locale.ROOT);
   }
 
   /**
-   * The modality whose wire name is {@code text}, ignoring case and surrounding blanks. Synonyms such as
-   * "IMRT" or "HDR" are not accepted here: they belong to answer parsing, not to case files.
+   * The modality whose wire name is {@code text}, ignoring case and surrounding blanks. Synonyms
+   * such as "IMRT" or "HDR" are not accepted here: they belong to answer parsing, not to case
+   * files.
    */
   public static Optional<Modality> fromWireName(String text) {
     String t = text.strip().toLowerCase(Locale.ROOT);

@@ -28,7 +28,8 @@ public enum Task {
    * @throws LorakitInputException if {@code c} has none ({@link Case#has})
    */
   public String answer(Case c) {
-    if (!c.has(this)) throw new LorakitInputException("case " + c.id() + " has no " + answerField + ".");
+    if (!c.has(this))
+      throw new LorakitInputException("case " + c.id() + " has no " + answerField + ".");
     return switch (this) {
       case REGIMEN -> c.regimen();
       case MODALITY -> c.modality().wireName();
@@ -36,15 +37,23 @@ public enum Task {
     };
   }
 
-  /** The task whose answer field or name is {@code text} (case-insensitive), e.g. "icd10" or "ICD10". */
+  /**
+   * The task whose answer field or name is {@code text} (case-insensitive), e.g. "icd10" or
+   * "ICD10".
+   */
   public static Task fromName(String text) {
     for (Task t : values()) {
-      if (t.answerField.equalsIgnoreCase(text.strip()) || t.name().equalsIgnoreCase(text.strip())) return t;
+      if (t.answerField.equalsIgnoreCase(text.strip()) || t.name().equalsIgnoreCase(text.strip()))
+        return t;
     }
-    throw new LorakitInputException("unknown task '" + text + "', expected regimen, modality or icd10.");
+    throw new LorakitInputException(
+        "unknown task '" + text + "', expected regimen, modality or icd10.");
   }
 
-  /** The answer field, e.g. {@code modality}: the task's name in files, reports and on the command line. */
+  /**
+   * The answer field, e.g. {@code modality}: the task's name in files, reports and on the command
+   * line.
+   */
   @Override
   public String toString() {
     return answerField;

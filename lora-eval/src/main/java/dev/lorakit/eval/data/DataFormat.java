@@ -10,11 +10,20 @@ import java.util.Locale;
 
 /** The layouts of a training file, told apart by the fields of its first line. */
 public enum DataFormat {
-  /** Radiation-oncology cases, {@code {"id", "diagnosis", "regimen", "modality", "icd10"}}, asked the tasks. */
+  /**
+   * Radiation-oncology cases, {@code {"id", "diagnosis", "regimen", "modality", "icd10"}}, asked
+   * the tasks.
+   */
   CASES,
-  /** {@code {"prompt", "completion"}} or Alpaca's {@code {"instruction", "input", "output"}} ({@link InstructionFile}). */
+  /**
+   * {@code {"prompt", "completion"}} or Alpaca's {@code {"instruction", "input", "output"}} ({@link
+   * InstructionFile}).
+   */
   INSTRUCTION,
-  /** {@code {"messages": [{"role", "content"}, ...]}}, rendered with the model's chat template ({@link ChatFile}). */
+  /**
+   * {@code {"messages": [{"role", "content"}, ...]}}, rendered with the model's chat template
+   * ({@link ChatFile}).
+   */
   CHAT;
 
   /** The name on the command line and in messages: cases, instruction or chat. */
@@ -32,13 +41,17 @@ public enum DataFormat {
     for (DataFormat f : values()) {
       if (f.wireName().equalsIgnoreCase(text.strip())) return f;
     }
-    throw new LorakitInputException("unknown data format '" + text + "', expected auto, cases, instruction or chat.");
+    throw new LorakitInputException(
+        "unknown data format '" + text + "', expected auto, cases, instruction or chat.");
   }
 
   /** The format of a line with these fields, or null if none fits. */
   static DataFormat of(ObjectNode line) {
     if (line.has("messages")) return CHAT;
-    if (line.has("prompt") || line.has("completion") || line.has("instruction") || line.has("output")) return INSTRUCTION;
+    if (line.has("prompt")
+        || line.has("completion")
+        || line.has("instruction")
+        || line.has("output")) return INSTRUCTION;
     if (line.has("diagnosis")) return CASES;
     return null;
   }
@@ -51,17 +64,23 @@ public enum DataFormat {
   public static DataFormat detect(Path file) throws IOException {
     DataFormat[] found = {null};
     try {
-      JsonLines.read(file, (obj, where, number) -> {
-        found[0] = of(obj);
-        if (found[0] == null) {
-          List<String> fields = new ArrayList<>();
-          obj.fieldNames().forEachRemaining(fields::add);
-          throw new LorakitInputException(where + "the fields " + fields + " fit no training format; expected "
-              + "cases {id, diagnosis, regimen, modality, icd10}, instruction {prompt, completion} or {instruction, "
-              + "input, output}, or chat {messages}.");
-        }
-        throw new Found();
-      });
+      JsonLines.read(
+          file,
+          (obj, where, number) -> {
+            found[0] = of(obj);
+            if (found[0] == null) {
+              List<String> fields = new ArrayList<>();
+              obj.fieldNames().forEachRemaining(fields::add);
+              throw new LorakitInputException(
+                  where
+                      + "the fields "
+                      + fields
+                      + " fit no training format; expected "
+                      + "cases {id, diagnosis, regimen, modality, icd10}, instruction {prompt, completion} or {instruction, "
+                      + "input, output}, or chat {messages}.");
+            }
+            throw new Found();
+          });
     } catch (Found e) {
       return found[0];
     }

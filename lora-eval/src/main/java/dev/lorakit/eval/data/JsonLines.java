@@ -15,13 +15,17 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
-/** Reading a JSON Lines training file: one object per non-blank line, each mistake one sentence with file and line. */
+/**
+ * Reading a JSON Lines training file: one object per non-blank line, each mistake one sentence with
+ * file and line.
+ */
 final class JsonLines {
 
-  private static final ObjectMapper JSON = JsonMapper.builder()
-      .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
-      .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
-      .build();
+  private static final ObjectMapper JSON =
+      JsonMapper.builder()
+          .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
+          .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+          .build();
 
   /** Told about each line's object. */
   @FunctionalInterface
@@ -39,8 +43,8 @@ final class JsonLines {
   /**
    * Gives every line's object to {@code reader}, in file order.
    *
-   * @throws LorakitInputException for a line that is not a JSON object, naming the file and line; or when the
-   *     file holds no line
+   * @throws LorakitInputException for a line that is not a JSON object, naming the file and line;
+   *     or when the file holds no line
    * @throws IOException if the file cannot be read or is not UTF-8
    */
   static void read(Path file, LineReader reader) throws IOException {
@@ -56,9 +60,11 @@ final class JsonLines {
         try {
           node = JSON.readTree(line);
         } catch (JsonProcessingException e) {
-          throw new LorakitInputException(where + "not valid JSON (" + e.getOriginalMessage() + ").");
+          throw new LorakitInputException(
+              where + "not valid JSON (" + e.getOriginalMessage() + ").");
         }
-        if (!(node instanceof ObjectNode obj)) throw new LorakitInputException(where + "expected a JSON object.");
+        if (!(node instanceof ObjectNode obj))
+          throw new LorakitInputException(where + "expected a JSON object.");
         reader.line(obj, where, lineNo);
         count++;
       }
@@ -71,8 +77,10 @@ final class JsonLines {
   /** The non-empty text of {@code field}, or a sentence naming it. */
   static String text(ObjectNode obj, String field, String where) {
     JsonNode v = obj.get(field);
-    if (v == null || v.isNull()) throw new LorakitInputException(where + "field '" + field + "' is missing.");
-    if (!v.isTextual()) throw new LorakitInputException(where + "field '" + field + "' is not text.");
+    if (v == null || v.isNull())
+      throw new LorakitInputException(where + "field '" + field + "' is missing.");
+    if (!v.isTextual())
+      throw new LorakitInputException(where + "field '" + field + "' is not text.");
     return v.textValue();
   }
 }

@@ -10,13 +10,18 @@ public final class Accuracy {
 
   /**
    * @param truth the references
-   * @param predicted the predictions, same length; a {@code null} prediction (unparsed answer) is wrong
+   * @param predicted the predictions, same length; a {@code null} prediction (unparsed answer) is
+   *     wrong
    * @throws IllegalArgumentException if the lists differ in length or are empty
    */
   public static double of(List<String> truth, List<String> predicted) {
     if (truth.size() != predicted.size()) {
       throw new IllegalArgumentException(
-          "accuracy needs as many predictions as references: " + predicted.size() + " vs " + truth.size() + ".");
+          "accuracy needs as many predictions as references: "
+              + predicted.size()
+              + " vs "
+              + truth.size()
+              + ".");
     }
     if (truth.isEmpty()) throw new IllegalArgumentException("accuracy of zero cases is undefined.");
     int correct = 0;

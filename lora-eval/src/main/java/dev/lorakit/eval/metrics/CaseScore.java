@@ -11,4 +11,10 @@ package dev.lorakit.eval.metrics;
  * @param rouge1 ROUGE-1 of the prediction text against the reference text
  */
 public record CaseScore(
-    String id, String reference, String prediction, String expected, String predicted, boolean correct, RougeScore rouge1) {}
+    String id,
+    String reference,
+    String prediction,
+    String expected,
+    String predicted,
+    boolean correct,
+    RougeScore rouge1) {}

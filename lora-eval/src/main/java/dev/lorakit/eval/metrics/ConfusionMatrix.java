@@ -6,8 +6,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Counts of (true label, predicted label) pairs. Rows are true labels, columns predicted labels; unparsed
- * predictions get a column of their own, {@link #UNPARSED}, when there are any.
+ * Counts of (true label, predicted label) pairs. Rows are true labels, columns predicted labels;
+ * unparsed predictions get a column of their own, {@link #UNPARSED}, when there are any.
  */
 public record ConfusionMatrix(List<String> rowLabels, List<String> columnLabels, long[][] counts) {
 

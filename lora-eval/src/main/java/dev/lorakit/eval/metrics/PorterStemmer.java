@@ -6,12 +6,13 @@ import java.util.Map;
 import java.util.function.Predicate;
 
 /**
- * The Porter stemmer as NLTK's {@code PorterStemmer()} runs it in its default mode ({@code NLTK_EXTENSIONS}):
- * Porter's steps 1a to 5b plus NLTK's departures from the 1980 paper — a table of irregular forms, words of
- * one or two letters left alone, {@code -ies}/{@code -ied} on four-letter words kept as {@code -ie},
- * {@code y -> i} only after a consonant that is not the first letter, {@code -alli} handled before
- * {@code -bli}, the {@code -fulli} and {@code -logi} rules, and a two-letter vowel-consonant stem counting as
- * "cvc". ROUGE's stemmer option uses exactly this stemmer.
+ * The Porter stemmer as NLTK's {@code PorterStemmer()} runs it in its default mode ({@code
+ * NLTK_EXTENSIONS}): Porter's steps 1a to 5b plus NLTK's departures from the 1980 paper — a table
+ * of irregular forms, words of one or two letters left alone, {@code -ies}/{@code -ied} on
+ * four-letter words kept as {@code -ie}, {@code y -> i} only after a consonant that is not the
+ * first letter, {@code -alli} handled before {@code -bli}, the {@code -fulli} and {@code -logi}
+ * rules, and a two-letter vowel-consonant stem counting as "cvc". ROUGE's stemmer option uses
+ * exactly this stemmer.
  *
  * <p>Stateless and thread-safe.
  */
@@ -38,8 +39,9 @@ public final class PorterStemmer {
           Map.entry("succeed", "succeed"));
 
   /**
-   * One suffix rule: if the word ends with {@code suffix}, the rule applies (and no later rule in its list
-   * is tried); it rewrites the word only when {@code condition} holds for the stem left after removal.
+   * One suffix rule: if the word ends with {@code suffix}, the rule applies (and no later rule in
+   * its list is tried); it rewrites the word only when {@code condition} holds for the stem left
+   * after removal.
    */
   private record Rule(String suffix, String replacement, Predicate<String> condition) {}
 
@@ -60,13 +62,17 @@ public final class PorterStemmer {
     return w;
   }
 
-  // ---- letters and measure -------------------------------------------------------------------------
+  // ---- letters and measure
+  // -------------------------------------------------------------------------
 
   private static boolean isVowelLetter(char c) {
     return c == 'a' || c == 'e' || c == 'i' || c == 'o' || c == 'u';
   }
 
-  /** Consonant in Porter's sense: not a vowel letter, and a 'y' only when the letter before it is not one. */
+  /**
+   * Consonant in Porter's sense: not a vowel letter, and a 'y' only when the letter before it is
+   * not one.
+   */
   static boolean isConsonant(String w, int i) {
     // Walk forward rather than recurse back, so a long run of y's cannot exhaust the stack.
     boolean consonant = false;
@@ -112,13 +118,20 @@ public final class PorterStemmer {
     return n >= 2 && w.charAt(n - 1) == w.charAt(n - 2) && isConsonant(w, n - 1);
   }
 
-  /** *o: ends consonant-vowel-consonant, the last not w, x or y; NLTK also counts a two-letter "vc" word. */
+  /**
+   * *o: ends consonant-vowel-consonant, the last not w, x or y; NLTK also counts a two-letter "vc"
+   * word.
+   */
   static boolean endsCvc(String w) {
     int n = w.length();
     if (n >= 3) {
       char last = w.charAt(n - 1);
-      if (isConsonant(w, n - 3) && !isConsonant(w, n - 2) && isConsonant(w, n - 1)
-          && last != 'w' && last != 'x' && last != 'y') {
+      if (isConsonant(w, n - 3)
+          && !isConsonant(w, n - 2)
+          && isConsonant(w, n - 1)
+          && last != 'w'
+          && last != 'x'
+          && last != 'y') {
         return true;
       }
     }
@@ -144,10 +157,15 @@ public final class PorterStemmer {
     return w;
   }
 
-  // ---- the steps -------------------------------------------------------------------------------------
+  // ---- the steps
+  // -------------------------------------------------------------------------------------
 
   private static final List<Rule> STEP_1A =
-      List.of(new Rule("sses", "ss", null), new Rule("ies", "i", null), new Rule("ss", "ss", null), new Rule("s", "", null));
+      List.of(
+          new Rule("sses", "ss", null),
+          new Rule("ies", "i", null),
+          new Rule("ss", "ss", null),
+          new Rule("s", "", null));
 
   private static String step1a(String w) {
     // NLTK: "dies" -> "die" rather than "di" (while "flies" -> "fli").
@@ -165,23 +183,29 @@ public final class PorterStemmer {
       return measure(stem) > 0 ? stem + "ee" : w;
     }
     String stem = null;
-    if (w.endsWith("ed") && containsVowel(w.substring(0, w.length() - 2))) stem = w.substring(0, w.length() - 2);
-    else if (w.endsWith("ing") && containsVowel(w.substring(0, w.length() - 3))) stem = w.substring(0, w.length() - 3);
+    if (w.endsWith("ed") && containsVowel(w.substring(0, w.length() - 2)))
+      stem = w.substring(0, w.length() - 2);
+    else if (w.endsWith("ing") && containsVowel(w.substring(0, w.length() - 3)))
+      stem = w.substring(0, w.length() - 3);
     if (stem == null) return w;
 
-    // After -ed/-ing is removed: restore an e (conflat -> conflate), undouble (hopp -> hop), or add e (fil -> file).
+    // After -ed/-ing is removed: restore an e (conflat -> conflate), undouble (hopp -> hop), or add
+    // e (fil -> file).
     if (stem.endsWith("at")) return stem + "e";
     if (stem.endsWith("bl")) return stem + "e";
     if (stem.endsWith("iz")) return stem + "e";
     if (endsDoubleConsonant(stem)) {
       char last = stem.charAt(stem.length() - 1);
-      return last == 'l' || last == 's' || last == 'z' ? stem : stem.substring(0, stem.length() - 1);
+      return last == 'l' || last == 's' || last == 'z'
+          ? stem
+          : stem.substring(0, stem.length() - 1);
     }
     return measure(stem) == 1 && endsCvc(stem) ? stem + "e" : stem;
   }
 
   private static String step1c(String w) {
-    // NLTK: y -> i only after a consonant, and not when that consonant is the whole stem ("by" stays).
+    // NLTK: y -> i only after a consonant, and not when that consonant is the whole stem ("by"
+    // stays).
     if (!w.endsWith("y")) return w;
     String stem = w.substring(0, w.length() - 1);
     return stem.length() > 1 && isConsonant(stem, stem.length() - 1) ? stem + "i" : w;
@@ -210,7 +234,8 @@ public final class PorterStemmer {
           new Rule("iviti", "ive", PorterStemmer::positiveMeasure),
           new Rule("biliti", "ble", PorterStemmer::positiveMeasure),
           new Rule("fulli", "ful", PorterStemmer::positiveMeasure),
-          // The 'l' of -logi stays with the stem for the measure, so short stems such as "geo" qualify.
+          // The 'l' of -logi stays with the stem for the measure, so short stems such as "geo"
+          // qualify.
           new Rule("logi", "log", stem -> positiveMeasure(stem + "l")));
 
   private static String step2(String w) {
@@ -248,7 +273,10 @@ public final class PorterStemmer {
           new Rule("ement", "", PorterStemmer::measureAboveOne),
           new Rule("ment", "", PorterStemmer::measureAboveOne),
           new Rule("ent", "", PorterStemmer::measureAboveOne),
-          new Rule("ion", "", stem -> measureAboveOne(stem) && (stem.endsWith("s") || stem.endsWith("t"))),
+          new Rule(
+              "ion",
+              "",
+              stem -> measureAboveOne(stem) && (stem.endsWith("s") || stem.endsWith("t"))),
           new Rule("ou", "", PorterStemmer::measureAboveOne),
           new Rule("ism", "", PorterStemmer::measureAboveOne),
           new Rule("ate", "", PorterStemmer::measureAboveOne),
@@ -261,7 +289,10 @@ public final class PorterStemmer {
     return applyFirst(w, STEP_4);
   }
 
-  /** Both -e rules are tried in turn (unlike a rule list, a failed first condition does not stop the second). */
+  /**
+   * Both -e rules are tried in turn (unlike a rule list, a failed first condition does not stop the
+   * second).
+   */
   private static String step5a(String w) {
     if (!w.endsWith("e")) return w;
     String stem = w.substring(0, w.length() - 1);
@@ -273,7 +304,8 @@ public final class PorterStemmer {
 
   private static String step5b(String w) {
     // (m > 1 and *d and *L): the measure is taken on the word less one 'l'.
-    if (w.endsWith("ll") && measureAboveOne(w.substring(0, w.length() - 1))) return w.substring(0, w.length() - 1);
+    if (w.endsWith("ll") && measureAboveOne(w.substring(0, w.length() - 1)))
+      return w.substring(0, w.length() - 1);
     return w;
   }
 }

@@ -14,12 +14,12 @@ import java.util.TreeSet;
  *
  * <ul>
  *   <li>labels are the sorted union of true and predicted labels;
- *   <li>precision = tp / (tp + fp), recall = tp / (tp + fn), F1 = 2tp / (2tp + fp + fn), each replaced by
- *       {@code zeroDivision} exactly when its own denominator is 0 (so F1 falls back only when tp + fp + fn
- *       is 0, never because precision or recall did);
- *   <li>micro: the same formulas on the summed counts; macro: the plain mean over labels; weighted: the
- *       mean weighted by support, or the plain mean when every support is 0; NaN entries (zeroDivision NaN)
- *       are left out of both means.
+ *   <li>precision = tp / (tp + fp), recall = tp / (tp + fn), F1 = 2tp / (2tp + fp + fn), each
+ *       replaced by {@code zeroDivision} exactly when its own denominator is 0 (so F1 falls back
+ *       only when tp + fp + fn is 0, never because precision or recall did);
+ *   <li>micro: the same formulas on the summed counts; macro: the plain mean over labels; weighted:
+ *       the mean weighted by support, or the plain mean when every support is 0; NaN entries
+ *       (zeroDivision NaN) are left out of both means.
  * </ul>
  */
 public final class PrecisionRecallF1 {
@@ -28,8 +28,8 @@ public final class PrecisionRecallF1 {
 
   /**
    * @param truth true labels
-   * @param predicted predicted labels, same length; a label never seen in {@code truth} counts as a class
-   *     of its own (with support 0)
+   * @param predicted predicted labels, same length; a label never seen in {@code truth} counts as a
+   *     class of its own (with support 0)
    * @param zeroDivision the value of a ratio whose denominator is 0: 0, 1 or NaN
    */
   public static PrfReport of(List<String> truth, List<String> predicted, double zeroDivision) {
@@ -40,23 +40,30 @@ public final class PrecisionRecallF1 {
   }
 
   /**
-   * The same with scikit-learn's {@code labels=}: only these labels are scored and averaged, in this order.
-   * A prediction outside them, or {@code null} (an answer that could not be parsed), is a miss for its true
-   * label and a prediction of no scored label.
+   * The same with scikit-learn's {@code labels=}: only these labels are scored and averaged, in
+   * this order. A prediction outside them, or {@code null} (an answer that could not be parsed), is
+   * a miss for its true label and a prediction of no scored label.
    *
    * @throws IllegalArgumentException if a true label is not among {@code labels}
    */
-  public static PrfReport of(List<String> truth, List<String> predicted, List<String> labels, double zeroDivision) {
+  public static PrfReport of(
+      List<String> truth, List<String> predicted, List<String> labels, double zeroDivision) {
     if (truth.size() != predicted.size()) {
       throw new IllegalArgumentException(
-          "precision/recall need as many predictions as references: " + predicted.size() + " vs " + truth.size() + ".");
+          "precision/recall need as many predictions as references: "
+              + predicted.size()
+              + " vs "
+              + truth.size()
+              + ".");
     }
     if (!(zeroDivision == 0 || zeroDivision == 1 || Double.isNaN(zeroDivision))) {
-      throw new IllegalArgumentException("zero_division must be 0, 1 or NaN, got " + zeroDivision + ".");
+      throw new IllegalArgumentException(
+          "zero_division must be 0, 1 or NaN, got " + zeroDivision + ".");
     }
     Map<String, Integer> index = new HashMap<>();
     for (String l : labels) {
-      if (index.putIfAbsent(l, index.size()) != null) throw new IllegalArgumentException("label '" + l + "' is listed twice.");
+      if (index.putIfAbsent(l, index.size()) != null)
+        throw new IllegalArgumentException("label '" + l + "' is listed twice.");
     }
 
     int k = labels.size();
@@ -65,7 +72,9 @@ public final class PrecisionRecallF1 {
     long[] trueSum = new long[k];
     for (int i = 0; i < truth.size(); i++) {
       Integer t = index.get(truth.get(i));
-      if (t == null) throw new IllegalArgumentException("true label '" + truth.get(i) + "' is not among the labels " + labels + ".");
+      if (t == null)
+        throw new IllegalArgumentException(
+            "true label '" + truth.get(i) + "' is not among the labels " + labels + ".");
       Integer p = predicted.get(i) == null ? null : index.get(predicted.get(i));
       trueSum[t]++;
       if (p == null) continue;
@@ -83,7 +92,8 @@ public final class PrecisionRecallF1 {
       recall[c] = divide(tp[c], trueSum[c], zeroDivision);
       f1[c] = divide(2.0 * tp[c], (double) trueSum[c] + predSum[c], zeroDivision);
       support[c] = trueSum[c];
-      perClass.add(new ClassScores(labels.get(c), precision[c], recall[c], f1[c], (int) trueSum[c]));
+      perClass.add(
+          new ClassScores(labels.get(c), precision[c], recall[c], f1[c], (int) trueSum[c]));
     }
 
     long tpAll = Arrays.stream(tp).sum();
@@ -117,7 +127,10 @@ public final class PrecisionRecallF1 {
     return count == 0 ? Double.NaN : PairwiseSum.sum(filled) / count;
   }
 
-  /** scikit-learn's _nanaverage with weights: drop NaNs, weight; all-zero weights fall back to the mean. */
+  /**
+   * scikit-learn's _nanaverage with weights: drop NaNs, weight; all-zero weights fall back to the
+   * mean.
+   */
   private static double nanAverage(double[] a, double[] weights) {
     if (a.length == 0) return Double.NaN;
     int kept = 0;

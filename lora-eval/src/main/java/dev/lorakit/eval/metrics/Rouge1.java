@@ -6,20 +6,25 @@ import java.util.Map;
 
 /**
  * ROUGE-1 exactly as {@code rouge_score.rouge_scorer.RougeScorer(['rouge1'], use_stemmer)} computes
- * {@code score(target, prediction)}: unigram counts of both token lists, overlap = sum over target unigrams
- * of min(target count, prediction count), P = overlap / max(prediction tokens, 1),
- * R = overlap / max(target tokens, 1), F = 2PR / (P + R) or 0. An empty side therefore scores 0, not NaN.
+ * {@code score(target, prediction)}: unigram counts of both token lists, overlap = sum over target
+ * unigrams of min(target count, prediction count), P = overlap / max(prediction tokens, 1), R =
+ * overlap / max(target tokens, 1), F = 2PR / (P + R) or 0. An empty side therefore scores 0, not
+ * NaN.
  */
 public final class Rouge1 {
 
   private final RougeTokenizer tokenizer;
 
-  /** @param useStemmer rouge-score's {@code use_stemmer} */
+  /**
+   * @param useStemmer rouge-score's {@code use_stemmer}
+   */
   public Rouge1(boolean useStemmer) {
     this.tokenizer = new RougeTokenizer(useStemmer);
   }
 
-  /** Scores {@code prediction} against the reference {@code target} (rouge-score's argument order). */
+  /**
+   * Scores {@code prediction} against the reference {@code target} (rouge-score's argument order).
+   */
   public RougeScore score(String target, String prediction) {
     List<String> targetTokens = tokenizer.tokenize(target);
     List<String> predictionTokens = tokenizer.tokenize(prediction);

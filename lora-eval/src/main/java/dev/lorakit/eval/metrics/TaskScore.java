@@ -14,7 +14,13 @@ import java.util.List;
  * @param cases the per-case scores, in reference order
  */
 public record TaskScore(
-    Task task, int n, double accuracy, RougeScore rouge1, PrfReport prf, List<String> unparsed, List<CaseScore> cases) {
+    Task task,
+    int n,
+    double accuracy,
+    RougeScore rouge1,
+    PrfReport prf,
+    List<String> unparsed,
+    List<CaseScore> cases) {
 
   public TaskScore {
     unparsed = List.copyOf(unparsed);

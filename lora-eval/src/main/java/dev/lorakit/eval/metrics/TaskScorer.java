@@ -11,10 +11,11 @@ import java.util.Objects;
 import java.util.TreeSet;
 
 /**
- * Scores predictions against references for one task: parses both sides to canonical labels, then computes
- * accuracy, per-case ROUGE-1 (on the raw texts) and precision/recall/F1 over the labels seen.
+ * Scores predictions against references for one task: parses both sides to canonical labels, then
+ * computes accuracy, per-case ROUGE-1 (on the raw texts) and precision/recall/F1 over the labels
+ * seen.
  *
- * Answers become labels through {@link AnswerParser#parse(Task, String)}.
+ * <p>Answers become labels through {@link AnswerParser#parse(Task, String)}.
  *
  * @param task the task
  * @param useStemmer whether ROUGE-1 stems tokens
@@ -30,12 +31,14 @@ public record TaskScorer(Task task, boolean useStemmer) {
   /**
    * @param references reference answers by id (their order is the case order)
    * @param predictions predictions by id; a null prediction is unparsed
-   * @throws LorakitInputException if the two sides do not hold the same ids, if there are none, or if a
-   *     reference cannot be parsed
+   * @throws LorakitInputException if the two sides do not hold the same ids, if there are none, or
+   *     if a reference cannot be parsed
    */
   public TaskScore score(Map<String, String> references, Map<String, String> predictions) {
-    List<String> noPrediction = references.keySet().stream().filter(id -> !predictions.containsKey(id)).toList();
-    List<String> noReference = predictions.keySet().stream().filter(id -> !references.containsKey(id)).toList();
+    List<String> noPrediction =
+        references.keySet().stream().filter(id -> !predictions.containsKey(id)).toList();
+    List<String> noReference =
+        predictions.keySet().stream().filter(id -> !references.containsKey(id)).toList();
     if (!noPrediction.isEmpty() || !noReference.isEmpty()) {
       StringBuilder m = new StringBuilder("references and predictions must hold the same ids:");
       if (!noPrediction.isEmpty()) m.append(" no prediction for ").append(shown(noPrediction));
@@ -55,13 +58,22 @@ public record TaskScorer(Task task, boolean useStemmer) {
       String reference = e.getValue();
       String expected =
           AnswerParser.parse(task, reference)
-              .orElseThrow(() -> new LorakitInputException(
-                  "the reference " + task + " of case \"" + id + "\" has no recognisable answer: \"" + reference + "\"."));
+              .orElseThrow(
+                  () ->
+                      new LorakitInputException(
+                          "the reference "
+                              + task
+                              + " of case \""
+                              + id
+                              + "\" has no recognisable answer: \""
+                              + reference
+                              + "\"."));
       String prediction = predictions.get(id);
       String label = AnswerParser.parse(task, prediction).orElse(null);
       if (label == null) unparsed.add(id);
       RougeScore r = rouge.score(reference, prediction == null ? "" : prediction);
-      cases.add(new CaseScore(id, reference, prediction, expected, label, expected.equals(label), r));
+      cases.add(
+          new CaseScore(id, reference, prediction, expected, label, expected.equals(label), r));
       truth.add(expected);
       predicted.add(label);
     }

@@ -3,8 +3,8 @@ package dev.lorakit.eval.prompt;
 import dev.lorakit.core.LorakitInputException;
 
 /**
- * A prompt with a {@value #PLACEHOLDER} placeholder, replaced by a case's diagnosis. Everything else,
- * braces included, is used as written.
+ * A prompt with a {@value #PLACEHOLDER} placeholder, replaced by a case's diagnosis. Everything
+ * else, braces included, is used as written.
  *
  * @param text the template; must contain {@value #PLACEHOLDER} at least once
  */

@@ -9,8 +9,6 @@ import dev.lorakit.eval.cases.Task;
 import java.io.IOException;
 import java.io.Reader;
 import java.io.StringReader;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.EnumMap;
 import java.util.LinkedHashMap;
@@ -18,15 +16,15 @@ import java.util.Map;
 import java.util.Properties;
 
 /**
- * One prompt template per task. The defaults are plain instruction prompts that end with a line break
- * where the answer begins. A small file can replace some or all of them, as JSON
- * {@code {"regimen": "...{diagnosis}...", "modality": "...", "icd10": "..."}} or as a properties file with
+ * One prompt template per task. The defaults are plain instruction prompts that end with a line
+ * break where the answer begins. A small file can replace some or all of them, as JSON {@code
+ * {"regimen": "...{diagnosis}...", "modality": "...", "icd10": "..."}} or as a properties file with
  * the same keys; tasks it leaves out keep their default.
  */
 public final class PromptTemplates {
 
-  private static final String FRAME = "### Instruction:\n%s\n\n### Patient:\n" + PromptTemplate.PLACEHOLDER
-      + "\n\n### Answer:\n";
+  private static final String FRAME =
+      "### Instruction:\n%s\n\n### Patient:\n" + PromptTemplate.PLACEHOLDER + "\n\n### Answer:\n";
 
   private final Map<Task, PromptTemplate> templates;
 
@@ -37,11 +35,19 @@ public final class PromptTemplates {
   /** The built-in templates. */
   public static PromptTemplates defaults() {
     Map<Task, PromptTemplate> t = new EnumMap<>(Task.class);
-    t.put(Task.REGIMEN, frame("You are a radiation oncologist. Recommend the radiotherapy regimen for this patient: "
-        + "dose, number of fractions and any concurrent treatment, in one sentence."));
-    t.put(Task.MODALITY, frame("You are a radiation oncologist. Name the treatment modality for this patient: "
-        + "photon, proton, electron or brachytherapy."));
-    t.put(Task.ICD10, frame("You are a clinical coder. Give the ICD-10-CM code of this patient's diagnosis."));
+    t.put(
+        Task.REGIMEN,
+        frame(
+            "You are a radiation oncologist. Recommend the radiotherapy regimen for this patient: "
+                + "dose, number of fractions and any concurrent treatment, in one sentence."));
+    t.put(
+        Task.MODALITY,
+        frame(
+            "You are a radiation oncologist. Name the treatment modality for this patient: "
+                + "photon, proton, electron or brachytherapy."));
+    t.put(
+        Task.ICD10,
+        frame("You are a clinical coder. Give the ICD-10-CM code of this patient's diagnosis."));
     return new PromptTemplates(t);
   }
 
@@ -50,26 +56,33 @@ public final class PromptTemplates {
   }
 
   /**
-   * The defaults with the templates in {@code file} put over them. A file ending in {@code .properties}
-   * is read as properties, any other as JSON.
+   * The defaults with the templates in {@code file} put over them. A file ending in {@code
+   * .properties} is read as properties, any other as JSON.
    *
    * @throws LorakitInputException naming the file and key for an unknown task, a value that is not
    *     text, a template without {@value PromptTemplate#PLACEHOLDER}, or a file that does not parse
    */
   public static PromptTemplates load(Path file) throws IOException {
     String text = dev.lorakit.core.io.TextFiles.readUtf8(file);
-    Map<String, String> entries = file.toString().endsWith(".properties") ? properties(text) : json(file, text);
+    Map<String, String> entries =
+        file.toString().endsWith(".properties") ? properties(text) : json(file, text);
     PromptTemplates result = defaults();
     for (Map.Entry<String, String> e : entries.entrySet()) {
       Task task;
       try {
         task = Task.fromName(e.getKey());
       } catch (LorakitInputException ex) {
-        throw new LorakitInputException(file + ": unknown task '" + e.getKey() + "', expected regimen, modality or icd10.");
+        throw new LorakitInputException(
+            file + ": unknown task '" + e.getKey() + "', expected regimen, modality or icd10.");
       }
       if (!e.getValue().contains(PromptTemplate.PLACEHOLDER)) {
         throw new LorakitInputException(
-            file + ": template '" + e.getKey() + "' has no " + PromptTemplate.PLACEHOLDER + " placeholder.");
+            file
+                + ": template '"
+                + e.getKey()
+                + "' has no "
+                + PromptTemplate.PLACEHOLDER
+                + " placeholder.");
       }
       result.templates.put(task, new PromptTemplate(e.getValue()));
     }
@@ -91,10 +104,12 @@ public final class PromptTemplates {
     try {
       root = new ObjectMapper().readTree(text);
     } catch (JsonProcessingException e) {
-      throw new LorakitInputException(file + " is not valid JSON (" + dev.lorakit.core.io.TextFiles.jsonProblem(e) + ").");
+      throw new LorakitInputException(
+          file + " is not valid JSON (" + dev.lorakit.core.io.TextFiles.jsonProblem(e) + ").");
     }
     if (root == null || !root.isObject()) {
-      throw new LorakitInputException(file + ": expected a JSON object with keys regimen, modality and icd10.");
+      throw new LorakitInputException(
+          file + ": expected a JSON object with keys regimen, modality and icd10.");
     }
     Map<String, String> entries = new LinkedHashMap<>();
     for (Map.Entry<String, JsonNode> e : root.properties()) {

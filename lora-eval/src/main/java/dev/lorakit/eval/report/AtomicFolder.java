@@ -13,9 +13,9 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 
 /**
- * Writes a folder so that readers never see it half-written: everything goes into a temporary folder beside
- * the target, each file is flushed to disk, and the folder is then renamed into place. An existing target is
- * first renamed aside and deleted only after the new one is in place.
+ * Writes a folder so that readers never see it half-written: everything goes into a temporary
+ * folder beside the target, each file is flushed to disk, and the folder is then renamed into
+ * place. An existing target is first renamed aside and deleted only after the new one is in place.
  */
 final class AtomicFolder {
 
@@ -30,7 +30,8 @@ final class AtomicFolder {
   static void write(Path target, Filler filler) throws IOException {
     Path absolute = target.toAbsolutePath().normalize();
     Path parent = absolute.getParent();
-    if (parent == null) throw new LorakitInputException("cannot write a report to the file-system root.");
+    if (parent == null)
+      throw new LorakitInputException("cannot write a report to the file-system root.");
     Files.createDirectories(parent);
     if (Files.exists(absolute) && !Files.isDirectory(absolute)) {
       throw new LorakitInputException(target + " exists and is not a folder.");
@@ -57,7 +58,12 @@ final class AtomicFolder {
 
   /** Writes UTF-8 text to a file in the folder being filled. */
   static void writeString(Path file, String text) throws IOException {
-    Files.writeString(file, text, StandardCharsets.UTF_8, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+    Files.writeString(
+        file,
+        text,
+        StandardCharsets.UTF_8,
+        StandardOpenOption.CREATE_NEW,
+        StandardOpenOption.WRITE);
   }
 
   private static void move(Path from, Path to) throws IOException {

@@ -8,16 +8,24 @@ import java.util.List;
 import java.util.Random;
 
 /**
- * The blinded review sheet for generated regimens: {@code clinician_review.csv} lists the items in a seeded
- * random order under neutral row ids, with empty {@code acceptable} (yes/no) and {@code comment} columns;
- * {@code clinician_review_key.csv} maps each row id to the model that wrote the regimen.
+ * The blinded review sheet for generated regimens: {@code clinician_review.csv} lists the items in
+ * a seeded random order under neutral row ids, with empty {@code acceptable} (yes/no) and {@code
+ * comment} columns; {@code clinician_review_key.csv} maps each row id to the model that wrote the
+ * regimen.
  */
 public final class ClinicianReview {
 
   public static final String SHEET = "clinician_review.csv";
   public static final String KEY = "clinician_review_key.csv";
   static final List<String> SHEET_HEADER =
-      List.of("row_id", "case_id", "diagnosis", "reference_regimen", "generated_regimen", "acceptable", "comment");
+      List.of(
+          "row_id",
+          "case_id",
+          "diagnosis",
+          "reference_regimen",
+          "generated_regimen",
+          "acceptable",
+          "comment");
   static final List<String> KEY_HEADER = List.of("row_id", "model");
 
   private ClinicianReview() {}
@@ -33,7 +41,16 @@ public final class ClinicianReview {
     for (int i = 0; i < shuffled.size(); i++) {
       ReviewItem it = shuffled.get(i);
       String rowId = "R" + String.format("%0" + width + "d", i + 1);
-      sheet.append(Csv.row(List.of(rowId, it.caseId(), nz(it.diagnosis()), nz(it.reference()), nz(it.generated()), "", "")));
+      sheet.append(
+          Csv.row(
+              List.of(
+                  rowId,
+                  it.caseId(),
+                  nz(it.diagnosis()),
+                  nz(it.reference()),
+                  nz(it.generated()),
+                  "",
+                  "")));
       key.append(Csv.row(List.of(rowId, it.model())));
     }
     AtomicFolder.writeString(folder.resolve(SHEET), sheet.toString());
@@ -41,7 +58,8 @@ public final class ClinicianReview {
   }
 
   /** Writes only the two review files into {@code target}, atomically. */
-  public static void writeFolder(Path target, List<ReviewItem> items, long seed) throws IOException {
+  public static void writeFolder(Path target, List<ReviewItem> items, long seed)
+      throws IOException {
     AtomicFolder.write(target, folder -> write(folder, items, seed));
   }
 

@@ -7,8 +7,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * RFC 4180 CSV: fields with a comma, quote, CR or LF are quoted, quotes doubled; reading accepts quoted
- * fields spanning lines. Spreadsheets that re-save the review sheet keep this shape.
+ * RFC 4180 CSV: fields with a comma, quote, CR or LF are quoted, quotes doubled; reading accepts
+ * quoted fields spanning lines. Spreadsheets that re-save the review sheet keep this shape.
  */
 public final class Csv {
 
@@ -26,8 +26,14 @@ public final class Csv {
 
   static String field(String s) {
     if (s == null) return "";
-    boolean quote = s.indexOf(',') >= 0 || s.indexOf('"') >= 0 || s.indexOf('\n') >= 0 || s.indexOf('\r') >= 0
-        || (!s.isEmpty() && (Character.isWhitespace(s.charAt(0)) || Character.isWhitespace(s.charAt(s.length() - 1))));
+    boolean quote =
+        s.indexOf(',') >= 0
+            || s.indexOf('"') >= 0
+            || s.indexOf('\n') >= 0
+            || s.indexOf('\r') >= 0
+            || (!s.isEmpty()
+                && (Character.isWhitespace(s.charAt(0))
+                    || Character.isWhitespace(s.charAt(s.length() - 1))));
     return quote ? '"' + s.replace("\"", "\"\"") + '"' : s;
   }
 
@@ -53,11 +59,14 @@ public final class Csv {
     while (i < n) {
       char c = text.charAt(i);
       if (c == '"' && field.isEmpty()) {
-        // A quoted field: up to the next lone quote; doubled quotes are one quote; newlines are kept.
+        // A quoted field: up to the next lone quote; doubled quotes are one quote; newlines are
+        // kept.
         int start = line;
         i++;
         while (true) {
-          if (i >= n) throw new LorakitInputException(source + ":" + start + ": a quoted field is never closed.");
+          if (i >= n)
+            throw new LorakitInputException(
+                source + ":" + start + ": a quoted field is never closed.");
           char q = text.charAt(i);
           if (q == '"') {
             if (i + 1 < n && text.charAt(i + 1) == '"') {
@@ -74,7 +83,10 @@ public final class Csv {
         }
         if (i < n && text.charAt(i) != ',' && text.charAt(i) != '\r' && text.charAt(i) != '\n') {
           throw new LorakitInputException(
-              source + ":" + line + ": text after a closing quote; expected a comma or the end of the line.");
+              source
+                  + ":"
+                  + line
+                  + ": text after a closing quote; expected a comma or the end of the line.");
         }
         fields.add(field.toString());
         field.setLength(0);

@@ -10,4 +10,5 @@ import dev.lorakit.eval.stats.ConfidenceInterval;
  * @param pending rows left blank
  * @param share acceptable / reviewed with its 95% Wilson interval; null when nothing was reviewed
  */
-public record ModelAcceptance(String model, int acceptable, int reviewed, int pending, ConfidenceInterval share) {}
+public record ModelAcceptance(
+    String model, int acceptable, int reviewed, int pending, ConfidenceInterval share) {}

@@ -13,15 +13,18 @@ import java.nio.file.Path;
 import java.util.Locale;
 
 /**
- * Writes a study's report folder, atomically (a temporary folder beside the target, renamed into place):
+ * Writes a study's report folder, atomically (a temporary folder beside the target, renamed into
+ * place):
  *
  * <ul>
- *   <li>{@code report.md} — per task, base vs tuned primary metric with 95% bootstrap intervals, macro
- *       P/R/F1 (modality, ICD-10) or ROUGE-1 (regimen), and the one-sided Wilcoxon p-value for tuned &gt; base;
+ *   <li>{@code report.md} — per task, base vs tuned primary metric with 95% bootstrap intervals,
+ *       macro P/R/F1 (modality, ICD-10) or ROUGE-1 (regimen), and the one-sided Wilcoxon p-value
+ *       for tuned &gt; base;
  *   <li>{@code report.json} — the same numbers, plus per-case values and confusion matrices;
- *   <li>{@code metrics.png}, {@code confusion_modality_base.png}, {@code confusion_modality_tuned.png},
- *       {@code loss.png} (when a training log is given);
- *   <li>{@code clinician_review.csv} and {@code clinician_review_key.csv} (when regimens for review are given).
+ *   <li>{@code metrics.png}, {@code confusion_modality_base.png}, {@code
+ *       confusion_modality_tuned.png}, {@code loss.png} (when a training log is given);
+ *   <li>{@code clinician_review.csv} and {@code clinician_review_key.csv} (when regimens for review
+ *       are given).
  * </ul>
  */
 public final class ReportWriter {
@@ -30,26 +33,38 @@ public final class ReportWriter {
 
   /** Writes {@code report} into the folder {@code target}, replacing any earlier report there. */
   public static void write(Path target, StudyReport report) throws IOException {
-    if (report.tasks().isEmpty()) throw new IllegalArgumentException("a report needs at least one task.");
-    // Charts are drawn off screen; unless the user chose otherwise, keep AWT from looking for a display.
+    if (report.tasks().isEmpty())
+      throw new IllegalArgumentException("a report needs at least one task.");
+    // Charts are drawn off screen; unless the user chose otherwise, keep AWT from looking for a
+    // display.
     // (This must happen before AWT first decides, so it is set here, before any chart is made.)
-    if (System.getProperty("java.awt.headless") == null) System.setProperty("java.awt.headless", "true");
+    if (System.getProperty("java.awt.headless") == null)
+      System.setProperty("java.awt.headless", "true");
     AtomicFolder.write(target, folder -> fill(folder, report));
   }
 
   private static void fill(Path folder, StudyReport report) throws IOException {
     AtomicFolder.writeString(folder.resolve("report.md"), markdown(report));
     ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
-    AtomicFolder.writeString(folder.resolve("report.json"), json.writeValueAsString(json(report, json)) + "\n");
-    Charts.metricBars(folder.resolve("metrics.png"), report.tasks(), report.baselines(), report.baseModel(),
+    AtomicFolder.writeString(
+        folder.resolve("report.json"), json.writeValueAsString(json(report, json)) + "\n");
+    Charts.metricBars(
+        folder.resolve("metrics.png"),
+        report.tasks(),
+        report.baselines(),
+        report.baseModel(),
         report.tunedModel());
     for (TaskComparison t : report.tasks()) {
       if (t.baseConfusion() != null) {
-        Charts.confusion(folder.resolve("confusion_" + t.task() + "_base.png"), t.baseConfusion(),
+        Charts.confusion(
+            folder.resolve("confusion_" + t.task() + "_base.png"),
+            t.baseConfusion(),
             t.task() + ": " + report.baseModel());
       }
       if (t.tunedConfusion() != null) {
-        Charts.confusion(folder.resolve("confusion_" + t.task() + "_tuned.png"), t.tunedConfusion(),
+        Charts.confusion(
+            folder.resolve("confusion_" + t.task() + "_tuned.png"),
+            t.tunedConfusion(),
             t.task() + ": " + report.tunedModel());
       }
     }
@@ -62,50 +77,107 @@ public final class ReportWriter {
   static String markdown(StudyReport r) {
     StringBuilder b = new StringBuilder();
     b.append("# ").append(r.title()).append("\n\n");
-    b.append("Base model: ").append(r.baseModel()).append("; tuned model: ").append(r.tunedModel()).append(".\n\n");
-    b.append("| task | n | metric | ").append(r.baseModel()).append(" (95% CI) | ").append(r.tunedModel())
+    b.append("Base model: ")
+        .append(r.baseModel())
+        .append("; tuned model: ")
+        .append(r.tunedModel())
+        .append(".\n\n");
+    b.append("| task | n | metric | ")
+        .append(r.baseModel())
+        .append(" (95% CI) | ")
+        .append(r.tunedModel())
         .append(" (95% CI) | secondary (base → tuned) | Wilcoxon p (tuned > base) |\n");
     b.append("| --- | ---: | --- | --- | --- | --- | ---: |\n");
     for (TaskComparison t : r.tasks()) {
-      b.append("| ").append(t.task()).append(" | ").append(t.base().length).append(" | ").append(t.metric())
-          .append(" | ").append(ci(t.baseCi())).append(" | ").append(ci(t.tunedCi())).append(" | ")
-          .append(secondary(t)).append(" | ").append(p(t.wilcoxon().pvalue())).append(" |\n");
+      b.append("| ")
+          .append(t.task())
+          .append(" | ")
+          .append(t.base().length)
+          .append(" | ")
+          .append(t.metric())
+          .append(" | ")
+          .append(ci(t.baseCi()))
+          .append(" | ")
+          .append(ci(t.tunedCi()))
+          .append(" | ")
+          .append(secondary(t))
+          .append(" | ")
+          .append(p(t.wilcoxon().pvalue()))
+          .append(" |\n");
     }
-    b.append("\nIntervals: percentile bootstrap of the mean over cases. Wilcoxon: signed-rank test on the per-case ")
-        .append("differences tuned − base, one-sided (scipy's conventions; method shown in report.json).\n");
+    b.append(
+            "\nIntervals: percentile bootstrap of the mean over cases. Wilcoxon: signed-rank test on the per-case ")
+        .append(
+            "differences tuned − base, one-sided (scipy's conventions; method shown in report.json).\n");
     for (TaskComparison t : r.tasks()) {
       String warning = fewCasesWarning(t.task(), t.base().length);
       if (warning != null) b.append("\n**Warning:** ").append(warning).append('\n');
     }
     if (!r.baselines().isEmpty()) {
       b.append("\n## Baseline: one answer for every case\n\n")
-          .append("The reference answer met most often among these test cases, given for all of them (majority class, ")
-          .append("most frequent code, template regimen). Base and tuned mean something only above it.\n\n")
-          .append("| task | constant answer | metric | score (95% CI) | macro P/R/F1 |\n| --- | --- | --- | --- | --- |\n");
+          .append(
+              "The reference answer met most often among these test cases, given for all of them (majority class, ")
+          .append(
+              "most frequent code, template regimen). Base and tuned mean something only above it.\n\n")
+          .append(
+              "| task | constant answer | metric | score (95% CI) | macro P/R/F1 |\n| --- | --- | --- | --- | --- |\n");
       for (Baseline x : r.baselines()) {
-        b.append("| ").append(x.task()).append(" | ").append(x.answer().replace("|", "\\|")).append(" | ")
-            .append(x.metric()).append(" | ").append(ci(x.ci())).append(" | ")
-            .append(x.prf() == null ? "" : f(x.prf().precision()) + " / " + f(x.prf().recall()) + " / " + f(x.prf().f1()))
+        b.append("| ")
+            .append(x.task())
+            .append(" | ")
+            .append(x.answer().replace("|", "\\|"))
+            .append(" | ")
+            .append(x.metric())
+            .append(" | ")
+            .append(ci(x.ci()))
+            .append(" | ")
+            .append(
+                x.prf() == null
+                    ? ""
+                    : f(x.prf().precision())
+                        + " / "
+                        + f(x.prf().recall())
+                        + " / "
+                        + f(x.prf().f1()))
             .append(" |\n");
       }
     }
     if (!r.provenance().isEmpty()) {
       b.append("\n## How this report was made\n\n| | |\n| --- | --- |\n");
-      r.provenance().forEach((k, v) -> b.append("| ").append(k).append(" | ").append(v.replace("|", "\\|"))
-          .append(" |\n"));
+      r.provenance()
+          .forEach(
+              (k, v) ->
+                  b.append("| ")
+                      .append(k)
+                      .append(" | ")
+                      .append(v.replace("|", "\\|"))
+                      .append(" |\n"));
     }
     if (!r.training().isEmpty()) b.append("\n![training loss](loss.png)\n");
     b.append("\n![base vs tuned](metrics.png)\n");
     for (TaskComparison t : r.tasks()) {
       if (t.tunedConfusion() != null) {
-        b.append("\n![").append(t.task()).append(" confusion, base](confusion_").append(t.task()).append("_base.png)\n");
-        b.append("![").append(t.task()).append(" confusion, tuned](confusion_").append(t.task()).append("_tuned.png)\n");
+        b.append("\n![")
+            .append(t.task())
+            .append(" confusion, base](confusion_")
+            .append(t.task())
+            .append("_base.png)\n");
+        b.append("![")
+            .append(t.task())
+            .append(" confusion, tuned](confusion_")
+            .append(t.task())
+            .append("_tuned.png)\n");
       }
     }
     if (!r.review().isEmpty()) {
-      b.append("\nClinician review: fill in `").append(ClinicianReview.SHEET).append("` (acceptable: yes/no), then run ")
-          .append("`lorakit review-summary --sheet ").append(ClinicianReview.SHEET).append(" --key ")
-          .append(ClinicianReview.KEY).append("`.\n");
+      b.append("\nClinician review: fill in `")
+          .append(ClinicianReview.SHEET)
+          .append("` (acceptable: yes/no), then run ")
+          .append("`lorakit review-summary --sheet ")
+          .append(ClinicianReview.SHEET)
+          .append(" --key ")
+          .append(ClinicianReview.KEY)
+          .append("`.\n");
     }
     return b.toString();
   }
@@ -116,20 +188,44 @@ public final class ReportWriter {
   /** A sentence warning that a task's interval rests on too few cases, or null when it does not. */
   public static String fewCasesWarning(String task, int n) {
     if (n >= FEW_CASES) return null;
-    return task + " has only " + n + (n == 1 ? " case" : " cases") + " (fewer than " + FEW_CASES + "): its "
+    return task
+        + " has only "
+        + n
+        + (n == 1 ? " case" : " cases")
+        + " (fewer than "
+        + FEW_CASES
+        + "): its "
         + "interval is degenerate or nearly so, and its p-value says little.";
   }
 
   private static String secondary(TaskComparison t) {
     if (t.baseRouge() != null) {
-      return "ROUGE-1 P " + f(t.baseRouge().precision()) + " → " + f(t.tunedRouge().precision())
-          + ", R " + f(t.baseRouge().recall()) + " → " + f(t.tunedRouge().recall())
-          + ", F " + f(t.baseRouge().fmeasure()) + " → " + f(t.tunedRouge().fmeasure());
+      return "ROUGE-1 P "
+          + f(t.baseRouge().precision())
+          + " → "
+          + f(t.tunedRouge().precision())
+          + ", R "
+          + f(t.baseRouge().recall())
+          + " → "
+          + f(t.tunedRouge().recall())
+          + ", F "
+          + f(t.baseRouge().fmeasure())
+          + " → "
+          + f(t.tunedRouge().fmeasure());
     }
     if (t.basePrf() != null) {
-      return "macro P " + f(t.basePrf().precision()) + " → " + f(t.tunedPrf().precision())
-          + ", R " + f(t.basePrf().recall()) + " → " + f(t.tunedPrf().recall())
-          + ", F1 " + f(t.basePrf().f1()) + " → " + f(t.tunedPrf().f1());
+      return "macro P "
+          + f(t.basePrf().precision())
+          + " → "
+          + f(t.tunedPrf().precision())
+          + ", R "
+          + f(t.basePrf().recall())
+          + " → "
+          + f(t.tunedPrf().recall())
+          + ", F1 "
+          + f(t.basePrf().f1())
+          + " → "
+          + f(t.tunedPrf().f1());
     }
     return "";
   }
@@ -144,7 +240,9 @@ public final class ReportWriter {
 
   private static String p(double v) {
     if (Double.isNaN(v)) return "n/a";
-    return v < 0.001 ? String.format(Locale.ROOT, "%.2e", v) : String.format(Locale.ROOT, "%.4f", v);
+    return v < 0.001
+        ? String.format(Locale.ROOT, "%.2e", v)
+        : String.format(Locale.ROOT, "%.4f", v);
   }
 
   static ObjectNode json(StudyReport r, ObjectMapper m) {

@@ -9,4 +9,5 @@ package dev.lorakit.eval.report;
  * @param generated the model's regimen
  * @param model which model wrote it (hidden from the reviewer; kept in the key file)
  */
-public record ReviewItem(String caseId, String diagnosis, String reference, String generated, String model) {}
+public record ReviewItem(
+    String caseId, String diagnosis, String reference, String generated, String model) {}

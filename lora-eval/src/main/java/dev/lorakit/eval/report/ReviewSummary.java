@@ -20,14 +20,15 @@ import java.util.TreeMap;
 public final class ReviewSummary {
 
   private static final Set<String> YES = Set.of("yes", "y", "true", "1", "acceptable");
-  private static final Set<String> NO = Set.of("no", "n", "false", "0", "not acceptable", "unacceptable");
+  private static final Set<String> NO =
+      Set.of("no", "n", "false", "0", "not acceptable", "unacceptable");
 
   private ReviewSummary() {}
 
   /**
    * @return one entry per model, sorted by model name
-   * @throws LorakitInputException for a missing column, an unknown or repeated row id, or an
-   *     {@code acceptable} value other than yes/no (or blank, which means not yet reviewed)
+   * @throws LorakitInputException for a missing column, an unknown or repeated row id, or an {@code
+   *     acceptable} value other than yes/no (or blank, which means not yet reviewed)
    */
   public static List<ModelAcceptance> read(Path sheet, Path key) throws IOException {
     Map<String, String> modelOfRow = new HashMap<>();
@@ -37,7 +38,8 @@ public final class ReviewSummary {
     for (Csv.Record r : keyRows.subList(1, keyRows.size())) {
       String id = cell(r, keyRow, key);
       if (modelOfRow.put(id, cell(r, keyModel, key)) != null) {
-        throw new LorakitInputException(key + ":" + r.line() + ": row id " + id + " appears twice.");
+        throw new LorakitInputException(
+            key + ":" + r.line() + ": row id " + id + " appears twice.");
       }
     }
 
@@ -50,8 +52,12 @@ public final class ReviewSummary {
     for (Csv.Record r : rows.subList(1, rows.size())) {
       String id = cell(r, rowCol, sheet);
       String model = modelOfRow.get(id);
-      if (model == null) throw new LorakitInputException(sheet + ":" + r.line() + ": row id " + id + " is not in " + key + ".");
-      if (!seen.add(id)) throw new LorakitInputException(sheet + ":" + r.line() + ": row id " + id + " appears twice.");
+      if (model == null)
+        throw new LorakitInputException(
+            sheet + ":" + r.line() + ": row id " + id + " is not in " + key + ".");
+      if (!seen.add(id))
+        throw new LorakitInputException(
+            sheet + ":" + r.line() + ": row id " + id + " appears twice.");
       String answer = cell(r, accCol, sheet).strip().toLowerCase(Locale.ROOT);
       int[] c = counts.get(model);
       if (answer.isEmpty()) c[2]++;
@@ -61,27 +67,40 @@ public final class ReviewSummary {
       } else if (NO.contains(answer)) c[1]++;
       else {
         throw new LorakitInputException(
-            sheet + ":" + r.line() + ": acceptable is \"" + cell(r, accCol, sheet) + "\" for row " + id + "; expected yes or no.");
+            sheet
+                + ":"
+                + r.line()
+                + ": acceptable is \""
+                + cell(r, accCol, sheet)
+                + "\" for row "
+                + id
+                + "; expected yes or no.");
       }
     }
     List<ModelAcceptance> out = new ArrayList<>();
-    counts.forEach((model, c) ->
-        out.add(new ModelAcceptance(model, c[0], c[1], c[2], c[1] == 0 ? null : WilsonInterval.of95(c[0], c[1]))));
+    counts.forEach(
+        (model, c) ->
+            out.add(
+                new ModelAcceptance(
+                    model, c[0], c[1], c[2], c[1] == 0 ? null : WilsonInterval.of95(c[0], c[1]))));
     return out;
   }
 
   private static List<Csv.Record> records(Path file) throws IOException {
     try (Reader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
       List<Csv.Record> rows = Csv.parse(r, file.toString());
-      if (rows.isEmpty()) throw new LorakitInputException(file + " is empty: expected a header row.");
+      if (rows.isEmpty())
+        throw new LorakitInputException(file + " is empty: expected a header row.");
       return rows;
     }
   }
 
   private static int column(List<Csv.Record> rows, Path file, String name) {
     List<String> header = rows.get(0).fields();
-    for (int i = 0; i < header.size(); i++) if (header.get(i).strip().equalsIgnoreCase(name)) return i;
-    throw new LorakitInputException(file + ":" + rows.get(0).line() + ": no column \"" + name + "\" in the header.");
+    for (int i = 0; i < header.size(); i++)
+      if (header.get(i).strip().equalsIgnoreCase(name)) return i;
+    throw new LorakitInputException(
+        file + ":" + rows.get(0).line() + ": no column \"" + name + "\" in the header.");
   }
 
   private static String cell(Csv.Record r, int col, Path file) {

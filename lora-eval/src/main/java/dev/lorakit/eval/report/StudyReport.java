@@ -16,9 +16,11 @@ import java.util.Map;
  * @param validation the validation losses of the training run (may be empty)
  * @param review regimens for blinded clinician review (may be empty: no sheet then)
  * @param seed seed of the review sheet's shuffle
- * @param baselines the constant-answer baseline per task, shown beside base and tuned (may be empty)
- * @param provenance what the reader needs to know where the numbers come from, in order: model and adapter paths,
- *     data files, templates, hyper-parameters, seed, lorakit version, date (may be empty)
+ * @param baselines the constant-answer baseline per task, shown beside base and tuned (may be
+ *     empty)
+ * @param provenance what the reader needs to know where the numbers come from, in order: model and
+ *     adapter paths, data files, templates, hyper-parameters, seed, lorakit version, date (may be
+ *     empty)
  */
 public record StudyReport(
     String title,
@@ -42,8 +44,24 @@ public record StudyReport(
   }
 
   /** A report without baselines or provenance. */
-  public StudyReport(String title, String baseModel, String tunedModel, List<TaskComparison> tasks,
-      List<TrainingPoint> training, List<ReviewItem> review, long seed) {
-    this(title, baseModel, tunedModel, tasks, training, List.of(), review, seed, List.of(), Map.of());
+  public StudyReport(
+      String title,
+      String baseModel,
+      String tunedModel,
+      List<TaskComparison> tasks,
+      List<TrainingPoint> training,
+      List<ReviewItem> review,
+      long seed) {
+    this(
+        title,
+        baseModel,
+        tunedModel,
+        tasks,
+        training,
+        List.of(),
+        review,
+        seed,
+        List.of(),
+        Map.of());
   }
 }

@@ -1,10 +1,10 @@
 package dev.lorakit.eval.report;
 
+import dev.lorakit.eval.cases.Task;
 import dev.lorakit.eval.metrics.AveragedScores;
 import dev.lorakit.eval.metrics.CaseScore;
 import dev.lorakit.eval.metrics.ConfusionMatrix;
 import dev.lorakit.eval.metrics.RougeScore;
-import dev.lorakit.eval.cases.Task;
 import dev.lorakit.eval.metrics.TaskScore;
 import dev.lorakit.eval.stats.Alternative;
 import dev.lorakit.eval.stats.Bootstrap;
@@ -14,9 +14,9 @@ import dev.lorakit.eval.stats.WilcoxonResult;
 import java.util.List;
 
 /**
- * Base model versus tuned model on one task: the primary metric per case for both (paired by case), its
- * mean with a bootstrap 95% interval, the one-sided Wilcoxon signed-rank test of tuned &gt; base on the
- * paired differences, and the secondary scores the study reports.
+ * Base model versus tuned model on one task: the primary metric per case for both (paired by case),
+ * its mean with a bootstrap 95% interval, the one-sided Wilcoxon signed-rank test of tuned &gt;
+ * base on the paired differences, and the secondary scores the study reports.
  *
  * @param task the task's name, e.g. {@code modality}
  * @param metric the primary metric's name, e.g. {@code accuracy} or {@code ROUGE-1 F}
@@ -50,26 +50,34 @@ public record TaskComparison(
   public TaskComparison {
     if (base.length != tuned.length || base.length == 0) {
       throw new IllegalArgumentException(
-          "task " + task + ": base and tuned need the same, non-zero number of cases (" + base.length + " vs " + tuned.length + ").");
+          "task "
+              + task
+              + ": base and tuned need the same, non-zero number of cases ("
+              + base.length
+              + " vs "
+              + tuned.length
+              + ").");
     }
     base = base.clone();
     tuned = tuned.clone();
   }
 
   /**
-   * Compares two scorings of the same cases: accuracy for modality and ICD-10 (with macro P/R/F1), per-case
-   * ROUGE-1 F for the regimen (with mean ROUGE-1 P/R/F).
+   * Compares two scorings of the same cases: accuracy for modality and ICD-10 (with macro P/R/F1),
+   * per-case ROUGE-1 F for the regimen (with mean ROUGE-1 P/R/F).
    *
    * @throws IllegalArgumentException if the two scorings are of different tasks or cases
    */
   public static TaskComparison of(TaskScore base, TaskScore tuned, Bootstrap bootstrap) {
     if (base.task() != tuned.task()) {
-      throw new IllegalArgumentException("cannot compare task " + base.task() + " with task " + tuned.task() + ".");
+      throw new IllegalArgumentException(
+          "cannot compare task " + base.task() + " with task " + tuned.task() + ".");
     }
     List<String> baseIds = base.cases().stream().map(CaseScore::id).toList();
     List<String> tunedIds = tuned.cases().stream().map(CaseScore::id).toList();
     if (!baseIds.equals(tunedIds)) {
-      throw new IllegalArgumentException("task " + base.task() + ": base and tuned were scored on different cases.");
+      throw new IllegalArgumentException(
+          "task " + base.task() + ": base and tuned were scored on different cases.");
     }
     boolean regimen = base.task() == Task.REGIMEN;
     double[] b = regimen ? base.rouge1F() : base.correctness();

@@ -13,8 +13,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Reads a training log: JSONL, one object per line with at least {@code step} and {@code loss}; lines of a
- * validation pass carry {@code val_loss} (or Hugging Face's {@code eval_loss}).
+ * Reads a training log: JSONL, one object per line with at least {@code step} and {@code loss};
+ * lines of a validation pass carry {@code val_loss} (or Hugging Face's {@code eval_loss}).
  */
 public final class TrainingLog {
 
@@ -31,12 +31,16 @@ public final class TrainingLog {
     return read(file, "loss", null);
   }
 
-  /** The validation losses of the log ({@code val_loss} or {@code eval_loss}); empty when there are none. */
+  /**
+   * The validation losses of the log ({@code val_loss} or {@code eval_loss}); empty when there are
+   * none.
+   */
   public static List<TrainingPoint> readValidation(Path file) throws IOException {
     return read(file, "val_loss", "eval_loss");
   }
 
-  private static List<TrainingPoint> read(Path file, String field, String otherName) throws IOException {
+  private static List<TrainingPoint> read(Path file, String field, String otherName)
+      throws IOException {
     List<TrainingPoint> points = new ArrayList<>();
     try (BufferedReader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
       int lineNo = 0;
@@ -47,18 +51,27 @@ public final class TrainingLog {
         try {
           n = JSON.readTree(line);
         } catch (JsonProcessingException e) {
-          throw new LorakitInputException(file + ":" + lineNo + ": not valid JSON (" + dev.lorakit.core.io.TextFiles.jsonProblem(e) + ").");
+          throw new LorakitInputException(
+              file
+                  + ":"
+                  + lineNo
+                  + ": not valid JSON ("
+                  + dev.lorakit.core.io.TextFiles.jsonProblem(e)
+                  + ").");
         }
-        if (n == null || !n.isObject()) throw new LorakitInputException(file + ":" + lineNo + ": expected a JSON object.");
+        if (n == null || !n.isObject())
+          throw new LorakitInputException(file + ":" + lineNo + ": expected a JSON object.");
         String name = otherName != null && !n.hasNonNull(field) ? otherName : field;
         if (!n.has(name) || n.get(name).isNull()) continue; // no loss, or a skipped step
         JsonNode step = n.get("step");
         JsonNode loss = n.get(name);
         if (step == null || !step.canConvertToLong() || !step.isIntegralNumber()) {
-          throw new LorakitInputException(file + ":" + lineNo + ": expected an integer field \"step\".");
+          throw new LorakitInputException(
+              file + ":" + lineNo + ": expected an integer field \"step\".");
         }
         if (!loss.isNumber() || !Double.isFinite(loss.asDouble())) {
-          throw new LorakitInputException(file + ":" + lineNo + ": expected a finite number in \"" + name + "\".");
+          throw new LorakitInputException(
+              file + ":" + lineNo + ": expected a finite number in \"" + name + "\".");
         }
         points.add(new TrainingPoint(step.asLong(), loss.asDouble()));
       }

@@ -7,9 +7,9 @@ import dev.lorakit.models.Tokenizer;
 import java.util.Arrays;
 
 /**
- * Answers with a decoder: the prompt is tokenized (with BOS), continued by the engine's {@link Generator} (KV cache)
- * until EOS or the token limit, and the new tokens are decoded without special tokens. Greedy unless other sampling
- * settings are given.
+ * Answers with a decoder: the prompt is tokenized (with BOS), continued by the engine's {@link
+ * Generator} (KV cache) until EOS or the token limit, and the new tokens are decoded without
+ * special tokens. Greedy unless other sampling settings are given.
  */
 public final class DecoderAnswerGenerator implements AnswerGenerator {
 

@@ -21,12 +21,18 @@ public enum Alternative {
     return spelling;
   }
 
-  /** Parses the scipy spelling; anything else is an {@link LorakitInputException} naming the choices. */
+  /**
+   * Parses the scipy spelling; anything else is an {@link LorakitInputException} naming the
+   * choices.
+   */
   public static Alternative parse(String s) {
     for (Alternative a : values()) if (a.spelling.equalsIgnoreCase(s)) return a;
     throw new LorakitInputException(
-        "unknown alternative '" + s + "': expected one of "
-            + Arrays.stream(values()).map(Alternative::spelling).collect(Collectors.joining(", ")) + ".");
+        "unknown alternative '"
+            + s
+            + "': expected one of "
+            + Arrays.stream(values()).map(Alternative::spelling).collect(Collectors.joining(", "))
+            + ".");
   }
 
   @Override

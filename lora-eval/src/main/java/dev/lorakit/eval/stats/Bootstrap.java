@@ -6,9 +6,10 @@ import java.util.SplittableRandom;
 import java.util.function.ToDoubleFunction;
 
 /**
- * Percentile bootstrap confidence intervals for an aggregate of per-case values: resample the cases with
- * replacement, recompute the aggregate, and take the (1 - level)/2 and (1 + level)/2 percentiles (linear
- * interpolation, as numpy's default). The same seed and input always give the same interval.
+ * Percentile bootstrap confidence intervals for an aggregate of per-case values: resample the cases
+ * with replacement, recompute the aggregate, and take the (1 - level)/2 and (1 + level)/2
+ * percentiles (linear interpolation, as numpy's default). The same seed and input always give the
+ * same interval.
  *
  * @param resamples number of bootstrap resamples (e.g. 2000)
  * @param seed the random seed
@@ -19,7 +20,8 @@ public record Bootstrap(int resamples, long seed) {
   public static final int DEFAULT_RESAMPLES = 2000;
 
   public Bootstrap {
-    if (resamples < 1) throw new LorakitInputException("resamples must be at least 1, got " + resamples + ".");
+    if (resamples < 1)
+      throw new LorakitInputException("resamples must be at least 1, got " + resamples + ".");
   }
 
   /** The 95% interval of the mean. */
@@ -32,9 +34,12 @@ public record Bootstrap(int resamples, long seed) {
    * @param statistic the aggregate, e.g. the mean
    * @param level the confidence level in (0, 1)
    */
-  public ConfidenceInterval interval(double[] values, ToDoubleFunction<double[]> statistic, double level) {
-    if (values.length == 0) throw new LorakitInputException("a bootstrap interval needs at least one value.");
-    if (!(level > 0 && level < 1)) throw new LorakitInputException("level must lie in (0, 1), got " + level + ".");
+  public ConfidenceInterval interval(
+      double[] values, ToDoubleFunction<double[]> statistic, double level) {
+    if (values.length == 0)
+      throw new LorakitInputException("a bootstrap interval needs at least one value.");
+    if (!(level > 0 && level < 1))
+      throw new LorakitInputException("level must lie in (0, 1), got " + level + ".");
     SplittableRandom random = new SplittableRandom(seed);
     double[] stats = new double[resamples];
     double[] sample = new double[values.length];
@@ -45,7 +50,10 @@ public record Bootstrap(int resamples, long seed) {
     Arrays.sort(stats);
     double alpha = (1 - level) / 2;
     return new ConfidenceInterval(
-        statistic.applyAsDouble(values.clone()), percentile(stats, alpha), percentile(stats, 1 - alpha), level);
+        statistic.applyAsDouble(values.clone()),
+        percentile(stats, alpha),
+        percentile(stats, 1 - alpha),
+        level);
   }
 
   static double mean(double[] v) {

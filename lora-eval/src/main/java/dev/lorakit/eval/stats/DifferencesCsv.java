@@ -8,8 +8,9 @@ import java.util.Arrays;
 import java.util.Locale;
 
 /**
- * Reads paired differences from CSV: a header {@code x,y} (each difference is x - y) or {@code d}, then one
- * row of numbers per line. Blank lines are skipped. Any other shape is an error naming the source and line.
+ * Reads paired differences from CSV: a header {@code x,y} (each difference is x - y) or {@code d},
+ * then one row of numbers per line. Blank lines are skipped. Any other shape is an error naming the
+ * source and line.
  */
 public final class DifferencesCsv {
 
@@ -17,8 +18,8 @@ public final class DifferencesCsv {
 
   /**
    * @param source the file name (or "standard input") used in error messages
-   * @throws LorakitInputException for a bad header, a wrong number of columns, a value that is not a
-   *     finite number, or no rows
+   * @throws LorakitInputException for a bad header, a wrong number of columns, a value that is not
+   *     a finite number, or no rows
    */
   public static double[] read(Reader in, String source) throws IOException {
     BufferedReader r = in instanceof BufferedReader b ? b : new BufferedReader(in);
@@ -31,7 +32,8 @@ public final class DifferencesCsv {
         break;
       }
     }
-    if (header == null) throw new LorakitInputException(source + " is empty: expected a header x,y or d.");
+    if (header == null)
+      throw new LorakitInputException(source + " is empty: expected a header x,y or d.");
     String[] names = cells(stripBom(header));
     boolean paired;
     if (names.length == 2 && names[0].equals("x") && names[1].equals("y")) paired = true;
@@ -48,8 +50,15 @@ public final class DifferencesCsv {
       String[] cells = cells(line);
       if (cells.length != names.length) {
         throw new LorakitInputException(
-            source + ":" + lineNo + ": expected " + names.length + (paired ? " numbers (x,y)" : " number (d)")
-                + " but found " + cells.length + " fields.");
+            source
+                + ":"
+                + lineNo
+                + ": expected "
+                + names.length
+                + (paired ? " numbers (x,y)" : " number (d)")
+                + " but found "
+                + cells.length
+                + " fields.");
       }
       double v =
           paired
@@ -69,7 +78,9 @@ public final class DifferencesCsv {
   }
 
   private static String unquote(String s) {
-    return s.length() >= 2 && s.startsWith("\"") && s.endsWith("\"") ? s.substring(1, s.length() - 1).strip() : s;
+    return s.length() >= 2 && s.startsWith("\"") && s.endsWith("\"")
+        ? s.substring(1, s.length() - 1).strip()
+        : s;
   }
 
   private static String stripBom(String s) {
@@ -83,6 +94,7 @@ public final class DifferencesCsv {
     } catch (NumberFormatException e) {
       // reported below
     }
-    throw new LorakitInputException(source + ":" + lineNo + ": \"" + cell + "\" is not a finite number.");
+    throw new LorakitInputException(
+        source + ":" + lineNo + ": \"" + cell + "\" is not a finite number.");
   }
 }

@@ -1,9 +1,9 @@
 package dev.lorakit.eval.stats;
 
 /**
- * The standard normal distribution's cdf and survival function, accurate to a few units in the last place
- * across the range p-values need (far tails included), so that p-values agree with scipy's {@code ndtr}
- * to about 1e-14 relative.
+ * The standard normal distribution's cdf and survival function, accurate to a few units in the last
+ * place across the range p-values need (far tails included), so that p-values agree with scipy's
+ * {@code ndtr} to about 1e-14 relative.
  */
 final class NormalDistribution {
 
@@ -33,8 +33,8 @@ final class NormalDistribution {
   }
 
   /**
-   * erf by the series 2/sqrt(pi) exp(-x^2) sum (2x^2)^k x / (1*3*...*(2k+1)): all terms are positive, so no
-   * cancellation; used for |x| &lt; 2.
+   * erf by the series 2/sqrt(pi) exp(-x^2) sum (2x^2)^k x / (1*3*...*(2k+1)): all terms are
+   * positive, so no cancellation; used for |x| &lt; 2.
    */
   static double erf(double x) {
     double a = Math.abs(x);
@@ -50,7 +50,10 @@ final class NormalDistribution {
     return Math.copySign(TWO_OVER_SQRT_PI * Math.exp(-x2) * sum, x);
   }
 
-  /** erfc for x &ge; 0: one minus the series below 2, and Laplace's continued fraction (modified Lentz) above. */
+  /**
+   * erfc for x &ge; 0: one minus the series below 2, and Laplace's continued fraction (modified
+   * Lentz) above.
+   */
   static double erfc(double x) {
     if (x < 0) return 2 - erfc(-x);
     if (x < 2) return 1 - erf(x);

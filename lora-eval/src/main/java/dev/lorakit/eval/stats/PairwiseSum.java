@@ -1,8 +1,8 @@
 package dev.lorakit.eval.stats;
 
 /**
- * Sums doubles in the order numpy's {@code sum} does (pairwise, with eight running sums per block of at
- * most 128), so that sums of many terms round exactly as the Python references do.
+ * Sums doubles in the order numpy's {@code sum} does (pairwise, with eight running sums per block
+ * of at most 128), so that sums of many terms round exactly as the Python references do.
  */
 public final class PairwiseSum {
 
@@ -17,7 +17,8 @@ public final class PairwiseSum {
 
   /** a[from] + ... + a[to - 1], starting from numpy's initial value 0. */
   public static double sum(double[] a, int from, int to) {
-    if (from < 0 || to > a.length || from > to) throw new IndexOutOfBoundsException(from + ".." + to + " of " + a.length);
+    if (from < 0 || to > a.length || from > to)
+      throw new IndexOutOfBoundsException(from + ".." + to + " of " + a.length);
     return 0.0 + pairwise(a, from, to - from);
   }
 

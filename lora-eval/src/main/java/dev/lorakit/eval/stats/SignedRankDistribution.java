@@ -1,12 +1,13 @@
 package dev.lorakit.eval.stats;
 
 /**
- * The exact null distribution of the signed-rank sum R+ for n untied, non-zero differences: each of the
- * 2^n sign patterns is equally likely, so P(R+ = k) is the number of subsets of {1..n} summing to k over 2^n.
+ * The exact null distribution of the signed-rank sum R+ for n untied, non-zero differences: each of
+ * the 2^n sign patterns is equally likely, so P(R+ = k) is the number of subsets of {1..n} summing
+ * to k over 2^n.
  *
- * <p>The probabilities are built as scipy builds them (adding one rank at a time and halving), and tails
- * are summed in numpy's order, so results agree with scipy bit for bit; up to n = 50 every value involved is
- * an exact binary fraction anyway.
+ * <p>The probabilities are built as scipy builds them (adding one rank at a time and halving), and
+ * tails are summed in numpy's order, so results agree with scipy bit for bit; up to n = 50 every
+ * value involved is an exact binary fraction anyway.
  */
 final class SignedRankDistribution {
 

@@ -5,8 +5,8 @@ import java.util.Arrays;
 import java.util.Objects;
 
 /**
- * The Wilcoxon signed-rank test on paired differences, with the semantics of
- * {@code scipy.stats.wilcoxon(d, zero_method, correction, alternative, method)} in scipy 1.17: the same
+ * The Wilcoxon signed-rank test on paired differences, with the semantics of {@code
+ * scipy.stats.wilcoxon(d, zero_method, correction, alternative, method)} in scipy 1.17: the same
  * statistic, the same choice of method under {@code auto}, and the same p-value conventions.
  *
  * <pre>{@code
@@ -16,8 +16,10 @@ import java.util.Objects;
  *
  * @param zeroMethod how zero differences are treated
  * @param correction whether the normal approximation gets a continuity correction of 0.5
- * @param alternative the alternative hypothesis; {@code greater} means the differences tend to be positive
- * @param method how the p-value is computed ({@link WilcoxonMethod#PERMUTATION} cannot be asked for)
+ * @param alternative the alternative hypothesis; {@code greater} means the differences tend to be
+ *     positive
+ * @param method how the p-value is computed ({@link WilcoxonMethod#PERMUTATION} cannot be asked
+ *     for)
  */
 public record Wilcoxon(
     ZeroMethod zeroMethod, boolean correction, Alternative alternative, WilcoxonMethod method) {
@@ -26,12 +28,15 @@ public record Wilcoxon(
   static final int AUTO_EXACT_MAX_N = 50;
 
   /**
-   * scipy's permutation test enumerates every sign flip when 2^n does not exceed its default 9999 resamples,
-   * which is n &le; 13; {@code auto} only chooses it then.
+   * scipy's permutation test enumerates every sign flip when 2^n does not exceed its default 9999
+   * resamples, which is n &le; 13; {@code auto} only chooses it then.
    */
   static final int AUTO_PERMUTATION_MAX_N = 13;
 
-  /** scipy's permutation test treats statistics within 100 ulp (relative) of the observed one as equal. */
+  /**
+   * scipy's permutation test treats statistics within 100 ulp (relative) of the observed one as
+   * equal.
+   */
   private static final double PERMUTATION_RELATIVE_TOLERANCE = Math.ulp(1.0) * 100;
 
   public Wilcoxon {
@@ -39,7 +44,8 @@ public record Wilcoxon(
     Objects.requireNonNull(alternative, "alternative");
     Objects.requireNonNull(method, "method");
     if (method == WilcoxonMethod.PERMUTATION) {
-      throw new LorakitInputException("method must be auto, exact or asymptotic; auto chooses permutation.");
+      throw new LorakitInputException(
+          "method must be auto, exact or asymptotic; auto chooses permutation.");
     }
   }
 
@@ -59,10 +65,12 @@ public record Wilcoxon(
    * @throws LorakitInputException if {@code d} is empty or holds a NaN or an infinity
    */
   public WilcoxonResult test(double[] d) {
-    if (d.length == 0) throw new LorakitInputException("the Wilcoxon test needs at least one difference.");
+    if (d.length == 0)
+      throw new LorakitInputException("the Wilcoxon test needs at least one difference.");
     for (int i = 0; i < d.length; i++) {
       if (!Double.isFinite(d[i])) {
-        throw new LorakitInputException("difference " + (i + 1) + " is " + d[i] + "; expected a finite number.");
+        throw new LorakitInputException(
+            "difference " + (i + 1) + " is " + d[i] + "; expected a finite number.");
       }
     }
     int zeros = 0;
@@ -86,7 +94,8 @@ public record Wilcoxon(
           case AUTO -> throw new AssertionError("auto was resolved above");
         };
     // scipy keeps reporting min(R+, R-) for two-sided tests "for backward compatibility".
-    double statistic = alternative == Alternative.TWO_SIDED ? Math.min(rPlus, ranks.rMinus()) : rPlus;
+    double statistic =
+        alternative == Alternative.TWO_SIDED ? Math.min(rPlus, ranks.rMinus()) : rPlus;
     return new WilcoxonResult(statistic, p, chosen, d.length);
   }
 
@@ -109,8 +118,9 @@ public record Wilcoxon(
   }
 
   /**
-   * With ties or zeros the statistic may be a half-integer while the exact distribution lives on the
-   * integers; like scipy, round towards the conservative side (down for the upper tail, up for the lower).
+   * With ties or zeros the statistic may be a half-integer while the exact distribution lives on
+   * the integers; like scipy, round towards the conservative side (down for the upper tail, up for
+   * the lower).
    */
   private double exactPValue(double rPlus, int count) {
     SignedRankDistribution dist = new SignedRankDistribution(count);
@@ -124,8 +134,9 @@ public record Wilcoxon(
   }
 
   /**
-   * Every one of the 2^n sign flips is equally likely under the null hypothesis. Flipping signs leaves |d|
-   * and so the ranks unchanged, so each flip's R+ is the sum of the ranks it makes positive.
+   * Every one of the 2^n sign flips is equally likely under the null hypothesis. Flipping signs
+   * leaves |d| and so the ranks unchanged, so each flip's R+ is the sum of the ranks it makes
+   * positive.
    */
   private double permutationPValue(SignedRanks r) {
     double[] rank = r.ranksOfAll();
@@ -158,8 +169,8 @@ public record Wilcoxon(
   }
 
   /**
-   * The ranks of |d| and the rank sums for one zero method, with the null mean and standard deviation of
-   * R+ used by the normal approximation.
+   * The ranks of |d| and the rank sums for one zero method, with the null mean and standard
+   * deviation of R+ used by the normal approximation.
    */
   record SignedRanks(
       double[] differences,
@@ -178,12 +189,14 @@ public record Wilcoxon(
       Integer[] order = new Integer[n];
       for (int i = 0; i < n; i++) order[i] = i;
       boolean dropZeros = zeroMethod == ZeroMethod.WILCOX;
-      Arrays.sort(order, (a, b) -> {
-        boolean za = dropZeros && d[a] == 0;
-        boolean zb = dropZeros && d[b] == 0;
-        if (za != zb) return za ? 1 : -1;
-        return Double.compare(Math.abs(d[a]), Math.abs(d[b]));
-      });
+      Arrays.sort(
+          order,
+          (a, b) -> {
+            boolean za = dropZeros && d[a] == 0;
+            boolean zb = dropZeros && d[b] == 0;
+            if (za != zb) return za ? 1 : -1;
+            return Double.compare(Math.abs(d[a]), Math.abs(d[b]));
+          });
       int ranked = 0;
       for (double v : d) if (!(dropZeros && v == 0)) ranked++;
 

@@ -4,11 +4,15 @@ import dev.lorakit.core.LorakitInputException;
 import java.util.Locale;
 
 /**
- * How the p-value of the signed-rank test is found (scipy's {@code method}). {@link #PERMUTATION} is never
- * asked for by a user: {@link #AUTO} picks it for small samples with ties or zeros, and results report it.
+ * How the p-value of the signed-rank test is found (scipy's {@code method}). {@link #PERMUTATION}
+ * is never asked for by a user: {@link #AUTO} picks it for small samples with ties or zeros, and
+ * results report it.
  */
 public enum WilcoxonMethod {
-  /** scipy's rule: exact for n &le; 50 without ties or zeros, sign-flip permutation for n &le; 13 otherwise, else asymptotic. */
+  /**
+   * scipy's rule: exact for n &le; 50 without ties or zeros, sign-flip permutation for n &le; 13
+   * otherwise, else asymptotic.
+   */
   AUTO,
   /** The exact null distribution of the signed-rank sum (conservative with ties or zeros). */
   EXACT,
@@ -27,7 +31,8 @@ public enum WilcoxonMethod {
     for (WilcoxonMethod m : new WilcoxonMethod[] {AUTO, EXACT, ASYMPTOTIC}) {
       if (m.spelling().equalsIgnoreCase(s)) return m;
     }
-    throw new LorakitInputException("unknown method '" + s + "': expected auto, exact or asymptotic.");
+    throw new LorakitInputException(
+        "unknown method '" + s + "': expected auto, exact or asymptotic.");
   }
 
   @Override

@@ -1,8 +1,9 @@
 package dev.lorakit.eval.stats;
 
 /**
- * The Wilson score interval for a proportion (as statsmodels' {@code proportion_confint(method="wilson")}):
- * better behaved than the normal interval for small samples and shares near 0 or 1.
+ * The Wilson score interval for a proportion (as statsmodels' {@code
+ * proportion_confint(method="wilson")}): better behaved than the normal interval for small samples
+ * and shares near 0 or 1.
  */
 public final class WilsonInterval {
 

@@ -8,8 +8,8 @@ import java.util.Locale;
  *
  * <ul>
  *   <li>{@link #WILCOX}: zeros are dropped before ranking.
- *   <li>{@link #PRATT}: zeros are ranked with the others, then left out of the rank sums; the normal
- *       approximation is adjusted for them (Cureton 1967).
+ *   <li>{@link #PRATT}: zeros are ranked with the others, then left out of the rank sums; the
+ *       normal approximation is adjusted for them (Cureton 1967).
  *   <li>{@link #ZSPLIT}: zeros are ranked, and half of their rank sum goes to each side.
  * </ul>
  */
@@ -26,7 +26,8 @@ public enum ZeroMethod {
   /** Parses the scipy spelling; anything else is an {@link LorakitInputException}. */
   public static ZeroMethod parse(String s) {
     for (ZeroMethod z : values()) if (z.spelling().equalsIgnoreCase(s)) return z;
-    throw new LorakitInputException("unknown zero method '" + s + "': expected wilcox, pratt or zsplit.");
+    throw new LorakitInputException(
+        "unknown zero method '" + s + "': expected wilcox, pratt or zsplit.");
   }
 
   @Override

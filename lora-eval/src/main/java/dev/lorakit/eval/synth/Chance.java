@@ -4,8 +4,8 @@ import java.util.List;
 import java.util.Random;
 
 /**
- * The random choices the sites make, over one seeded {@link Random} (whose algorithm Java specifies, so a
- * seed gives the same cases on every JDK and platform).
+ * The random choices the sites make, over one seeded {@link Random} (whose algorithm Java
+ * specifies, so a seed gives the same cases on every JDK and platform).
  */
 final class Chance {
 

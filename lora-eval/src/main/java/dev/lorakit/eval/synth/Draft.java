@@ -3,8 +3,9 @@ package dev.lorakit.eval.synth;
 import java.util.List;
 
 /**
- * One drawn patient before label noise: the diagnostic text, the code, the plan the site's rules give,
- * and the other plans a clinician might plausibly have chosen for this patient (label noise picks one).
+ * One drawn patient before label noise: the diagnostic text, the code, the plan the site's rules
+ * give, and the other plans a clinician might plausibly have chosen for this patient (label noise
+ * picks one).
  */
 record Draft(String diagnosis, String icd10, Plan plan, List<Plan> alternatives) {
 

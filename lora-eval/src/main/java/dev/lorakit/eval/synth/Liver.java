@@ -27,14 +27,30 @@ final class Liver implements Site {
     boolean thrombus = r.chance(0.2);
     String childPugh = r.pick("A5", "A5", "A6", "B7");
     boolean central = r.chance(0.25);
-    String d = person(age, male) + " with hepatocellular carcinoma on a background of " + r.pick("hepatitis B",
-        "hepatitis C", "alcohol-related", "MASLD") + " cirrhosis, Child-Pugh " + childPugh + ", a "
-        + Words.oneDecimal(size) + " cm " + (central ? "central tumour near the porta hepatis"
-        : "peripheral tumour in segment " + r.between(5, 8)) + (thrombus ? " with portal vein tumour thrombus" : "")
-        + ", AFP " + r.between(5, 900) + " ng/mL. " + ecog(r, r.between(0, 1)) + ". Not suitable for resection.";
-    Plan sbrt3 = Plan.photon("Stereotactic body radiotherapy " + dose(45, 3) + " to the liver tumour.");
-    Plan sbrt5 = Plan.photon("Stereotactic body radiotherapy " + dose(40, 5) + " to the liver tumour.");
-    Plan proton = Plan.proton("Proton therapy " + rbe(central ? 58.05 : 67.5, 15) + " to the liver tumour.");
+    String d =
+        person(age, male)
+            + " with hepatocellular carcinoma on a background of "
+            + r.pick("hepatitis B", "hepatitis C", "alcohol-related", "MASLD")
+            + " cirrhosis, Child-Pugh "
+            + childPugh
+            + ", a "
+            + Words.oneDecimal(size)
+            + " cm "
+            + (central
+                ? "central tumour near the porta hepatis"
+                : "peripheral tumour in segment " + r.between(5, 8))
+            + (thrombus ? " with portal vein tumour thrombus" : "")
+            + ", AFP "
+            + r.between(5, 900)
+            + " ng/mL. "
+            + ecog(r, r.between(0, 1))
+            + ". Not suitable for resection.";
+    Plan sbrt3 =
+        Plan.photon("Stereotactic body radiotherapy " + dose(45, 3) + " to the liver tumour.");
+    Plan sbrt5 =
+        Plan.photon("Stereotactic body radiotherapy " + dose(40, 5) + " to the liver tumour.");
+    Plan proton =
+        Plan.proton("Proton therapy " + rbe(central ? 58.05 : 67.5, 15) + " to the liver tumour.");
     boolean small = size <= 5 && !thrombus && childPugh.startsWith("A");
     Plan plan = small ? (size <= 3 && !central ? sbrt3 : sbrt5) : proton;
     return new Draft(d, "C22.0", plan, List.of(sbrt3, sbrt5, proton));

@@ -7,10 +7,10 @@ import static dev.lorakit.eval.synth.Words.person;
 import java.util.List;
 
 /**
- * Oesophageal cancer, middle (C15.4) or lower (C15.5) third. Operable: neoadjuvant 41.4 Gy in 23 with
- * carboplatin and paclitaxel then oesophagectomy (CROSS). Inoperable or unfit: definitive 50.4 Gy in 28
- * with chemotherapy (RTOG 8501, INT 0123, ARTDECO). Metastatic with dysphagia: 20 Gy in 5, or a single
- * 12 Gy intraluminal brachytherapy fraction when performance status is poor (SIREC).
+ * Oesophageal cancer, middle (C15.4) or lower (C15.5) third. Operable: neoadjuvant 41.4 Gy in 23
+ * with carboplatin and paclitaxel then oesophagectomy (CROSS). Inoperable or unfit: definitive 50.4
+ * Gy in 28 with chemotherapy (RTOG 8501, INT 0123, ARTDECO). Metastatic with dysphagia: 20 Gy in 5,
+ * or a single 12 Gy intraluminal brachytherapy fraction when performance status is poor (SIREC).
  */
 final class Oesophagus implements Site {
 
@@ -30,10 +30,19 @@ final class Oesophagus implements Site {
     String third = lower ? "lower third" : "middle third";
     if (r.chance(0.15)) {
       int ps = r.between(1, 3);
-      String d = person(age, male) + " with metastatic " + histology + " of the " + third + " of the oesophagus, "
-          + "liver metastases, dysphagia to soft diet. " + ecog(r, ps) + ". Palliative intent.";
+      String d =
+          person(age, male)
+              + " with metastatic "
+              + histology
+              + " of the "
+              + third
+              + " of the oesophagus, "
+              + "liver metastases, dysphagia to soft diet. "
+              + ecog(r, ps)
+              + ". Palliative intent.";
       Plan ebrt = Plan.photon("Palliative radiotherapy " + dose(20, 5) + " to the oesophagus.");
-      Plan brachy = Plan.brachy("Intraluminal HDR brachytherapy " + dose(12, 1) + " to the oesophagus.");
+      Plan brachy =
+          Plan.brachy("Intraluminal HDR brachytherapy " + dose(12, 1) + " to the oesophagus.");
       Plan ten = Plan.photon("Palliative radiotherapy " + dose(30, 10) + " to the oesophagus.");
       return new Draft(d, code, ps >= 3 ? brachy : ebrt, List.of(ebrt, brachy, ten));
     }
@@ -41,13 +50,36 @@ final class Oesophagus implements Site {
     String n = r.pick("N0", "N1", "N1", "N2");
     int ps = r.weighted(0.35, 0.45, 0.2);
     boolean operable = ps <= 1 && age < 78 && r.chance(0.8);
-    String d = person(age, male) + " with " + histology + " of the " + third + " of the oesophagus, c" + t + " " + n
-        + " M0 on PET-CT. " + ecog(r, ps) + ". " + (operable ? "Fit for oesophagectomy" : r.pick("Unfit for surgery",
-        "Declined surgery")) + ". Radical intent.";
-    Plan cross = Plan.photon("Neoadjuvant chemoradiotherapy " + dose(41.4, 23) + " with weekly carboplatin and "
-        + "paclitaxel, then oesophagectomy.");
-    Plan definitive = Plan.photon("Definitive chemoradiotherapy " + dose(50.4, 28) + " with concurrent "
-        + r.pick("carboplatin and paclitaxel", "cisplatin and 5-fluorouracil") + ".");
+    String d =
+        person(age, male)
+            + " with "
+            + histology
+            + " of the "
+            + third
+            + " of the oesophagus, c"
+            + t
+            + " "
+            + n
+            + " M0 on PET-CT. "
+            + ecog(r, ps)
+            + ". "
+            + (operable
+                ? "Fit for oesophagectomy"
+                : r.pick("Unfit for surgery", "Declined surgery"))
+            + ". Radical intent.";
+    Plan cross =
+        Plan.photon(
+            "Neoadjuvant chemoradiotherapy "
+                + dose(41.4, 23)
+                + " with weekly carboplatin and "
+                + "paclitaxel, then oesophagectomy.");
+    Plan definitive =
+        Plan.photon(
+            "Definitive chemoradiotherapy "
+                + dose(50.4, 28)
+                + " with concurrent "
+                + r.pick("carboplatin and paclitaxel", "cisplatin and 5-fluorouracil")
+                + ".");
     Plan alone = Plan.photon("Radical radiotherapy " + dose(55, 20) + ".");
     return new Draft(d, code, operable ? cross : definitive, List.of(cross, definitive, alone));
   }

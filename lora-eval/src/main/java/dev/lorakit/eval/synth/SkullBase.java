@@ -8,9 +8,9 @@ import static dev.lorakit.eval.synth.Words.rbe;
 import java.util.List;
 
 /**
- * Chordoma or chondrosarcoma of the skull base (C41.0). After maximal resection, protons to 70-74 Gy(RBE)
- * to keep brainstem, optic apparatus and temporal lobes within tolerance (PSI, MGH and Heidelberg series);
- * photon IMRT when a patient declines referral to a proton centre.
+ * Chordoma or chondrosarcoma of the skull base (C41.0). After maximal resection, protons to 70-74
+ * Gy(RBE) to keep brainstem, optic apparatus and temporal lobes within tolerance (PSI, MGH and
+ * Heidelberg series); photon IMRT when a patient declines referral to a proton centre.
  */
 final class SkullBase implements Site {
 
@@ -26,10 +26,21 @@ final class SkullBase implements Site {
     boolean chordoma = r.chance(0.7);
     boolean residual = r.chance(0.6);
     boolean declined = r.chance(0.1);
-    String d = person(age, male) + " with " + (chordoma ? "chordoma of the clivus" : "low-grade chondrosarcoma of the "
-        + "petroclival junction") + ", after endoscopic endonasal " + (residual ? "subtotal resection, residual "
-        + "tumour abutting the brainstem" : "gross total resection") + ". " + ecog(r, r.between(0, 1)) + ". "
-        + (declined ? "Declined referral to a proton centre. " : "") + "Adjuvant intent.";
+    String d =
+        person(age, male)
+            + " with "
+            + (chordoma
+                ? "chordoma of the clivus"
+                : "low-grade chondrosarcoma of the " + "petroclival junction")
+            + ", after endoscopic endonasal "
+            + (residual
+                ? "subtotal resection, residual " + "tumour abutting the brainstem"
+                : "gross total resection")
+            + ". "
+            + ecog(r, r.between(0, 1))
+            + ". "
+            + (declined ? "Declined referral to a proton centre. " : "")
+            + "Adjuvant intent.";
     double gy = chordoma ? (residual ? 74 : 70.2) : 70;
     int fx = chordoma ? (residual ? 37 : 39) : 35;
     Plan proton = Plan.proton("Pencil-beam scanning proton therapy " + rbe(gy, fx) + ".");

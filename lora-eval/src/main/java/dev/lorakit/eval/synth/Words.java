@@ -34,7 +34,8 @@ final class Words {
 
   /** The performance status in one of the ways clinic letters write it. */
   static String ecog(Chance r, int score) {
-    return r.pick("ECOG " + score, "ECOG performance status " + score, "WHO performance status " + score);
+    return r.pick(
+        "ECOG " + score, "ECOG performance status " + score, "WHO performance status " + score);
   }
 
   static String side(boolean right) {

@@ -10,11 +10,12 @@ class CaseSummaryTest {
 
   @Test
   void countsModalitiesCodesAndSites() {
-    List<Case> cases = List.of(
-        new Case("1", "d", "r", Modality.PHOTON, "C50.911"),
-        new Case("2", "d", "r", Modality.PHOTON, "C50.912"),
-        new Case("3", "d", "r", Modality.PROTON, "C71.6"),
-        new Case("4", "d", "r", Modality.PHOTON, "C50.911"));
+    List<Case> cases =
+        List.of(
+            new Case("1", "d", "r", Modality.PHOTON, "C50.911"),
+            new Case("2", "d", "r", Modality.PHOTON, "C50.912"),
+            new Case("3", "d", "r", Modality.PROTON, "C71.6"),
+            new Case("4", "d", "r", Modality.PHOTON, "C50.911"));
     CaseSummary s = CaseSummary.of(cases);
     assertEquals(4, s.cases());
     assertEquals(3, s.modalities().get(Modality.PHOTON));

@@ -30,18 +30,22 @@ class DatasetSplitTest {
       double u = r.nextDouble() * (mix[0] + mix[1] + mix[2] + mix[3]);
       int m = 0;
       while (m < 3 && u >= mix[m]) u -= mix[m++];
-      cases.add(new Case("case-" + i, "diagnosis " + i, "regimen " + i, Modality.values()[m], "C61"));
+      cases.add(
+          new Case("case-" + i, "diagnosis " + i, "regimen " + i, Modality.values()[m], "C61"));
     }
     return cases;
   }
 
   static Stream<Arguments> seeds() {
     Random r = new Random(2024);
-    return Stream.generate(() -> {
-      double train = 0.5 + r.nextDouble() * 0.45;
-      double validation = (1 - train) * r.nextDouble();
-      return Arguments.of(r.nextLong(), new SplitFractions(train, validation, 1 - train - validation));
-    }).limit(40);
+    return Stream.generate(
+            () -> {
+              double train = 0.5 + r.nextDouble() * 0.45;
+              double validation = (1 - train) * r.nextDouble();
+              return Arguments.of(
+                  r.nextLong(), new SplitFractions(train, validation, 1 - train - validation));
+            })
+        .limit(40);
   }
 
   @ParameterizedTest
@@ -64,7 +68,8 @@ class DatasetSplitTest {
 
   private static void check(double exact, List<Case> part, Modality m) {
     long count = part.stream().filter(c -> c.modality() == m).count();
-    assertTrue(Math.abs(count - exact) < 1 + 1e-9, m + ": " + count + " cases, exact share " + exact);
+    assertTrue(
+        Math.abs(count - exact) < 1 + 1e-9, m + ": " + count + " cases, exact share " + exact);
   }
 
   @ParameterizedTest
@@ -73,7 +78,8 @@ class DatasetSplitTest {
     List<Case> cases = dataset(seed);
     List<Case> shuffled = new ArrayList<>(cases);
     Collections.shuffle(shuffled, new Random(seed + 1));
-    assertEquals(DatasetSplit.stratifiedByModality(cases, f, seed),
+    assertEquals(
+        DatasetSplit.stratifiedByModality(cases, f, seed),
         DatasetSplit.stratifiedByModality(shuffled, f, seed));
   }
 
@@ -81,7 +87,8 @@ class DatasetSplitTest {
   void differentSeedsGiveDifferentSplits() {
     List<Case> cases = dataset(5);
     while (cases.size() < 100) cases = dataset(cases.size() + 7L);
-    assertNotEquals(DatasetSplit.stratifiedByModality(cases, SplitFractions.DEFAULT, 1).test(),
+    assertNotEquals(
+        DatasetSplit.stratifiedByModality(cases, SplitFractions.DEFAULT, 1).test(),
         DatasetSplit.stratifiedByModality(cases, SplitFractions.DEFAULT, 2).test());
   }
 
@@ -89,10 +96,20 @@ class DatasetSplitTest {
   void eightyTenTenOnAThousand() {
     List<Case> cases = new ArrayList<>();
     for (int i = 0; i < 1000; i++) {
-      cases.add(new Case("c" + i, "d", "r", i < 800 ? Modality.PHOTON : i < 900 ? Modality.PROTON
-          : i < 960 ? Modality.BRACHYTHERAPY : Modality.ELECTRON, "C61"));
+      cases.add(
+          new Case(
+              "c" + i,
+              "d",
+              "r",
+              i < 800
+                  ? Modality.PHOTON
+                  : i < 900
+                      ? Modality.PROTON
+                      : i < 960 ? Modality.BRACHYTHERAPY : Modality.ELECTRON,
+              "C61"));
     }
-    DatasetSplit s = DatasetSplit.stratifiedByModality(cases, SplitFractions.parse("0.8/0.1/0.1"), 7);
+    DatasetSplit s =
+        DatasetSplit.stratifiedByModality(cases, SplitFractions.parse("0.8/0.1/0.1"), 7);
     assertEquals(800, s.train().size());
     assertEquals(100, s.validation().size());
     assertEquals(100, s.test().size());
@@ -112,8 +129,11 @@ class DatasetSplitTest {
       SplitFractions f = new SplitFractions(a, b, 1 - a - b);
       int[] c = DatasetSplit.shares(n, f);
       assertEquals(n, c[0] + c[1] + c[2]);
-      assertTrue(Math.abs(c[0] - n * f.train()) < 1 && Math.abs(c[1] - n * f.validation()) < 1
-          && Math.abs(c[2] - n * f.test()) < 1, n + " " + f);
+      assertTrue(
+          Math.abs(c[0] - n * f.train()) < 1
+              && Math.abs(c[1] - n * f.validation()) < 1
+              && Math.abs(c[2] - n * f.test()) < 1,
+          n + " " + f);
     }
   }
 
@@ -123,9 +143,12 @@ class DatasetSplitTest {
     assertThrows(LorakitInputException.class, () -> new SplitFractions(1.2, -0.1, -0.1));
     assertThrows(LorakitInputException.class, () -> SplitFractions.parse("0.8,0.1,0.1"));
     assertThrows(LorakitInputException.class, () -> SplitFractions.parse("a/b/c"));
-    List<Case> twice = List.of(new Case("a", "d", "r", Modality.PHOTON, "C61"),
-        new Case("a", "d", "r", Modality.PHOTON, "C61"));
-    assertThrows(LorakitInputException.class,
+    List<Case> twice =
+        List.of(
+            new Case("a", "d", "r", Modality.PHOTON, "C61"),
+            new Case("a", "d", "r", Modality.PHOTON, "C61"));
+    assertThrows(
+        LorakitInputException.class,
         () -> DatasetSplit.stratifiedByModality(twice, SplitFractions.DEFAULT, 1));
   }
 }

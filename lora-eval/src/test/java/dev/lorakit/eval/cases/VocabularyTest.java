@@ -5,9 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.lorakit.core.LorakitInputException;
 import java.util.Optional;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
-import org.junit.jupiter.api.Test;
 
 class VocabularyTest {
 
@@ -35,8 +35,16 @@ class VocabularyTest {
   }
 
   @ParameterizedTest
-  @CsvSource({"C50.911,C50.911", "c50911,C50.911", "c79.31,C79.31", "C61,C61", " c61 ,C61", "C7A.010,C7A.010",
-      "z510,Z51.0", "D05.11,D05.11"})
+  @CsvSource({
+    "C50.911,C50.911",
+    "c50911,C50.911",
+    "c79.31,C79.31",
+    "C61,C61",
+    " c61 ,C61",
+    "C7A.010,C7A.010",
+    "z510,Z51.0",
+    "D05.11,D05.11"
+  })
   void icd10CanonicalForm(String in, String expected) {
     assertEquals(Optional.of(expected), Icd10.canonical(in));
   }
@@ -48,8 +56,17 @@ class VocabularyTest {
   }
 
   @ParameterizedTest
-  @CsvSource({"C50.911,breast", "C79.31,brain metastases", "C79.51,bone metastases", "C71.6,cerebellum",
-      "C71.1,brain", "C41.0,skull base", "C41.2,bone", "C56,ovary", "C96.4,other (C96)"})
+  @CsvSource({
+    "C50.911,breast",
+    "C79.31,brain metastases",
+    "C79.51,bone metastases",
+    "C71.6,cerebellum",
+    "C71.1,brain",
+    "C41.0,skull base",
+    "C41.2,bone",
+    "C56,ovary",
+    "C96.4,other (C96)"
+  })
   void cancerSites(String code, String site) {
     assertEquals(site, CancerSites.of(code));
   }

@@ -17,7 +17,10 @@ class PorterStemmerTest {
 
   private final PorterStemmer stemmer = new PorterStemmer();
 
-  /** 772 words (the paper's examples, NLTK's irregular forms, clinical words, random suffix mixes) stemmed by NLTK. */
+  /**
+   * 772 words (the paper's examples, NLTK's irregular forms, clinical words, random suffix mixes)
+   * stemmed by NLTK.
+   */
   @Test
   void matchesNltkOnReferenceVocabulary() throws IOException {
     List<String> mismatches = new ArrayList<>();
@@ -25,7 +28,8 @@ class PorterStemmerTest {
     try (BufferedReader r =
         new BufferedReader(
             new InputStreamReader(
-                getClass().getResourceAsStream("/dev/lorakit/eval/fixtures/porter_nltk.tsv"), StandardCharsets.UTF_8))) {
+                getClass().getResourceAsStream("/dev/lorakit/eval/fixtures/porter_nltk.tsv"),
+                StandardCharsets.UTF_8))) {
       for (String line; (line = r.readLine()) != null; ) {
         if (line.startsWith("#") || line.isBlank()) continue;
         String[] f = line.split("\t");
@@ -41,11 +45,36 @@ class PorterStemmerTest {
   /** Examples from NLTK's own documentation of PorterStemmer and its departures from the paper. */
   @ParameterizedTest
   @CsvSource({
-    "caresses, caress", "flies, fli", "dies, die", "mules, mule", "denied, deni", "died, die", "agreed, agre",
-    "owned, own", "humbled, humbl", "sized, size", "meeting, meet", "stating, state", "siezing, siez",
-    "itemization, item", "sensational, sensat", "traditional, tradit", "reference, refer", "colonizer, colon",
-    "plotted, plot", "having, have", "generously, gener", "skies, sky", "dying, die", "innings, inning",
-    "happy, happi", "enjoy, enjoy", "spy, spi", "by, by", "geology, geolog", "hopefully, hope"
+    "caresses, caress",
+    "flies, fli",
+    "dies, die",
+    "mules, mule",
+    "denied, deni",
+    "died, die",
+    "agreed, agre",
+    "owned, own",
+    "humbled, humbl",
+    "sized, size",
+    "meeting, meet",
+    "stating, state",
+    "siezing, siez",
+    "itemization, item",
+    "sensational, sensat",
+    "traditional, tradit",
+    "reference, refer",
+    "colonizer, colon",
+    "plotted, plot",
+    "having, have",
+    "generously, gener",
+    "skies, sky",
+    "dying, die",
+    "innings, inning",
+    "happy, happi",
+    "enjoy, enjoy",
+    "spy, spi",
+    "by, by",
+    "geology, geolog",
+    "hopefully, hope"
   })
   void nltkDocumentationExamples(String word, String stem) {
     assertEquals(stem, stemmer.stem(word));
@@ -53,13 +82,17 @@ class PorterStemmerTest {
 
   @Test
   void measureAndCvcFollowThePaper() {
-    for (String w : new String[] {"tr", "ee", "tree", "y", "by"}) assertEquals(0, PorterStemmer.measure(w), w);
-    for (String w : new String[] {"trouble", "oats", "trees", "ivy"}) assertEquals(1, PorterStemmer.measure(w), w);
-    for (String w : new String[] {"troubles", "private", "oaten", "orrery"}) assertEquals(2, PorterStemmer.measure(w), w);
+    for (String w : new String[] {"tr", "ee", "tree", "y", "by"})
+      assertEquals(0, PorterStemmer.measure(w), w);
+    for (String w : new String[] {"trouble", "oats", "trees", "ivy"})
+      assertEquals(1, PorterStemmer.measure(w), w);
+    for (String w : new String[] {"troubles", "private", "oaten", "orrery"})
+      assertEquals(2, PorterStemmer.measure(w), w);
     assertTrue(PorterStemmer.endsCvc("hop"));
     assertTrue(!PorterStemmer.endsCvc("snow"));
     assertTrue(PorterStemmer.endsCvc("at")); // NLTK's two-letter extension
-    // 'y' after a consonant is a vowel, after a vowel a consonant: toy = t,o,y(c); syzygy = s,y(v),z,y(v),g,y(v)
+    // 'y' after a consonant is a vowel, after a vowel a consonant: toy = t,o,y(c); syzygy =
+    // s,y(v),z,y(v),g,y(v)
     assertTrue(PorterStemmer.isConsonant("toy", 2));
     assertTrue(!PorterStemmer.isConsonant("syzygy", 1));
   }

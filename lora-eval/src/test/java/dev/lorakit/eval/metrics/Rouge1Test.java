@@ -14,7 +14,9 @@ class Rouge1Test {
   void matchesSharedRougeScoreFixture() {
     int n = 0;
     for (JsonNode c : Fixtures.json("rouge1.json")) {
-      RougeScore s = new Rouge1(c.get("use_stemmer").asBoolean()).score(c.get("target").asText(), c.get("prediction").asText());
+      RougeScore s =
+          new Rouge1(c.get("use_stemmer").asBoolean())
+              .score(c.get("target").asText(), c.get("prediction").asText());
       String what = c.get("prediction").asText() + " (stemmer " + c.get("use_stemmer") + ")";
       assertClose(c.get("precision").asDouble(), s.precision(), "precision of " + what);
       assertClose(c.get("recall").asDouble(), s.recall(), "recall of " + what);
@@ -27,13 +29,17 @@ class Rouge1Test {
   @Test
   void tokenizerKeepsRunsOfLowerCaseLettersAndDigits() {
     RougeTokenizer plain = new RougeTokenizer(false);
-    assertEquals(List.of("40", "05gy", "15fx", "tumor", "bed"), plain.tokenize("40.05Gy/15fx; Tumor-bed!"));
+    assertEquals(
+        List.of("40", "05gy", "15fx", "tumor", "bed"), plain.tokenize("40.05Gy/15fx; Tumor-bed!"));
     assertEquals(List.of(), plain.tokenize("  ,;:  "));
     // Non-ASCII letters separate tokens; Unicode lower-casing happens first (KELVIN SIGN -> k).
     assertEquals(List.of("caf", "k", "x"), plain.tokenize("Caf\u00e9 \u212a x"));
     RougeTokenizer stemming = new RougeTokenizer(true);
-    // Only tokens longer than three characters are stemmed: "dies" -> "die", but "was" is not cut to "wa".
-    assertEquals(List.of("fraction", "die", "was", "irradi"), stemming.tokenize("fractions dies was irradiated"));
+    // Only tokens longer than three characters are stemmed: "dies" -> "die", but "was" is not cut
+    // to "wa".
+    assertEquals(
+        List.of("fraction", "die", "was", "irradi"),
+        stemming.tokenize("fractions dies was irradiated"));
     assertEquals("wa", new PorterStemmer().stem("was"));
   }
 
@@ -54,6 +60,8 @@ class Rouge1Test {
   }
 
   static void assertClose(double expected, double actual, String what) {
-    assertTrue(Fixtures.close(expected, actual, 1e-12), what + ": expected " + expected + " but was " + actual);
+    assertTrue(
+        Fixtures.close(expected, actual, 1e-12),
+        what + ": expected " + expected + " but was " + actual);
   }
 }

@@ -1,11 +1,11 @@
 package dev.lorakit.eval.metrics;
 
-import dev.lorakit.core.LorakitInputException;
-import dev.lorakit.eval.cases.Task;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.lorakit.core.LorakitInputException;
+import dev.lorakit.eval.cases.Task;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -24,7 +24,8 @@ class TaskScorerTest {
     ref.put("b", "proton");
     ref.put("c", "brachytherapy");
     ref.put("d", "photon");
-    Map<String, String> pred = Map.of("a", "IMRT", "b", "photon", "c", "HDR brachytherapy", "d", "not sure");
+    Map<String, String> pred =
+        Map.of("a", "IMRT", "b", "photon", "c", "HDR brachytherapy", "d", "not sure");
     TaskScore s = new TaskScorer(Task.MODALITY, false).score(ref, pred);
     assertEquals(4, s.n());
     assertEquals(0.5, s.accuracy());
@@ -57,8 +58,12 @@ class TaskScorerTest {
     Map<String, String> ref = Map.of("a", "C61", "b", "C61");
     Map<String, String> pred = Map.of("a", "C61", "z", "C61");
     LorakitInputException e =
-        assertThrows(LorakitInputException.class, () -> new TaskScorer(Task.ICD10, false).score(ref, pred));
-    assertTrue(e.getMessage().contains("no prediction for b") && e.getMessage().contains("no reference for z"), e.getMessage());
+        assertThrows(
+            LorakitInputException.class, () -> new TaskScorer(Task.ICD10, false).score(ref, pred));
+    assertTrue(
+        e.getMessage().contains("no prediction for b")
+            && e.getMessage().contains("no reference for z"),
+        e.getMessage());
   }
 
   @Test
@@ -66,7 +71,9 @@ class TaskScorerTest {
     LorakitInputException e =
         assertThrows(
             LorakitInputException.class,
-            () -> new TaskScorer(Task.ICD10, false).score(Map.of("x", "unknown"), Map.of("x", "C61")));
+            () ->
+                new TaskScorer(Task.ICD10, false)
+                    .score(Map.of("x", "unknown"), Map.of("x", "C61")));
     assertTrue(e.getMessage().contains("\"x\""), e.getMessage());
   }
 
@@ -79,14 +86,16 @@ class TaskScorerTest {
     assertEquals(null, m.get("7"));
 
     Files.writeString(f, "{\"id\": \"a\", \"icd10\": \"C61\"}\n{\"id\": \"b\", \"icd10\": \"C6\n");
-    LorakitInputException e = assertThrows(LorakitInputException.class, () -> AnswerFile.read(f, "icd10"));
+    LorakitInputException e =
+        assertThrows(LorakitInputException.class, () -> AnswerFile.read(f, "icd10"));
     assertTrue(e.getMessage().startsWith(f + ":2: not valid JSON"), e.getMessage());
 
     Files.writeString(f, "{\"id\": \"a\", \"modality\": \"photon\"}\n");
     e = assertThrows(LorakitInputException.class, () -> AnswerFile.read(f, "icd10"));
     assertTrue(e.getMessage().contains(":1: expected a string field \"icd10\""), e.getMessage());
 
-    Files.writeString(f, "{\"id\": \"a\", \"icd10\": \"C61\"}\n{\"id\": \"a\", \"icd10\": \"C61\"}\n");
+    Files.writeString(
+        f, "{\"id\": \"a\", \"icd10\": \"C61\"}\n{\"id\": \"a\", \"icd10\": \"C61\"}\n");
     e = assertThrows(LorakitInputException.class, () -> AnswerFile.read(f, "icd10"));
     assertTrue(e.getMessage().contains(":2: id \"a\" appears twice"), e.getMessage());
   }

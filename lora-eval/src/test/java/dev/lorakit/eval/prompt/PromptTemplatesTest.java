@@ -21,8 +21,13 @@ class PromptTemplatesTest {
 
   @TempDir Path dir;
 
-  static final Case CASE = new Case("c1", "64-year-old woman with {braces} and C50.912 cancer of the left breast.",
-      "Whole-breast radiotherapy 40 Gy in 15 fractions.", Modality.PHOTON, "C50.912");
+  static final Case CASE =
+      new Case(
+          "c1",
+          "64-year-old woman with {braces} and C50.912 cancer of the left breast.",
+          "Whole-breast radiotherapy 40 Gy in 15 fractions.",
+          Modality.PHOTON,
+          "C50.912");
 
   @ParameterizedTest
   @EnumSource(Task.class)
@@ -45,9 +50,13 @@ class PromptTemplatesTest {
   @Test
   void jsonFileReplacesSomeTemplates() throws IOException {
     Path f = dir.resolve("prompts.json");
-    Files.writeString(f, "{\"modality\": \"Modality for: {diagnosis}\\nAnswer: \", \"ICD10\": \"Code {diagnosis} {diagnosis}?\"}");
+    Files.writeString(
+        f,
+        "{\"modality\": \"Modality for: {diagnosis}\\nAnswer: \", \"ICD10\": \"Code {diagnosis} {diagnosis}?\"}");
     PromptTemplates t = PromptTemplates.load(f);
-    assertEquals(new PromptPair("Modality for: " + CASE.diagnosis() + "\nAnswer: ", "photon"), t.pair(CASE, Task.MODALITY));
+    assertEquals(
+        new PromptPair("Modality for: " + CASE.diagnosis() + "\nAnswer: ", "photon"),
+        t.pair(CASE, Task.MODALITY));
     assertEquals("Code x x?", t.prompt(Task.ICD10, "x"));
     assertEquals(PromptTemplates.defaults().template(Task.REGIMEN), t.template(Task.REGIMEN));
   }
@@ -77,13 +86,15 @@ class PromptTemplatesTest {
   }
 
   private static void assertMessage(Path file, String expected) {
-    LorakitInputException e = assertThrows(LorakitInputException.class, () -> PromptTemplates.load(file));
+    LorakitInputException e =
+        assertThrows(LorakitInputException.class, () -> PromptTemplates.load(file));
     assertTrue(e.getMessage().contains(expected), e.getMessage());
   }
 
   @Test
   void withReplacesOneTask() {
-    PromptTemplates t = PromptTemplates.defaults().with(Task.REGIMEN, new PromptTemplate("R: {diagnosis} ->"));
+    PromptTemplates t =
+        PromptTemplates.defaults().with(Task.REGIMEN, new PromptTemplate("R: {diagnosis} ->"));
     assertEquals("R: d ->", t.prompt(Task.REGIMEN, "d"));
     assertNotEquals(t.template(Task.REGIMEN), PromptTemplates.defaults().template(Task.REGIMEN));
   }

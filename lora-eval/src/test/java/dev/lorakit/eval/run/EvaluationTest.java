@@ -1,6 +1,5 @@
 package dev.lorakit.eval.run;
 
-import java.util.function.IntPredicate;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -21,6 +20,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.IntPredicate;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -29,14 +29,17 @@ class EvaluationTest {
   private static final List<Case> CASES = new SyntheticCases(3, 0).generate(60);
   private static final PromptTemplates TEMPLATES = PromptTemplates.defaults();
 
-  /** Knows the right answer of every prompt, and gives it for the cases {@code rightFor} accepts. */
-  private static AnswerGenerator oracle(IntPredicate rightFor, List<String> prompts,
-      List<Integer> limits) {
+  /**
+   * Knows the right answer of every prompt, and gives it for the cases {@code rightFor} accepts.
+   */
+  private static AnswerGenerator oracle(
+      IntPredicate rightFor, List<String> prompts, List<Integer> limits) {
     Map<String, String[]> byPrompt = new HashMap<>();
     for (int i = 0; i < CASES.size(); i++) {
       Case c = CASES.get(i);
       for (Task t : Task.values()) {
-        byPrompt.put(TEMPLATES.prompt(t, c.diagnosis()), new String[] {t.answer(c), Integer.toString(i)});
+        byPrompt.put(
+            TEMPLATES.prompt(t, c.diagnosis()), new String[] {t.answer(c), Integer.toString(i)});
       }
     }
     return (prompt, maxNewTokens) -> {
@@ -48,22 +51,32 @@ class EvaluationTest {
   }
 
   @Test
-  void aTunedModelThatIsRightMoreOftenWinsEveryTaskSignificantly(@TempDir Path dir) throws IOException {
+  void aTunedModelThatIsRightMoreOftenWinsEveryTaskSignificantly(@TempDir Path dir)
+      throws IOException {
     List<String> prompts = new ArrayList<>();
     List<Integer> limits = new ArrayList<>();
     AnswerGenerator base = oracle(i -> i % 10 == 0, prompts, limits);
     AnswerGenerator tuned = oracle(i -> i % 10 != 9, prompts, limits);
     List<Task> tasks = List.of(Task.REGIMEN, Task.MODALITY, Task.ICD10);
     int[] progress = {0, 0};
-    Evaluation.Result r = new Evaluation(TEMPLATES, Evaluation.defaultMaxNewTokens(), new Bootstrap(500, 1))
-        .run(CASES, tasks, base, tuned, (done, total) -> {
-          progress[0] = done;
-          progress[1] = total;
-        });
-    assertEquals(CASES.size() * 3 * 2, prompts.size(), "every case asked of both models for every task");
+    Evaluation.Result r =
+        new Evaluation(TEMPLATES, Evaluation.defaultMaxNewTokens(), new Bootstrap(500, 1))
+            .run(
+                CASES,
+                tasks,
+                base,
+                tuned,
+                (done, total) -> {
+                  progress[0] = done;
+                  progress[1] = total;
+                });
+    assertEquals(
+        CASES.size() * 3 * 2, prompts.size(), "every case asked of both models for every task");
     assertEquals(progress[1], progress[0]);
     assertEquals(CASES.size() * 6, progress[1]);
-    assertEquals(List.of(40, 4, 8), List.of(limits.get(0), limits.get(CASES.size() * 2), limits.get(CASES.size() * 4)));
+    assertEquals(
+        List.of(40, 4, 8),
+        List.of(limits.get(0), limits.get(CASES.size() * 2), limits.get(CASES.size() * 4)));
     assertEquals(3, r.comparisons().size());
     for (TaskComparison c : r.comparisons()) {
       // base right on 6 of 60 cases, tuned on 54: the means and the one-sided test must say so.
@@ -83,8 +96,10 @@ class EvaluationTest {
 
     // The runner's result is what the report writer takes: the study's table, one row per task.
     Path report = dir.resolve("report");
-    ReportWriter.write(report, new StudyReport("Fake-generator run", "base", "LoRA", r.comparisons(), List.of(),
-        List.of(), 1));
+    ReportWriter.write(
+        report,
+        new StudyReport(
+            "Fake-generator run", "base", "LoRA", r.comparisons(), List.of(), List.of(), 1));
     String md = Files.readString(report.resolve("report.md"));
     System.out.println(md);
     for (Task t : tasks) {
@@ -103,6 +118,7 @@ class EvaluationTest {
     assertTrue(single.comparisons().isEmpty());
     assertTrue(single.tuned().isEmpty());
     assertEquals(0.5, single.base().get(0).score().accuracy(), 1e-12);
-    assertThrows(LorakitInputException.class, () -> e.run(List.of(), List.of(Task.ICD10), same, null, null));
+    assertThrows(
+        LorakitInputException.class, () -> e.run(List.of(), List.of(Task.ICD10), same, null, null));
   }
 }

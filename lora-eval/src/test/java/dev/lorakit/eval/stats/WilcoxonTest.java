@@ -1,6 +1,5 @@
 package dev.lorakit.eval.stats;
 
-import java.util.Arrays;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -9,6 +8,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.lorakit.core.LorakitInputException;
 import dev.lorakit.eval.Fixtures;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -43,7 +43,9 @@ class WilcoxonTest {
     assertClose(c.get("pvalue").asDouble(), r.pvalue(), "p-value of case " + index);
   }
 
-  /** 2,115 further scipy 1.17.1 results: every zero method, alternative and method, n from 1 to 60. */
+  /**
+   * 2,115 further scipy 1.17.1 results: every zero method, alternative and method, n from 1 to 60.
+   */
   @Test
   void matchesGeneratedScipyReferences() {
     int checked = 0;
@@ -69,7 +71,8 @@ class WilcoxonTest {
   @Test
   void autoPicksScipysMethod() {
     Wilcoxon auto = Wilcoxon.defaults();
-    assertEquals(WilcoxonMethod.EXACT, auto.test(new double[] {0.12, 0.35, -0.05, 0.4, 0.22}).method());
+    assertEquals(
+        WilcoxonMethod.EXACT, auto.test(new double[] {0.12, 0.35, -0.05, 0.4, 0.22}).method());
     // a zero among 10 differences: all 2^10 sign flips
     assertEquals(
         WilcoxonMethod.PERMUTATION,
@@ -104,7 +107,8 @@ class WilcoxonTest {
   void statisticIsPositiveRankSumOneSidedAndSmallerSumTwoSided() {
     double[] d = {1.5, -0.5, 2.5, -3.5, 4.5};
     // ranks of |d|: 2, 1, 3, 4, 5 -> R+ = 2 + 3 + 5 = 10, R- = 1 + 4 = 5
-    assertEquals(10.0, Wilcoxon.defaults().withAlternative(Alternative.GREATER).test(d).statistic());
+    assertEquals(
+        10.0, Wilcoxon.defaults().withAlternative(Alternative.GREATER).test(d).statistic());
     assertEquals(5.0, Wilcoxon.defaults().test(d).statistic());
   }
 
@@ -112,7 +116,9 @@ class WilcoxonTest {
   void rejectsEmptyAndNonFiniteInput() {
     assertThrows(LorakitInputException.class, () -> Wilcoxon.defaults().test(new double[0]));
     LorakitInputException e =
-        assertThrows(LorakitInputException.class, () -> Wilcoxon.defaults().test(new double[] {1, Double.NaN}));
+        assertThrows(
+            LorakitInputException.class,
+            () -> Wilcoxon.defaults().test(new double[] {1, Double.NaN}));
     assertTrue(e.getMessage().contains("difference 2"), e.getMessage());
     assertThrows(
         LorakitInputException.class,
@@ -134,6 +140,8 @@ class WilcoxonTest {
   }
 
   static void assertClose(double expected, double actual, String what) {
-    assertTrue(Fixtures.close(expected, actual, REL), what + ": expected " + expected + " but was " + actual);
+    assertTrue(
+        Fixtures.close(expected, actual, REL),
+        what + ": expected " + expected + " but was " + actual);
   }
 }

@@ -66,7 +66,8 @@ class SyntheticCasesTest {
   @ParameterizedTest
   @ValueSource(longs = {7, 1, 2024, -5})
   void modalityMixIsPhotonDominantThenProtonBrachytherapyElectron(long seed) {
-    CaseSummary s = CaseSummary.of(new SyntheticCases(seed, SyntheticCases.DEFAULT_NOISE).generate(5000));
+    CaseSummary s =
+        CaseSummary.of(new SyntheticCases(seed, SyntheticCases.DEFAULT_NOISE).generate(5000));
     double photon = s.share(Modality.PHOTON), proton = s.share(Modality.PROTON);
     double brachy = s.share(Modality.BRACHYTHERAPY), electron = s.share(Modality.ELECTRON);
     String mix = s.modalities().toString();
@@ -79,7 +80,9 @@ class SyntheticCasesTest {
     CaseSummary s = CaseSummary.of(clean);
     assertTrue(s.codes().size() >= 25, s.codes().keySet().toString());
     assertTrue(s.sites().size() >= 12, s.sites().keySet().toString());
-    assertFalse(s.sites().keySet().stream().anyMatch(site -> site.startsWith("other")), s.sites().toString());
+    assertFalse(
+        s.sites().keySet().stream().anyMatch(site -> site.startsWith("other")),
+        s.sites().toString());
   }
 
   @Test
@@ -94,7 +97,8 @@ class SyntheticCasesTest {
     }
     diagnosisWords /= noisy.size();
     regimenWords /= noisy.size();
-    assertTrue(diagnosisWords >= 25 && diagnosisWords <= 60, "mean diagnosis words " + diagnosisWords);
+    assertTrue(
+        diagnosisWords >= 25 && diagnosisWords <= 60, "mean diagnosis words " + diagnosisWords);
     assertTrue(regimenWords >= 10 && regimenWords <= 30, "mean regimen words " + regimenWords);
   }
 
@@ -108,7 +112,8 @@ class SyntheticCasesTest {
     for (Case c : clean) {
       if (!c.icd10().startsWith("C50.")) continue;
       seen++;
-      boolean right = c.diagnosis().contains("right breast"), left = c.diagnosis().contains("left breast");
+      boolean right = c.diagnosis().contains("right breast"),
+          left = c.diagnosis().contains("left breast");
       assertTrue(right != left, c.diagnosis());
       assertEquals(right ? '1' : '2', c.icd10().charAt(6), c.toString());
       boolean upperOuter = c.diagnosis().contains("upper outer quadrant");
@@ -121,19 +126,25 @@ class SyntheticCasesTest {
   void eyeAndLungSideDriveTheCode() {
     for (Case c : clean) {
       if (c.icd10().startsWith("C69.3")) {
-        assertEquals(c.diagnosis().contains("right eye") ? "C69.31" : "C69.32", c.icd10(), c.diagnosis());
+        assertEquals(
+            c.diagnosis().contains("right eye") ? "C69.31" : "C69.32", c.icd10(), c.diagnosis());
       }
       if (c.icd10().startsWith("C34")) {
-        String expected = c.diagnosis().contains("right upper lobe") ? "C34.11"
-            : c.diagnosis().contains("left upper lobe") ? "C34.12"
-            : c.diagnosis().contains("right middle lobe") ? "C34.2"
-            : c.diagnosis().contains("right lower lobe") ? "C34.31" : "C34.32";
+        String expected =
+            c.diagnosis().contains("right upper lobe")
+                ? "C34.11"
+                : c.diagnosis().contains("left upper lobe")
+                    ? "C34.12"
+                    : c.diagnosis().contains("right middle lobe")
+                        ? "C34.2"
+                        : c.diagnosis().contains("right lower lobe") ? "C34.31" : "C34.32";
         assertEquals(expected, c.icd10(), c.diagnosis());
       }
     }
   }
 
-  private static final Pattern LESIONS = Pattern.compile("(\\d+) (?:brain|intracranial) metastases");
+  private static final Pattern LESIONS =
+      Pattern.compile("(\\d+) (?:brain|intracranial) metastases");
   private static final Pattern KPS = Pattern.compile("KPS (\\d+)");
 
   @Test
@@ -175,8 +186,12 @@ class SyntheticCasesTest {
         assertEquals(age < 40 ? Modality.PROTON : Modality.PHOTON, c.modality(), c.toString());
       }
       if (c.icd10().equals("C41.0")) {
-        assertEquals(c.diagnosis().contains("Declined referral to a proton centre") ? Modality.PHOTON : Modality.PROTON,
-            c.modality(), c.toString());
+        assertEquals(
+            c.diagnosis().contains("Declined referral to a proton centre")
+                ? Modality.PHOTON
+                : Modality.PROTON,
+            c.modality(),
+            c.toString());
       }
     }
   }
@@ -191,7 +206,10 @@ class SyntheticCasesTest {
         assertTrue(c.regimen().contains("8 Gy in a single fraction"), c.toString());
       }
       if (c.icd10().startsWith("C44.3")) {
-        assertEquals(c.regimen().startsWith("Kilovoltage") ? Modality.PHOTON : Modality.ELECTRON, c.modality(), c.toString());
+        assertEquals(
+            c.regimen().startsWith("Kilovoltage") ? Modality.PHOTON : Modality.ELECTRON,
+            c.modality(),
+            c.toString());
       }
       if (c.icd10().equals("C84.00")) assertEquals(Modality.ELECTRON, c.modality(), c.toString());
     }
@@ -211,7 +229,8 @@ class SyntheticCasesTest {
     }
     double rate = changed / (double) clean.size();
     assertTrue(rate > 0.17 && rate < 0.23, "changed " + rate);
-    assertTrue(modalityChanged > 0 && modalityChanged < changed, modalityChanged + " of " + changed);
+    assertTrue(
+        modalityChanged > 0 && modalityChanged < changed, modalityChanged + " of " + changed);
   }
 
   @Test
