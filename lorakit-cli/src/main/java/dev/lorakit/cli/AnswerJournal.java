@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.lorakit.core.LorakitInputException;
+import dev.lorakit.core.io.TextFiles;
 import dev.lorakit.eval.run.AnswerGenerator;
 import java.io.BufferedWriter;
 import java.io.IOException;
@@ -90,7 +91,7 @@ final class AnswerJournal implements AutoCloseable {
           n.path("answer").asText());
       intact.append(line).append('\n');
     }
-    TinyModel.writeText(file, intact.toString());
+    TextFiles.writeAtomically(file, intact.toString());
     AnswerJournal j =
         new AnswerJournal(
             file,

@@ -2,6 +2,7 @@ package dev.lorakit.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.lorakit.core.io.TextFiles;
 import dev.lorakit.eval.cases.Case;
 import dev.lorakit.eval.cases.Task;
 import dev.lorakit.eval.prompt.PromptTemplates;
@@ -87,7 +88,7 @@ final class AnswerOutput {
                             "answers, %.1f/s",
                             done / Math.max(1e-9, (System.nanoTime() - start) / 1e9))));
     Files.createDirectories(out);
-    TinyModel.writeText(out.resolve(FILE), jsonl(answers, null));
+    TextFiles.writeAtomically(out.resolve(FILE), jsonl(answers, null));
     o.printf(
         Locale.ROOT,
         "Answered %d cases x %d tasks; %s has no reference answers, so nothing is scored.%n",

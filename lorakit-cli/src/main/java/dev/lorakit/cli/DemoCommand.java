@@ -15,6 +15,7 @@ import dev.lorakit.eval.prompt.PromptTemplates;
 import dev.lorakit.eval.report.TrainingLog;
 import dev.lorakit.eval.run.Evaluation;
 import dev.lorakit.eval.synth.SyntheticCases;
+import dev.lorakit.models.TinyModel;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;

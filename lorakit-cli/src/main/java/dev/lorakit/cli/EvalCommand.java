@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.lorakit.core.LorakitInputException;
 import dev.lorakit.core.backend.Backend;
 import dev.lorakit.core.io.OutputFolder;
+import dev.lorakit.core.io.TextFiles;
 import dev.lorakit.core.lora.LoraWeights;
 import dev.lorakit.eval.cases.Case;
 import dev.lorakit.eval.cases.CaseFile;
@@ -331,8 +332,8 @@ final class EvalCommand implements Callable<Integer> {
           secondary);
       StudyTable.baselineAndWarning(s, bootstrap, t, o);
     }
-    TinyModel.writeText(out.resolve(AnswerOutput.FILE), AnswerOutput.jsonl(r.base(), null));
-    TinyModel.writeText(
+    TextFiles.writeAtomically(out.resolve(AnswerOutput.FILE), AnswerOutput.jsonl(r.base(), null));
+    TextFiles.writeAtomically(
         out.resolve("scores.json"),
         json.writerWithDefaultPrettyPrinter().writeValueAsString(scores) + "\n");
     o.printf(

@@ -1,6 +1,7 @@
 package dev.lorakit.cli;
 
 import dev.lorakit.core.io.OutputFolder;
+import dev.lorakit.core.io.TextFiles;
 import dev.lorakit.core.lora.LoraWeights;
 import dev.lorakit.core.nn.Decoder;
 import dev.lorakit.eval.cases.Case;
@@ -108,7 +109,7 @@ final class StudyRun {
                 seed,
                 baselines(result, seed),
                 provenance));
-        TinyModel.writeText(
+        TextFiles.writeAtomically(
             temp.resolve(AnswerOutput.FILE),
             AnswerOutput.jsonl(result.base(), "base") + AnswerOutput.jsonl(result.tuned(), "LoRA"));
         report.adopt(temp);

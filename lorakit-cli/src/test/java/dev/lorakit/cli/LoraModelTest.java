@@ -18,6 +18,7 @@ import dev.lorakit.core.train.Example;
 import dev.lorakit.core.train.Trainer;
 import dev.lorakit.core.train.TrainingRun;
 import dev.lorakit.models.LoraModel;
+import dev.lorakit.models.TinyModel;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

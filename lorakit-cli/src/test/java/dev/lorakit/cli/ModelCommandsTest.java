@@ -13,6 +13,7 @@ import dev.lorakit.core.lora.PeftAdapter;
 import dev.lorakit.eval.cases.CaseFile;
 import dev.lorakit.eval.synth.SyntheticCases;
 import dev.lorakit.models.MergedModel;
+import dev.lorakit.models.TinyModel;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;

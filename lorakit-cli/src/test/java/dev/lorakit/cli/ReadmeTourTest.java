@@ -8,6 +8,7 @@ import dev.lorakit.core.io.SafeTensorsDtype;
 import dev.lorakit.core.lora.LoraConfig;
 import dev.lorakit.core.train.Trainer;
 import dev.lorakit.models.LoraModel;
+import dev.lorakit.models.TinyModel;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

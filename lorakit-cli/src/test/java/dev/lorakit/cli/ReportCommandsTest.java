@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.lorakit.core.io.SafeTensorsDtype;
 import dev.lorakit.eval.cases.CaseFile;
 import dev.lorakit.eval.synth.SyntheticCases;
+import dev.lorakit.models.TinyModel;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

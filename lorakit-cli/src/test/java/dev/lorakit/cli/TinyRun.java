@@ -3,6 +3,7 @@ package dev.lorakit.cli;
 import dev.lorakit.core.io.SafeTensorsDtype;
 import dev.lorakit.eval.cases.Case;
 import dev.lorakit.eval.cases.CaseFile;
+import dev.lorakit.models.TinyModel;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;

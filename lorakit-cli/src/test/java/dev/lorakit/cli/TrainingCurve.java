@@ -14,6 +14,7 @@ import dev.lorakit.core.tensor.Precision;
 import dev.lorakit.core.train.Example;
 import dev.lorakit.core.train.Trainer;
 import dev.lorakit.models.ModelFolder;
+import dev.lorakit.models.TinyModel;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;

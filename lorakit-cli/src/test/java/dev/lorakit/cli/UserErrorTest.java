@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.lorakit.core.LorakitInputException;
 import dev.lorakit.core.io.SafeTensorsDtype;
 import dev.lorakit.eval.synth.SyntheticCases;
+import dev.lorakit.models.TinyModel;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;

@@ -6,6 +6,7 @@ import dev.lorakit.core.io.OutputFolder;
 import dev.lorakit.core.io.SafeTensors;
 import dev.lorakit.core.io.SafeTensorsDtype;
 import dev.lorakit.core.io.SafeTensorsWriter;
+import dev.lorakit.core.io.TextFiles;
 import dev.lorakit.core.lora.InitLoraWeights;
 import dev.lorakit.core.lora.LoraConfig;
 import dev.lorakit.core.lora.LoraSpec;
@@ -13,6 +14,7 @@ import dev.lorakit.core.lora.LoraWeights;
 import dev.lorakit.core.lora.TargetModules;
 import dev.lorakit.core.nn.DecoderConfig;
 import dev.lorakit.core.tensor.HalfPrecision;
+import dev.lorakit.models.LlamaConfigJson;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -157,9 +159,9 @@ record RandomModel(
               .append(++i < weightMap.size() ? ",\n" : "\n");
         }
         index.append("  }\n}\n");
-        TinyModel.writeText(temp.resolve(SafeTensors.INDEX_FILE), index.toString());
+        TextFiles.writeAtomically(temp.resolve(SafeTensors.INDEX_FILE), index.toString());
       }
-      TinyModel.writeText(temp.resolve("config.json"), configJson());
+      TextFiles.writeAtomically(temp.resolve("config.json"), configJson());
       folder.adopt(temp);
     }
   }

@@ -33,6 +33,17 @@ public final class TextFiles {
   private TextFiles() {}
 
   /**
+   * Writes {@code text} as UTF-8 to {@code file} atomically: a reader sees the old file or the
+   * whole new one, never a part (see {@link AtomicFile}).
+   */
+  public static void writeAtomically(Path file, String text) throws IOException {
+    try (AtomicFile f = AtomicFile.create(file)) {
+      f.write(ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8)));
+      f.commit();
+    }
+  }
+
+  /**
    * The file's text, which must be UTF-8.
    *
    * @throws IOException in one sentence naming the file and the byte where it stops being UTF-8

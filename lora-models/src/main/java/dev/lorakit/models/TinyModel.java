@@ -1,12 +1,10 @@
-package dev.lorakit.cli;
+package dev.lorakit.models;
 
-import dev.lorakit.core.io.AtomicFile;
 import dev.lorakit.core.io.SafeTensorsDtype;
 import dev.lorakit.core.io.SafeTensorsWriter;
-import dev.lorakit.models.Tokenizer;
+import dev.lorakit.core.io.TextFiles;
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -14,10 +12,10 @@ import java.util.Arrays;
 import java.util.SplittableRandom;
 
 /**
- * The demo's base model: a tiny LLaMA-architecture decoder with the Mistral-7B tokenizer
- * (vocabulary 32000), initialised at random from a seed and written as a Hugging Face model folder
- * (config.json, model.safetensors in bfloat16, tokenizer.json). It knows nothing; LoRA on its
- * frozen random weights is what learns the tasks.
+ * A tiny LLaMA-architecture model to try lorakit with, and {@code lorakit demo}'s base model: a
+ * decoder with the Mistral-7B tokenizer (vocabulary 32000), initialised at random from a seed and
+ * written as a Hugging Face model folder (config.json, model.safetensors in bfloat16,
+ * tokenizer.json). It knows nothing; LoRA on its frozen random weights is what learns the tasks.
  *
  * <p>Initialisation: embeddings N(0, 1); every projection N(0, 1/in) so that activations keep their
  * scale through the blocks; the output projection N(0, 1/hidden), which gives logits of unit scale
@@ -28,12 +26,13 @@ import java.util.SplittableRandom;
  * @param layers decoder blocks
  * @param heads attention heads (as many key/value heads)
  */
-record TinyModel(int hidden, int intermediate, int layers, int heads) {
+public record TinyModel(int hidden, int intermediate, int layers, int heads) {
 
-  static final int VOCAB = 32000;
+  /** The vocabulary of the bundled Mistral-7B tokenizer. */
+  public static final int VOCAB = 32000;
 
   /** The demo's default: 128 wide, 2 blocks of 4 heads, MLP 344. */
-  static TinyModel demoDefault() {
+  public static TinyModel demoDefault() {
     return new TinyModel(128, 344, 2, 4);
   }
 
@@ -41,12 +40,12 @@ record TinyModel(int hidden, int intermediate, int layers, int heads) {
    * Writes the model folder {@code dir} (created if needed), its weights drawn from {@code seed},
    * in bfloat16.
    */
-  void write(Path dir, long seed) throws IOException {
+  public void write(Path dir, long seed) throws IOException {
     write(dir, seed, SafeTensorsDtype.BF16);
   }
 
   /** Writes the model folder with the weights stored as {@code dtype} (F32, F16 or BF16). */
-  void write(Path dir, long seed, SafeTensorsDtype dtype) throws IOException {
+  public void write(Path dir, long seed, SafeTensorsDtype dtype) throws IOException {
     Files.createDirectories(dir);
     SplittableRandom rnd = new SplittableRandom(seed);
     SafeTensorsWriter w = SafeTensorsWriter.create().metadata("format", "pt");
@@ -73,8 +72,8 @@ record TinyModel(int hidden, int intermediate, int layers, int heads) {
     ones(w, dtype, "model.norm.weight", hidden);
     add(w, dtype, "lm_head.weight", rnd, 1 / Math.sqrt(hidden), VOCAB, hidden);
     w.write(dir.resolve("model.safetensors"));
-    writeText(dir.resolve("tokenizer.json"), bundledTokenizerJson());
-    writeText(
+    TextFiles.writeAtomically(dir.resolve("tokenizer.json"), bundledTokenizerJson());
+    TextFiles.writeAtomically(
         dir.resolve("config.json"),
         configJson(
             switch (dtype) {
@@ -110,7 +109,8 @@ record TinyModel(int hidden, int intermediate, int layers, int heads) {
     return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rnd.nextDouble());
   }
 
-  String configJson(String dtypeName) {
+  /** The model's {@code config.json} with {@code torch_dtype} {@code dtypeName}. */
+  public String configJson(String dtypeName) {
     return LlamaConfigJson.of(VOCAB, hidden, intermediate, layers, heads, heads, 512, dtypeName);
   }
 
@@ -120,13 +120,6 @@ record TinyModel(int hidden, int intermediate, int layers, int heads) {
       if (in == null)
         throw new IllegalStateException("lora-models is missing its bundled Mistral tokenizer.");
       return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-    }
-  }
-
-  static void writeText(Path file, String text) throws IOException {
-    try (AtomicFile f = AtomicFile.create(file)) {
-      f.write(ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8)));
-      f.commit();
     }
   }
 }

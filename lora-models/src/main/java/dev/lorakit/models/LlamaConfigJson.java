@@ -1,4 +1,4 @@
-package dev.lorakit.cli;
+package dev.lorakit.models;
 
 import java.util.Locale;
 
@@ -6,7 +6,7 @@ import java.util.Locale;
  * The {@code config.json} of a LLaMA-architecture model that lorakit writes itself, in
  * transformers' spelling.
  */
-final class LlamaConfigJson {
+public final class LlamaConfigJson {
 
   private LlamaConfigJson() {}
 
@@ -14,7 +14,7 @@ final class LlamaConfigJson {
    * rope_theta 10000, RMSNorm eps 1e-5, SiLU, no biases, untied embeddings, BOS 1 and EOS 2 (the
    * Mistral tokenizer's).
    */
-  static String of(
+  public static String of(
       int vocab,
       int hidden,
       int intermediate,
