@@ -308,11 +308,6 @@ final class FineTune {
     }
   }
 
-  /** Whether {@code out} holds a run: a checkpoint, a training log or an adapter. */
-  static boolean holdsRun(OutputFolder out) throws IOException {
-    return TrainingRun.holdsRun(out.path());
-  }
-
   /**
    * Checks that the run in {@code out} can be continued with {@code args} up to step {@code steps}
    * (below 0: not known yet, and {@code args} has none); true when it is already finished.

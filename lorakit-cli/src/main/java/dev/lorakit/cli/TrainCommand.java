@@ -393,7 +393,7 @@ final class TrainCommand implements Callable<Integer> {
     // The signal is released last, so that on Ctrl-C the folder is closed before the JVM exits.
     try (StopSignal signal = stop != null ? stop : StopSignal.onInterrupt();
         OutputFolder folder = OutputFolder.claim(out, "--out", "train", overwrite)) {
-      if (!resume && !overwrite && FineTune.holdsRun(folder)) {
+      if (!resume && !overwrite && TrainingRun.holdsRun(folder.path())) {
         throw new LorakitInputException(
             "--out "
                 + out

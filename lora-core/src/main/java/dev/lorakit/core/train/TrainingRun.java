@@ -249,7 +249,7 @@ public final class TrainingRun {
       latest = Trainer.latestCheckpoint(folder.resolve(CHECKPOINTS));
       if (resume) {
         if (latest.isPresent()) {
-          requireSameRun(latest.get());
+          requireSameRun(latest.get(), fingerprint.get(RUN_METADATA));
         }
         if (Files.isRegularFile(folder.resolve(PeftAdapter.WEIGHTS_FILE))) {
           return new Result(Ending.ALREADY_FINISHED, settings.steps(), Double.NaN, 0, 0);
@@ -522,18 +522,17 @@ public final class TrainingRun {
   }
 
   /** Refuses a checkpoint written by a run that computed something else than this one. */
-  private void requireSameRun(Path checkpoint) throws IOException {
+  private void requireSameRun(Path checkpoint, String fingerprint) throws IOException {
     String saved;
     try (SafeTensorsFile f = SafeTensorsFile.open(checkpoint)) {
       saved = f.metadata().get(RUN_METADATA);
     }
     if (saved == null) {
-      return; // written by Trainer alone: the seed is all it records, and loadCheckpoint checks
-      // that
+      // Written by Trainer alone: the seed is all it records, and loadCheckpoint checks that.
+      return;
     }
     JsonNode then = JSON.readTree(saved);
-    JsonNode now =
-        JSON.readTree(fingerprint().toString()); // both as parsed from text: the same node types
+    JsonNode now = JSON.readTree(fingerprint); // both as parsed from text: the same node types
     List<String> keys = new ArrayList<>();
     then.fieldNames().forEachRemaining(keys::add);
     now.fieldNames()
