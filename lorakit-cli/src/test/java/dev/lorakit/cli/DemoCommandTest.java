@@ -22,15 +22,7 @@ class DemoCommandTest {
     Path out = dir.resolve("demo-out");
     CliRun r =
         CliRun.of(
-            "demo",
-            "--cases",
-            "200",
-            "--steps",
-            "30",
-            "--batch-size",
-            "8",
-            "--out",
-            out.toString());
+            "demo", "--cases", "40", "--steps", "6", "--batch-size", "8", "--out", out.toString());
     assertEquals(0, r.exitCode(), r.err());
     List<String> table = r.out().lines().toList();
     for (String task : List.of("regimen", "modality", "icd10")) {
@@ -52,7 +44,7 @@ class DemoCommandTest {
             "test.jsonl")) {
       assertTrue(Files.size(out.resolve(f)) > 0, f);
     }
-    assertEquals(30, Files.readAllLines(out.resolve("adapter/training_log.jsonl")).size());
+    assertEquals(6, Files.readAllLines(out.resolve("adapter/training_log.jsonl")).size());
     assertTrue(r.out().contains(out.resolve("report").toString()), "says where the report went");
   }
 }

@@ -41,7 +41,7 @@ class GpuDemoTest {
             "adapter/training_log.jsonl")) {
       assertTrue(Files.size(out.resolve(f)) > 0, f);
     }
-    assertEquals(5, Files.readAllLines(out.resolve("adapter/training_log.jsonl")).size());
+    assertEquals(3, Files.readAllLines(out.resolve("adapter/training_log.jsonl")).size());
   }
 
   @Test
@@ -54,11 +54,11 @@ class GpuDemoTest {
             "--device",
             "cuda",
             "--steps",
-            "5",
+            "3",
             "--cases",
-            "40",
+            "20",
             "--batch-size",
-            "8",
+            "4",
             "--out",
             out.toString());
     System.out.println(r.out() + r.err());

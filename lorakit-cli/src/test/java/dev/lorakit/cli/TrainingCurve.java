@@ -28,6 +28,7 @@ import java.util.Random;
  */
 final class TrainingCurve {
 
+  /** Enough steps for the loss of this data to fall by a tenth whatever the backend. */
   static final int STEPS = 20;
 
   private TrainingCurve() {}
@@ -39,10 +40,11 @@ final class TrainingCurve {
   }
 
   /**
-   * The mean loss of each of {@link #STEPS} optimizer steps on {@code backend} in {@code
-   * precision}.
+   * The mean loss of each of {@code steps} optimizer steps (a cosine schedule over them) on {@code
+   * backend} in {@code precision}.
    */
-  static double[] losses(Path model, Backend backend, Precision precision) throws IOException {
+  static double[] losses(Path model, Backend backend, Precision precision, int steps)
+      throws IOException {
     Random rnd = new Random(3);
     List<Example> data = new ArrayList<>();
     for (int i = 0; i < 32; i++) {
@@ -53,7 +55,7 @@ final class TrainingCurve {
       for (int j = 0; j < completion.length; j++) completion[j] = 100 + rnd.nextInt(20);
       data.add(Example.promptCompletion(prompt, completion));
     }
-    double[] losses = new double[STEPS];
+    double[] losses = new double[steps];
     // The model folder without its tokenizer: the data are token ids, and the GPU bundle may leave
     // DJL out.
     try (ModelFolder folder = ModelFolder.open(model)) {
@@ -68,7 +70,7 @@ final class TrainingCurve {
         decoder.setLora(lora);
         Trainer.Settings settings =
             new Trainer.Settings(
-                4, 1, STEPS, LrSchedule.cosine(5e-3, 2, STEPS), 1.0, 0, null, 5, 0);
+                4, 1, steps, LrSchedule.cosine(5e-3, 2, steps), 1.0, 0, null, 5, 0);
         new Trainer(decoder, lora, opt, settings, data).train(s -> losses[s.step() - 1] = s.loss());
         decoder.setLora(null);
       } finally {

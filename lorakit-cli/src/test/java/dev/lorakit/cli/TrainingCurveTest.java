@@ -24,8 +24,8 @@ class TrainingCurveTest {
     double[] second;
     try (CpuBackend a = new CpuBackend(2);
         CpuBackend b = new CpuBackend(1)) {
-      first = TrainingCurve.losses(model, a, Precision.FP32);
-      second = TrainingCurve.losses(model, b, Precision.FP32);
+      first = TrainingCurve.losses(model, a, Precision.FP32, TrainingCurve.STEPS);
+      second = TrainingCurve.losses(model, b, Precision.FP32, TrainingCurve.STEPS);
     }
     assertArrayEquals(first, second, "the same run on 1 and 2 threads");
     assertTrue(
