@@ -92,12 +92,17 @@ final class Kernels implements AutoCloseable {
 
   /**
    * Compiles (or fetches from the cache) and loads every kernel file; returns how many were
-   * compiled anew.
+   * compiled anew. The files NVRTC must compile are compiled on several threads at once (they are
+   * independent programs, and a cold start compiles every file, the flash-attention file alone for
+   * seconds); the modules are loaded on this thread, whose context is current.
    */
   int loadAll() {
+    List<KernelSources.KernelFile> missing =
+        KernelSources.FILES.stream().filter(f -> !modules.containsKey(f.name())).toList();
+    List<Image> images = missing.parallelStream().map(this::image).toList();
     int compiled = 0;
-    for (KernelSources.KernelFile f : KernelSources.FILES) {
-      if (!modules.containsKey(f.name()) && load(f)) {
+    for (int i = 0; i < missing.size(); i++) {
+      if (load(missing.get(i), images.get(i))) {
         compiled++;
       }
     }
@@ -114,19 +119,21 @@ final class Kernels implements AutoCloseable {
     }
   }
 
-  /** Loads one file's module; true when NVRTC had to compile it. */
-  private boolean load(KernelSources.KernelFile file) {
+  /** A file's module image, from the cache or compiled now, and its cache key. */
+  private record Image(byte[] bytes, String key, boolean compiled) {}
+
+  /** The image of {@code file}: the cached one, or compiled by NVRTC and cached. */
+  private Image image(KernelSources.KernelFile file) {
     String source = KernelSources.source(file);
     String key = KernelCache.key(source, arch, nvrtcVersion, options);
     var cached = cache.get(file.name(), key);
     if (cached.isPresent()) {
-      try {
-        modules.put(file.name(), loadImage(cached.get()));
-        return false;
-      } catch (CudaException e) {
-        cache.evict(file.name(), key);
-      }
+      return new Image(cached.get(), key, false);
     }
+    return compile(file, source, key);
+  }
+
+  private Image compile(KernelSources.KernelFile file, String source, String key) {
     byte[] image = nvrtc.compile(file.name() + ".cu", source, options);
     if (!cache.put(file.name(), key, image)) {
       System.err.println(
@@ -134,7 +141,30 @@ final class Kernels implements AutoCloseable {
               + cache.dir()
               + "; kernels will be compiled again next time.");
     }
-    modules.put(file.name(), loadImage(image));
+    return new Image(image, key, true);
+  }
+
+  /** Loads one file's module; true when NVRTC had to compile it. */
+  private boolean load(KernelSources.KernelFile file) {
+    return load(file, image(file));
+  }
+
+  /**
+   * Loads {@code image} as the module of {@code file}; a cached image the driver refuses is evicted
+   * and compiled again. True when NVRTC compiled the module.
+   */
+  private boolean load(KernelSources.KernelFile file, Image image) {
+    try {
+      modules.put(file.name(), loadImage(image.bytes()));
+      return image.compiled();
+    } catch (CudaException e) {
+      if (image.compiled()) {
+        throw e;
+      }
+      cache.evict(file.name(), image.key());
+    }
+    Image fresh = compile(file, KernelSources.source(file), image.key());
+    modules.put(file.name(), loadImage(fresh.bytes()));
     return true;
   }
 
