@@ -2,6 +2,7 @@ package dev.lorakit.testkit;
 
 import dev.lorakit.core.backend.Backend;
 import dev.lorakit.core.backend.CpuBackend;
+import dev.lorakit.core.backend.OpArguments;
 import dev.lorakit.core.tensor.DType;
 import dev.lorakit.core.tensor.Precision;
 import dev.lorakit.core.tensor.Shape;
@@ -243,7 +244,9 @@ public final class Bf16EmulatedBackend implements Backend {
   @Override
   public void matmul(
       Tensor a, boolean transA, Tensor b, boolean transB, Tensor c, float alpha, float beta) {
-    DType in = operandType(a.dtype(), b.dtype(), c.dtype());
+    // The CUDA backend's checks and rounding rule: the emulation takes what a GPU takes.
+    OpArguments.matmul(this, a, transA, b, transB, c);
+    DType in = OpArguments.matmulOperands(a.dtype(), b.dtype(), c.dtype());
     if (in == DType.BF16) {
       bf16Ops.add("matmul");
     }
@@ -254,22 +257,6 @@ public final class Bf16EmulatedBackend implements Backend {
     cpu.matmul(rounded(a, in), transA, rounded(b, in), transB, wc, alpha, beta);
     back(wc, c);
     done();
-  }
-
-  /**
-   * The CUDA backend's rule: one operand dtype; F32 operands for a 16-bit output are rounded to it.
-   */
-  static DType operandType(DType a, DType b, DType c) {
-    require(
-        a == b || a == DType.F32 || b == DType.F32,
-        "matmul",
-        "mixed 16-bit operands " + a + " and " + b);
-    DType in = a == DType.F32 ? b : a;
-    if (in == DType.F32) {
-      return c;
-    }
-    require(c == DType.F32 || c == in, "matmul", in + " operands cannot write " + c);
-    return in;
   }
 
   @Override
