@@ -15,6 +15,7 @@ import dev.lorakit.eval.prompt.PromptTemplates;
 import dev.lorakit.eval.report.TrainingLog;
 import dev.lorakit.eval.run.Evaluation;
 import dev.lorakit.eval.synth.SyntheticCases;
+import dev.lorakit.models.LoraModel;
 import dev.lorakit.models.TinyModel;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -199,7 +200,7 @@ final class DemoCommand implements Callable<Integer> {
             false);
     Precision p = Cli.precision(precision);
     try (Backend backend = Cli.backend(device, p, err);
-        LoadedModel model = LoadedModel.open(baseDir, backend, p)) {
+        LoraModel model = LoraModel.open(baseDir, backend, p)) {
       TaskExamples examples =
           TaskExamples.of(split.train(), tasks, templates, model.tokenizer(), maxSeqLen);
       Path adapterDir = out.resolve("adapter");
@@ -246,7 +247,7 @@ final class DemoCommand implements Callable<Integer> {
       long evalStart = System.nanoTime();
       Path report = out.resolve("report");
       Evaluation.Result result;
-      try (LoraWeights adapter = LoraWeights.read(adapterDir, model.decoderConfig(), backend);
+      try (LoraWeights adapter = LoraWeights.read(adapterDir, model.decoder().config(), backend);
           OutputFolder reportFolder = OutputFolder.claim(report, "--out", "eval", true)) {
         Path log = adapterDir.resolve(FineTune.LOG_FILE);
         result =

@@ -10,8 +10,10 @@ import dev.lorakit.core.io.SafeTensorsDtype;
 import dev.lorakit.core.io.SafeTensorsFile;
 import dev.lorakit.core.lora.LoraWeights;
 import dev.lorakit.core.lora.PeftAdapter;
+import dev.lorakit.core.tensor.Precision;
 import dev.lorakit.eval.cases.CaseFile;
 import dev.lorakit.eval.synth.SyntheticCases;
+import dev.lorakit.models.LoraModel;
 import dev.lorakit.models.MergedModel;
 import dev.lorakit.models.TinyModel;
 import java.io.IOException;
@@ -206,9 +208,9 @@ class ModelCommandsTest {
       }
       int[] ids = {1, 851, 264, 1369, 28723, 13, 5785, 2045, 28747};
       try (CpuBackend backend = new CpuBackend();
-          LoadedModel withAdapter = LoadedModel.open(base, backend);
-          LoraWeights lora = LoraWeights.read(adapter, withAdapter.decoderConfig(), backend);
-          LoadedModel folded = LoadedModel.open(merged, backend)) {
+          LoraModel withAdapter = LoraModel.open(base, backend, Precision.FP32);
+          LoraWeights lora = LoraWeights.read(adapter, withAdapter.decoder().config(), backend);
+          LoraModel folded = LoraModel.open(merged, backend, Precision.FP32)) {
         withAdapter.decoder().setLora(lora);
         float[] expected = backend.download(withAdapter.decoder().forward(ids, 1).logits());
         float[] actual = backend.download(folded.decoder().forward(ids, 1).logits());
