@@ -31,6 +31,23 @@ class DevMainTest {
   }
 
   @Test
+  void mistakesAreNamedWithLorakitDev() {
+    DevRun unknown = DevRun.of("make-randm-model");
+    assertEquals(Main.USER_ERROR, unknown.exitCode(), unknown.err());
+    assertEquals(
+        "lorakit-dev: 'make-randm-model' is not a lorakit-dev command; did you mean"
+            + " make-random-model? (see 'lorakit-dev --help').",
+        unknown.err().strip());
+    DevRun option = DevRun.of("compare-grads", "--nope");
+    assertEquals(Main.USER_ERROR, option.exitCode(), option.err());
+    assertTrue(
+        option.err().startsWith("lorakit-dev compare-grads: Unknown option: '--nope'"),
+        option.err());
+    assertTrue(
+        option.err().strip().endsWith("(see 'lorakit-dev compare-grads --help')."), option.err());
+  }
+
+  @Test
   void everyCommandsHelpFormatsCleanly() {
     PrintStream saved = System.err;
     ByteArrayOutputStream captured = new ByteArrayOutputStream();
