@@ -5,6 +5,7 @@ import dev.lorakit.core.backend.Backend;
 import dev.lorakit.core.io.OutputFolder;
 import dev.lorakit.core.lora.LoraWeights;
 import dev.lorakit.core.tensor.Precision;
+import dev.lorakit.core.train.TrainingRun;
 import dev.lorakit.eval.cases.Case;
 import dev.lorakit.eval.cases.CaseFile;
 import dev.lorakit.eval.cases.DatasetSplit;
@@ -194,6 +195,7 @@ final class DemoCommand implements Callable<Integer> {
             maxSeqLen,
             seed,
             0,
+            TrainingRun.DEFAULT_KEEP_CHECKPOINTS,
             false,
             0.0,
             1.0,

@@ -276,6 +276,7 @@ final class FineTune {
                 .build())
         .optimizer(AdamW.Settings.builder().weightDecay(s.weightDecay()).build())
         .checkpointEvery(s.checkpointEvery())
+        .keepCheckpoints(s.keepCheckpoints())
         .skipNonFiniteSteps(s.skipNonFinite())
         .dataParallel(parallel);
   }

@@ -243,6 +243,14 @@ final class TrainCommand implements Callable<Integer> {
   int checkpointEvery;
 
   @Option(
+      names = "--keep-checkpoints",
+      defaultValue = "" + TrainingRun.DEFAULT_KEEP_CHECKPOINTS,
+      paramLabel = "N",
+      description =
+          "How many of the newest checkpoints to keep in OUT/checkpoints; older ones are deleted (default: ${DEFAULT-VALUE}).")
+  int keepCheckpoints;
+
+  @Option(
       names = "--resume",
       description =
           "Continue from the latest checkpoint in OUT/checkpoints (default: ${DEFAULT-VALUE}).")
@@ -352,6 +360,7 @@ final class TrainCommand implements Callable<Integer> {
             maxSeqLen,
             seed,
             checkpointEvery,
+            keepCheckpoints,
             activationCheckpointing,
             weightDecay,
             maxGradNorm,

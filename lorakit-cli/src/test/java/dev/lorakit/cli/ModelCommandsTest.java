@@ -26,6 +26,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -150,7 +151,18 @@ class ModelCommandsTest {
   @Test
   void aStopEndsAtAStepBoundaryWithACheckpointAndResumeFinishesTheSameRun() throws IOException {
     Path whole = dir.resolve("whole");
-    assertEquals(0, CliRun.of(train(whole)).exitCode());
+    String[] everyStep = train(whole, "--keep-checkpoints", "2");
+    everyStep[Arrays.asList(everyStep).indexOf("--checkpoint-every") + 1] = "1";
+    assertEquals(0, CliRun.of(everyStep).exitCode());
+    try (Stream<Path> kept = Files.list(whole.resolve("checkpoints"))) {
+      assertEquals(
+          List.of("checkpoint-3.safetensors", "checkpoint-4.safetensors"),
+          kept.map(p -> p.getFileName().toString())
+              .filter(n -> n.startsWith("checkpoint-"))
+              .sorted()
+              .toList(),
+          "--keep-checkpoints 2 keeps the newest two of four");
+    }
 
     Path split = dir.resolve("split");
     CommandLine cl = Main.commandLine();
