@@ -1,4 +1,4 @@
-package dev.lorakit.cli;
+package dev.lorakit.models;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -17,8 +17,6 @@ import dev.lorakit.core.nn.Activations;
 import dev.lorakit.core.train.Example;
 import dev.lorakit.core.train.Trainer;
 import dev.lorakit.core.train.TrainingRun;
-import dev.lorakit.models.LoraModel;
-import dev.lorakit.models.TinyModel;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
