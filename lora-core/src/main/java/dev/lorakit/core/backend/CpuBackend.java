@@ -287,8 +287,7 @@ public final class CpuBackend implements Backend {
       Tensor a, boolean transA, Tensor b, boolean transB, Tensor c, float alpha, float beta) {
     CpuTensor tc = cpu(c, "matmul c");
     if (tc.isFrozenView()) {
-      // This backend's own kind of tensor, as the owner check: the shared check would only say
-      // BF16.
+      // A frozen view is this backend's own (like the owner check), and says more than "BF16".
       throw new IllegalArgumentException(
           "matmul: c "
               + c.shape()
