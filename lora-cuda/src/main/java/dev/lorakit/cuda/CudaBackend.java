@@ -692,8 +692,8 @@ public final class CudaBackend implements Backend {
     CudaTensor ta = cuda(a, "a");
     CudaTensor tb = cuda(b, "b");
     CudaTensor tc = cuda(c, "c");
-    GemmPlan plan = GemmPlan.of(a.shape(), transA, b.shape(), transB, c.shape());
-    DType inType = operandType(ta.dtype(), tb.dtype(), tc.dtype());
+    GemmPlan plan = GemmPlan.of(OpArguments.matmul(this, a, transA, b, transB, c), transA, transB);
+    DType inType = OpArguments.matmulOperands(ta.dtype(), tb.dtype(), tc.dtype());
     if (plan.empty()) {
       return;
     }
@@ -780,33 +780,6 @@ public final class CudaBackend implements Backend {
   }
 
   /**
-   * The one dtype cuBLAS multiplies {@code a} and {@code b} in, for an output of dtype {@code c}:
-   * cuBLAS wants both operands of one type and takes 16-bit operands with a 16-bit or F32 output,
-   * F32 operands only with an F32 output. So an F32 operand next to a 16-bit one is rounded to 16
-   * bits, and F32 operands for a 16-bit output (the bf16 decoder's LoRA update added into a bf16
-   * projection) are both rounded to the output's dtype.
-   */
-  static DType operandType(DType a, DType b, DType c) {
-    if (a != b && a != DType.F32 && b != DType.F32) {
-      throw new IllegalArgumentException(
-          "matmul: a is "
-              + a
-              + " and b is "
-              + b
-              + "; mixed 16-bit operands must be converted with copy() first.");
-    }
-    DType in = a == DType.F32 ? b : a;
-    if (in == DType.F32) {
-      return c;
-    }
-    if (c != DType.F32 && c != in) {
-      throw new IllegalArgumentException(
-          "matmul: " + in + " operands cannot write a " + c + " output; use " + in + " or F32.");
-    }
-    return in;
-  }
-
-  /**
    * A row-major batched product on raw device blocks of F32: for each of {@code batch} items,
    * {@code c = alpha op(a) op(b) + beta c} with {@code a [m, k]} (or {@code [k, m]}), {@code b [k,
    * n]} (or {@code [n, k]}), {@code c [m, n]}, items packed contiguously.
@@ -825,7 +798,9 @@ public final class CudaBackend implements Backend {
       float beta) {
     Shape as = transA ? Shape.of(batch, k, m) : Shape.of(batch, m, k);
     Shape bs = transB ? Shape.of(batch, n, k) : Shape.of(batch, k, n);
-    GemmPlan plan = GemmPlan.of(as, transA, bs, transB, Shape.of(batch, m, n));
+    GemmPlan plan =
+        GemmPlan.of(
+            OpArguments.matmul(as, transA, bs, transB, Shape.of(batch, m, n)), transA, transB);
     if (plan.empty()) {
       return;
     }
@@ -967,11 +942,11 @@ public final class CudaBackend implements Backend {
     long px = tx.pointer();
     long pc = f32(cos, "cos");
     long ps = f32(sin, "sin");
+    OpArguments.rope(this, x, batch, heads, cos, sin, position);
     int width = cols(x);
     int d = width / heads;
     int half = d / 2;
     int rows = x.shape().rows();
-    OpArguments.rope(this, x, batch, heads, cos, sin, position);
     int n = rows / batch;
     long pairs = (long) rows * heads * half;
     kernels.launch(

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.lorakit.core.backend.OpArguments;
 import dev.lorakit.core.tensor.Shape;
 import java.io.IOException;
 import java.lang.foreign.Arena;
@@ -179,7 +180,11 @@ class CublasSimulatorTest {
       MemorySegment db = arena.allocateFrom(JAVA_FLOAT, b);
       MemorySegment dc = arena.allocateFrom(JAVA_FLOAT, c);
       GemmPlan plan =
-          GemmPlan.of(Shape.of(batch, m, k), false, Shape.of(n, k), true, Shape.of(batch, m, n));
+          GemmPlan.of(
+              OpArguments.matmul(
+                  Shape.of(batch, m, k), false, Shape.of(n, k), true, Shape.of(batch, m, n)),
+              false,
+              true);
       assertEquals(0, plan.strideFirst(), "b is shared by the batch");
       blas.gemmStridedBatched(
           plan.transFirst() ? CuBlas.CUBLAS_OP_T : CuBlas.CUBLAS_OP_N,

@@ -9,6 +9,7 @@ import dev.lorakit.eval.prompt.PromptTemplates;
 import dev.lorakit.eval.run.DecoderAnswerGenerator;
 import dev.lorakit.eval.run.Evaluation;
 import dev.lorakit.eval.stats.Bootstrap;
+import dev.lorakit.models.LoraModel;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -54,7 +55,7 @@ final class AnswerOutput {
    * out/answers.jsonl}; there is nothing to score.
    */
   static void answerOnly(
-      LoadedModel m,
+      LoraModel m,
       List<Case> cases,
       List<Task> tasks,
       PromptTemplates templates,

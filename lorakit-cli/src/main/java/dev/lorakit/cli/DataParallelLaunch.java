@@ -7,6 +7,7 @@ import dev.lorakit.core.train.DeviceGroup;
 import dev.lorakit.core.train.Trainer;
 import dev.lorakit.eval.cases.Task;
 import dev.lorakit.eval.prompt.PromptTemplates;
+import dev.lorakit.models.LoraModel;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
@@ -269,7 +270,7 @@ final class DataParallelLaunch implements AutoCloseable {
 
   private void trainRank(Job job, byte[] id, int r, int device) throws IOException {
     try (Backend backend = group.open(device);
-        LoadedModel m = LoadedModel.open(job.model(), backend, job.precision())) {
+        LoraModel m = LoraModel.open(job.model(), backend, job.precision())) {
       TaskExamples examples =
           job.data()
               .examples(job.tasks(), job.prompts(), m.tokenizer(), job.settings().maxSeqLen());

@@ -5,6 +5,7 @@ import dev.lorakit.core.backend.Backend;
 import dev.lorakit.core.io.OutputFolder;
 import dev.lorakit.core.lora.LoraWeights;
 import dev.lorakit.core.tensor.Precision;
+import dev.lorakit.core.train.TrainingRun;
 import dev.lorakit.eval.cases.Case;
 import dev.lorakit.eval.cases.CaseFile;
 import dev.lorakit.eval.cases.DatasetSplit;
@@ -15,6 +16,7 @@ import dev.lorakit.eval.prompt.PromptTemplates;
 import dev.lorakit.eval.report.TrainingLog;
 import dev.lorakit.eval.run.Evaluation;
 import dev.lorakit.eval.synth.SyntheticCases;
+import dev.lorakit.models.LoraModel;
 import dev.lorakit.models.TinyModel;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -193,13 +195,14 @@ final class DemoCommand implements Callable<Integer> {
             maxSeqLen,
             seed,
             0,
+            TrainingRun.DEFAULT_KEEP_CHECKPOINTS,
             false,
             0.0,
             1.0,
             false);
     Precision p = Cli.precision(precision);
     try (Backend backend = Cli.backend(device, p, err);
-        LoadedModel model = LoadedModel.open(baseDir, backend, p)) {
+        LoraModel model = LoraModel.open(baseDir, backend, p)) {
       TaskExamples examples =
           TaskExamples.of(split.train(), tasks, templates, model.tokenizer(), maxSeqLen);
       Path adapterDir = out.resolve("adapter");
@@ -246,7 +249,7 @@ final class DemoCommand implements Callable<Integer> {
       long evalStart = System.nanoTime();
       Path report = out.resolve("report");
       Evaluation.Result result;
-      try (LoraWeights adapter = LoraWeights.read(adapterDir, model.decoderConfig(), backend);
+      try (LoraWeights adapter = LoraWeights.read(adapterDir, model.decoder().config(), backend);
           OutputFolder reportFolder = OutputFolder.claim(report, "--out", "eval", true)) {
         Path log = adapterDir.resolve(FineTune.LOG_FILE);
         result =

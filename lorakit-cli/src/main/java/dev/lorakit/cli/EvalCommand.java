@@ -17,6 +17,7 @@ import dev.lorakit.eval.report.TrainingLog;
 import dev.lorakit.eval.run.Evaluation;
 import dev.lorakit.eval.stats.Bootstrap;
 import dev.lorakit.eval.stats.ConfidenceInterval;
+import dev.lorakit.models.LoraModel;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -163,7 +164,7 @@ final class EvalCommand implements Callable<Integer> {
     // model next.
     try (OutputFolder folder = OutputFolder.claim(out, "--out", "eval", overwrite);
         Backend backend = modelOptions.backend(err);
-        LoadedModel m = modelOptions.open(backend);
+        LoraModel m = modelOptions.open(backend);
         LoraWeights adapter = modelOptions.adapter(m, backend)) {
       cases = fitting(cases, tasks, prompts, limits, m, err);
       String models =
@@ -237,9 +238,9 @@ final class EvalCommand implements Callable<Integer> {
       List<Task> tasks,
       PromptTemplates prompts,
       Map<Task, Integer> limits,
-      LoadedModel m,
+      LoraModel m,
       PrintWriter err) {
-    int context = m.decoderConfig().maxPositions();
+    int context = m.decoder().config().maxPositions();
     List<Case> fit = new ArrayList<>();
     List<String> tooLong = new ArrayList<>();
     for (Case c : cases) {

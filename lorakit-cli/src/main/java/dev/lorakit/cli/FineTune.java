@@ -20,6 +20,7 @@ import dev.lorakit.core.train.Validation;
 import dev.lorakit.eval.report.Charts;
 import dev.lorakit.eval.report.TrainingLog;
 import dev.lorakit.eval.report.TrainingPoint;
+import dev.lorakit.models.LoraModel;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -90,7 +91,7 @@ final class FineTune {
    *     settings, or when training diverges (naming the step and the last finite checkpoint)
    */
   static Outcome run(
-      LoadedModel model,
+      LoraModel model,
       Backend backend,
       TaskExamples data,
       Validation validation,
@@ -107,7 +108,7 @@ final class FineTune {
 
   /** {@link #run} as rank 0 of data-parallel training ({@code parallel}; null: one device). */
   static Outcome run(
-      LoadedModel model,
+      LoraModel model,
       Backend backend,
       TaskExamples data,
       Validation validation,
@@ -259,11 +260,7 @@ final class FineTune {
 
   /** The run of {@code steps} steps with these settings, on every rank alike. */
   private static TrainingRun.Builder runBuilder(
-      LoadedModel model,
-      List<Example> examples,
-      TrainSettings s,
-      int steps,
-      DataParallel parallel) {
+      LoraModel model, List<Example> examples, TrainSettings s, int steps, DataParallel parallel) {
     return TrainingRun.builder(model.decoder(), examples)
         .settings(
             Trainer.Settings.builder()
@@ -279,6 +276,7 @@ final class FineTune {
                 .build())
         .optimizer(AdamW.Settings.builder().weightDecay(s.weightDecay()).build())
         .checkpointEvery(s.checkpointEvery())
+        .keepCheckpoints(s.keepCheckpoints())
         .skipNonFiniteSteps(s.skipNonFinite())
         .dataParallel(parallel);
   }
@@ -289,7 +287,7 @@ final class FineTune {
    * ends or rank 0 leaves it.
    */
   static void trainAsRank(
-      LoadedModel model,
+      LoraModel model,
       Backend backend,
       List<Example> examples,
       TrainSettings s,

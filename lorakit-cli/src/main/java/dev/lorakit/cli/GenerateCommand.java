@@ -12,6 +12,7 @@ import dev.lorakit.eval.cases.Task;
 import dev.lorakit.eval.prompt.PromptTemplates;
 import dev.lorakit.eval.run.DecoderAnswerGenerator;
 import dev.lorakit.eval.run.Evaluation;
+import dev.lorakit.models.LoraModel;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -128,7 +129,7 @@ final class GenerateCommand implements Callable<Integer> {
             ? List.of()
             : CaseFile.read(input.caseFile, List.of()); // answers not needed
     try (Backend backend = modelOptions.backend(err);
-        LoadedModel m = modelOptions.open(backend);
+        LoraModel m = modelOptions.open(backend);
         LoraWeights adapter = modelOptions.adapter(m, backend)) {
       if (adapter != null) m.decoder().setLora(adapter);
       DecoderAnswerGenerator gen = new DecoderAnswerGenerator(m.decoder(), m.tokenizer(), sampling);

@@ -2,6 +2,7 @@ package dev.lorakit.cli;
 
 import dev.lorakit.core.backend.Backend;
 import dev.lorakit.core.lora.LoraWeights;
+import dev.lorakit.models.LoraModel;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -48,15 +49,15 @@ final class ModelOptions {
     return Cli.backend(device, Cli.precision(precision), err);
   }
 
-  LoadedModel open(Backend backend) throws IOException {
+  LoraModel open(Backend backend) throws IOException {
     Cli.requireFolder(model, "--model");
-    return LoadedModel.open(model, backend, Cli.precision(precision));
+    return LoraModel.open(model, backend, Cli.precision(precision));
   }
 
   /** The adapter's matrices for {@code m}, or null when no adapter was given. */
-  LoraWeights adapter(LoadedModel m, Backend backend) throws IOException {
+  LoraWeights adapter(LoraModel m, Backend backend) throws IOException {
     if (adapter == null) return null;
     Cli.requireFolder(adapter, "--adapter");
-    return LoraWeights.read(adapter, m.decoderConfig(), backend);
+    return LoraWeights.read(adapter, m.decoder().config(), backend);
   }
 }

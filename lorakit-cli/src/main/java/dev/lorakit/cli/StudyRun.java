@@ -16,6 +16,7 @@ import dev.lorakit.eval.run.AnswerGenerator;
 import dev.lorakit.eval.run.DecoderAnswerGenerator;
 import dev.lorakit.eval.run.Evaluation;
 import dev.lorakit.eval.stats.Bootstrap;
+import dev.lorakit.models.LoraModel;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -42,7 +43,7 @@ final class StudyRun {
    * provenance} and both models' answers in {@value AnswerOutput#FILE}) and returns the result.
    */
   static Evaluation.Result evaluate(
-      LoadedModel model,
+      LoraModel model,
       LoraWeights adapter,
       List<Case> test,
       List<Task> tasks,

@@ -12,6 +12,7 @@ import dev.lorakit.core.train.TrainingRun;
 import dev.lorakit.core.train.Validation;
 import dev.lorakit.eval.cases.Task;
 import dev.lorakit.eval.prompt.PromptTemplates;
+import dev.lorakit.models.LoraModel;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -242,6 +243,14 @@ final class TrainCommand implements Callable<Integer> {
   int checkpointEvery;
 
   @Option(
+      names = "--keep-checkpoints",
+      defaultValue = "" + TrainingRun.DEFAULT_KEEP_CHECKPOINTS,
+      paramLabel = "N",
+      description =
+          "How many of the newest checkpoints to keep in OUT/checkpoints; older ones are deleted (default: ${DEFAULT-VALUE}).")
+  int keepCheckpoints;
+
+  @Option(
       names = "--resume",
       description =
           "Continue from the latest checkpoint in OUT/checkpoints (default: ${DEFAULT-VALUE}).")
@@ -351,6 +360,7 @@ final class TrainCommand implements Callable<Integer> {
             maxSeqLen,
             seed,
             checkpointEvery,
+            keepCheckpoints,
             activationCheckpointing,
             weightDecay,
             maxGradNorm,
@@ -411,7 +421,7 @@ final class TrainCommand implements Callable<Integer> {
       }
       try (Backend backend =
               launch == null ? Cli.backend(device, p, err) : launch.rankZeroBackend();
-          LoadedModel m = LoadedModel.open(model, backend, p);
+          LoraModel m = LoraModel.open(model, backend, p);
           DataParallelLaunch ranks = launch) {
         TaskExamples examples = trainingData.examples(tasks, prompts, m.tokenizer(), maxSeqLen);
         if (examples.skipped() > 0) err.println(examples.leftOut("examples", maxSeqLen));
@@ -560,7 +570,7 @@ final class TrainCommand implements Callable<Integer> {
 
   /** The validation of the held-out examples, telling how many were left out for length. */
   private Validation validation(
-      TaskExamples held, LoadedModel m, Validation.Settings settings, PrintWriter err) {
+      TaskExamples held, LoraModel m, Validation.Settings settings, PrintWriter err) {
     String what =
         evalData != null ? "--eval-data " + evalData : "the --val-fraction held-out part of --data";
     if (held.skipped() > 0) err.println(held.leftOut("validation examples", maxSeqLen));

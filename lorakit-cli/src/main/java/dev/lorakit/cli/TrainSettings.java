@@ -21,6 +21,7 @@ import java.util.List;
  * @param maxSeqLen longest example in tokens
  * @param seed seed of initialisation, data order and dropout
  * @param checkpointEvery steps between checkpoints (0: only when stopped)
+ * @param keepCheckpoints the newest checkpoints kept
  * @param activationCheckpointing recompute activations in the backward
  * @param weightDecay AdamW's decoupled weight decay
  * @param maxGradNorm clipping threshold
@@ -41,6 +42,7 @@ record TrainSettings(
     int maxSeqLen,
     long seed,
     int checkpointEvery,
+    int keepCheckpoints,
     boolean activationCheckpointing,
     double weightDecay,
     double maxGradNorm,
@@ -52,6 +54,7 @@ record TrainSettings(
     positive("--batch-size", batchSize);
     positive("--grad-accum", gradAccum);
     positive("--max-seq-len", maxSeqLen);
+    positive("--keep-checkpoints", keepCheckpoints);
     if (!(lr > 0))
       throw new LorakitInputException("--lr is " + lr + ", expected a positive learning rate.");
     if (!(epochs > 0) && maxSteps <= 0) {

@@ -35,7 +35,12 @@ final class TrainingArgs {
 
   /** Keys that do not change what is computed, so a resumed run may differ in them. */
   private static final Set<String> NOT_COMPARED =
-      Set.of("lorakit_version", "device", "checkpoint_every", "activation_checkpointing");
+      Set.of(
+          "lorakit_version",
+          "device",
+          "checkpoint_every",
+          "keep_checkpoints",
+          "activation_checkpointing");
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -84,6 +89,7 @@ final class TrainingArgs {
     n.put("precision", precision.label());
     n.put("device", device);
     n.put("checkpoint_every", s.checkpointEvery());
+    n.put("keep_checkpoints", s.keepCheckpoints());
     n.put("activation_checkpointing", s.activationCheckpointing());
     return n;
   }

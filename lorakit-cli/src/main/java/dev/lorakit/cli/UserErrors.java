@@ -50,13 +50,19 @@ final class UserErrors implements CommandLine.IExecutionExceptionHandler {
       String word = u.getUnmatched().get(0);
       List<String> close =
           u.getSuggestions().stream().filter(cl.getSubcommands()::containsKey).limit(1).toList();
+      String program = cl.getCommandName();
       cl.getErr()
           .println(
-              "lorakit: '"
+              program
+                  + ": '"
                   + word
-                  + "' is not a lorakit command"
+                  + "' is not a "
+                  + program
+                  + " command"
                   + (close.isEmpty() ? "" : "; did you mean " + close.get(0) + "?")
-                  + " (see 'lorakit --help').");
+                  + " (see '"
+                  + program
+                  + " --help').");
       return Main.USER_ERROR;
     }
     String m = ex.getMessage() == null ? "bad arguments" : ex.getMessage().strip();
@@ -99,8 +105,19 @@ final class UserErrors implements CommandLine.IExecutionExceptionHandler {
     return t instanceof LorakitInputException || t instanceof IOException;
   }
 
+  /**
+   * The command as the user typed it: the program ({@code lorakit}, or {@code lorakit-dev}, which
+   * shares this handling) and the command that failed.
+   */
   private static String name(CommandLine cl) {
-    return cl.getParent() == null ? "lorakit" : "lorakit " + cl.getCommandName();
+    String program = root(cl).getCommandName();
+    return cl.getParent() == null ? program : program + " " + cl.getCommandName();
+  }
+
+  private static CommandLine root(CommandLine cl) {
+    CommandLine root = cl;
+    while (root.getParent() != null) root = root.getParent();
+    return root;
   }
 
   private static String prefix(CommandLine cl) {

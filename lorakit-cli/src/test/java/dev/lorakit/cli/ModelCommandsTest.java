@@ -10,8 +10,10 @@ import dev.lorakit.core.io.SafeTensorsDtype;
 import dev.lorakit.core.io.SafeTensorsFile;
 import dev.lorakit.core.lora.LoraWeights;
 import dev.lorakit.core.lora.PeftAdapter;
+import dev.lorakit.core.tensor.Precision;
 import dev.lorakit.eval.cases.CaseFile;
 import dev.lorakit.eval.synth.SyntheticCases;
+import dev.lorakit.models.LoraModel;
 import dev.lorakit.models.MergedModel;
 import dev.lorakit.models.TinyModel;
 import java.io.IOException;
@@ -24,6 +26,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -148,7 +151,18 @@ class ModelCommandsTest {
   @Test
   void aStopEndsAtAStepBoundaryWithACheckpointAndResumeFinishesTheSameRun() throws IOException {
     Path whole = dir.resolve("whole");
-    assertEquals(0, CliRun.of(train(whole)).exitCode());
+    String[] everyStep = train(whole, "--keep-checkpoints", "2");
+    everyStep[Arrays.asList(everyStep).indexOf("--checkpoint-every") + 1] = "1";
+    assertEquals(0, CliRun.of(everyStep).exitCode());
+    try (Stream<Path> kept = Files.list(whole.resolve("checkpoints"))) {
+      assertEquals(
+          List.of("checkpoint-3.safetensors", "checkpoint-4.safetensors"),
+          kept.map(p -> p.getFileName().toString())
+              .filter(n -> n.startsWith("checkpoint-"))
+              .sorted()
+              .toList(),
+          "--keep-checkpoints 2 keeps the newest two of four");
+    }
 
     Path split = dir.resolve("split");
     CommandLine cl = Main.commandLine();
@@ -206,9 +220,9 @@ class ModelCommandsTest {
       }
       int[] ids = {1, 851, 264, 1369, 28723, 13, 5785, 2045, 28747};
       try (CpuBackend backend = new CpuBackend();
-          LoadedModel withAdapter = LoadedModel.open(base, backend);
-          LoraWeights lora = LoraWeights.read(adapter, withAdapter.decoderConfig(), backend);
-          LoadedModel folded = LoadedModel.open(merged, backend)) {
+          LoraModel withAdapter = LoraModel.open(base, backend, Precision.FP32);
+          LoraWeights lora = LoraWeights.read(adapter, withAdapter.decoder().config(), backend);
+          LoraModel folded = LoraModel.open(merged, backend, Precision.FP32)) {
         withAdapter.decoder().setLora(lora);
         float[] expected = backend.download(withAdapter.decoder().forward(ids, 1).logits());
         float[] actual = backend.download(folded.decoder().forward(ids, 1).logits());

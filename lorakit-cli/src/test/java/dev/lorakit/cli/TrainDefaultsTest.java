@@ -37,9 +37,14 @@ class TrainDefaultsTest {
     assertEquals(AdamW.Settings.defaults().weightDecay(), cmd.weightDecay);
     assertEquals(0.0, cmd.weightDecay, "transformers' weight_decay, not torch's 0.01");
     assertEquals(TrainingRun.DEFAULT_CHECKPOINT_EVERY, cmd.checkpointEvery);
+    assertEquals(TrainingRun.DEFAULT_KEEP_CHECKPOINTS, cmd.keepCheckpoints);
     String help = train.getUsageMessage(CommandLine.Help.Ansi.OFF).replaceAll("\\s+", " ");
     assertTrue(help.contains("AdamW's decoupled weight decay (default: 0.0)"), help);
     assertTrue(help.contains("LoRA rank (default: 16)"), help);
+    assertTrue(
+        help.contains(
+            "older ones are deleted (default: " + TrainingRun.DEFAULT_KEEP_CHECKPOINTS + ")"),
+        help);
     assertTrue(help.contains("Gradient clipping threshold, 0 for none (default: 1.0)"), help);
     assertTrue(
         help.contains(

@@ -199,6 +199,20 @@ class UserErrorTest {
             "cpu"),
         "--task");
     assertUserError(CliRun.of("demo", "--cases", "3"), "--cases");
+    CliRun keepNone =
+        CliRun.of(
+            "train",
+            "--model",
+            model.toString(),
+            "--data",
+            data.toString(),
+            "--out",
+            dir.resolve("z").toString(),
+            "--keep-checkpoints",
+            "0");
+    assertUserError(keepNone, "--keep-checkpoints");
+    assertEquals(
+        "lorakit train: --keep-checkpoints is 0, expected at least 1.", keepNone.err().strip());
   }
 
   /**

@@ -31,6 +31,22 @@ class DevMainTest {
   }
 
   @Test
+  void mistakesAreNamedWithLorakitDev() {
+    DevRun unknown = DevRun.of("make-randm-model");
+    assertEquals(Main.USER_ERROR, unknown.exitCode(), unknown.err());
+    assertEquals(
+        "lorakit-dev: 'make-randm-model' is not a lorakit-dev command; did you mean"
+            + " make-random-model? (see 'lorakit-dev --help').",
+        unknown.err().strip());
+    DevRun missing = DevRun.of("compare-grads");
+    assertEquals(Main.USER_ERROR, missing.exitCode(), missing.err());
+    assertEquals(
+        "lorakit-dev compare-grads: Missing required parameters: 'ACTUAL', 'REFERENCE' (see"
+            + " 'lorakit-dev compare-grads --help').",
+        missing.err().strip());
+  }
+
+  @Test
   void everyCommandsHelpFormatsCleanly() {
     PrintStream saved = System.err;
     ByteArrayOutputStream captured = new ByteArrayOutputStream();

@@ -182,7 +182,7 @@ class RandomModelCommandsTest {
     DevRun again = grads(tmp, tmp.resolve("base"), ours);
     assertEquals(2, again.exitCode());
     assertEquals(
-        "lorakit lora-grads: --out "
+        "lorakit-dev lora-grads: --out "
             + ours
             + " already exists; give --overwrite to replace it, or choose "
             + "another file.",

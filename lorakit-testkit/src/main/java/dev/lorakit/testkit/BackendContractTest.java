@@ -204,6 +204,48 @@ public abstract class BackendContractTest {
             "inner dimensions",
             "matmul: shapes do not fit: a [2, 3], b [4, 5], c [2, 5].",
             backend -> backend.matmul(six, false, f(4, 5), false, f(2, 5), 1f, 0f)));
+    Tensor product = f(2, 5);
+    c.add(
+        new Case(
+            "matmul",
+            "a transposed b of another depth",
+            "matmul: shapes do not fit: a [2, 3], b [5, 4]^T, c [2, 5].",
+            backend -> backend.matmul(six, false, f(5, 4), true, product, 1f, 0f)));
+    c.add(
+        new Case(
+            "matmul",
+            "an a batched other than c",
+            "matmul: shapes do not fit: a [3, 2, 3], b [3, 5], c [2, 2, 5].",
+            backend -> backend.matmul(f(3, 2, 3), false, f(3, 5), false, f(2, 2, 5), 1f, 0f)));
+    c.add(
+        new Case(
+            "matmul",
+            "an output of rank 1",
+            "matmul: the output must have rank >= 2, not [5].",
+            backend -> backend.matmul(f(1, 3), false, f(3, 5), false, f(5), 1f, 0f)));
+    // A backend computing in 16 bits takes BF16 and F16 operands, one at a time; the CPU takes
+    // BF16 beside F32 and writes F32 (Backend.supports).
+    boolean sixteenBit = backend.activations(Precision.BF16) == DType.BF16;
+    Tensor bf16A = t(DType.BF16, 2, 3);
+    Tensor f16B = t(DType.F16, 3, 5);
+    c.add(
+        new Case(
+            "matmul",
+            "BF16 and F16 operands",
+            sixteenBit
+                ? "matmul: a is BF16 and b is F16; mixed 16-bit operands must be converted with"
+                    + " copy() first."
+                : "matmul needs an F32 or BF16 b, not F16 [3, 5]; convert it with copy().",
+            backend -> backend.matmul(bf16A, false, f16B, false, product, 1f, 0f)));
+    Tensor f16C = t(DType.F16, 2, 5);
+    c.add(
+        new Case(
+            "matmul",
+            "BF16 operands for an F16 output",
+            sixteenBit
+                ? "matmul: BF16 operands cannot write a F16 output; use BF16 or F32."
+                : f32("matmul", "c", f16C),
+            backend -> backend.matmul(bf16A, false, t(DType.BF16, 3, 5), false, f16C, 1f, 0f)));
     Tensor table = f(10, 3);
     Tensor embedded = f(2, 3);
     c.add(

@@ -2,6 +2,7 @@ package dev.lorakit.testkit;
 
 import dev.lorakit.core.backend.Backend;
 import dev.lorakit.core.backend.CpuBackend;
+import dev.lorakit.core.backend.OpArguments;
 import dev.lorakit.core.tensor.DType;
 import dev.lorakit.core.tensor.Precision;
 import dev.lorakit.core.tensor.Shape;
@@ -14,11 +15,12 @@ import java.util.TreeSet;
 /**
  * A test backend that supports {@link Precision#BF16} on the CPU by emulation: BF16 tensors are
  * stored as bfloat16, every op accepts exactly the dtypes the {@link Backend#supports} contract
- * (and the CUDA backend) accepts and fails on any other, widens BF16 inputs to float32, computes on
- * a {@link CpuBackend} and rounds BF16 outputs back. So the bf16 decoder's plumbing (which tensor
- * has which dtype in every op) and its numerics (fp32 accumulation, bf16 storage) are tested
- * without a GPU. Slow and allocation-heavy: small models only. lora-models' tests use it to hold
- * the bf16 decoder to the reference fixtures' bf16 tolerances.
+ * (and the CUDA backend) accepts and fails on any other, by the shared checks of {@link
+ * OpArguments}, widens BF16 inputs to float32, computes on a {@link CpuBackend} and rounds BF16
+ * outputs back. So the bf16 decoder's plumbing (which tensor has which dtype in every op) and its
+ * numerics (fp32 accumulation, bf16 storage) are tested without a GPU. Slow and allocation-heavy:
+ * small models only. lora-models' tests use it to hold the bf16 decoder to the reference fixtures'
+ * bf16 tolerances.
  */
 public final class Bf16EmulatedBackend implements Backend {
 
@@ -45,37 +47,12 @@ public final class Bf16EmulatedBackend implements Backend {
   // ---- dtype rules and conversions
   // -----------------------------------------------------------------------
 
-  private static void require(boolean ok, String op, String what) {
-    if (!ok) {
-      throw new IllegalArgumentException(op + ": " + what);
-    }
-  }
-
-  private void f32(String op, Tensor... ts) {
+  /** Notes {@code op} in {@link #bf16Ops} when one of {@code ts} is BF16. */
+  private void seen(String op, Tensor... ts) {
     for (Tensor t : ts) {
-      require(
-          t == null || t.dtype() == DType.F32,
-          op,
-          "needs F32, got " + (t == null ? "" : t.dtype()));
-    }
-  }
-
-  private void activation(String op, Tensor... ts) {
-    for (Tensor t : ts) {
-      require(
-          t.dtype() == DType.F32 || t.dtype() == DType.BF16,
-          op,
-          "needs F32 or BF16, got " + t.dtype());
-      if (t.dtype() == DType.BF16) {
+      if (t != null && t.dtype() == DType.BF16) {
         bf16Ops.add(op);
       }
-    }
-  }
-
-  private static void same(String op, Tensor... ts) {
-    for (Tensor t : ts) {
-      require(
-          t.dtype() == ts[0].dtype(), op, "mixed dtypes " + ts[0].dtype() + " and " + t.dtype());
     }
   }
 
@@ -138,8 +115,8 @@ public final class Bf16EmulatedBackend implements Backend {
 
   @Override
   public void copyAt(Tensor src, Tensor dst, int batch, int position) {
-    activation("copyAt", src, dst);
-    same("copyAt", src, dst);
+    OpArguments.copyAt(src, dst, batch, position);
+    seen("copyAt", src, dst);
     Tensor d = wide(dst);
     cpu.copyAt(wide(src), d, batch, position);
     back(d, dst);
@@ -156,55 +133,47 @@ public final class Bf16EmulatedBackend implements Backend {
     cpu.fill(t, value);
   }
 
-  // ---- F32-only ops
+  // ---- F32-only ops (the CPU checks them)
   // ----------------------------------------------------------------------------------------
 
   @Override
   public void add(Tensor a, Tensor b, Tensor out) {
-    f32("add", a, b, out);
     cpu.add(a, b, out);
   }
 
   @Override
   public void addScaled(Tensor x, float alpha, Tensor y) {
-    f32("addScaled", x, y);
     cpu.addScaled(x, alpha, y);
   }
 
   @Override
   public void scale(Tensor x, float s) {
-    f32("scale", x);
     cpu.scale(x, s);
   }
 
   @Override
   public double sumOfSquares(Tensor x) {
-    f32("sumOfSquares", x);
     return cpu.sumOfSquares(x);
   }
 
   @Override
   public boolean allFinite(Tensor x) {
-    f32("allFinite", x);
     return cpu.allFinite(x);
   }
 
   @Override
   public void embeddingBackward(Tensor dOut, int[] ids, Tensor dTable) {
-    f32("embeddingBackward", dOut, dTable);
     cpu.embeddingBackward(dOut, ids, dTable);
   }
 
   @Override
   public void rmsNormBackward(
       Tensor dOut, Tensor x, Tensor weight, Tensor rstd, Tensor dx, Tensor dWeight) {
-    f32("rmsNormBackward", dOut, x, weight, rstd, dx, dWeight);
     cpu.rmsNormBackward(dOut, x, weight, rstd, dx, dWeight);
   }
 
   @Override
   public double crossEntropy(Tensor logits, int[] targets, Tensor dLogits, float gradScale) {
-    f32("crossEntropy", logits, dLogits);
     return cpu.crossEntropy(logits, targets, dLogits, gradScale);
   }
 
@@ -220,7 +189,6 @@ public final class Bf16EmulatedBackend implements Backend {
       double eps,
       double weightDecay,
       int step) {
-    f32("adamW", param, grad, m, v);
     cpu.adamW(param, grad, m, v, lr, beta1, beta2, eps, weightDecay, step);
   }
 
@@ -229,8 +197,8 @@ public final class Bf16EmulatedBackend implements Backend {
 
   @Override
   public void dropout(Tensor x, Tensor out, float p, long seed) {
-    activation("dropout", x, out);
-    same("dropout", x, out);
+    OpArguments.dropout(this, x, out, p);
+    seen("dropout", x, out);
     Tensor o = out == x ? wide(x) : cpu.zeros(DType.F32, out.shape());
     if (o != out && out != x) {
       temps.add(o);
@@ -243,7 +211,9 @@ public final class Bf16EmulatedBackend implements Backend {
   @Override
   public void matmul(
       Tensor a, boolean transA, Tensor b, boolean transB, Tensor c, float alpha, float beta) {
-    DType in = operandType(a.dtype(), b.dtype(), c.dtype());
+    // The CUDA backend's rounding rule: the emulation takes and rounds what a GPU does.
+    OpArguments.matmul(this, a, transA, b, transB, c);
+    DType in = OpArguments.matmulOperands(a.dtype(), b.dtype(), c.dtype());
     if (in == DType.BF16) {
       bf16Ops.add("matmul");
     }
@@ -256,34 +226,18 @@ public final class Bf16EmulatedBackend implements Backend {
     done();
   }
 
-  /**
-   * The CUDA backend's rule: one operand dtype; F32 operands for a 16-bit output are rounded to it.
-   */
-  static DType operandType(DType a, DType b, DType c) {
-    require(
-        a == b || a == DType.F32 || b == DType.F32,
-        "matmul",
-        "mixed 16-bit operands " + a + " and " + b);
-    DType in = a == DType.F32 ? b : a;
-    if (in == DType.F32) {
-      return c;
-    }
-    require(c == DType.F32 || c == in, "matmul", in + " operands cannot write " + c);
-    return in;
-  }
-
   @Override
   public void embedding(Tensor table, int[] ids, Tensor out) {
-    activation("embedding", table);
-    f32("embedding", out);
+    OpArguments.embedding(table, ids, out);
+    seen("embedding", table);
     cpu.embedding(wide(table), ids, out);
     done();
   }
 
   @Override
   public void rmsNorm(Tensor x, Tensor weight, float eps, Tensor out, Tensor rstd) {
-    activation("rmsNorm", x, out);
-    f32("rmsNorm", weight, rstd);
+    OpArguments.rmsNorm(this, x, weight, out, rstd);
+    seen("rmsNorm", x, out);
     Tensor o = out.dtype() == DType.F32 ? out : cpu.zeros(DType.F32, out.shape());
     if (o != out) {
       temps.add(o);
@@ -296,8 +250,8 @@ public final class Bf16EmulatedBackend implements Backend {
   @Override
   public void rope(
       Tensor x, int batch, int heads, Tensor cos, Tensor sin, int position, boolean inverse) {
-    activation("rope", x);
-    f32("rope", cos, sin);
+    OpArguments.rope(this, x, batch, heads, cos, sin, position);
+    seen("rope", x);
     Tensor w = wide(x);
     cpu.rope(w, batch, heads, cos, sin, position, inverse);
     back(w, x);
@@ -317,9 +271,8 @@ public final class Bf16EmulatedBackend implements Backend {
       int position,
       int kvLength,
       int window) {
-    activation("attention", q, k, v, out);
-    same("attention", q, k, v, out);
-    f32("attention", lse);
+    OpArguments.attention(this, q, k, v, out, lse, batch, heads, kvHeads, position, kvLength);
+    seen("attention", q, k, v, out);
     Tensor o = out.dtype() == DType.F32 ? out : cpu.zeros(DType.F32, out.shape());
     if (o != out) {
       temps.add(o);
@@ -345,9 +298,8 @@ public final class Bf16EmulatedBackend implements Backend {
       int heads,
       int kvHeads,
       int window) {
-    activation("attentionBackward", q, k, v, out);
-    same("attentionBackward", q, k, v, out);
-    f32("attentionBackward", dOut, lse, dq, dk, dv);
+    OpArguments.attentionBackward(this, dOut, q, k, v, out, lse, dq, dk, dv, batch, heads, kvHeads);
+    seen("attentionBackward", q, k, v, out);
     cpu.attentionBackward(
         dOut, wide(q), wide(k), wide(v), wide(out), lse, dq, dk, dv, batch, heads, kvHeads, window);
     done();
@@ -355,8 +307,8 @@ public final class Bf16EmulatedBackend implements Backend {
 
   @Override
   public void swiglu(Tensor gate, Tensor up, Tensor out) {
-    activation("swiglu", gate, up, out);
-    same("swiglu", gate, up, out);
+    OpArguments.swiglu(this, gate, up, out);
+    seen("swiglu", gate, up, out);
     Tensor o = out.dtype() == DType.F32 ? out : cpu.zeros(DType.F32, out.shape());
     if (o != out) {
       temps.add(o);
@@ -368,9 +320,8 @@ public final class Bf16EmulatedBackend implements Backend {
 
   @Override
   public void swigluBackward(Tensor dOut, Tensor gate, Tensor up, Tensor dGate, Tensor dUp) {
-    activation("swigluBackward", gate, up);
-    same("swigluBackward", gate, up);
-    f32("swigluBackward", dOut, dGate, dUp);
+    OpArguments.swigluBackward(this, dOut, gate, up, dGate, dUp);
+    seen("swigluBackward", gate, up);
     cpu.swigluBackward(dOut, wide(gate), wide(up), dGate, dUp);
     done();
   }

@@ -285,8 +285,16 @@ public final class CpuBackend implements Backend {
   @Override
   public void matmul(
       Tensor a, boolean transA, Tensor b, boolean transB, Tensor c, float alpha, float beta) {
-    matmul.run(
-        cpu(a, "matmul a"), transA, cpu(b, "matmul b"), transB, cpu(c, "matmul c"), alpha, beta);
+    CpuTensor tc = cpu(c, "matmul c");
+    if (tc.isFrozenView()) {
+      // A frozen view is this backend's own (like the owner check), and says more than "BF16".
+      throw new IllegalArgumentException(
+          "matmul: c "
+              + c.shape()
+              + " is a read-only view of frozen bf16 weights; an adapter cannot be merged into "
+              + "them (use fp32).");
+    }
+    matmul.run(this, cpu(a, "matmul a"), transA, cpu(b, "matmul b"), transB, tc, alpha, beta);
   }
 
   // ---- decoder ops

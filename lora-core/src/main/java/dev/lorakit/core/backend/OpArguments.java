@@ -217,6 +217,132 @@ public final class OpArguments {
     }
   }
 
+  // ---- linear algebra
+  // ----------------------------------------------------------------------------------
+
+  /**
+   * The sizes of one checked {@link Backend#matmul}: {@code batch} products of {@code [m, k]} by
+   * {@code [k, n]}; an operand that is {@code shared} is one matrix used by every product.
+   */
+  public record MatmulSizes(int batch, int m, int n, int k, boolean aShared, boolean bShared) {}
+
+  /**
+   * {@link Backend#matmul}: the dtypes {@code backend} multiplies (see {@link Backend#supports}),
+   * then the shapes ({@link #matmul(Shape, boolean, Shape, boolean, Shape)}). A backend whose bf16
+   * activations stay F32 (the CPU) takes F32 or BF16 operands and writes F32; one that computes in
+   * 16 bits takes F32, BF16 and F16 operands, one 16-bit dtype at a time, and writes F32 or that
+   * dtype ({@link #matmulOperands}).
+   */
+  public static MatmulSizes matmul(
+      Backend backend, Tensor a, boolean transA, Tensor b, boolean transB, Tensor c) {
+    if (backend.activations(Precision.BF16) == DType.BF16) {
+      matmulOperands(a.dtype(), b.dtype(), c.dtype());
+    } else {
+      for (Tensor t : new Tensor[] {a, b}) {
+        if (t.dtype() != DType.F32 && t.dtype() != DType.BF16) {
+          throw new IllegalArgumentException(
+              "matmul needs an F32 or BF16 "
+                  + (t == a ? "a" : "b")
+                  + ", not "
+                  + t.dtype()
+                  + " "
+                  + t.shape()
+                  + "; convert it with copy().");
+        }
+      }
+      f32("matmul", "c", c);
+    }
+    return matmul(a.shape(), transA, b.shape(), transB, c.shape());
+  }
+
+  /**
+   * The one dtype a backend that computes in 16 bits multiplies {@code a} and {@code b} in, for an
+   * output of dtype {@code c}: both operands of one dtype, 16-bit operands writing a 16-bit or F32
+   * output. So an F32 operand next to a 16-bit one is rounded to 16 bits, and F32 operands for a
+   * 16-bit output (the bf16 decoder's LoRA update added into a bf16 projection) are both rounded to
+   * the output's dtype. Mixed 16-bit operands, and 16-bit operands for an output of the other
+   * 16-bit dtype, are refused.
+   */
+  public static DType matmulOperands(DType a, DType b, DType c) {
+    if (a != b && a != DType.F32 && b != DType.F32) {
+      throw new IllegalArgumentException(
+          "matmul: a is "
+              + a
+              + " and b is "
+              + b
+              + "; mixed 16-bit operands must be converted with copy() first.");
+    }
+    DType in = a == DType.F32 ? b : a;
+    if (in == DType.F32) {
+      return c;
+    }
+    if (c != DType.F32 && c != in) {
+      throw new IllegalArgumentException(
+          "matmul: " + in + " operands cannot write a " + c + " output; use " + in + " or F32.");
+    }
+    return in;
+  }
+
+  /**
+   * The shapes of a {@link Backend#matmul}: {@code c [batch..., m, n]} of rank 2 or more; an
+   * operand whose leading dimensions are {@code c}'s batch is batched, any other is one matrix
+   * shared by every batch; the inner sizes agree. Also the check of products on raw device memory.
+   */
+  public static MatmulSizes matmul(Shape a, boolean transA, Shape b, boolean transB, Shape c) {
+    if (c.rank() < 2) {
+      throw new IllegalArgumentException("matmul: the output must have rank >= 2, not " + c + ".");
+    }
+    int batch = Math.toIntExact(leading(c));
+    int m = c.dim(-2);
+    int n = c.dim(-1);
+    boolean aShared = shared(a, batch);
+    boolean bShared = shared(b, batch);
+    int aRows = rows(a, aShared ? 1 : batch);
+    int bRows = rows(b, bShared ? 1 : batch);
+    int am = transA ? a.dim(-1) : aRows;
+    int ak = transA ? aRows : a.dim(-1);
+    int bk = transB ? b.dim(-1) : bRows;
+    int bn = transB ? bRows : b.dim(-1);
+    if (am != m || bn != n || ak != bk) {
+      throw new IllegalArgumentException(
+          "matmul: shapes do not fit: a "
+              + a
+              + (transA ? "^T" : "")
+              + ", b "
+              + b
+              + (transB ? "^T" : "")
+              + ", c "
+              + c
+              + ".");
+    }
+    return new MatmulSizes(batch, m, n, ak, aShared, bShared);
+  }
+
+  /** The product of the dimensions before the last two: the batch of a matrix of rank 2 or more. */
+  private static long leading(Shape s) {
+    long p = 1;
+    for (int i = 0; i < s.rank() - 2; i++) {
+      p *= s.dim(i);
+    }
+    return p;
+  }
+
+  private static boolean shared(Shape s, int batch) {
+    return !(batch > 1 && s.rank() >= 3 && leading(s) == batch);
+  }
+
+  /**
+   * The rows of each of {@code count} matrices of {@code s}: from the dimensions, not size / cols,
+   * so that an empty depth (cols 0) still has rows.
+   */
+  private static int rows(Shape s, int count) {
+    long rows = 1;
+    for (int i = 0; i < s.rank() - 1; i++) {
+      rows *= s.dim(i);
+    }
+    return Math.toIntExact(rows / count);
+  }
+
   // ---- decoder ops
   // -------------------------------------------------------------------------------------
 

@@ -160,8 +160,8 @@ class Bf16WeightsTest {
                       1,
                       1));
       assertEquals(
-          "matmul: the CPU writes F32 outputs only, and c is BF16 [4, 40], a read-only view of frozen "
-              + "bf16 weights (an adapter cannot be merged into them; use fp32).",
+          "matmul: c [4, 40] is a read-only view of frozen bf16 weights; an adapter cannot be merged "
+              + "into them (use fp32).",
           merge.getMessage());
     }
   }

@@ -1,4 +1,4 @@
-package dev.lorakit.cli;
+package dev.lorakit.models;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -17,13 +17,12 @@ import dev.lorakit.core.nn.Activations;
 import dev.lorakit.core.train.Example;
 import dev.lorakit.core.train.Trainer;
 import dev.lorakit.core.train.TrainingRun;
-import dev.lorakit.models.LoraModel;
-import dev.lorakit.models.TinyModel;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -39,27 +38,34 @@ class LoraModelTest {
   static Path modelDir;
   static Path adapterDir;
 
+  /** The model trained once, kept open for the tests that only read it (an open costs time). */
+  static LoraModel trained;
+
   @BeforeAll
   static void trainOnce() throws IOException {
     modelDir = dir.resolve("model");
     new TinyModel(32, 64, 1, 2).write(modelDir, 5, SafeTensorsDtype.F32);
     adapterDir = dir.resolve("adapter");
-    try (LoraModel model = LoraModel.open(modelDir, Device.CPU)) {
-      model.withAdapter(LoraConfig.builder().loraDropout(0).build());
-      TrainingRun.Result r =
-          model.train(
-              List.of(model.example(PROMPT, "photon")),
-              Trainer.Settings.builder()
-                  .batchSize(1)
-                  .gradAccum(1)
-                  .steps(20)
-                  .lr(1e-2)
-                  .warmup(2)
-                  .build());
-      assertEquals(TrainingRun.Ending.FINISHED, r.ending());
-      assertEquals(20, r.steps());
-      model.saveAdapter(adapterDir);
-    }
+    trained = LoraModel.open(modelDir, Device.CPU);
+    trained.withAdapter(LoraConfig.builder().loraDropout(0).build());
+    TrainingRun.Result r =
+        trained.train(
+            List.of(trained.example(PROMPT, "photon")),
+            Trainer.Settings.builder()
+                .batchSize(1)
+                .gradAccum(1)
+                .steps(20)
+                .lr(1e-2)
+                .warmup(2)
+                .build());
+    assertEquals(TrainingRun.Ending.FINISHED, r.ending());
+    assertEquals(20, r.steps());
+    trained.saveAdapter(adapterDir);
+  }
+
+  @AfterAll
+  static void close() {
+    if (trained != null) trained.close();
   }
 
   private static float[] logits(LoraModel model) {
@@ -70,18 +76,16 @@ class LoraModelTest {
   }
 
   @Test
-  void anExampleLearnsOnlyTheCompletionAndEos() throws IOException {
-    try (LoraModel model = LoraModel.open(modelDir, Device.CPU)) {
-      Example e = model.example(PROMPT, "photon");
-      int prompt = model.tokenizer().encode(PROMPT).length;
-      int[] labels = e.labels();
-      for (int i = 0; i < prompt; i++)
-        assertEquals(Backend.IGNORE_INDEX, labels[i], "prompt token " + i);
-      assertEquals(model.tokenizer().specialTokens().eos(), labels[labels.length - 1]);
-      assertArrayEquals(
-          model.tokenizer().encodeNoBos("photon"),
-          Arrays.copyOfRange(labels, prompt, labels.length - 1));
-    }
+  void anExampleLearnsOnlyTheCompletionAndEos() {
+    Example e = trained.example(PROMPT, "photon");
+    int prompt = trained.tokenizer().encode(PROMPT).length;
+    int[] labels = e.labels();
+    for (int i = 0; i < prompt; i++)
+      assertEquals(Backend.IGNORE_INDEX, labels[i], "prompt token " + i);
+    assertEquals(trained.tokenizer().specialTokens().eos(), labels[labels.length - 1]);
+    assertArrayEquals(
+        trained.tokenizer().encodeNoBos("photon"),
+        Arrays.copyOfRange(labels, prompt, labels.length - 1));
   }
 
   @Test
@@ -108,15 +112,11 @@ class LoraModelTest {
   @Test
   void theMergedModelComputesWhatTheModelWithItsAdapterDoes() throws IOException {
     Path merged = dir.resolve("merged");
-    float[] expected;
-    try (LoraModel tuned = LoraModel.open(modelDir, Device.CPU)) {
-      tuned.loadAdapter(adapterDir).merge(merged);
-      expected = logits(tuned);
-      LorakitInputException e =
-          assertThrows(LorakitInputException.class, () -> tuned.merge(merged));
-      assertEquals(
-          merged + " already exists; a merged model goes to a new folder.", e.getMessage());
-    }
+    trained.merge(merged);
+    float[] expected = logits(trained);
+    LorakitInputException e =
+        assertThrows(LorakitInputException.class, () -> trained.merge(merged));
+    assertEquals(merged + " already exists; a merged model goes to a new folder.", e.getMessage());
     try (LoraModel m = LoraModel.open(merged, Device.CPU)) {
       assertTrue(m.adapter().isEmpty());
       float[] got = logits(m);
