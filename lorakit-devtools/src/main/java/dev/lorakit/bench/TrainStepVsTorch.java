@@ -28,8 +28,11 @@ public final class TrainStepVsTorch {
 
   private static final List<String> DEFAULT_PYTHONS = List.of("python3", "/usr/bin/python3");
 
-  /** What the torch side measured: the median and best step and the name of what ran. */
-  record Reference(double medianSeconds, double bestSeconds, String name) {}
+  /**
+   * What the torch side measured: the median and best step, the median CPU time of a step (all the
+   * process's threads) and the name of what ran.
+   */
+  record Reference(double medianSeconds, double bestSeconds, double cpuSeconds, String name) {}
 
   private TrainStepVsTorch() {}
 
@@ -59,13 +62,17 @@ public final class TrainStepVsTorch {
       reference = r.name();
       System.out.printf(
           Locale.ROOT,
-          "%s (%s), %d threads: %.0f tokens/s (median step %.3f s, best %.3f s)%n%n",
+          "%s (%s), %d threads: %.0f tokens/s (median step %.3f s, best %.3f s); "
+              + "CPU time per step (all threads of the process): median %.3f s, "
+              + "%.0f tokens per CPU second%n%n",
           reference,
           python,
           o.threads(),
           torch,
           r.medianSeconds(),
-          r.bestSeconds());
+          r.bestSeconds(),
+          r.cpuSeconds(),
+          o.setup().tokens() / r.cpuSeconds());
     }
     double ours = TrainStep.run(o.setup(), o.threads(), o.warmup(), o.steps());
     System.out.println();
@@ -125,16 +132,18 @@ public final class TrainStepVsTorch {
   static Reference parseReference(String out) {
     String trimmed = out.strip();
     String[] last = trimmed.substring(trimmed.lastIndexOf('\n') + 1).strip().split("\\s+");
-    if (last.length != 3) {
-      throw new IllegalArgumentException(
-          "The torch step printed no line of median, best and name: " + trimmed);
+    String bad = "The torch step printed no line of median, best, CPU time and name: " + trimmed;
+    if (last.length != 4) {
+      throw new IllegalArgumentException(bad);
     }
     try {
       return new Reference(
-          Double.parseDouble(last[0]), Double.parseDouble(last[1]), last[2].replace('_', ' '));
+          Double.parseDouble(last[0]),
+          Double.parseDouble(last[1]),
+          Double.parseDouble(last[2]),
+          last[3].replace('_', ' '));
     } catch (NumberFormatException e) {
-      throw new IllegalArgumentException(
-          "The torch step printed no line of median, best and name: " + trimmed, e);
+      throw new IllegalArgumentException(bad, e);
     }
   }
 

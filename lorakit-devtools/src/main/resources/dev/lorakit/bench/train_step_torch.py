@@ -4,8 +4,9 @@
 # The model is Hugging Face transformers' LlamaForCausalLM + PEFT when both import (SDPA attention); otherwise a
 # plain-PyTorch copy of that model's eager forward (below), so that the reference runs wherever torch does.
 # Usage: python3 - HIDDEN INTERMEDIATE LAYERS HEADS VOCAB RANK BATCH SEQ THREADS WARMUP STEPS
-# Prints on stderr each step's loss, on stdout one line: median_step_seconds best_step_seconds reference_name
-# (the name with '_' for spaces).
+# Prints on stderr each step's loss and time, on stdout one line:
+#   median_step_seconds best_step_seconds median_cpu_seconds reference_name (the name with '_' for spaces)
+# where the CPU seconds of a step are those of all the process's threads (time.process_time).
 import math
 import sys
 import time
@@ -190,16 +191,20 @@ def main():
         t0 = time.perf_counter()
         loss = step()
         print("torch warm-up step %d: loss %.4f, %.3f s" % (s + 1, loss, time.perf_counter() - t0), file=sys.stderr)
-    times = []
+    times, cpu = [], []
     for s in range(steps):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         loss = step()
         times.append(time.perf_counter() - t0)
-        print("torch step %d: loss %.4f, %.3f s" % (s + 1, loss, times[-1]), file=sys.stderr)
-    times.sort()
-    mid = len(times) // 2
-    median = times[mid] if len(times) % 2 else (times[mid - 1] + times[mid]) / 2
-    print(median, times[0], name.replace(" ", "_"))
+        cpu.append(time.process_time() - c0)
+        print("torch step %d: loss %.4f, %.3f s (%.3f CPU s)" % (s + 1, loss, times[-1], cpu[-1]), file=sys.stderr)
+    print(median(times), min(times), median(cpu), name.replace(" ", "_"))
+
+
+def median(xs):
+    xs = sorted(xs)
+    mid = len(xs) // 2
+    return xs[mid] if len(xs) % 2 else (xs[mid - 1] + xs[mid]) / 2
 
 
 if __name__ == "__main__":

@@ -136,9 +136,10 @@ class BenchmarksSmokeTest {
   void theTorchLineNamesWhatRanAndTheSummaryItsRatio() {
     TrainStepVsTorch.Reference r =
         TrainStepVsTorch.parseReference(
-            "a warning first\n2.5 2.25 plain_PyTorch_1.13.1_(transformers/PEFT_not_installed)\n");
+            "a warning first\n2.5 2.25 4.0 plain_PyTorch_1.13.1_(transformers/PEFT_not_installed)\n");
     assertEquals(2.5, r.medianSeconds());
     assertEquals(2.25, r.bestSeconds());
+    assertEquals(4.0, r.cpuSeconds());
     assertEquals("plain PyTorch 1.13.1 (transformers/PEFT not installed)", r.name());
     assertEquals(
         "lorakit 1682 tokens/s, plain PyTorch 1.13.1 (transformers/PEFT not installed) 819 tokens/s:"
@@ -146,9 +147,10 @@ class BenchmarksSmokeTest {
         TrainStepVsTorch.summary(1682.4, 2048 / r.medianSeconds(), r.name(), null));
     assertEquals(
         "transformers 5.18 + PEFT 0.21 on torch 2.13",
-        TrainStepVsTorch.parseReference("0.1 0.1 transformers_5.18_+_PEFT_0.21_on_torch_2.13")
+        TrainStepVsTorch.parseReference("0.1 0.1 0.2 transformers_5.18_+_PEFT_0.21_on_torch_2.13")
             .name());
-    for (String bad : List.of("", "0.1 0.1", "fast slow torch", "0.1 0.1 a b")) {
+    for (String bad :
+        List.of("", "0.1 0.1 0.1", "0.1 fast slow torch", "0.1 0.1 0.1 a b", "0.1 0.1 torch")) {
       IllegalArgumentException e =
           assertThrows(IllegalArgumentException.class, () -> TrainStepVsTorch.parseReference(bad));
       assertTrue(e.getMessage().startsWith("The torch step printed no line"), e.getMessage());
