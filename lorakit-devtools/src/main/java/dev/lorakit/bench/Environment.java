@@ -5,7 +5,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
+import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 
 /** One line that says where and when a figure was taken: CPU, cores, JDK, load, date. */
 final class Environment {
@@ -23,6 +25,20 @@ final class Environment {
         threads,
         loadAverage(),
         ZonedDateTime.now().format(DateTimeFormatter.ISO_OFFSET_DATE_TIME));
+  }
+
+  /**
+   * Readies the environment of an external reference's process (numpy, torch) for {@code threads}
+   * threads: the thread-count variables of OpenMP, OpenBLAS and MKL set, and a core type or cache
+   * size forced on OpenBLAS removed, so that the reference runs at its best on this CPU (a machine
+   * may set {@code OPENBLAS_CORETYPE=Haswell}, the AVX2 kernels, on an AVX-512 core).
+   */
+  static void forReference(Map<String, String> env, int threads) {
+    for (String v : List.of("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")) {
+      env.put(v, String.valueOf(threads));
+    }
+    env.remove("OPENBLAS_CORETYPE");
+    env.remove("OPENBLAS_L2_SIZE");
   }
 
   private static String cpuModel() {

@@ -147,15 +147,7 @@ public final class GemmVsNumpy {
             String.valueOf(seconds),
             String.valueOf(MIN_SAMPLES),
             String.valueOf(MAX_SAMPLES));
-    for (String v : List.of("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")) {
-      pb.environment().put(v, String.valueOf(threads));
-    }
-    // The reference is OpenBLAS at its best on this CPU: a core type or cache size forced from the
-    // environment
-    // (a machine may set OPENBLAS_CORETYPE=Haswell, the AVX2 kernels, on an AVX-512 core) would
-    // handicap it.
-    pb.environment().remove("OPENBLAS_CORETYPE");
-    pb.environment().remove("OPENBLAS_L2_SIZE");
+    Environment.forReference(pb.environment(), threads);
     pb.redirectError(ProcessBuilder.Redirect.INHERIT);
     Process p = pb.start();
     try (OutputStream in = p.getOutputStream()) {

@@ -6,9 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.lorakit.core.backend.CpuBackend;
 import dev.lorakit.core.backend.TimedBackend;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 
@@ -102,20 +104,72 @@ class BenchmarksSmokeTest {
 
   @Test
   void theTorchSideIsPackagedAndItsAbsenceIsOneSentence() throws Exception {
-    assertTrue(GemmVsNumpy.resource("train_step_torch.py").contains("peft.get_peft_model"));
-    String missing = TrainStepVsTorch.torchMissing("/nonexistent/python3");
+    String script = GemmVsNumpy.resource("train_step_torch.py");
     assertTrue(
-        missing.startsWith("/nonexistent/python3 could not be started (")
-            && missing.endsWith(
-                "so the PyTorch side is not measured and only lorakit's figure is printed."),
+        script.contains("peft.get_peft_model") && script.contains("class PlainLlama"), "script");
+    String problem = TrainStepVsTorch.torchProblem("/nonexistent/python3");
+    assertTrue(problem.startsWith("/nonexistent/python3 could not be started ("), problem);
+    String missing =
+        TrainStepVsTorch.missing(
+            List.of(
+                problem,
+                TrainStepVsTorch.importProblem(
+                    "/usr/bin/python3",
+                    "Traceback (most recent call last):\n  File \"<string>\", line 1, in <module>\n"
+                        + "ModuleNotFoundError: No module named 'torch'\n")));
+    assertEquals(
+        problem
+            + "; torch is not installed for /usr/bin/python3, so the PyTorch side is not measured"
+            + " and only lorakit's figure is printed.",
         missing);
+    assertEquals(
+        "torch does not import for py (ImportError: numpy.core.multiarray failed to import)",
+        TrainStepVsTorch.importProblem(
+            "py", "RuntimeError: x\nImportError: numpy.core.multiarray failed to import\n"));
     assertEquals(
         missing + "\nlorakit: 1682 tokens/s.",
         TrainStepVsTorch.summary(1682.4, null, null, missing)
             .replace(System.lineSeparator(), "\n"));
+  }
+
+  @Test
+  void theTorchLineNamesWhatRanAndTheSummaryItsRatio() {
+    TrainStepVsTorch.Reference r =
+        TrainStepVsTorch.parseReference(
+            "a warning first\n2.5 2.25 4.0 plain_PyTorch_1.13.1_(transformers/PEFT_not_installed)\n");
+    assertEquals(2.5, r.medianSeconds());
+    assertEquals(2.25, r.bestSeconds());
+    assertEquals(4.0, r.cpuSeconds());
+    assertEquals("plain PyTorch 1.13.1 (transformers/PEFT not installed)", r.name());
     assertEquals(
-        "lorakit 1682 tokens/s, transformers + PEFT (torch 2) 827 tokens/s: ratio 2.03",
-        TrainStepVsTorch.summary(1682.4, 827.0, "torch 2", null));
+        "lorakit 1682 tokens/s, plain PyTorch 1.13.1 (transformers/PEFT not installed) 819 tokens/s:"
+            + " ratio 2.05",
+        TrainStepVsTorch.summary(1682.4, 2048 / r.medianSeconds(), r.name(), null));
+    assertEquals(
+        "transformers 5.18 + PEFT 0.21 on torch 2.13",
+        TrainStepVsTorch.parseReference("0.1 0.1 0.2 transformers_5.18_+_PEFT_0.21_on_torch_2.13")
+            .name());
+    for (String bad :
+        List.of("", "0.1 0.1 0.1", "0.1 fast slow torch", "0.1 0.1 0.1 a b", "0.1 0.1 torch")) {
+      IllegalArgumentException e =
+          assertThrows(IllegalArgumentException.class, () -> TrainStepVsTorch.parseReference(bad));
+      assertTrue(e.getMessage().startsWith("The torch step printed no line"), e.getMessage());
+    }
+  }
+
+  @Test
+  void theReferencesGetTheThreadCountAndNoForcedOpenBlasCore() {
+    Map<String, String> env = new HashMap<>(Map.of("OPENBLAS_CORETYPE", "Haswell", "PATH", "/x"));
+    env.put("OPENBLAS_L2_SIZE", "512");
+    env.put("OMP_NUM_THREADS", "16");
+    Environment.forReference(env, 2);
+    assertEquals(
+        Map.of(
+            "PATH", "/x",
+            "OMP_NUM_THREADS", "2",
+            "OPENBLAS_NUM_THREADS", "2",
+            "MKL_NUM_THREADS", "2"),
+        env);
   }
 
   @Test
