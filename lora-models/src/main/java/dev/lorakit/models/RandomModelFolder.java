@@ -81,7 +81,8 @@ public final class RandomModelFolder {
     }
     shards.add(current);
     StringBuilder index =
-        new StringBuilder("{\n  \"metadata\": {\"total_size\": " + total + "},\n  \"weight_map\": {\n");
+        new StringBuilder(
+            "{\n  \"metadata\": {\"total_size\": " + total + "},\n  \"weight_map\": {\n");
     for (int s = 0; s < shards.size(); s++) {
       String file =
           shards.size() == 1
@@ -104,8 +105,8 @@ public final class RandomModelFolder {
   private static final ValueLayout.OfFloat F32 =
       ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
-  private static void writeShard(Path file, List<RandomWeights.Draw> tensors, SafeTensorsDtype dtype)
-      throws IOException {
+  private static void writeShard(
+      Path file, List<RandomWeights.Draw> tensors, SafeTensorsDtype dtype) throws IOException {
     try (Arena arena = Arena.ofShared()) {
       SafeTensorsWriter writer = SafeTensorsWriter.create().metadata("format", "pt");
       for (RandomWeights.Draw d : tensors) {

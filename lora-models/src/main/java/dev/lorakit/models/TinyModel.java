@@ -57,7 +57,18 @@ public record TinyModel(int hidden, int intermediate, int layers, int heads) {
   /** The decoder this model folder describes (512 positions, untied head). */
   public DecoderConfig decoderConfig() {
     return new DecoderConfig(
-        VOCAB, hidden, intermediate, layers, heads, heads, hidden / heads, 10000, 1e-5, 0, false, 512);
+        VOCAB,
+        hidden,
+        intermediate,
+        layers,
+        heads,
+        heads,
+        hidden / heads,
+        10000,
+        1e-5,
+        0,
+        false,
+        512);
   }
 
   private static String bundledTokenizerJson() throws IOException {

@@ -12,8 +12,8 @@ import java.util.stream.IntStream;
 /**
  * Random decoder weights for models that know nothing: the tiny demo model, test models and
  * benchmark shapes. Every value is a hash of (seed, tensor, element) ({@link #uniform}), so any
- * thread — or a GPU kernel doing the same arithmetic — computes any element alone, and the same seed
- * gives the same bytes on every machine.
+ * thread — or a GPU kernel doing the same arithmetic — computes any element alone, and the same
+ * seed gives the same bytes on every machine.
  *
  * <p>A tensor's values are {@code offset + scale * (2u - 1)} for {@code u} uniform in [0, 1): a
  * matrix is uniform with mean 0 and its initialisation's standard deviation ({@code scale = std *
@@ -192,8 +192,8 @@ public record RandomWeights(long seed, Init init) {
   }
 
   /**
-   * The weights of a decoder of shape {@code c}, each tensor made by {@code make} from its draw
-   * (of shape {@link Draw#shape}): a backend that can draw on its device fills them there.
+   * The weights of a decoder of shape {@code c}, each tensor made by {@code make} from its draw (of
+   * shape {@link Draw#shape}): a backend that can draw on its device fills them there.
    */
   public DecoderWeights decoderWeights(DecoderConfig c, Function<Draw, Tensor> make) {
     List<Tensor> t = tensors(c).stream().map(make).toList();
