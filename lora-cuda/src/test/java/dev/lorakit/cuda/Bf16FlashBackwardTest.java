@@ -63,7 +63,7 @@ class Bf16FlashBackwardTest {
     int[] targets = CausalLmLoss.targets(ids, 1);
     int counted = CausalLmLoss.counted(targets);
     try (CudaBackend gpu = new CudaBackend()) {
-      DecoderWeights weights = RandomModel.scaledWeights(config, gpu, new Random(5), DType.BF16);
+      DecoderWeights weights = RandomModel.scaledWeights(config, gpu, 5, DType.BF16);
       try (LoraWeights lora = LoraWeights.init(spec, gpu, 6);
           Decoder d = new Decoder(config, weights, gpu, Precision.BF16)) {
         d.setLora(lora);

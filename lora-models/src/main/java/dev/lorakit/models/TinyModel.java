@@ -1,15 +1,13 @@
 package dev.lorakit.models;
 
 import dev.lorakit.core.io.SafeTensorsDtype;
-import dev.lorakit.core.io.SafeTensorsWriter;
 import dev.lorakit.core.io.TextFiles;
+import dev.lorakit.core.nn.DecoderConfig;
+import dev.lorakit.core.nn.RandomWeights;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Arrays;
-import java.util.SplittableRandom;
 
 /**
  * A tiny LLaMA-architecture model to try lorakit with, and {@code lorakit demo}'s base model: a
@@ -17,9 +15,10 @@ import java.util.SplittableRandom;
  * written as a Hugging Face model folder (config.json, model.safetensors in bfloat16,
  * tokenizer.json). It knows nothing; LoRA on its frozen random weights is what learns the tasks.
  *
- * <p>Initialisation: embeddings N(0, 1); every projection N(0, 1/in) so that activations keep their
- * scale through the blocks; the output projection N(0, 1/hidden), which gives logits of unit scale
- * after the final RMSNorm and room for an adapter to push one token far above the rest; norms 1.
+ * <p>Initialisation: {@link RandomWeights.Init#SCALED}: embeddings of std 1; every projection of
+ * std {@code 1/sqrt(in)} so that activations keep their scale through the blocks; the output
+ * projection {@code 1/sqrt(hidden)}, which gives logits of unit scale after the final RMSNorm and
+ * room for an adapter to push one token far above the rest; norms 1.
  *
  * @param hidden width of the residual stream
  * @param intermediate width of the MLP
@@ -46,72 +45,30 @@ public record TinyModel(int hidden, int intermediate, int layers, int heads) {
 
   /** Writes the model folder with the weights stored as {@code dtype} (F32, F16 or BF16). */
   public void write(Path dir, long seed, SafeTensorsDtype dtype) throws IOException {
-    Files.createDirectories(dir);
-    SplittableRandom rnd = new SplittableRandom(seed);
-    SafeTensorsWriter w = SafeTensorsWriter.create().metadata("format", "pt");
-    add(w, dtype, "model.embed_tokens.weight", rnd, 1.0, VOCAB, hidden);
-    for (int l = 0; l < layers; l++) {
-      String p = "model.layers." + l + ".";
-      ones(w, dtype, p + "input_layernorm.weight", hidden);
-      add(w, dtype, p + "self_attn.q_proj.weight", rnd, 1 / Math.sqrt(hidden), hidden, hidden);
-      add(w, dtype, p + "self_attn.k_proj.weight", rnd, 1 / Math.sqrt(hidden), hidden, hidden);
-      add(w, dtype, p + "self_attn.v_proj.weight", rnd, 1 / Math.sqrt(hidden), hidden, hidden);
-      add(w, dtype, p + "self_attn.o_proj.weight", rnd, 1 / Math.sqrt(hidden), hidden, hidden);
-      ones(w, dtype, p + "post_attention_layernorm.weight", hidden);
-      add(w, dtype, p + "mlp.gate_proj.weight", rnd, 1 / Math.sqrt(hidden), intermediate, hidden);
-      add(w, dtype, p + "mlp.up_proj.weight", rnd, 1 / Math.sqrt(hidden), intermediate, hidden);
-      add(
-          w,
-          dtype,
-          p + "mlp.down_proj.weight",
-          rnd,
-          1 / Math.sqrt(intermediate),
-          hidden,
-          intermediate);
-    }
-    ones(w, dtype, "model.norm.weight", hidden);
-    add(w, dtype, "lm_head.weight", rnd, 1 / Math.sqrt(hidden), VOCAB, hidden);
-    w.write(dir.resolve("model.safetensors"));
+    RandomModelFolder.write(
+        dir,
+        decoderConfig(),
+        new RandomWeights(seed, RandomWeights.Init.SCALED),
+        dtype,
+        Long.MAX_VALUE);
     TextFiles.writeAtomically(dir.resolve("tokenizer.json"), bundledTokenizerJson());
-    TextFiles.writeAtomically(
-        dir.resolve("config.json"),
-        configJson(
-            switch (dtype) {
-              case F32 -> "float32";
-              case F16 -> "float16";
-              default -> "bfloat16";
-            }));
   }
 
-  private static void add(
-      SafeTensorsWriter w,
-      SafeTensorsDtype dtype,
-      String name,
-      SplittableRandom rnd,
-      double std,
-      int rows,
-      int cols) {
-    float[] v = new float[rows * cols];
-    for (int i = 0; i < v.length; i++) {
-      v[i] = (float) (gaussian(rnd) * std);
-    }
-    w.addFloats(name, new long[] {rows, cols}, v, dtype);
-  }
-
-  private static void ones(SafeTensorsWriter w, SafeTensorsDtype dtype, String name, int n) {
-    float[] v = new float[n];
-    Arrays.fill(v, 1f);
-    w.addFloats(name, new long[] {n}, v, dtype);
-  }
-
-  private static double gaussian(SplittableRandom rnd) {
-    double u = 1 - rnd.nextDouble();
-    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rnd.nextDouble());
-  }
-
-  /** The model's {@code config.json} with {@code torch_dtype} {@code dtypeName}. */
-  public String configJson(String dtypeName) {
-    return LlamaConfigJson.of(VOCAB, hidden, intermediate, layers, heads, heads, 512, dtypeName);
+  /** The decoder this model folder describes (512 positions, untied head). */
+  public DecoderConfig decoderConfig() {
+    return new DecoderConfig(
+        VOCAB,
+        hidden,
+        intermediate,
+        layers,
+        heads,
+        heads,
+        hidden / heads,
+        10000,
+        1e-5,
+        0,
+        false,
+        512);
   }
 
   private static String bundledTokenizerJson() throws IOException {

@@ -22,7 +22,6 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Optional;
-import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -152,11 +151,7 @@ class ModelFolderTest {
   void misShapedTensorIsNamedWithExpectedAndActualShape(@TempDir Path tmp) throws IOException {
     SyntheticCheckpoint ckpt = new SyntheticCheckpoint(false);
     // A checkpoint saved without grouped-query attention: k_proj as wide as q_proj.
-    ckpt.put(
-        "model.layers.0.self_attn.k_proj.weight",
-        new long[] {8, 8},
-        new Random(1),
-        SafeTensorsDtype.BF16);
+    ckpt.put("model.layers.0.self_attn.k_proj.weight", new long[] {8, 8}, SafeTensorsDtype.BF16);
     Path dir = ckpt.writeSingle(tmp.resolve("m"));
     assertEquals(
         dir.resolve("model.safetensors")
@@ -169,11 +164,7 @@ class ModelFolderTest {
   @Test
   void unexpectedTensorIsNamed(@TempDir Path tmp) throws IOException {
     SyntheticCheckpoint ckpt = new SyntheticCheckpoint(true);
-    ckpt.put(
-        "model.layers.2.mlp.up_proj.weight",
-        new long[] {12, 8},
-        new Random(2),
-        SafeTensorsDtype.F32);
+    ckpt.put("model.layers.2.mlp.up_proj.weight", new long[] {12, 8}, SafeTensorsDtype.F32);
     Path dir = ckpt.writeSingle(tmp.resolve("m"));
     assertEquals(
         dir.resolve("model.safetensors")
@@ -189,11 +180,7 @@ class ModelFolderTest {
     SyntheticCheckpoint ckpt = new SyntheticCheckpoint(false);
     ckpt.tensors.remove("model.norm.weight");
     ckpt.tensors.remove("model.layers.0.input_layernorm.weight");
-    ckpt.put(
-        "model.layers.0.self_attn.q_proj.bias",
-        new long[] {8},
-        new Random(3),
-        SafeTensorsDtype.F32);
+    ckpt.put("model.layers.0.self_attn.q_proj.bias", new long[] {8}, SafeTensorsDtype.F32);
     String m = refused(ckpt.writeSingle(tmp.resolve("m")));
     assertTrue(m.contains("has no tensor \"model.layers.0.input_layernorm.weight\""), m);
     assertTrue(m.endsWith(" (and 2 more problems with this checkpoint)."), m);
@@ -227,21 +214,16 @@ class ModelFolderTest {
   @Test
   void toleratesWhatTransformersIgnores(@TempDir Path tmp) throws IOException {
     SyntheticCheckpoint ckpt = new SyntheticCheckpoint(true);
-    ckpt.put(
-        "model.layers.0.self_attn.rotary_emb.inv_freq",
-        new long[] {2},
-        new Random(4),
-        SafeTensorsDtype.F32);
+    ckpt.put("model.layers.0.self_attn.rotary_emb.inv_freq", new long[] {2}, SafeTensorsDtype.F32);
     ckpt.put(
         "lm_head.weight",
         new long[] {40, 8},
-        new Random(5),
         SafeTensorsDtype.BF16); // tied: replaced by the embedding
     try (ModelFolder folder = ModelFolder.open(ckpt.writeSingle(tmp.resolve("m")))) {
       assertEquals("model.embed_tokens.weight", folder.weights().lmHead().name());
     }
     // ... but an lm_head of the wrong shape is still an error.
-    ckpt.put("lm_head.weight", new long[] {41, 8}, new Random(5), SafeTensorsDtype.BF16);
+    ckpt.put("lm_head.weight", new long[] {41, 8}, SafeTensorsDtype.BF16);
     String m = refused(ckpt.writeSingle(tmp.resolve("m")));
     assertTrue(m.contains("holds tensor \"lm_head.weight\" [41, 8]"), m);
   }

@@ -4,6 +4,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.lorakit.core.io.SafeTensorsDtype;
 import dev.lorakit.core.io.SafeTensorsWriter;
+import dev.lorakit.core.nn.DecoderConfig;
+import dev.lorakit.core.nn.RandomWeights;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -11,10 +13,10 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
 
 /**
- * Writes small model folders for tests: a config.json and seeded random tensors, whole or in
+ * Small model folders for tests of what a folder may hold: a config.json and the tensors of {@link
+ * RandomWeights}, which a test may remove, replace or add to before writing them whole or in
  * shards.
  */
 final class SyntheticCheckpoint {
@@ -40,18 +42,20 @@ final class SyntheticCheckpoint {
 
   SyntheticCheckpoint(String configJson) {
     this.configJson = configJson;
-    ModelConfig c = ModelConfig.parse(configJson, "config.json");
-    Random random = new Random(42);
-    for (Map.Entry<String, WeightMap.Expected> e : WeightMap.expected(c).entrySet()) {
-      put(e.getKey(), e.getValue().shape(), random, SafeTensorsDtype.BF16);
+    DecoderConfig c = ModelConfig.parse(configJson, "config.json").decoderConfig();
+    for (RandomWeights.Draw d : new RandomWeights(42, RandomWeights.Init.LARGE).tensors(c)) {
+      tensors.put(d.name(), new Tensor(d.shape(), d.values(), SafeTensorsDtype.BF16));
     }
   }
 
-  void put(String name, long[] shape, Random random, SafeTensorsDtype dtype) {
+  /** Adds (or replaces) a tensor of random values: one the model may not expect. */
+  void put(String name, long[] shape, SafeTensorsDtype dtype) {
     long n = 1;
     for (long d : shape) n *= d;
     float[] values = new float[(int) n];
-    for (int i = 0; i < values.length; i++) values[i] = (float) random.nextGaussian();
+    for (int i = 0; i < values.length; i++) {
+      values[i] = RandomWeights.value(42, 1000 + tensors.size(), i, 0, 1);
+    }
     tensors.put(name, new Tensor(shape, values, dtype));
   }
 

@@ -7,16 +7,15 @@ import dev.lorakit.core.lora.LoraWeights;
 import dev.lorakit.core.lora.TargetModules;
 import dev.lorakit.core.nn.Decoder;
 import dev.lorakit.core.nn.DecoderConfig;
+import dev.lorakit.core.nn.RandomWeights;
 import dev.lorakit.core.optim.AdamW;
 import dev.lorakit.core.tensor.DType;
-import dev.lorakit.testkit.RandomModel;
 import java.util.Random;
 
 /**
  * A small random LLaMA-style model with LoRA on every linear layer, and one optimizer step of it
- * through the library's own trainer: what the training benchmarks time. The weights are random (the
- * testkit's {@link RandomModel#scaledWeights}); the arithmetic is that of a real model of this
- * shape.
+ * through the library's own trainer: what the training benchmarks time. The weights are random
+ * ({@link RandomWeights.Init#SCALED}); the arithmetic is that of a real model of this shape.
  */
 public final class DemoModel implements AutoCloseable {
 
@@ -84,7 +83,12 @@ public final class DemoModel implements AutoCloseable {
     this.setup = setup;
     DecoderConfig c = setup.config();
     Random rnd = new Random(seed);
-    decoder = new Decoder(c, RandomModel.scaledWeights(c, backend, rnd, DType.F32), backend);
+    decoder =
+        new Decoder(
+            c,
+            new RandomWeights(seed, RandomWeights.Init.SCALED)
+                .decoderWeights(c, backend, DType.F32),
+            backend);
     lora = LoraWeights.init(setup.lora(), backend, seed);
     adamW = new AdamW(backend, lora.parameters(), AdamW.Settings.defaults());
     step =

@@ -3,40 +3,32 @@ package dev.lorakit.cli;
 import dev.lorakit.core.LorakitInputException;
 import dev.lorakit.core.backend.CpuBackend;
 import dev.lorakit.core.io.OutputFolder;
-import dev.lorakit.core.io.SafeTensors;
 import dev.lorakit.core.io.SafeTensorsDtype;
 import dev.lorakit.core.io.SafeTensorsWriter;
-import dev.lorakit.core.io.TextFiles;
 import dev.lorakit.core.lora.InitLoraWeights;
 import dev.lorakit.core.lora.LoraConfig;
 import dev.lorakit.core.lora.LoraSpec;
 import dev.lorakit.core.lora.LoraWeights;
 import dev.lorakit.core.lora.TargetModules;
 import dev.lorakit.core.nn.DecoderConfig;
-import dev.lorakit.core.tensor.HalfPrecision;
-import dev.lorakit.models.LlamaConfigJson;
+import dev.lorakit.core.nn.RandomWeights;
+import dev.lorakit.models.RandomModelFolder;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
-import java.util.Map;
-import java.util.stream.IntStream;
 
 /**
  * A LLaMA-architecture model with random weights, written as a Hugging Face model folder, with a
  * PEFT adapter whose A and B are both random and a batch of token ids: the same files for lorakit
  * and for transformers + PEFT, so the two can be compared at a scale no checked-in fixture has.
  *
- * <p>Weights: bf16, uniform with standard deviation 0.02 (transformers' {@code initializer_range})
- * for the embeddings and projections, {@code 1 + U(-0.1, 0.1)} for the norms (not ones, so that a
- * norm weight applied wrongly shows). Every value is a hash of (seed, tensor, element), so any
- * thread writes any part and the files are the same bytes for the same seed on every machine.
+ * <p>Weights: bf16, {@link RandomWeights.Init#TRANSFORMERS} (std 0.02, norms {@code 1 + U(-0.1,
+ * 0.1)}), every value a hash of (seed, tensor, element): the same bytes for the same seed on every
+ * machine.
  *
  * @param name the shape's name on the command line
  * @param vocab vocabulary
@@ -75,148 +67,50 @@ record RandomModel(
     return 2048;
   }
 
-  /** One weight tensor: its name, shape, and how its values are drawn. */
-  private record Weight(String name, int rows, int cols, boolean norm) {
-    long count() {
-      return (long) rows * cols;
-    }
-  }
-
-  private List<Weight> weights() {
-    int q = heads * (hidden / heads);
-    int kv = kvHeads * (hidden / heads);
-    List<Weight> w = new ArrayList<>();
-    w.add(new Weight("model.embed_tokens.weight", vocab, hidden, false));
-    for (int l = 0; l < layers; l++) {
-      String p = "model.layers." + l + ".";
-      w.add(new Weight(p + "input_layernorm.weight", 1, hidden, true));
-      w.add(new Weight(p + "self_attn.q_proj.weight", q, hidden, false));
-      w.add(new Weight(p + "self_attn.k_proj.weight", kv, hidden, false));
-      w.add(new Weight(p + "self_attn.v_proj.weight", kv, hidden, false));
-      w.add(new Weight(p + "self_attn.o_proj.weight", hidden, q, false));
-      w.add(new Weight(p + "post_attention_layernorm.weight", 1, hidden, true));
-      w.add(new Weight(p + "mlp.gate_proj.weight", intermediate, hidden, false));
-      w.add(new Weight(p + "mlp.up_proj.weight", intermediate, hidden, false));
-      w.add(new Weight(p + "mlp.down_proj.weight", hidden, intermediate, false));
-    }
-    w.add(new Weight("model.norm.weight", 1, hidden, true));
-    w.add(new Weight("lm_head.weight", vocab, hidden, false));
-    return w;
+  /** The decoder of this shape: no sliding window, untied head, 2048 positions. */
+  DecoderConfig decoderConfig() {
+    return new DecoderConfig(
+        vocab,
+        hidden,
+        intermediate,
+        layers,
+        heads,
+        kvHeads,
+        hidden / heads,
+        10000,
+        1e-5,
+        0,
+        false,
+        maxPositions());
   }
 
   /** Parameters of the base model. */
   long parameters() {
-    return weights().stream().mapToLong(Weight::count).sum();
+    return new RandomWeights(0, RandomWeights.Init.TRANSFORMERS)
+        .tensors(decoderConfig()).stream().mapToLong(RandomWeights.Draw::count).sum();
   }
 
   /**
    * Writes the model folder {@code dir} (which must not hold a model yet): {@code config.json} and
-   * the weights in bf16, in shards of at most {@code maxShardBytes} listed by {@code
-   * model.safetensors.index.json} when they do not fit in one {@code model.safetensors}. The folder
-   * appears complete or not at all.
+   * the weights ({@link RandomWeights.Init#TRANSFORMERS}) in bf16, in shards of at most {@code
+   * maxShardBytes} listed by {@code model.safetensors.index.json} when they do not fit in one
+   * {@code model.safetensors}. The folder appears complete or not at all.
    */
   void writeModel(Path dir, long seed, long maxShardBytes) throws IOException {
-    List<Weight> all = weights();
-    List<List<Weight>> shards = new ArrayList<>();
-    List<Weight> current = new ArrayList<>();
-    long bytes = 0;
-    for (Weight w : all) {
-      if (!current.isEmpty() && bytes + 2 * w.count() > maxShardBytes) {
-        shards.add(current);
-        current = new ArrayList<>();
-        bytes = 0;
-      }
-      current.add(w);
-      bytes += 2 * w.count();
-    }
-    shards.add(current);
-    Map<String, String> weightMap = new LinkedHashMap<>();
     try (OutputFolder folder = OutputFolder.claim(dir, "--out", "make-random-model", false)) {
       Path temp = folder.newTemporaryFolder("model");
-      for (int s = 0; s < shards.size(); s++) {
-        String file =
-            shards.size() == 1
-                ? SafeTensors.SINGLE_FILE
-                : String.format(
-                    Locale.ROOT, "model-%05d-of-%05d.safetensors", s + 1, shards.size());
-        writeShard(temp.resolve(file), shards.get(s), all, seed);
-        for (Weight w : shards.get(s)) weightMap.put(w.name, file);
-      }
-      if (shards.size() > 1) {
-        StringBuilder index =
-            new StringBuilder(
-                "{\n  \"metadata\": {\"total_size\": "
-                    + 2 * parameters()
-                    + "},\n  \"weight_map\": {\n");
-        int i = 0;
-        for (Map.Entry<String, String> e : weightMap.entrySet()) {
-          index
-              .append("    \"")
-              .append(e.getKey())
-              .append("\": \"")
-              .append(e.getValue())
-              .append('"')
-              .append(++i < weightMap.size() ? ",\n" : "\n");
-        }
-        index.append("  }\n}\n");
-        TextFiles.writeAtomically(temp.resolve(SafeTensors.INDEX_FILE), index.toString());
-      }
-      TextFiles.writeAtomically(temp.resolve("config.json"), configJson());
+      RandomModelFolder.write(
+          temp,
+          decoderConfig(),
+          new RandomWeights(seed, RandomWeights.Init.TRANSFORMERS),
+          SafeTensorsDtype.BF16,
+          maxShardBytes);
       folder.adopt(temp);
     }
   }
 
-  private void writeShard(Path file, List<Weight> weights, List<Weight> all, long seed)
-      throws IOException {
-    try (Arena arena = Arena.ofShared()) {
-      SafeTensorsWriter writer = SafeTensorsWriter.create().metadata("format", "pt");
-      for (Weight w : weights) {
-        MemorySegment values = arena.allocate(2 * w.count(), 2);
-        long stream = all.indexOf(w);
-        long n = w.count();
-        int blocks = (int) ((n + 65535) / 65536);
-        IntStream.range(0, blocks)
-            .parallel()
-            .forEach(
-                b -> {
-                  long end = Math.min(n, (b + 1L) * 65536);
-                  for (long i = b * 65536L; i < end; i++) {
-                    double u = 2 * uniform(seed, stream, i) - 1;
-                    float v = (float) (w.norm ? 1 + 0.1 * u : 0.02 * Math.sqrt(3) * u);
-                    values.set(BF16, 2 * i, HalfPrecision.floatToBf16(v));
-                  }
-                });
-        long[] shape = w.norm ? new long[] {w.cols} : new long[] {w.rows, w.cols};
-        writer.add(w.name, SafeTensorsDtype.BF16, shape, values);
-      }
-      writer.write(file);
-    }
-  }
-
-  private static final ValueLayout.OfShort BF16 =
-      ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
   private static final ValueLayout.OfLong I64 =
       ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-
-  /**
-   * A uniform double in [0, 1) from (seed, stream, index): SplitMix64's finaliser over a mixed
-   * counter.
-   */
-  static double uniform(long seed, long stream, long index) {
-    long z =
-        seed * 0x9E3779B97F4A7C15L
-            + stream * 0xD1B54A32D192ED03L
-            + (index + 1) * 0x9E3779B97F4A7C15L;
-    z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
-    z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
-    z = z ^ (z >>> 31);
-    return (z >>> 11) * 0x1.0p-53;
-  }
-
-  String configJson() {
-    return LlamaConfigJson.of(
-        vocab, hidden, intermediate, layers, heads, kvHeads, maxPositions(), "bfloat16");
-  }
 
   /**
    * Writes a PEFT adapter folder for this model: rank {@code r}, alpha {@code 2r}, dropout 0, the
@@ -281,7 +175,7 @@ record RandomModel(
       MemorySegment ids = arena.allocate(8L * n, 8);
       MemorySegment labels = arena.allocate(8L * n, 8);
       for (int i = 0; i < n; i++) {
-        long id = (long) (uniform(seed, -1, i) * vocab);
+        long id = (long) (RandomWeights.uniform(seed, -1, i) * vocab);
         boolean masked = i < seq / 4 || i >= n - 3;
         ids.setAtIndex(I64, i, id);
         labels.setAtIndex(I64, i, masked ? -100 : id);

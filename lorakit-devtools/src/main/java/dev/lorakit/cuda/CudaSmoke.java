@@ -45,7 +45,7 @@ public final class CudaSmoke {
       System.out.println();
       System.out.printf("%-62s %12s %10s  %s%n", "op", "max error", "tolerance", "result");
       List<ParityChecks.Check> checks = new ArrayList<>(ParityChecks.all());
-      checks.add(RandomInit.check());
+      checks.add(DeviceRandom.check());
       for (ParityChecks.Check check : checks) {
         String result;
         double err = Double.NaN;

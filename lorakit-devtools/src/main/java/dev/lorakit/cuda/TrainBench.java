@@ -7,7 +7,7 @@ import dev.lorakit.core.lora.LoraWeights;
 import dev.lorakit.core.nn.Decoder;
 import dev.lorakit.core.nn.DecoderConfig;
 import dev.lorakit.core.nn.DecoderWeights;
-import dev.lorakit.core.nn.LayerWeights;
+import dev.lorakit.core.nn.RandomWeights;
 import dev.lorakit.core.nn.TrainingMemory;
 import dev.lorakit.core.optim.AdamW;
 import dev.lorakit.core.optim.LrSchedule;
@@ -166,41 +166,21 @@ public final class TrainBench {
   }
 
   /**
-   * The frozen base: projections, embeddings and head bf16 N(0, 0.02) (as transformers
-   * initialises), norms 1.
+   * The frozen base, drawn on the GPU: {@link RandomWeights.Init#TRANSFORMERS} (as {@code
+   * make-random-model} writes it), matrices bf16, norms f32.
    */
   static DecoderWeights randomWeights(CudaBackend gpu, DecoderConfig c, long seed) {
-    long[] counter = {seed * 1_000_003L};
-    List<LayerWeights> layers = new ArrayList<>();
-    int h = c.hidden();
-    for (int l = 0; l < c.layers(); l++) {
-      layers.add(
-          new LayerWeights(
-              ones(gpu, h),
-              normal(gpu, counter, c.qWidth(), h),
-              normal(gpu, counter, c.kvWidth(), h),
-              normal(gpu, counter, c.kvWidth(), h),
-              normal(gpu, counter, h, c.qWidth()),
-              ones(gpu, h),
-              normal(gpu, counter, c.intermediate(), h),
-              normal(gpu, counter, c.intermediate(), h),
-              normal(gpu, counter, h, c.intermediate())));
-    }
-    Tensor embed = normal(gpu, counter, c.vocab(), h);
-    Tensor head = c.tiedEmbeddings() ? embed : normal(gpu, counter, c.vocab(), h);
-    return new DecoderWeights(embed, layers, ones(gpu, h), head);
+    return new RandomWeights(seed, RandomWeights.Init.TRANSFORMERS)
+        .decoderWeights(
+            c,
+            draw ->
+                DeviceRandom.draw(
+                    gpu, draw, draw.kind() == RandomWeights.Kind.NORM ? DType.F32 : DType.BF16));
   }
 
-  private static Tensor normal(CudaBackend gpu, long[] counter, int rows, int cols) {
-    Tensor t = gpu.zeros(DType.BF16, Shape.of(rows, cols));
-    DeviceRandom.fillNormal(gpu, t, counter[0]++, 0.02f);
-    return t;
-  }
-
-  private static Tensor ones(CudaBackend gpu, int n) {
-    Tensor t = gpu.zeros(DType.F32, Shape.of(n));
-    gpu.fill(t, 1f);
-    return t;
+  private static RandomWeights.Draw gemmInput(long stream, int n) {
+    return new RandomWeights.Draw(
+        "x", 0, stream, RandomWeights.Kind.PROJECTION, n, n, 0, Math.sqrt(3));
   }
 
   /**
@@ -211,8 +191,8 @@ public final class TrainBench {
     try (Tensor a = gpu.zeros(DType.BF16, Shape.of(n, n));
         Tensor b = gpu.zeros(DType.BF16, Shape.of(n, n));
         Tensor c = gpu.zeros(DType.BF16, Shape.of(n, n))) {
-      DeviceRandom.fillNormal(gpu, a, 1, 1f);
-      DeviceRandom.fillNormal(gpu, b, 2, 1f);
+      DeviceRandom.fill(gpu, a, gemmInput(1, n));
+      DeviceRandom.fill(gpu, b, gemmInput(2, n));
       for (int i = 0; i < 3; i++) {
         gpu.matmul(a, false, b, false, c, 1, 0);
       }
