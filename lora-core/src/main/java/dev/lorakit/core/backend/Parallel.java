@@ -1,12 +1,20 @@
 package dev.lorakit.core.backend;
 
-import java.util.concurrent.ForkJoinPool;
-import java.util.concurrent.RecursiveAction;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
 
 /**
- * Splits a loop over {@code [0, n)} into contiguous chunks run on a fixed pool. What each index
- * computes must not depend on the chunking, which keeps results identical for any number of
- * threads.
+ * Splits a loop over {@code [0, n)} into contiguous chunks run by the calling thread and a fixed
+ * pool of {@code threads - 1} helpers. What each index computes must not depend on the chunking,
+ * which keeps results identical for any number of threads.
+ *
+ * <p>The calling thread works on the loop itself, and every participant takes the next chunk from a
+ * shared counter until none is left. So a loop costs one hand-off to each helper (not a chain of
+ * forks before the first chunk starts, and a wake-up of a sleeping caller at the end), and a
+ * participant that the operating system sets aside holds up only the chunk it is in: the others
+ * take the rest.
  */
 final class Parallel implements AutoCloseable {
 
@@ -16,12 +24,21 @@ final class Parallel implements AutoCloseable {
     void run(int from, int to);
   }
 
-  private final ForkJoinPool pool;
+  private final ExecutorService helpers;
   private final int threads;
 
   Parallel(int threads) {
     this.threads = threads;
-    this.pool = threads > 1 ? new ForkJoinPool(threads) : null;
+    this.helpers =
+        threads > 1
+            ? Executors.newFixedThreadPool(
+                threads - 1,
+                r -> {
+                  Thread t = new Thread(r, "lorakit-cpu");
+                  t.setDaemon(true);
+                  return t;
+                })
+            : null;
   }
 
   int threads() {
@@ -37,47 +54,79 @@ final class Parallel implements AutoCloseable {
       return;
     }
     int chunks = Math.min(threads * 4, Math.ceilDiv(n, Math.max(1, grain)));
-    if (pool == null || chunks <= 1) {
+    if (helpers == null || chunks <= 1) {
       body.run(0, n);
       return;
     }
-    pool.invoke(new Chunk(body, 0, chunks, n, chunks));
+    Loop loop = new Loop(body, n, chunks);
+    for (int h = Math.min(threads, chunks) - 1; h > 0; h--) {
+      helpers.execute(loop::work);
+    }
+    loop.work();
+    loop.await();
   }
 
-  /**
-   * Chunks {@code [lo, hi)} of {@code total} equal chunks of {@code [0, n)}, split in halves until
-   * one is left.
-   */
-  private static final class Chunk extends RecursiveAction {
+  /** One parallel loop: the chunks not yet taken, those finished, and the first failure. */
+  private static final class Loop {
     private final Range body;
-    private final int lo;
-    private final int hi;
     private final int n;
-    private final int total;
+    private final int chunks;
+    private final Thread caller = Thread.currentThread();
+    private final AtomicInteger next = new AtomicInteger();
+    private final AtomicInteger done = new AtomicInteger();
+    private volatile Throwable failure;
 
-    Chunk(Range body, int lo, int hi, int n, int total) {
+    Loop(Range body, int n, int chunks) {
       this.body = body;
-      this.lo = lo;
-      this.hi = hi;
       this.n = n;
-      this.total = total;
+      this.chunks = chunks;
     }
 
-    @Override
-    protected void compute() {
-      if (hi - lo == 1) {
-        body.run((int) ((long) n * lo / total), (int) ((long) n * hi / total));
-        return;
+    /** Takes and runs chunks until none is left. A helper that starts late finds none. */
+    void work() {
+      for (int c; (c = next.getAndIncrement()) < chunks; ) {
+        try {
+          if (failure == null) {
+            body.run((int) ((long) n * c / chunks), (int) ((long) n * (c + 1) / chunks));
+          }
+        } catch (Throwable t) {
+          if (failure == null) {
+            failure = t;
+          }
+        } finally {
+          if (done.incrementAndGet() == chunks && Thread.currentThread() != caller) {
+            LockSupport.unpark(caller);
+          }
+        }
       }
-      int mid = (lo + hi) >>> 1;
-      invokeAll(new Chunk(body, lo, mid, n, total), new Chunk(body, mid, hi, n, total));
+    }
+
+    /**
+     * Waits, on the calling thread, until the chunks that helpers took are finished; rethrows the
+     * first failure.
+     */
+    void await() {
+      for (int spins = 0; done.get() < chunks; spins++) {
+        if (spins < 1 << 10) {
+          Thread.onSpinWait();
+        } else {
+          LockSupport.park(this);
+        }
+      }
+      Throwable t = failure;
+      if (t instanceof RuntimeException e) {
+        throw e;
+      }
+      if (t instanceof Error e) {
+        throw e;
+      }
     }
   }
 
   @Override
   public void close() {
-    if (pool != null) {
-      pool.shutdownNow();
+    if (helpers != null) {
+      helpers.shutdownNow();
     }
   }
 }
