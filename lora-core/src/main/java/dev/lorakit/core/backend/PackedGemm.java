@@ -178,7 +178,7 @@ final class PackedGemm {
         Parallel.Range packB =
             (from, to) -> {
               Workspace ws = workspace();
-              packB(b, bMap, p0, kc, j0, n, from, to, from * NR * kc, bp, ws.wide);
+              packB(b, bMap, p0, kc, j0, n, from, to, 0, bp, ws.wide);
               spare.offer(ws);
             };
         if (serial || (long) nPanels * NR * kc < SERIAL_PACK) {
@@ -303,7 +303,7 @@ final class PackedGemm {
               int kc = Math.min(KC, k - pc);
               int mode = pc > 0 ? ADD : beta == 0f ? SET : BLEND;
               if (bf16) {
-                packB(b, null, pc, kc, 0, n, q, q + 1, 0, ws.b, ws.wide);
+                packB(b, null, pc, kc, 0, n, q, q + 1, q, ws.b, ws.wide);
               }
               for (int i = 0; i < m; i++) {
                 if (bf16) {
@@ -454,9 +454,9 @@ final class PackedGemm {
 
   /**
    * Copies {@code op(B)[p0 .. p0+kc)} of the column panels {@code q0 .. q1-1} (panel q holds
-   * columns {@code j0 + q NR ..}, none at or past {@code n}) into {@code dst}: panel q at {@code
-   * dst0 + (q - q0) NR kc}, for each {@code p} its NR values of row {@code p}, zero past {@code n}.
-   * A bf16 B is widened on the way ({@code wide}: NR x KC floats of scratch for a transposed B).
+   * columns {@code j0 + q NR ..}, none at or past {@code n}) into {@code dst}: panel q at {@code (q
+   * - dq) NR kc}, for each {@code p} its NR values of row {@code p}, zero past {@code n}. A bf16 B
+   * is widened on the way ({@code wide}: NR x KC floats of scratch for a transposed B).
    */
   private static void packB(
       View b,
@@ -467,11 +467,11 @@ final class PackedGemm {
       int n,
       int q0,
       int q1,
-      int dst0,
+      int dq,
       float[] dst,
       float[] wide) {
     if (b.bf16() != null) {
-      packBf16(b, p0, kc, j0, n, q0, q1, dst0, dst, wide);
+      packBf16(b, p0, kc, j0, n, q0, q1, dq, dst, wide);
       return;
     }
     float[] src = b.data();
@@ -484,7 +484,7 @@ final class PackedGemm {
         int s = b.offset() + (p0 + p) * rs + j0;
         for (int q = q0; q < q1; q++) {
           int width = Math.min(NR, n - j0 - q * NR);
-          int o = dst0 + (q - q0) * NR * kc + p * NR;
+          int o = (q - dq) * NR * kc + p * NR;
           int at = s + q * NR;
           if (width == NR) {
             FloatVector.fromArray(F, src, at).intoArray(dst, o);
@@ -501,14 +501,13 @@ final class PackedGemm {
     // step.
     for (int q = q0; q < q1; q++) {
       int width = Math.min(NR, n - j0 - q * NR);
-      int d = dst0 + (q - q0) * NR * kc;
+      int d = (q - dq) * NR * kc;
       int s = b.offset() + (j0 + q * NR) * cs + p0 * rs;
       if (width == NR) {
         // L steps at a time: copy the next L values (a cache line's worth) of the NR stored rows
-        // into
-        // wide, then gather panel order from there. Gathering straight from the rows would touch NR
-        // lines per vector, which for a row length of a multiple of 1 KB all fall into one L1 set
-        // and evict one another before the next step reads them again.
+        // into wide, then gather panel order from there. Gathering straight from the rows would
+        // touch NR lines per vector, which for a row length of a multiple of 1 KB all fall into one
+        // L1 set and evict one another before the next step reads them again.
         int p = 0;
         for (; p + L <= kc; p += L) {
           for (int col = 0; col < NR; col++) {
@@ -542,7 +541,7 @@ final class PackedGemm {
    * from there into panel order as a float B is.
    */
   private static void packBf16(
-      View b, int p0, int kc, int j0, int n, int q0, int q1, int dst0, float[] dst, float[] wide) {
+      View b, int p0, int kc, int j0, int n, int q0, int q1, int dq, float[] dst, float[] wide) {
     MemorySegment src = b.bf16();
     long rs = b.rowStride();
     long cs = b.colStride();
@@ -551,7 +550,7 @@ final class PackedGemm {
         long s = b.offset() + (p0 + p) * rs + j0;
         for (int q = q0; q < q1; q++) {
           int width = Math.min(NR, n - j0 - q * NR);
-          int o = dst0 + (q - q0) * NR * kc + p * NR;
+          int o = (q - dq) * NR * kc + p * NR;
           long at = s + (long) q * NR;
           if (width == NR) {
             Bf16Lanes.load(src, at).intoArray(dst, o);
@@ -566,7 +565,7 @@ final class PackedGemm {
     }
     for (int q = q0; q < q1; q++) {
       int width = Math.min(NR, n - j0 - q * NR);
-      int d = dst0 + (q - q0) * NR * kc;
+      int d = (q - dq) * NR * kc;
       long s = b.offset() + (j0 + (long) q * NR) * cs + p0 * rs;
       for (int col = 0; col < width; col++) {
         Bf16Lanes.widen(src, s + col * cs, wide, col * KC, kc);
