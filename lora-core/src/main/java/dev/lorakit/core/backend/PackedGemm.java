@@ -87,6 +87,9 @@ final class PackedGemm {
    */
   private static final int[] WIDE_MAP = gatherMap(NR, NR, KC);
 
+  /** The gather offsets that pack a transposed float B from L steps of NR rows copied to wide. */
+  private static final int[] STEP_MAP = gatherMap(NR, NR, L);
+
   /**
    * Where the operand's element {@code (row, col)} of {@code op(X)} lives: {@code data[offset + row
    * * rowStride + col * colStride]}, or the same element of {@code bf16} (little-endian bfloat16, B
@@ -101,8 +104,8 @@ final class PackedGemm {
 
   /**
    * What one task needs of its own: an A block, a scratch tile for the edges, one packed sliver of
-   * B (a thin product of bf16 weights packs its B a sliver at a time) and room to widen NR rows of
-   * a transposed bf16 B.
+   * B (a thin product of bf16 weights packs its B a sliver at a time) and room to widen or stage NR
+   * rows of a transposed B.
    */
   private record Workspace(float[] a, float[] tile, float[] b, float[] wide) {}
 
@@ -174,11 +177,9 @@ final class PackedGemm {
         int p0 = pc;
         Parallel.Range packB =
             (from, to) -> {
-              Workspace ws = b.bf16() == null ? null : workspace();
-              packB(b, bMap, p0, kc, j0, n, from, to, 0, bp, ws == null ? null : ws.wide);
-              if (ws != null) {
-                spare.offer(ws);
-              }
+              Workspace ws = workspace();
+              packB(b, bMap, p0, kc, j0, n, from, to, 0, bp, ws.wide);
+              spare.offer(ws);
             };
         if (serial || (long) nPanels * NR * kc < SERIAL_PACK) {
           packB.run(0, nPanels);
@@ -192,9 +193,9 @@ final class PackedGemm {
   }
 
   /**
-   * All of C's columns {@code [jc, jc+nc)} for one depth block: tasks of MC rows (and, when there
-   * are too few rows to keep every thread busy, also of a share of the column panels), each packing
-   * its own A block.
+   * All of C's columns {@code [jc, jc+nc)} for one depth block: tasks of at most MC rows (and, when
+   * there are too few rows to keep every thread busy, also of a share of the column panels), each
+   * packing its own A block.
    */
   private void computeBlock(
       View a,
@@ -218,11 +219,9 @@ final class PackedGemm {
     int nPanels = Math.ceilDiv(nc, NR);
     serial |= (long) roundUp(m, MR) * nPanels * NR * kc < SERIAL_WORK;
     int threads = serial ? 1 : par.threads();
-    // Row blocks of at most MC rows, as many as a multiple of the thread count so that shares are
-    // even.
+    // Row blocks of at most MC rows, as many as a multiple of the thread count, with the row panels
+    // dealt out evenly (no short last block) so that the threads' shares are even.
     int rowBlocks = Math.min(mPanels, roundUp(Math.ceilDiv(mPanels * MR, MC), threads));
-    int panelsPerBlock = Math.ceilDiv(mPanels, rowBlocks);
-    rowBlocks = Math.ceilDiv(mPanels, panelsPerBlock);
     int colGroups =
         rowBlocks >= 2 * threads || serial
             ? 1
@@ -235,8 +234,8 @@ final class PackedGemm {
           for (int t = from; t < to; t++) {
             int block = t / colGroups;
             int group = t % colGroups;
-            int i0 = block * panelsPerBlock * MR;
-            int rows = Math.min(panelsPerBlock * MR, m - i0);
+            int i0 = (int) ((long) mPanels * block / rowBlocks) * MR;
+            int rows = Math.min((int) ((long) mPanels * (block + 1) / rowBlocks) * MR, m) - i0;
             if (block != packed) {
               packA(a, aMap, i0, rows, pc, kc, ws.a);
               packed = block;
@@ -457,7 +456,7 @@ final class PackedGemm {
    * Copies {@code op(B)[p0 .. p0+kc)} of the column panels {@code q0 .. q1-1} (panel q holds
    * columns {@code j0 + q NR ..}, none at or past {@code n}) into {@code dst}: panel q at {@code (q
    * - dq) NR kc}, for each {@code p} its NR values of row {@code p}, zero past {@code n}. A bf16 B
-   * is widened on the way ({@code wide}: NR x KC floats of scratch for a transposed one).
+   * is widened on the way ({@code wide}: NR x KC floats of scratch for a transposed B).
    */
   private static void packB(
       View b,
@@ -505,7 +504,22 @@ final class PackedGemm {
       int d = (q - dq) * NR * kc;
       int s = b.offset() + (j0 + q * NR) * cs + p0 * rs;
       if (width == NR) {
-        for (int p = 0; p < kc; p++) {
+        // L steps at a time: copy the next L values (a cache line's worth) of the NR stored rows
+        // into wide, then gather panel order from there. Gathering straight from the rows would
+        // touch NR lines per vector, which for a row length of a multiple of 1 KB all fall into one
+        // L1 set and evict one another before the next step reads them again.
+        int p = 0;
+        for (; p + L <= kc; p += L) {
+          for (int col = 0; col < NR; col++) {
+            FloatVector.fromArray(F, src, s + col * cs + p).intoArray(wide, col * L);
+          }
+          for (int v = 0; v < L; v++) {
+            int o = d + (p + v) * NR;
+            FloatVector.fromArray(F, wide, v, STEP_MAP, 0).intoArray(dst, o);
+            FloatVector.fromArray(F, wide, v, STEP_MAP, L).intoArray(dst, o + L);
+          }
+        }
+        for (; p < kc; p++) {
           int o = d + p * NR;
           FloatVector.fromArray(F, src, s + p * rs, map, 0).intoArray(dst, o);
           FloatVector.fromArray(F, src, s + p * rs, map, L).intoArray(dst, o + L);
