@@ -17,7 +17,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.stream.LongStream;
 
 /**
  * Writes the weights of a {@link RandomWeights} model into a Hugging Face model folder: one {@code
@@ -111,20 +110,13 @@ public final class RandomModelFolder {
       SafeTensorsWriter writer = SafeTensorsWriter.create().metadata("format", "pt");
       for (RandomWeights.Draw d : tensors) {
         MemorySegment values = arena.allocate(dtype.byteSize() * d.count(), 4);
-        long n = d.count();
-        LongStream.range(0, (n + 65535) / 65536)
-            .parallel()
-            .forEach(
-                b -> {
-                  for (long i = b * 65536, end = Math.min(n, i + 65536); i < end; i++) {
-                    float v = d.value(i);
-                    switch (dtype) {
-                      case BF16 -> values.set(HALF, 2 * i, HalfPrecision.floatToBf16(v));
-                      case F16 -> values.set(HALF, 2 * i, HalfPrecision.floatToF16(v));
-                      default -> values.set(F32, 4 * i, v);
-                    }
-                  }
-                });
+        RandomWeights.Draw.Sink store =
+            switch (dtype) {
+              case BF16 -> (i, v) -> values.set(HALF, 2 * i, HalfPrecision.floatToBf16(v));
+              case F16 -> (i, v) -> values.set(HALF, 2 * i, HalfPrecision.floatToF16(v));
+              default -> (i, v) -> values.set(F32, 4 * i, v);
+            };
+        d.forEach(store);
         writer.add(d.name(), dtype, d.shape(), values);
       }
       writer.write(file);

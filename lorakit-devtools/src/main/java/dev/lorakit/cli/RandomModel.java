@@ -9,7 +9,6 @@ import dev.lorakit.core.lora.InitLoraWeights;
 import dev.lorakit.core.lora.LoraConfig;
 import dev.lorakit.core.lora.LoraSpec;
 import dev.lorakit.core.lora.LoraWeights;
-import dev.lorakit.core.lora.TargetModules;
 import dev.lorakit.core.nn.DecoderConfig;
 import dev.lorakit.core.nn.RandomWeights;
 import dev.lorakit.models.RandomModelFolder;
@@ -47,9 +46,6 @@ record RandomModel(
           new RandomModel("llama-1b", 32000, 2048, 5632, 16, 16, 16),
           new RandomModel("llama2-7b", 32000, 4096, 11008, 32, 32, 32),
           new RandomModel("tiny", 512, 64, 160, 2, 4, 2));
-
-  static final List<String> TARGETS =
-      List.of("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj");
 
   static RandomModel shape(String name) {
     for (RandomModel m : SHAPES) {
@@ -118,29 +114,14 @@ record RandomModel(
    * torch.nn.Linear's initialisation) from {@code seed}, float32.
    */
   void writeAdapter(Path dir, DecoderConfig model, long seed, int r) throws IOException {
-    LoraConfig base = LoraConfig.of(r, 2.0 * r, 0, new TargetModules.Names(TARGETS));
+    // The builder's targets are the seven projections.
     LoraConfig config =
-        new LoraConfig(
-            r,
-            2.0 * r,
-            0,
-            base.targetModules(),
-            null,
-            false,
-            "none",
-            null,
-            null,
-            null,
-            null,
-            null,
-            InitLoraWeights.RANDOM,
-            "CAUSAL_LM",
-            null,
-            "LORA",
-            false,
-            null,
-            false,
-            null);
+        LoraConfig.builder()
+            .r(r)
+            .loraAlpha(2.0 * r)
+            .loraDropout(0)
+            .initLoraWeights(InitLoraWeights.RANDOM)
+            .build();
     try (OutputFolder folder =
             OutputFolder.claim(dir, "--adapter-out", "make-random-model", false);
         CpuBackend cpu = new CpuBackend();

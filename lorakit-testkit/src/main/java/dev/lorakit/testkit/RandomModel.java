@@ -40,7 +40,7 @@ public final class RandomModel {
       DecoderConfig c, int r, double alpha, double dropout, boolean rsLora, String... targets) {
     LoraConfig config = LoraConfig.of(r, alpha, dropout, new TargetModules.Names(List.of(targets)));
     if (rsLora) {
-      config = withRsLora(config);
+      config = config.toBuilder().useRslora(true).build();
     }
     return LoraSpec.of(config, c);
   }
@@ -49,30 +49,6 @@ public final class RandomModel {
   public static final String[] ALL = {
     "q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"
   };
-
-  private static LoraConfig withRsLora(LoraConfig c) {
-    return new LoraConfig(
-        c.r(),
-        c.loraAlpha(),
-        c.loraDropout(),
-        c.targetModules(),
-        c.excludeModules(),
-        true,
-        c.bias(),
-        c.layersToTransform(),
-        c.layersPattern(),
-        c.rankPattern(),
-        c.alphaPattern(),
-        c.modulesToSave(),
-        c.initLoraWeights(),
-        c.taskType(),
-        c.baseModelNameOrPath(),
-        c.peftType(),
-        c.fanInFanOut(),
-        c.targetParameters(),
-        c.inferenceMode(),
-        null);
-  }
 
   /**
    * {@link RandomWeights.Init#LARGE} (projections std 0.3, embeddings 1, norms {@code 1 + U(-0.1,

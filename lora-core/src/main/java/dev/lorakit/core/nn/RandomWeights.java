@@ -7,7 +7,7 @@ import dev.lorakit.core.tensor.Tensor;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Function;
-import java.util.stream.IntStream;
+import java.util.stream.LongStream;
 
 /**
  * Random decoder weights for models that know nothing: the tiny demo model, test models and
@@ -103,15 +103,34 @@ public record RandomWeights(long seed, Init init) {
     /** All elements, drawn in parallel. */
     public float[] values() {
       float[] v = new float[Math.toIntExact(count())];
-      IntStream.range(0, (v.length + 65535) / 65536)
+      forEach((i, x) -> v[(int) i] = x);
+      return v;
+    }
+
+    /**
+     * Gives {@code sink} every element with its index, drawn in parallel (blocks of 65,536
+     * elements), so that a caller stores them where and as it likes without a float copy.
+     */
+    public void forEach(Sink sink) {
+      long n = count();
+      LongStream.range(0, (n + BLOCK - 1) / BLOCK)
           .parallel()
           .forEach(
               b -> {
-                for (int i = b * 65536, end = Math.min(v.length, i + 65536); i < end; i++) {
-                  v[i] = value(i);
+                for (long i = b * BLOCK, end = Math.min(n, i + BLOCK); i < end; i++) {
+                  sink.accept(i, value(i));
                 }
               });
-      return v;
+    }
+
+    /** Elements per parallel task: enough to outweigh a task's cost. */
+    private static final int BLOCK = 65536;
+
+    /** Where {@link #forEach} puts element {@code index}. */
+    @FunctionalInterface
+    public interface Sink {
+      /** Takes element {@code index}, whose value is {@code value}. */
+      void accept(long index, float value);
     }
   }
 
