@@ -2,7 +2,6 @@ package dev.lorakit.cuda;
 
 import dev.lorakit.core.nn.RandomWeights;
 import dev.lorakit.core.tensor.DType;
-import dev.lorakit.core.tensor.Shape;
 import dev.lorakit.core.tensor.Tensor;
 import dev.lorakit.testkit.ParityChecks;
 import java.util.List;
@@ -21,12 +20,7 @@ final class DeviceRandom {
 
   /** A new tensor of {@code gpu} holding {@code draw}'s values as {@code dtype} (F32 or BF16). */
   static Tensor draw(CudaBackend gpu, RandomWeights.Draw draw, DType dtype) {
-    Tensor t =
-        gpu.zeros(
-            dtype,
-            draw.kind() == RandomWeights.Kind.NORM
-                ? Shape.of(draw.cols())
-                : Shape.of(draw.rows(), draw.cols()));
+    Tensor t = gpu.zeros(dtype, draw.tensorShape());
     fill(gpu, t, draw);
     return t;
   }

@@ -5,6 +5,7 @@ import dev.lorakit.core.tensor.DType;
 import dev.lorakit.core.tensor.Shape;
 import dev.lorakit.core.tensor.Tensor;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.function.Function;
 import java.util.stream.LongStream;
@@ -91,8 +92,13 @@ public record RandomWeights(long seed, Init init) {
     }
 
     /** {@code [cols]} for a norm, {@code [rows, cols]} otherwise. */
+    public Shape tensorShape() {
+      return kind == Kind.NORM ? Shape.of(cols) : Shape.of(rows, cols);
+    }
+
+    /** {@link #tensorShape} as a safetensors header gives it. */
     public long[] shape() {
-      return kind == Kind.NORM ? new long[] {cols} : new long[] {rows, cols};
+      return Arrays.stream(tensorShape().dims()).asLongStream().toArray();
     }
 
     /** Element {@code i}. */
@@ -205,9 +211,10 @@ public record RandomWeights(long seed, Init init) {
     return decoderWeights(
         c,
         draw ->
-            draw.kind() == Kind.NORM
-                ? backend.upload(draw.values(), DType.F32, Shape.of(draw.cols()))
-                : backend.upload(draw.values(), matrices, Shape.of(draw.rows(), draw.cols())));
+            backend.upload(
+                draw.values(),
+                draw.kind() == Kind.NORM ? DType.F32 : matrices,
+                draw.tensorShape()));
   }
 
   /**
