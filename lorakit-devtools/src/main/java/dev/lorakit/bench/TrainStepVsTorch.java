@@ -12,9 +12,10 @@ import java.util.concurrent.TimeUnit;
 /**
  * The train-step benchmark beside the same step on CPU torch (the external yardstick, {@code
  * train_step_torch.py}), in one run with the same thread count, and the ratio of their tokens/s.
- * The torch side is Hugging Face transformers + PEFT where both are installed, otherwise a
- * plain-PyTorch copy of the same model; the output names which ran. Without python3 or torch it
- * says so in one sentence and prints lorakit's figure alone.
+ * The torch side is Hugging Face transformers + PEFT where both are installed, transformers with
+ * PEFT's LoRA layer written out where only transformers is, otherwise a plain-PyTorch copy of the
+ * same model; the output names which ran. Without python3 or torch it says so in one sentence and
+ * prints lorakit's figure alone.
  *
  * <pre>
  * TrainStepVsTorch [TrainStep's options] [--python PATH]

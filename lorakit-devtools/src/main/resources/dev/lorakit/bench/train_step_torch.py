@@ -1,8 +1,10 @@
 # Times LoRA training steps of the train-step benchmark's model on CPU torch: the same shape, LoRA (r, alpha 2r, no
 # dropout, all seven projections), AdamW over the LoRA parameters, float32, random token ids with labels = ids
 # (shifted inside the loss), WARMUP untimed steps then STEPS timed ones.
-# The model is Hugging Face transformers' LlamaForCausalLM + PEFT when both import (SDPA attention); otherwise a
-# plain-PyTorch copy of that model's eager forward (below), so that the reference runs wherever torch does.
+# The model is Hugging Face transformers' LlamaForCausalLM (SDPA attention) with PEFT's LoRA when both import; with
+# transformers alone, the same model with LoRA through LoraLinear below, which is PEFT's lora.Linear forward; without
+# transformers, a plain-PyTorch copy of that model's eager forward (below), so that the reference runs wherever torch
+# does.
 # Usage: python3 - HIDDEN INTERMEDIATE LAYERS HEADS VOCAB RANK BATCH SEQ THREADS WARMUP STEPS
 # Prints on stderr each step's loss and time, on stdout one line:
 #   median_step_seconds best_step_seconds median_cpu_seconds reference_name (the name with '_' for spaces)
@@ -19,21 +21,36 @@ TARGETS = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down
 
 
 def hugging_face_model(hidden, intermediate, layers, heads, vocab, rank):
-    """LlamaForCausalLM with PEFT LoRA; None when transformers or peft is not installed."""
+    """LlamaForCausalLM with LoRA: PEFT's when it imports, else the LoraLinear below in PEFT's place; None without
+    transformers."""
     try:
         import transformers
-        import peft
     except ImportError:
         return None
+    try:
+        import peft
+    except ImportError:
+        peft = None
     config = transformers.LlamaConfig(vocab_size=vocab, hidden_size=hidden, intermediate_size=intermediate,
                                       num_hidden_layers=layers, num_attention_heads=heads,
                                       num_key_value_heads=heads, max_position_embeddings=4096,
                                       rope_theta=10000.0, rms_norm_eps=1e-5, tie_word_embeddings=False)
-    model = transformers.LlamaForCausalLM._from_config(config, attn_implementation="sdpa",
-                                                       torch_dtype=torch.float32)
-    lora = peft.LoraConfig(r=rank, lora_alpha=2 * rank, lora_dropout=0.0, target_modules=TARGETS)
-    model = peft.get_peft_model(model, lora)
-    name = "transformers %s + PEFT %s on torch %s" % (transformers.__version__, peft.__version__, torch.__version__)
+    model = transformers.LlamaForCausalLM._from_config(config, attn_implementation="sdpa", dtype=torch.float32)
+    if peft is not None:
+        lora = peft.LoraConfig(r=rank, lora_alpha=2 * rank, lora_dropout=0.0, target_modules=TARGETS)
+        model = peft.get_peft_model(model, lora)
+        name = "transformers %s + PEFT %s on torch %s" % (transformers.__version__, peft.__version__,
+                                                          torch.__version__)
+    else:
+        # What get_peft_model does to these modules: freeze everything, wrap each target Linear.
+        model.requires_grad_(False)
+        targets = [(parent, child_name, child) for parent in model.modules()
+                   for child_name, child in parent.named_children()
+                   if child_name in TARGETS and isinstance(child, nn.Linear)]
+        for parent, child_name, child in targets:
+            setattr(parent, child_name, LoraLinear(child, rank, 2 * rank))
+        name = ("transformers %s on torch %s, LoRA as PEFT's lora.Linear (PEFT not installed)"
+                % (transformers.__version__, torch.__version__))
     return name, lambda ids: model(input_ids=ids, labels=ids).loss, model
 
 
@@ -44,19 +61,25 @@ def hugging_face_model(hidden, intermediate, layers, heads, vocab, rank):
 class LoraLinear(nn.Module):
     """PEFT's lora.Linear: a frozen base nn.Linear plus lora_B(lora_A(x)) * alpha / r (dropout 0 = identity)."""
 
-    def __init__(self, fan_in, fan_out, rank, alpha):
+    def __init__(self, base_layer, rank, alpha):
         super().__init__()
-        self.base_layer = nn.Linear(fan_in, fan_out, bias=False)
-        nn.init.normal_(self.base_layer.weight, std=0.02)
+        self.base_layer = base_layer
         self.base_layer.weight.requires_grad_(False)
-        self.lora_A = nn.Linear(fan_in, rank, bias=False)
-        self.lora_B = nn.Linear(rank, fan_out, bias=False)
+        self.lora_A = nn.Linear(base_layer.in_features, rank, bias=False)
+        self.lora_B = nn.Linear(rank, base_layer.out_features, bias=False)
         nn.init.kaiming_uniform_(self.lora_A.weight, a=math.sqrt(5))
         nn.init.zeros_(self.lora_B.weight)
         self.scaling = alpha / rank
 
     def forward(self, x):
         return self.base_layer(x) + self.lora_B(self.lora_A(x)) * self.scaling
+
+
+def linear(fan_in, fan_out):
+    """A bias-free nn.Linear initialised as transformers initialises LLaMA's: normal(0, 0.02)."""
+    layer = nn.Linear(fan_in, fan_out, bias=False)
+    nn.init.normal_(layer.weight, std=0.02)
+    return layer
 
 
 class RMSNorm(nn.Module):
@@ -87,7 +110,7 @@ class Attention(nn.Module):
         self.head_dim = hidden // heads
         self.scaling = self.head_dim ** -0.5
         for name in ("q_proj", "k_proj", "v_proj", "o_proj"):
-            setattr(self, name, LoraLinear(hidden, hidden, rank, alpha))
+            setattr(self, name, LoraLinear(linear(hidden, hidden), rank, alpha))
 
     def forward(self, x, cos, sin, mask):
         shape = (x.shape[0], x.shape[1], self.heads, self.head_dim)
@@ -108,9 +131,9 @@ class Attention(nn.Module):
 class Mlp(nn.Module):
     def __init__(self, hidden, intermediate, rank, alpha):
         super().__init__()
-        self.gate_proj = LoraLinear(hidden, intermediate, rank, alpha)
-        self.up_proj = LoraLinear(hidden, intermediate, rank, alpha)
-        self.down_proj = LoraLinear(intermediate, hidden, rank, alpha)
+        self.gate_proj = LoraLinear(linear(hidden, intermediate), rank, alpha)
+        self.up_proj = LoraLinear(linear(hidden, intermediate), rank, alpha)
+        self.down_proj = LoraLinear(linear(intermediate, hidden), rank, alpha)
 
     def forward(self, x):
         return self.down_proj(F.silu(self.gate_proj(x)) * self.up_proj(x))
@@ -137,8 +160,7 @@ class PlainLlama(nn.Module):
         self.embed_tokens.weight.requires_grad_(False)
         self.layers = nn.ModuleList(DecoderLayer(hidden, intermediate, heads, rank, 2 * rank) for _ in range(layers))
         self.norm = RMSNorm(hidden, 1e-5)
-        self.lm_head = nn.Linear(hidden, vocab, bias=False)
-        nn.init.normal_(self.lm_head.weight, std=0.02)
+        self.lm_head = linear(hidden, vocab)
         self.lm_head.weight.requires_grad_(False)
         head_dim = hidden // heads
         self.register_buffer("inv_freq", 1.0 / (10000.0 ** (torch.arange(0, head_dim, 2, dtype=torch.int64)
@@ -162,7 +184,7 @@ class PlainLlama(nn.Module):
 
 def plain_model(hidden, intermediate, layers, heads, vocab, rank):
     model = PlainLlama(hidden, intermediate, layers, heads, vocab, rank)
-    name = "plain PyTorch %s (transformers/PEFT not installed)" % torch.__version__
+    name = "plain PyTorch %s (transformers not installed)" % torch.__version__
     return name, model, model
 
 

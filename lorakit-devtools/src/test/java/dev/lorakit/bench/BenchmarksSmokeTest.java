@@ -136,13 +136,13 @@ class BenchmarksSmokeTest {
   void theTorchLineNamesWhatRanAndTheSummaryItsRatio() {
     TrainStepVsTorch.Reference r =
         TrainStepVsTorch.parseReference(
-            "a warning first\n2.5 2.25 4.0 plain_PyTorch_1.13.1_(transformers/PEFT_not_installed)\n");
+            "a warning first\n2.5 2.25 4.0 plain_PyTorch_1.13.1_(transformers_not_installed)\n");
     assertEquals(2.5, r.medianSeconds());
     assertEquals(2.25, r.bestSeconds());
     assertEquals(4.0, r.cpuSeconds());
-    assertEquals("plain PyTorch 1.13.1 (transformers/PEFT not installed)", r.name());
+    assertEquals("plain PyTorch 1.13.1 (transformers not installed)", r.name());
     assertEquals(
-        "lorakit 1682 tokens/s, plain PyTorch 1.13.1 (transformers/PEFT not installed) 819 tokens/s:"
+        "lorakit 1682 tokens/s, plain PyTorch 1.13.1 (transformers not installed) 819 tokens/s:"
             + " ratio 2.05",
         TrainStepVsTorch.summary(1682.4, 2048 / r.medianSeconds(), r.name(), null));
     assertEquals(

@@ -10,10 +10,11 @@ import jdk.incubator.vector.VectorSpecies;
  * ever stored: the forward keeps only each query's log-sum-exp, the backward recomputes the
  * probabilities from it, as flash attention does.
  *
- * <p>The forward runs query by query: a dot product per key, one vectorised pass for the row's
- * exponentials ({@link VectorKernels#expShifted}: within 1.5 ulps, summed in double by blocks),
- * then the weighted values. So a query's arithmetic is the same whether it comes alone (a decoding
- * step) or with its whole sequence.
+ * <p>The forward's arithmetic is that of one query at a time: a dot product per key, one vectorised
+ * pass for the row's exponentials ({@link VectorKernels#expShifted}: within 1.5 ulps, summed in
+ * double by blocks), then the values weighted by the normalised probabilities. A decoding step
+ * runs it so; a sequence runs it in tiles that reproduce it to the bit ({@link #forwardTiled}). So
+ * a query's result is the same whether it comes alone or with its whole sequence.
  *
  * <p>The backward works in tiles that stay in the caches. A task owns one kv head of one batch row;
  * for each tile of {@link #KB} keys it copies the keys and values once, transposed (the keys also
@@ -56,7 +57,46 @@ final class Attention {
     return window > 0 ? Math.min(n, j0 + keys - 1 + window) : n;
   }
 
+  /**
+   * Fills {@code out} (and {@code lse} when not null) for {@code n} queries at positions {@code
+   * position ...} against the first {@code kvLength} keys of a cache of {@code capacity} rows.
+   * Fewer than {@link #ROWS} queries (a decoding step) run {@link #forwardByQuery query by query};
+   * more run in tiles ({@link #forwardTiled}). Both do the same arithmetic, so they give the same
+   * bits.
+   */
   static void forward(
+      Parallel par,
+      float[] q,
+      float[] k,
+      float[] v,
+      float[] out,
+      float[] lse,
+      int batch,
+      int n,
+      int capacity,
+      int heads,
+      int kvHeads,
+      int d,
+      int position,
+      int kvLength,
+      int window) {
+    if (n < ROWS) {
+      forwardByQuery(
+          par, q, k, v, out, lse, batch, n, capacity, heads, kvHeads, d, position, kvLength,
+          window);
+    } else {
+      forwardTiled(
+          par, q, k, v, out, lse, batch, n, capacity, heads, kvHeads, d, position, kvLength,
+          window);
+    }
+  }
+
+  /**
+   * One query at a time: its scores as {@link VectorKernels#dot dot products} (lane-wise FMA chains
+   * over the head width, then the lanes' fixed tree), the row's exponentials, then the values
+   * weighted by the normalised probabilities, one axpy per key.
+   */
+  static void forwardByQuery(
       Parallel par,
       float[] q,
       float[] k,
@@ -106,6 +146,160 @@ final class Attention {
             }
           }
         });
+  }
+
+  /**
+   * The forward in tiles, with {@link #forwardByQuery}'s arithmetic to the bit. A task owns one
+   * block of {@link #QB} queries of one kv head of one batch row, for every query head that reads
+   * that kv head. Each tile of {@link #KB} keys is copied once, transposed, and the block's scores
+   * against it come out of {@link #product} as {@code dot} computes them: lane {@code l} of {@code
+   * dot}'s accumulator is an FMA chain over the head-width positions {@code c L + l}, which is a
+   * product of depth {@code d / L} reading the queries and the transposed keys at a stride of
+   * {@code L}; the {@code L} such products are then added in {@code sumLanes}' tree and the
+   * positions past the last whole vector added one by one, rounded as {@code dot} rounds them. With
+   * the block's whole rows of scores in hand, each row takes {@code expShifted} as before and is
+   * normalised in place, and {@code P V} is one more product whose elements are the per-query
+   * axpys' FMA chains in the same order (the probabilities outside a query's keys are zeros, which
+   * add nothing).
+   */
+  private static void forwardTiled(
+      Parallel par,
+      float[] q,
+      float[] k,
+      float[] v,
+      float[] out,
+      float[] lse,
+      int batch,
+      int n,
+      int capacity,
+      int heads,
+      int kvHeads,
+      int d,
+      int position,
+      int kvLength,
+      int window) {
+    int group = heads / kvHeads;
+    int qRow = heads * d;
+    int kvRow = kvHeads * d;
+    float scale = (float) (1.0 / Math.sqrt(d));
+    int blocks = Math.ceilDiv(n, QB);
+    int span = Math.min(kvLength, window > 0 ? window + QB - 1 : kvLength);
+    par.forRange(
+        batch * kvHeads * blocks,
+        1,
+        (from, to) -> {
+          float[] kt = new float[d * KB];
+          float[] lanes = new float[L * ROWS * KB];
+          float[] s = new float[group * QB * span];
+          for (int task = from; task < to; task++) {
+            int b = task / (kvHeads * blocks);
+            int kvh = task / blocks % kvHeads;
+            int t0 = task % blocks * QB;
+            int rows = Math.min(QB, n - t0);
+            int keysLo = firstKey(position + t0, window);
+            int keysHi = Math.min(position + t0 + rows - 1, kvLength - 1);
+            int width = keysHi - keysLo + 1;
+            int kvBase = b * capacity * kvRow + kvh * d;
+            for (int j0 = keysLo; j0 <= keysHi; j0 += KB) {
+              int keys = Math.min(KB, keysHi - j0 + 1);
+              transpose(k, kvBase + j0 * kvRow, kvRow, keys, d, 1f, kt);
+              for (int hl = 0; hl < group; hl++) {
+                int qo = (b * n + t0) * qRow + (kvh * group + hl) * d;
+                for (int r0 = 0; r0 < rows; r0 += ROWS) {
+                  int rr = Math.min(ROWS, rows - r0);
+                  scores(q, qo + r0 * qRow, qRow, kt, d, lanes, rr);
+                  int so = (hl * QB + r0) * width + j0 - keysLo;
+                  for (int r = 0; r < rr; r++) {
+                    for (int j = 0; j < keys; j++) {
+                      s[so + r * width + j] = scale * lanes[r * KB + j];
+                    }
+                  }
+                }
+              }
+            }
+            for (int hl = 0; hl < group; hl++) {
+              int h = kvh * group + hl;
+              for (int r = 0; r < rows; r++) {
+                int t = t0 + r;
+                int pos = position + t;
+                int lo = firstKey(pos, window) - keysLo;
+                int hi = Math.min(pos, kvLength - 1) - keysLo;
+                int so = (hl * QB + r) * width;
+                float max = VectorKernels.max(s, so + lo, hi - lo + 1);
+                double sum = VectorKernels.expShifted(s, so + lo, hi - lo + 1, max, s, so + lo);
+                for (int j = so + lo; j <= so + hi; j++) {
+                  s[j] = (float) (s[j] / sum);
+                }
+                Arrays.fill(s, so, so + lo, 0f);
+                Arrays.fill(s, so + hi + 1, so + width, 0f);
+                if (lse != null) {
+                  lse[(b * heads + h) * n + t] = (float) (max + Math.log(sum));
+                }
+              }
+              product(
+                  s,
+                  hl * QB * width,
+                  width,
+                  1,
+                  v,
+                  kvBase + keysLo * kvRow,
+                  kvRow,
+                  out,
+                  (b * n + t0) * qRow + h * d,
+                  qRow,
+                  rows,
+                  d,
+                  width,
+                  false);
+            }
+          }
+        });
+  }
+
+  /**
+   * {@code lanes[r * KB + j]} = {@code VectorKernels.dot} of query row {@code r < rows} (at {@code
+   * q[qo + r * qRow]}) and key {@code j} of the transposed tile {@code kt}, for all {@link #KB}
+   * columns, in {@code dot}'s arithmetic. The rows of {@code lanes} past the first {@code ROWS *
+   * KB} hold the other lanes' partial sums on the way.
+   */
+  private static void scores(
+      float[] q, int qo, int qRow, float[] kt, int d, float[] lanes, int rows) {
+    int chunks = d / L;
+    int plane = ROWS * KB;
+    if (chunks == 0) {
+      Arrays.fill(lanes, 0, plane, 0f);
+    } else {
+      for (int l = 0; l < L; l++) {
+        product(
+            q, qo + l, qRow, L, kt, l * KB, L * KB, lanes, l * plane, KB, rows, KB, chunks, false);
+      }
+      // sumLanes' tree: lane i takes lane i + h for h = L/2, L/4, ..., 1.
+      for (int h = L / 2; h >= 1; h /= 2) {
+        for (int i = 0; i < h; i++) {
+          addInto(lanes, i * plane, (i + h) * plane, rows * KB);
+        }
+      }
+    }
+    // dot's scalar tail: sum += a * b, the product rounded before the add.
+    for (int c = chunks * L; c < d; c++) {
+      for (int r = 0; r < rows; r++) {
+        FloatVector x = FloatVector.broadcast(F, q[qo + r * qRow + c]);
+        for (int j = 0; j < KB; j += L) {
+          FloatVector.fromArray(F, lanes, r * KB + j)
+              .add(x.mul(FloatVector.fromArray(F, kt, c * KB + j)))
+              .intoArray(lanes, r * KB + j);
+        }
+      }
+    }
+  }
+
+  /** {@code x[xo + i] += x[yo + i]} for {@code i < len} ({@code len} a multiple of {@code L}). */
+  private static void addInto(float[] x, int xo, int yo, int len) {
+    for (int i = 0; i < len; i += L) {
+      FloatVector.fromArray(F, x, xo + i)
+          .add(FloatVector.fromArray(F, x, yo + i))
+          .intoArray(x, xo + i);
+    }
   }
 
   /**

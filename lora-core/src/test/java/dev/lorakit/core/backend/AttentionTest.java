@@ -105,6 +105,75 @@ class AttentionTest {
   }
 
   /**
+   * The tiled forward gives the query-by-query forward's bits: scores, exponentials, output and
+   * log-sum-exp, on head widths below, at and off the vector width, GQA groups, windows, sequences
+   * off the tiles, and queries that continue a cache (a prompt read in pieces).
+   */
+  @ParameterizedTest(name = "heads {0}/{1} d {2} n {3} window {4} after {5} cached")
+  @CsvSource({
+    "4, 4, 32, 75, 0, 0",
+    "4, 1, 17, 130, 0, 0",
+    "6, 2, 8, 65, 5, 0",
+    "4, 2, 33, 150, 70, 0",
+    "8, 2, 16, 257, 0, 0",
+    "2, 2, 64, 4, 0, 0",
+    "4, 2, 20, 200, 64, 0",
+    "4, 4, 128, 97, 0, 0",
+    "2, 1, 48, 40, 0, 90",
+    "4, 2, 16, 37, 33, 100",
+    "2, 2, 3, 9, 0, 5"
+  })
+  void tiledForwardGivesThePerQueryBits(
+      int heads, int kvHeads, int d, int n, int window, int cached) {
+    Random rnd = new Random(7L * heads + 131L * d + n + 17L * window + cached);
+    int batch = 2;
+    int capacity = cached + n + 3;
+    float[] q = random(rnd, batch * n * heads * d);
+    float[] k = random(rnd, batch * capacity * kvHeads * d);
+    float[] v = random(rnd, batch * capacity * kvHeads * d);
+    float[] tiled = new float[q.length];
+    float[] byQuery = new float[q.length];
+    float[] tiledLse = new float[batch * heads * n];
+    float[] byQueryLse = new float[batch * heads * n];
+    try (Parallel par = new Parallel(2)) {
+      Attention.forward(
+          par,
+          q,
+          k,
+          v,
+          tiled,
+          tiledLse,
+          batch,
+          n,
+          capacity,
+          heads,
+          kvHeads,
+          d,
+          cached,
+          cached + n,
+          window);
+      Attention.forwardByQuery(
+          par,
+          q,
+          k,
+          v,
+          byQuery,
+          byQueryLse,
+          batch,
+          n,
+          capacity,
+          heads,
+          kvHeads,
+          d,
+          cached,
+          cached + n,
+          window);
+    }
+    assertArrayEquals(byQuery, tiled, "output");
+    assertArrayEquals(byQueryLse, tiledLse, "log-sum-exp");
+  }
+
+  /**
    * A decoding step (one query against the cache) reproduces its row of the full pass bit for bit.
    */
   @ParameterizedTest(name = "heads {0}/{1} d {2} window {3}")
