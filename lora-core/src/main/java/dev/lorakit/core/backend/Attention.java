@@ -12,9 +12,9 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <p>The forward's arithmetic is that of one query at a time: a dot product per key, one vectorised
  * pass for the row's exponentials ({@link VectorKernels#expShifted}: within 1.5 ulps, summed in
- * double by blocks), then the values weighted by the normalised probabilities. A decoding step
- * runs it so; a sequence runs it in tiles that reproduce it to the bit ({@link #forwardTiled}). So
- * a query's result is the same whether it comes alone or with its whole sequence.
+ * double by blocks), then the values weighted by the normalised probabilities. A decoding step runs
+ * it so; a sequence runs it in tiles that reproduce it to the bit ({@link #forwardTiled}). So a
+ * query's result is the same whether it comes alone or with its whole sequence.
  *
  * <p>The backward works in tiles that stay in the caches. A task owns one kv head of one batch row;
  * for each tile of {@link #KB} keys it copies the keys and values once, transposed (the keys also
