@@ -1,8 +1,8 @@
 package dev.lorakit.core.backend;
 
 import java.util.concurrent.ForkJoinPool;
-import java.util.concurrent.ForkJoinTask;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * Splits a loop over {@code [0, n)} into contiguous chunks run by the calling thread and a fixed
@@ -47,7 +47,7 @@ final class Parallel implements AutoCloseable {
   /**
    * Runs {@code body} over {@code [0, n)}, in chunks of at least {@code grain} indices (so that
    * tiny loops stay on the calling thread). Returns when every chunk has run or, if one threw, when
-   * every thread has left the loop, throwing the first exception.
+   * every chunk taken has finished; then throws the first exception a chunk threw.
    */
   void forRange(int n, int grain, Range body) {
     if (n <= 0) {
@@ -58,56 +58,78 @@ final class Parallel implements AutoCloseable {
       body.run(0, n);
       return;
     }
-    Loop loop = new Loop(body, n, chunks);
-    ForkJoinTask<?>[] helpers = new ForkJoinTask<?>[Math.min(threads, chunks) - 1];
-    for (int i = 0; i < helpers.length; i++) {
-      helpers[i] = pool.submit(loop::drain);
+    Loop loop = new Loop(body, n, chunks, Thread.currentThread());
+    for (int i = Math.min(threads, chunks) - 1; i > 0; i--) {
+      pool.execute(loop::drain);
     }
-    Throwable failure = null;
-    try {
-      loop.drain();
-    } catch (RuntimeException | Error e) {
-      failure = e;
-    }
-    for (ForkJoinTask<?> helper : helpers) {
-      try {
-        helper.join();
-      } catch (RuntimeException | Error e) {
-        failure = failure == null ? e : failure;
-      }
-    }
-    if (failure instanceof RuntimeException e) {
+    loop.drain();
+    loop.await();
+    if (loop.failure instanceof RuntimeException e) {
       throw e;
-    } else if (failure instanceof Error e) {
+    } else if (loop.failure instanceof Error e) {
       throw e;
     }
   }
 
-  /** The chunks of one loop, dealt to whichever thread asks next. */
+  /**
+   * The chunks of one loop, dealt to whichever thread asks next. The caller waits for the chunks,
+   * not for the helpers: a helper that starts after every chunk was taken (woken late, or off its
+   * core for a while) finds none and leaves, and nobody waited for it.
+   */
   private static final class Loop {
+
+    /** How long the caller spins for the last chunks before it parks. */
+    private static final long SPIN_NANOS = 50_000;
+
     private final Range body;
     private final int n;
     private final int total;
+    private final Thread caller;
     private final AtomicInteger next = new AtomicInteger();
+    private final AtomicInteger done = new AtomicInteger();
+    private volatile Throwable failure;
 
-    Loop(Range body, int n, int total) {
+    Loop(Range body, int n, int total, Thread caller) {
       this.body = body;
       this.n = n;
       this.total = total;
+      this.caller = caller;
     }
 
     /**
-     * Runs chunks until none is left. A chunk that throws leaves the chunks no thread has taken yet
-     * untaken.
+     * Runs chunks until none is left. A chunk that throws is recorded (the first one wins) and
+     * leaves the chunks no thread has taken yet untaken.
      */
     void drain() {
-      try {
-        for (int c = next.getAndIncrement(); c < total; c = next.getAndIncrement()) {
+      for (int c = next.getAndIncrement(); c < total; c = next.getAndIncrement()) {
+        try {
           body.run((int) ((long) n * c / total), (int) ((long) n * (c + 1) / total));
+        } catch (RuntimeException | Error e) {
+          synchronized (this) {
+            failure = failure == null ? e : failure;
+          }
+          finish(total - Math.min(total, next.getAndSet(total)));
+        } finally {
+          finish(1);
         }
-      } catch (RuntimeException | Error e) {
-        next.set(total);
-        throw e;
+      }
+    }
+
+    private void finish(int chunks) {
+      if (chunks > 0 && done.addAndGet(chunks) == total) {
+        LockSupport.unpark(caller);
+      }
+    }
+
+    /** Returns when every chunk has run or been left untaken. */
+    void await() {
+      long spinUntil = System.nanoTime() + SPIN_NANOS;
+      while (done.get() < total) {
+        if (System.nanoTime() < spinUntil) {
+          Thread.onSpinWait();
+        } else {
+          LockSupport.park(this);
+        }
       }
     }
   }
