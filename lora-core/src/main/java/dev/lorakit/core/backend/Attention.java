@@ -13,8 +13,8 @@ import jdk.incubator.vector.VectorSpecies;
  * <p>The forward's arithmetic is that of one query at a time: a dot product per key, one vectorised
  * pass for the row's exponentials ({@link VectorKernels#expShifted}: within 1.5 ulps, summed in
  * double by blocks), then the values weighted by the normalised probabilities. A decoding step runs
- * it so; a sequence runs it in tiles that reproduce it to the bit ({@link #forwardTiled}). So a
- * query's result is the same whether it comes alone or with its whole sequence.
+ * it so; a sequence runs it in tiles that reproduce it to the bit ({@link #forward}). So a query's
+ * result is the same whether it comes alone or with its whole sequence.
  *
  * <p>The backward works in tiles that stay in the caches. A task owns one kv head of one batch row;
  * for each tile of {@link #KB} keys it copies the keys and values once, transposed (the keys also
@@ -55,40 +55,6 @@ final class Attention {
   /** One past the last query that sees any of the keys {@code [j0, j0 + keys)}. */
   private static int queriesEnd(int j0, int keys, int window, int n) {
     return window > 0 ? Math.min(n, j0 + keys - 1 + window) : n;
-  }
-
-  /**
-   * Fills {@code out} (and {@code lse} when not null) for {@code n} queries at positions {@code
-   * position ...} against the first {@code kvLength} keys of a cache of {@code capacity} rows.
-   * Fewer than {@link #ROWS} queries (a decoding step) run {@link #forwardByQuery query by query};
-   * more run in tiles ({@link #forwardTiled}). Both do the same arithmetic, so they give the same
-   * bits.
-   */
-  static void forward(
-      Parallel par,
-      float[] q,
-      float[] k,
-      float[] v,
-      float[] out,
-      float[] lse,
-      int batch,
-      int n,
-      int capacity,
-      int heads,
-      int kvHeads,
-      int d,
-      int position,
-      int kvLength,
-      int window) {
-    if (n < ROWS) {
-      forwardByQuery(
-          par, q, k, v, out, lse, batch, n, capacity, heads, kvHeads, d, position, kvLength,
-          window);
-    } else {
-      forwardTiled(
-          par, q, k, v, out, lse, batch, n, capacity, heads, kvHeads, d, position, kvLength,
-          window);
-    }
   }
 
   /**
@@ -149,20 +115,23 @@ final class Attention {
   }
 
   /**
-   * The forward in tiles, with {@link #forwardByQuery}'s arithmetic to the bit. A task owns one
-   * block of {@link #QB} queries of one kv head of one batch row, for every query head that reads
-   * that kv head. Each tile of {@link #KB} keys is copied once, transposed, and the block's scores
-   * against it come out of {@link #product} as {@code dot} computes them: lane {@code l} of {@code
-   * dot}'s accumulator is an FMA chain over the head-width positions {@code c L + l}, which is a
-   * product of depth {@code d / L} reading the queries and the transposed keys at a stride of
-   * {@code L}; the {@code L} such products are then added in {@code sumLanes}' tree and the
-   * positions past the last whole vector added one by one, rounded as {@code dot} rounds them. With
-   * the block's whole rows of scores in hand, each row takes {@code expShifted} as before and is
-   * normalised in place, and {@code P V} is one more product whose elements are the per-query
-   * axpys' FMA chains in the same order (the probabilities outside a query's keys are zeros, which
-   * add nothing).
+   * Fills {@code out} (and {@code lse} when not null) for {@code n} queries at positions {@code
+   * position ...} against the first {@code kvLength} keys of a cache of {@code capacity} rows, with
+   * {@link #forwardByQuery}'s arithmetic to the bit. Fewer than {@link #ROWS} queries (a decoding
+   * step) run query by query: transposing a key tile for one query costs more than it saves. More
+   * run in tiles. A task owns one block of {@link #QB} queries of one kv head of one batch row, for
+   * every query head that reads that kv head. Each tile of {@link #KB} keys is copied once,
+   * transposed, and the block's scores against it come out of {@link #product} as {@code dot}
+   * computes them: lane {@code l} of {@code dot}'s accumulator is an FMA chain over the head-width
+   * positions {@code c L + l}, which is a product of depth {@code d / L} reading the queries and
+   * the transposed keys at a stride of {@code L}; the {@code L} such products are then added in
+   * {@code sumLanes}' tree and the positions past the last whole vector added one by one, rounded
+   * as {@code dot} rounds them. With the block's whole rows of scores in hand, each row takes
+   * {@code expShifted} as before and is normalised in place, and {@code P V} is one more product
+   * whose elements are the per-query axpys' FMA chains in the same order (the probabilities outside
+   * a query's keys are zeros, which add nothing).
    */
-  private static void forwardTiled(
+  static void forward(
       Parallel par,
       float[] q,
       float[] k,
@@ -178,6 +147,12 @@ final class Attention {
       int position,
       int kvLength,
       int window) {
+    if (n < ROWS) {
+      forwardByQuery(
+          par, q, k, v, out, lse, batch, n, capacity, heads, kvHeads, d, position, kvLength,
+          window);
+      return;
+    }
     int group = heads / kvHeads;
     int qRow = heads * d;
     int kvRow = kvHeads * d;
