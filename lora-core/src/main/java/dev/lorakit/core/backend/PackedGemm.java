@@ -22,8 +22,9 @@ import jdk.incubator.vector.VectorSpecies;
  * product of the widened values.
  *
  * <p>Determinism: every element of C is the same sum in the same order whatever the thread count:
- * for each {@code KC} block in turn, a register accumulation over that block's {@code k} in
- * ascending order, then one update of C. Threads only decide which tiles they compute, never how.
+ * for each depth block ({@link #depthBlock}) in turn, a register accumulation over that block's
+ * {@code k} in ascending order, then one update of C. Threads only decide which tiles they compute,
+ * never how.
  */
 final class PackedGemm {
 
@@ -45,16 +46,29 @@ final class PackedGemm {
   static final int NR = 2 * L;
 
   /**
-   * Depth of one block. Every depth block reads and writes all of C once more, so 512 halves those
-   * passes against 256; the {@code KC x NR} sliver of packed B (64 KB with AVX-512) then outgrows a
-   * 48 KB L1, but the kernel walks it front to back, which the prefetcher covers. On Zen 5 the 1024
-   * squares ran 5 to 10 % faster per core (docs/PERFORMANCE.md, "Block sizes").
+   * The deepest a depth block may be. Every depth block reads and writes all of C once more, so
+   * deeper blocks save passes over C; the {@code KC x NR} sliver of packed B (96 KB with AVX-512)
+   * then outgrows a 48 KB L1, but the kernel walks it front to back, which the prefetcher covers. A
+   * product's depth is cut into equal blocks of at most this ({@link #depthBlock}): a block much
+   * shorter than the others would cost a whole pass over C for little work. On Zen 5, 768 ran the
+   * lm_head's {@code dX} (k = 32000) 13 % faster than blocks of 512, and blocks of 1024 slower
+   * (docs/PERFORMANCE.md, "Known limits").
    */
-  static final int KC = 512;
+  static final int KC = 768;
 
   /**
-   * Rows of a packed A block: {@code MC x KC} floats (360 KB) stay in L2 (1 MB per core on Zen 5)
-   * beside the B sliver; 15 row panels measured best among 10 to 40 at this KC.
+   * The depth of the blocks a product of depth {@code k} is cut into: equal blocks of at most
+   * {@link #KC} (the last one shorter by less than the number of blocks). Every path of a product
+   * (packed, thin, skinny) cuts a depth the same way, so a row of C has the same arithmetic
+   * whichever path computes it.
+   */
+  static int depthBlock(int k) {
+    return Math.ceilDiv(k, Math.ceilDiv(Math.max(k, 1), KC));
+  }
+
+  /**
+   * Rows of a packed A block: {@code MC x KC} floats (540 KB at most) stay in L2 (1 MB per core on
+   * Zen 5) beside the B sliver; 15 row panels measured best among 10 to 40 at a KC of 512.
    */
   static final int MC = 15 * MR;
 
@@ -166,11 +180,12 @@ final class PackedGemm {
     boolean serial = par.threads() == 1;
     int[] aMap = a.colStride() == 1 ? gatherMap(GATHER_COLUMNS * MR, MR, a.rowStride()) : null;
     int[] bMap = b.rowStride() == 1 && b.bf16() == null ? gatherMap(NR, NR, b.colStride()) : null;
+    int kb = depthBlock(k);
     for (int jc = 0; jc < n; jc += NC) {
       int nc = Math.min(NC, n - jc);
       int nPanels = Math.ceilDiv(nc, NR);
-      for (int pc = 0; pc < k; pc += KC) {
-        int kc = Math.min(KC, k - pc);
+      for (int pc = 0; pc < k; pc += kb) {
+        int kc = Math.min(kb, k - pc);
         int mode = pc > 0 ? ADD : beta == 0f ? SET : BLEND;
         float[] bp = panel(nPanels * NR * kc);
         int j0 = jc;
@@ -281,8 +296,8 @@ final class PackedGemm {
   /**
    * A product of fewer than {@link #THIN_ROWS} rows (a decoding step: one token per sequence).
    * Packing would copy all of B to use it once or twice; instead each row streams B, NR columns at
-   * a time, with the kernel's arithmetic exactly: per element one FMA chain over each KC block in
-   * ascending k, then the same merge. So a row of C comes out bit for bit the same whether it is
+   * a time, with the kernel's arithmetic exactly: per element one FMA chain over each depth block
+   * in ascending k, then the same merge. So a row of C comes out bit for bit the same whether it is
    * computed alone or in a tall product. A bf16 B is the exception to streaming: each sliver is
    * widened and packed as for a tall product (into the task's own buffer), then streamed from
    * there.
@@ -292,6 +307,7 @@ final class PackedGemm {
     int panels = Math.ceilDiv(n, NR);
     boolean bf16 = b.bf16() != null;
     int[] bMap = b.colStride() != 1 && !bf16 ? gatherMap(NR, NR, b.colStride()) : null;
+    int kb = depthBlock(k);
     Parallel.Range body =
         (from, to) -> {
           Workspace ws = workspace();
@@ -299,8 +315,8 @@ final class PackedGemm {
           for (int q = from; q < to; q++) {
             int j = q * NR;
             int width = Math.min(NR, n - j);
-            for (int pc = 0; pc < k; pc += KC) {
-              int kc = Math.min(KC, k - pc);
+            for (int pc = 0; pc < k; pc += kb) {
+              int kc = Math.min(kb, k - pc);
               int mode = pc > 0 ? ADD : beta == 0f ? SET : BLEND;
               if (bf16) {
                 packB(b, null, pc, kc, 0, n, q, q + 1, q, ws.b, ws.wide);

@@ -18,11 +18,11 @@ import jdk.incubator.vector.VectorSpecies;
  * Rows past {@code m} repeat the last row, whose results are not written, so tall operands need no
  * padding copy.
  *
- * <p>Each element of C is computed exactly as {@link PackedGemm} computes it: for each {@link
- * PackedGemm#KC} block of {@code k} in turn, one FMA chain from zero over the block in ascending
- * {@code k}, then the same merge into C. So results are bit for bit those of the packed path (and
- * of a one-row decoding step), whatever the thread count: threads only decide which tiles they
- * compute.
+ * <p>Each element of C is computed exactly as {@link PackedGemm} computes it: for each depth block
+ * of {@code k} ({@link PackedGemm#depthBlock}) in turn, one FMA chain from zero over the block in
+ * ascending {@code k}, then the same merge into C. So results are bit for bit those of the packed
+ * path (and of a one-row decoding step), whatever the thread count: threads only decide which tiles
+ * they compute.
  */
 final class SkinnyGemm {
 
@@ -36,8 +36,6 @@ final class SkinnyGemm {
 
   /** Rows of C per kernel tile: eight independent FMA chains hide the FMA latency. */
   static final int ROWS = 8;
-
-  private static final int KC = PackedGemm.KC;
 
   /**
    * Below this many multiply-adds a product runs on the calling thread (as in {@link PackedGemm}).
@@ -107,6 +105,7 @@ final class SkinnyGemm {
     int rowBlocks = Math.ceilDiv(m, ROWS);
     int chunks = Math.ceilDiv(n, L);
     boolean byRows = rowBlocks >= chunks;
+    int kb = PackedGemm.depthBlock(k);
     Parallel.Range body =
         (from, to) -> {
           float[] tile = new float[ROWS * L];
@@ -115,8 +114,8 @@ final class SkinnyGemm {
             int r1 = byRows ? t + 1 : rowBlocks;
             int q0 = byRows ? 0 : t;
             int q1 = byRows ? chunks : t + 1;
-            for (int pc = 0; pc < k; pc += KC) {
-              int kc = Math.min(KC, k - pc);
+            for (int pc = 0; pc < k; pc += kb) {
+              int kc = Math.min(kb, k - pc);
               int mode = pc > 0 ? ADD : beta == 0f ? SET : BLEND;
               for (int q = q0; q < q1; q++) {
                 int j = q * L;
@@ -158,14 +157,15 @@ final class SkinnyGemm {
       float alpha,
       float beta) {
     int rowBlocks = Math.ceilDiv(m, 2 * L);
+    int kb = PackedGemm.depthBlock(k);
     Parallel.Range body =
         (from, to) -> {
           float[] tile = new float[ROWS * 2 * L];
           for (int rb = from; rb < to; rb++) {
             int i0 = rb * 2 * L;
             int rows = Math.min(2 * L, m - i0);
-            for (int pc = 0; pc < k; pc += KC) {
-              int kc = Math.min(KC, k - pc);
+            for (int pc = 0; pc < k; pc += kb) {
+              int kc = Math.min(kb, k - pc);
               int mode = pc > 0 ? ADD : beta == 0f ? SET : BLEND;
               for (int j = 0; j < n; j += ROWS) {
                 int cols = Math.min(ROWS, n - j);
