@@ -436,6 +436,13 @@ final class PackedGemm {
         for (int ir = 0; ir < rows; ir += MR) {
           int height = Math.min(MR, rows - ir);
           int d = ir * kc + p * MR;
+          if (L >= MR && height == MR && p + 1 < kc && s + ir + L <= src.length) {
+            // A whole vector, unmasked: its lanes past MR land on step p + 1's slots of the same
+            // panel, which the next p overwrites (masked loads and stores cost more here than the
+            // copy itself).
+            FloatVector.fromArray(F, src, s + ir).intoArray(dst, d);
+            continue;
+          }
           for (int v = 0; v < MR; v += L) {
             FloatVector.fromArray(F, src, s + ir + v, F.indexInRange(v, height))
                 .intoArray(dst, d + v, F.indexInRange(v, MR));
