@@ -35,7 +35,9 @@ def hugging_face_model(hidden, intermediate, layers, heads, vocab, rank):
                                       num_hidden_layers=layers, num_attention_heads=heads,
                                       num_key_value_heads=heads, max_position_embeddings=4096,
                                       rope_theta=10000.0, rms_norm_eps=1e-5, tie_word_embeddings=False)
-    model = transformers.LlamaForCausalLM._from_config(config, attn_implementation="sdpa", dtype=torch.float32)
+    # float32: torch's default dtype, which _from_config keeps (its dtype argument is named differently across
+    # transformers versions).
+    model = transformers.LlamaForCausalLM._from_config(config, attn_implementation="sdpa")
     if peft is not None:
         lora = peft.LoraConfig(r=rank, lora_alpha=2 * rank, lora_dropout=0.0, target_modules=TARGETS)
         model = peft.get_peft_model(model, lora)

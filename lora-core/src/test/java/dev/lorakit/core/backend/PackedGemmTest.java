@@ -2,6 +2,7 @@ package dev.lorakit.core.backend;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.lorakit.core.tensor.DType;
 import dev.lorakit.core.tensor.Shape;
@@ -373,5 +374,23 @@ class PackedGemmTest {
       }
       assertArrayEquals(packed, reference, "the packed path, " + cs);
     }
+  }
+
+  /**
+   * A depth is cut into as few blocks as {@link PackedGemm#KC} allows, all of one depth but a
+   * shorter last one, shorter by less than the number of blocks; 1024 stays two blocks of 512.
+   */
+  @Test
+  void aDepthIsCutIntoEqualBlocksOfAtMostKc() {
+    for (int k = 1; k <= 40_000; k++) {
+      int kb = PackedGemm.depthBlock(k);
+      int blocks = Math.ceilDiv(k, kb);
+      assertTrue(kb <= PackedGemm.KC, "depth " + k + ": blocks of " + kb);
+      assertEquals(Math.ceilDiv(k, PackedGemm.KC), blocks, "depth " + k + ": blocks");
+      int last = k - (blocks - 1) * kb;
+      assertTrue(
+          last > 0 && kb - last < blocks, "depth " + k + ": last block " + last + " of " + kb);
+    }
+    assertEquals(512, PackedGemm.depthBlock(1024));
   }
 }
